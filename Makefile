@@ -1,0 +1,38 @@
+# Roundhouse: the two commands a newcomer needs are `make demo` and `make test`.
+BUILD ?= build
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+.PHONY: all build deps test-deps demo test unit e2e bench format clean
+
+all: build
+
+deps:
+	scripts/install-deps.sh
+
+test-deps:
+	scripts/install-deps.sh --test
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD)
+
+# Builds, records a demo task on the embedded store and serves it.
+demo: build
+	scripts/demo.sh $(BUILD)/rh
+
+# Builds and runs every test: unit tests, then end-to-end tests on the real binary.
+test: test-deps $(BUILD)/build.ninja
+	cmake --build $(BUILD)
+	$(BUILD)/rh_unit_tests --gtest_brief=1
+	tests/run-e2e.sh $(BUILD)/rh
+
+bench: build
+	bench/run.sh $(BUILD)
+
+format:
+	find src apps bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,186 @@
+// The contract every BlobStore backend must keep (see blob_store.h). Each
+// backend adds itself to the factory list at the bottom.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <functional>
+#include <thread>
+
+#include "roundhouse/blob/blob_store.h"
+#include "roundhouse/blob/local/local_blob_store.h"
+#include "roundhouse/hash/sha256.h"
+#include "roundhouse/testing/temp_dir.h"
+
+namespace rh {
+namespace {
+
+struct BlobBackend {
+  std::string name;
+  std::function<std::unique_ptr<BlobStore>(const std::string& dir)> make;
+};
+
+// Hands out bytes in odd-sized pieces, to exercise streaming.
+class DribbleSource final : public ByteSource {
+ public:
+  DribbleSource(std::string data, size_t piece) : m_data(std::move(data)), m_piece(piece) {}
+  Result<size_t> read(char* buf, size_t n) override {
+    size_t k = std::min({n, m_piece, m_data.size() - m_pos});
+    std::memcpy(buf, m_data.data() + m_pos, k);
+    m_pos += k;
+    return k;
+  }
+  size_t consumed() const { return m_pos; }
+
+ private:
+  std::string m_data;
+  size_t m_piece;
+  size_t m_pos = 0;
+};
+
+class FailingSource final : public ByteSource {
+ public:
+  Result<size_t> read(char* buf, size_t n) override {
+    if (m_calls++ == 0) {
+      std::memset(buf, 'x', std::min<size_t>(n, 100));
+      return std::min<size_t>(n, 100);
+    }
+    return make_error(ErrorCode::io, "connection reset");
+  }
+
+ private:
+  int m_calls = 0;
+};
+
+class BlobConformance : public ::testing::TestWithParam<BlobBackend> {
+ protected:
+  void SetUp() override { m_store = GetParam().make(m_dir.path()); }
+  testing::TempDir m_dir;
+  std::unique_ptr<BlobStore> m_store;
+};
+
+TEST_P(BlobConformance, PutThenGetRoundTrips) {
+  auto info = m_store->put_bytes("hello blobs");
+  ASSERT_TRUE(info) << info.error().to_string();
+  EXPECT_EQ(info->digest, sha256_digest("hello blobs"));
+  EXPECT_EQ(info->size, 11u);
+  auto back = m_store->get_bytes(info->digest);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, "hello blobs");
+  auto size = m_store->stat(info->digest);
+  ASSERT_TRUE(size);
+  EXPECT_EQ(*size, 11u);
+}
+
+TEST_P(BlobConformance, EmptyObject) {
+  auto info = m_store->put_bytes("");
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->digest,
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(*m_store->get_bytes(info->digest), "");
+}
+
+TEST_P(BlobConformance, PutIsIdempotent) {
+  auto a = m_store->put_bytes("same");
+  auto b = m_store->put_bytes("same");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->digest, b->digest);
+  auto all = m_store->list();
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 1u);
+}
+
+TEST_P(BlobConformance, WrongExpectedDigestStoresNothing) {
+  std::string wrong = sha256_digest("other");
+  StringSource src("payload");
+  auto r = m_store->put(src, wrong);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::corrupt);
+  EXPECT_FALSE(m_store->stat(wrong));
+  EXPECT_FALSE(m_store->stat(sha256_digest("payload")));
+  EXPECT_TRUE(m_store->list()->empty());
+}
+
+TEST_P(BlobConformance, MalformedDigestIsInvalidArgument) {
+  for (std::string bad : {"md5:abc", "sha256:XYZ", "sha256:../../etc/passwd", ""}) {
+    auto r = m_store->stat(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::invalid_argument) << bad;
+  }
+}
+
+TEST_P(BlobConformance, MissingObjectIsNotFound) {
+  auto r = m_store->get_bytes(sha256_digest("never stored"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::not_found);
+  EXPECT_TRUE(m_store->remove(sha256_digest("never stored")));
+}
+
+TEST_P(BlobConformance, LargeObjectStreamsInPieces) {
+  std::string data(5 * 1024 * 1024 + 17, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>((i * 2654435761u) >> 13);
+  DribbleSource src(data, 77777);
+  auto info = m_store->put(src, {});
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->size, data.size());
+  EXPECT_EQ(info->digest, sha256_digest(data));
+  size_t pieces = 0;
+  size_t total = 0;
+  CallbackSink sink([&](const char*, size_t n) -> Status {
+    ++pieces;
+    total += n;
+    return {};
+  });
+  ASSERT_TRUE(m_store->get(info->digest, sink));
+  EXPECT_EQ(total, data.size());
+  EXPECT_GT(pieces, 1u) << "get must stream, not hand over one buffer";
+}
+
+TEST_P(BlobConformance, RangeRead) {
+  auto info = m_store->put_bytes("0123456789");
+  StringSink sink;
+  ASSERT_TRUE(m_store->get(info->digest, sink, 3, 4));
+  EXPECT_EQ(sink.data(), "3456");
+  StringSink tail;
+  ASSERT_TRUE(m_store->get(info->digest, tail, 8));
+  EXPECT_EQ(tail.data(), "89");
+}
+
+TEST_P(BlobConformance, FailedSourceLeavesNothing) {
+  FailingSource src;
+  auto r = m_store->put(src, {});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::io);
+  EXPECT_TRUE(m_store->list()->empty());
+}
+
+TEST_P(BlobConformance, RemoveDeletes) {
+  auto info = m_store->put_bytes("bye");
+  ASSERT_TRUE(m_store->remove(info->digest));
+  EXPECT_FALSE(m_store->stat(info->digest));
+}
+
+TEST_P(BlobConformance, ConcurrentPutsOfSameObject) {
+  std::string data(300000, 'q');
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      if (m_store->put_bytes(data)) ++ok;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 8);
+  EXPECT_EQ(*m_store->get_bytes(sha256_digest(data)), data);
+  EXPECT_EQ(m_store->list()->size(), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Backends, BlobConformance,
+    ::testing::Values(BlobBackend{"local",
+                                  [](const std::string& dir) -> std::unique_ptr<BlobStore> {
+                                    return std::move(*LocalBlobStore::open(dir + "/blobs"));
+                                  }}),
+    [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace rh

@@ -1,0 +1,57 @@
+#include "roundhouse/blob/blob_store.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace rh {
+
+Result<size_t> StringSource::read(char* buf, size_t n) {
+  size_t k = std::min(n, m_data.size());
+  std::memcpy(buf, m_data.data(), k);
+  m_data.remove_prefix(k);
+  return k;
+}
+
+FileSource::FileSource(const std::string& path) : m_path(path) {
+  m_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (m_fd < 0) {
+    m_error = Error{errno == ENOENT ? ErrorCode::not_found : ErrorCode::io,
+                    "cannot open " + path + ": " + std::strerror(errno)};
+  }
+}
+
+FileSource::~FileSource() {
+  if (m_fd >= 0) ::close(m_fd);
+}
+
+Result<size_t> FileSource::read(char* buf, size_t n) {
+  if (m_error) return make_error(*m_error);
+  while (true) {
+    ssize_t k = ::read(m_fd, buf, n);
+    if (k >= 0) return static_cast<size_t>(k);
+    if (errno == EINTR) continue;
+    return make_error(ErrorCode::io, "cannot read " + m_path + ": " + std::strerror(errno));
+  }
+}
+
+Result<BlobInfo> BlobStore::put_bytes(std::string_view data) {
+  StringSource src(data);
+  return put(src, {});
+}
+
+Result<BlobInfo> BlobStore::put_file(const std::string& path, std::string_view expected_digest) {
+  FileSource src(path);
+  if (src.open_error()) return make_error(*src.open_error());
+  return put(src, expected_digest);
+}
+
+Result<std::string> BlobStore::get_bytes(std::string_view digest) {
+  StringSink sink;
+  RH_TRY(get(digest, sink));
+  return std::move(sink.data());
+}
+
+}  // namespace rh

@@ -1,0 +1,111 @@
+// BlobStore: immutable objects named by the SHA-256 of their content
+// ("sha256:<hex>"). Backends: local folder (blob/local), later S3 and HTTP.
+//
+// Contract shared by every backend (checked by blob_conformance_test.cpp):
+// - put streams the source, computes its digest and stores it under that
+//   name; when an expected digest is given and differs, nothing is stored and
+//   the error is `corrupt`. Putting an object that exists succeeds (idempotent).
+// - an object is visible only once complete: a reader never sees part of one.
+// - get streams the object (optionally a byte range) into a sink; an unknown
+//   digest is `not_found`.
+// All methods are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "roundhouse/util/error.h"
+
+namespace rh {
+
+// Bytes read once, front to back. read returns 0 at the end.
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  virtual Result<size_t> read(char* buf, size_t n) = 0;
+};
+
+class ByteSink {
+ public:
+  virtual ~ByteSink() = default;
+  virtual Status write(const char* data, size_t n) = 0;
+};
+
+class StringSource final : public ByteSource {
+ public:
+  explicit StringSource(std::string_view s) : m_data(s) {}
+  Result<size_t> read(char* buf, size_t n) override;
+
+ private:
+  std::string_view m_data;
+};
+
+class FileSource final : public ByteSource {
+ public:
+  // Opens path for reading; check ok() / error() before use.
+  explicit FileSource(const std::string& path);
+  ~FileSource() override;
+  FileSource(const FileSource&) = delete;
+  FileSource& operator=(const FileSource&) = delete;
+  const std::optional<Error>& open_error() const { return m_error; }
+  Result<size_t> read(char* buf, size_t n) override;
+
+ private:
+  int m_fd = -1;
+  std::string m_path;
+  std::optional<Error> m_error;
+};
+
+class StringSink final : public ByteSink {
+ public:
+  Status write(const char* data, size_t n) override {
+    m_data.append(data, n);
+    return {};
+  }
+  std::string& data() { return m_data; }
+
+ private:
+  std::string m_data;
+};
+
+// Calls back for each piece (e.g. into a socket or curl).
+class CallbackSink final : public ByteSink {
+ public:
+  explicit CallbackSink(std::function<Status(const char*, size_t)> fn) : m_fn(std::move(fn)) {}
+  Status write(const char* data, size_t n) override { return m_fn(data, n); }
+
+ private:
+  std::function<Status(const char*, size_t)> m_fn;
+};
+
+struct BlobInfo {
+  std::string digest;
+  uint64_t size = 0;
+};
+
+class BlobStore {
+ public:
+  virtual ~BlobStore() = default;
+
+  // Stores src; see the contract above. expected_digest may be empty.
+  virtual Result<BlobInfo> put(ByteSource& src, std::string_view expected_digest) = 0;
+  // Streams [offset, offset+length) of the object into sink; length = npos means to the end.
+  virtual Status get(std::string_view digest, ByteSink& sink, uint64_t offset = 0,
+                     uint64_t length = UINT64_MAX) = 0;
+  // Size of the object, or not_found.
+  virtual Result<uint64_t> stat(std::string_view digest) = 0;
+  virtual Result<std::vector<BlobInfo>> list() = 0;
+  // Removing a missing object is not an error.
+  virtual Status remove(std::string_view digest) = 0;
+
+  // Conveniences over put/get.
+  Result<BlobInfo> put_bytes(std::string_view data);
+  Result<BlobInfo> put_file(const std::string& path, std::string_view expected_digest = {});
+  Result<std::string> get_bytes(std::string_view digest);
+};
+
+}  // namespace rh

@@ -1,0 +1,130 @@
+#include "roundhouse/blob/local/local_blob_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "roundhouse/hash/sha256.h"
+#include "roundhouse/util/fs.h"
+#include "roundhouse/util/strings.h"
+
+namespace rh {
+
+Result<std::unique_ptr<LocalBlobStore>> LocalBlobStore::open(const std::string& root) {
+  RH_TRY(make_dirs(root + "/tmp"));
+  return std::unique_ptr<LocalBlobStore>(new LocalBlobStore(root));
+}
+
+Result<std::string> LocalBlobStore::path_of(std::string_view digest) const {
+  RH_TRY(validate_digest(digest));
+  std::string_view hex = digest.substr(7);
+  return m_root + "/" + std::string(hex.substr(0, 2)) + "/" + std::string(hex.substr(2));
+}
+
+Result<BlobInfo> LocalBlobStore::put(ByteSource& src, std::string_view expected_digest) {
+  if (!expected_digest.empty()) {
+    RH_TRY(validate_digest(expected_digest));
+    // Already stored: drain nothing, the caller's bytes are known to match by name.
+    if (auto size = stat(expected_digest)) return BlobInfo{std::string(expected_digest), *size};
+  }
+  RH_TRY_ASSIGN(auto file, AtomicFile::create(m_root + "/tmp/pending", m_root + "/tmp"));
+  Sha256 hasher;
+  uint64_t size = 0;
+  std::string buf(1 << 20, '\0');
+  while (true) {
+    RH_TRY_ASSIGN(size_t n, src.read(buf.data(), buf.size()));
+    if (n == 0) break;
+    hasher.update(buf.data(), n);
+    RH_TRY(file.write(buf.data(), n));
+    size += n;
+  }
+  std::string digest = hasher.finish();
+  if (!expected_digest.empty() && digest != expected_digest) {
+    return make_error(ErrorCode::corrupt, "content does not match its digest: expected " +
+                                              std::string(expected_digest) + ", got " + digest);
+  }
+  RH_TRY_ASSIGN(std::string final_path, path_of(digest));
+  RH_TRY(make_dirs(dirname_of(final_path)));
+  ::chmod(file.temp_path().c_str(), 0444);
+  RH_TRY(file.commit_to(final_path, /*keep_existing=*/true));
+  return BlobInfo{digest, size};
+}
+
+Status LocalBlobStore::get(std::string_view digest, ByteSink& sink, uint64_t offset,
+                           uint64_t length) {
+  RH_TRY_ASSIGN(std::string path, path_of(digest));
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return make_error(ErrorCode::not_found, "no object " + std::string(digest));
+    return make_error(ErrorCode::io, "cannot open " + path + ": " + std::strerror(errno));
+  }
+  std::string buf(1 << 20, '\0');
+  uint64_t remaining = length;
+  off_t pos = static_cast<off_t>(offset);
+  Status result;
+  while (remaining > 0) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(remaining, buf.size()));
+    ssize_t k = ::pread(fd, buf.data(), want, pos);
+    if (k < 0) {
+      if (errno == EINTR) continue;
+      result = make_error(ErrorCode::io, "cannot read " + path + ": " + std::strerror(errno));
+      break;
+    }
+    if (k == 0) break;
+    if (auto st = sink.write(buf.data(), static_cast<size_t>(k)); !st) {
+      result = st;
+      break;
+    }
+    pos += k;
+    remaining -= static_cast<uint64_t>(k);
+  }
+  ::close(fd);
+  return result;
+}
+
+Result<uint64_t> LocalBlobStore::stat(std::string_view digest) {
+  RH_TRY_ASSIGN(std::string path, path_of(digest));
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return make_error(ErrorCode::not_found, "no object " + std::string(digest));
+    return make_error(ErrorCode::io, "cannot stat " + path + ": " + std::strerror(errno));
+  }
+  return static_cast<uint64_t>(st.st_size);
+}
+
+Result<std::vector<BlobInfo>> LocalBlobStore::list() {
+  std::vector<BlobInfo> out;
+  DIR* top = ::opendir(m_root.c_str());
+  if (!top) return make_error(ErrorCode::io, "cannot list " + m_root + ": " + std::strerror(errno));
+  while (struct dirent* d = ::readdir(top)) {
+    std::string shard = d->d_name;
+    if (shard.size() != 2 || !is_hex(shard)) continue;
+    std::string dir = m_root + "/" + shard;
+    DIR* sub = ::opendir(dir.c_str());
+    if (!sub) continue;
+    while (struct dirent* e = ::readdir(sub)) {
+      std::string rest = e->d_name;
+      if (rest.size() != 62 || !is_hex(rest)) continue;
+      struct stat st;
+      if (::stat((dir + "/" + rest).c_str(), &st) != 0) continue;
+      out.push_back(BlobInfo{"sha256:" + shard + rest, static_cast<uint64_t>(st.st_size)});
+    }
+    ::closedir(sub);
+  }
+  ::closedir(top);
+  return out;
+}
+
+Status LocalBlobStore::remove(std::string_view digest) {
+  RH_TRY_ASSIGN(std::string path, path_of(digest));
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return make_error(ErrorCode::io, "cannot remove " + path + ": " + std::strerror(errno));
+  }
+  return {};
+}
+
+}  // namespace rh

@@ -1,0 +1,52 @@
+// File-system helpers: durable atomic files and small whole-file reads.
+//
+// AtomicFile writes into a temporary file beside the target; commit() fsyncs
+// it, renames it into place and fsyncs the directory. Destroying an
+// uncommitted AtomicFile removes the temporary file, so a half-written file
+// never appears under the target name.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "roundhouse/util/error.h"
+
+namespace rh {
+
+class AtomicFile {
+ public:
+  // Creates the temp file in tmp_dir (default: the target's directory), which
+  // must be on the same file system as target.
+  static Result<AtomicFile> create(const std::string& target, const std::string& tmp_dir = {});
+  AtomicFile(AtomicFile&& other) noexcept;
+  AtomicFile& operator=(AtomicFile&&) = delete;
+  ~AtomicFile();
+
+  Status write(const char* data, size_t n);
+  // Durably moves the file into place. When `keep_existing`, an existing
+  // target is left as it is (content-addressed objects are equal by name).
+  Status commit(bool keep_existing = false) { return commit_to(m_target, keep_existing); }
+  // Same, under a name known only once the content is written (a digest).
+  Status commit_to(const std::string& target, bool keep_existing);
+  const std::string& temp_path() const { return m_tmp; }
+
+ private:
+  AtomicFile(std::string target, std::string tmp, int fd)
+      : m_target(std::move(target)), m_tmp(std::move(tmp)), m_fd(fd) {}
+  std::string m_target;
+  std::string m_tmp;
+  int m_fd = -1;
+  bool m_done = false;
+};
+
+Status make_dirs(const std::string& path);
+Status fsync_dir(const std::string& dir);
+Result<std::string> read_file(const std::string& path);
+Status write_file_atomic(const std::string& path, std::string_view data);
+bool path_exists(const std::string& path);
+std::string dirname_of(const std::string& path);
+std::string basename_of(const std::string& path);
+// $HOME, or the passwd entry's home.
+std::string home_dir();
+
+}  // namespace rh

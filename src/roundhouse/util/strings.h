@@ -1,0 +1,34 @@
+// Small string helpers with no project dependencies.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rh {
+
+// True when s is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
+bool is_valid_utf8(std::string_view s);
+
+// Byte offset of the first invalid UTF-8 sequence, or npos when valid.
+size_t first_invalid_utf8(std::string_view s);
+
+// Replaces each invalid UTF-8 byte with U+FFFD; used for console text, which
+// programs may write in any encoding and which must never be dropped.
+std::string sanitize_utf8(std::string_view s);
+
+std::string to_hex(const unsigned char* data, size_t n);
+std::vector<std::string> split(std::string_view s, char sep);
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
+std::string_view trim(std::string_view s);
+bool is_hex(std::string_view s);
+
+std::optional<int64_t> parse_int(std::string_view s);
+std::optional<double> parse_double(std::string_view s);
+
+// Human-readable byte count: "1.5 MiB".
+std::string format_bytes(uint64_t n);
+
+}  // namespace rh
