@@ -1,0 +1,131 @@
+// MetadataStore: everything Roundhouse knows about projects and tasks, behind
+// narrow interfaces, one per part. Backends: SQLite (store/sqlite, the
+// default), later PostgreSQL and the REST client (client/), which all pass the
+// same conformance suite (store/store_conformance_test.cpp).
+//
+// Every method is thread-safe. Errors: invalid_argument (bad input, with where),
+// not_found (unknown ID), conflict (illegal status change, editing a final
+// task), ambiguous (ID prefix), io/internal (the backend failed). A method that
+// returns an error has changed nothing. A write that returned success is durable.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "roundhouse/model/task.h"
+
+namespace rh {
+
+class ProjectStore {
+ public:
+  virtual ~ProjectStore() = default;
+  // All projects with their task counts, by name.
+  virtual Result<std::vector<Project>> list() = 0;
+  virtual Result<Project> get(const std::string& name) = 0;
+  // Creates the project, or returns the existing one of that name.
+  virtual Result<Project> ensure(const std::string& name, const std::string& description) = 0;
+};
+
+struct TaskQuery {
+  std::optional<std::string> project;
+  std::vector<TaskStatus> statuses;   // any of
+  std::vector<std::string> tags;      // all of
+  std::optional<std::string> name_contains;
+  std::optional<std::string> parent;
+  // "created" (default), "name", "status", "started", "completed", "last_update",
+  // or "metric:<title>/<series>" (last value; tasks without it last).
+  std::string order_by = "created";
+  bool descending = true;
+  int limit = 100;       // 1..1000
+  std::string cursor;    // opaque, from the previous page
+};
+
+struct TaskPage {
+  std::vector<Task> tasks;  // summaries: no hyperparameters/configurations/script diff+content
+  std::string next_cursor;  // empty on the last page
+};
+
+class TaskStore {
+ public:
+  virtual ~TaskStore() = default;
+  // Creates the task (and its project when new) with status created.
+  virtual Result<Task> create(const NewTask& t) = 0;
+  // The whole record, hyperparameters and configurations included.
+  virtual Result<Task> get(const std::string& id) = 0;
+  // The full ID of the one task whose ID starts with prefix (>= 4 hex digits
+  // unless it is a full ID); not_found or ambiguous otherwise.
+  virtual Result<std::string> resolve(const std::string& prefix) = 0;
+  virtual Result<TaskPage> list(const TaskQuery& q) = 0;
+  virtual Result<Task> update(const std::string& id, const TaskPatch& patch) = 0;
+  // Moves the task to `to`; conflict unless is_legal_transition(current, to).
+  // Sets started on entering running (first time) and completed on a final status.
+  virtual Result<Task> set_status(const std::string& id, TaskStatus to,
+                                  const std::string& message) = 0;
+  virtual Result<Task> change_tags(const std::string& id, const std::vector<std::string>& add,
+                                   const std::vector<std::string>& remove) = 0;
+  // Upserts parameters by (section, name). With replace_sections, the sections
+  // named in `params` are cleared first.
+  virtual Status set_hyperparameters(const std::string& id,
+                                     const std::vector<Hyperparameter>& params,
+                                     bool replace_sections) = 0;
+  virtual Status set_configuration(const std::string& id, const Configuration& c) = 0;
+  // Removes the task and everything recorded under it (not its blobs).
+  virtual Status remove(const std::string& id) = 0;
+};
+
+struct ScalarReadOptions {
+  // 0 = every point. Otherwise at most about max_points, chosen per bucket of
+  // steps as the minimum and maximum (so spikes survive), plus the first and last.
+  int max_points = 0;
+  std::optional<int64_t> min_step;
+  std::optional<int64_t> max_step;
+};
+
+class ScalarStore {
+ public:
+  virtual ~ScalarStore() = default;
+  // Appends every series in one durable write. Times of 0 or missing mean now.
+  virtual Status append(const std::string& task_id, std::vector<ScalarSeries> batch) = 0;
+  // Every series of the task with count, last, min and max, by title and series.
+  virtual Result<std::vector<SeriesSummary>> summaries(const std::string& task_id) = 0;
+  // One series' points in the order they were logged (downsampled if asked).
+  virtual Result<ScalarSeries> read(const std::string& task_id, const std::string& title,
+                                    const std::string& series, const ScalarReadOptions& opt) = 0;
+};
+
+class ConsoleStore {
+ public:
+  virtual ~ConsoleStore() = default;
+  // Appends lines (their seq is ignored and assigned); returns the last seq.
+  virtual Result<int64_t> append(const std::string& task_id, std::vector<ConsoleLine> lines) = 0;
+  // Lines with seq > after, at most limit, in order.
+  virtual Result<std::vector<ConsoleLine>> read(const std::string& task_id, int64_t after,
+                                                int limit) = 0;
+};
+
+class ArtifactStore {
+ public:
+  virtual ~ArtifactStore() = default;
+  // Records (or replaces, by name) an artifact whose blob is already stored.
+  virtual Result<Artifact> put(const std::string& task_id, const Artifact& a) = 0;
+  virtual Result<std::vector<Artifact>> list(const std::string& task_id) = 0;
+  virtual Result<Artifact> get(const std::string& task_id, const std::string& name) = 0;
+  virtual Result<Model> add_model(const Model& m) = 0;
+  virtual Result<std::vector<Model>> models(const std::string& task_id) = 0;
+};
+
+class MetadataStore {
+ public:
+  virtual ~MetadataStore() = default;
+  virtual ProjectStore& projects() = 0;
+  virtual TaskStore& tasks() = 0;
+  virtual ScalarStore& scalars() = 0;
+  virtual ConsoleStore& console() = 0;
+  virtual ArtifactStore& artifacts() = 0;
+  // Finishes pending writes and releases the backend; later calls fail.
+  virtual void close() = 0;
+};
+
+}  // namespace rh

@@ -1,0 +1,170 @@
+#include "roundhouse/store/sqlite/migrations.h"
+
+#include <string>
+
+namespace rh::sqlite {
+
+namespace {
+
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+// Append only: a released migration is never edited.
+constexpr Migration k_migrations[] = {
+    {1, R"sql(
+CREATE TABLE projects(
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  description TEXT NOT NULL DEFAULT '',
+  created REAL NOT NULL
+);
+CREATE TABLE tasks(
+  id TEXT PRIMARY KEY,
+  project_id TEXT NOT NULL REFERENCES projects(id),
+  name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  status TEXT NOT NULL,
+  status_message TEXT NOT NULL DEFAULT '',
+  comment TEXT NOT NULL DEFAULT '',
+  parent TEXT NOT NULL DEFAULT '',
+  tags TEXT NOT NULL DEFAULT '[]',
+  created REAL NOT NULL,
+  started REAL NOT NULL DEFAULT 0,
+  completed REAL NOT NULL DEFAULT 0,
+  last_update REAL NOT NULL,
+  script TEXT NOT NULL DEFAULT '{}',
+  environment TEXT NOT NULL DEFAULT '{}',
+  runtime TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX tasks_created ON tasks(created, id);
+CREATE INDEX tasks_project_created ON tasks(project_id, created, id);
+CREATE INDEX tasks_status_created ON tasks(status, created, id);
+CREATE INDEX tasks_parent ON tasks(parent);
+CREATE TABLE task_tags(
+  task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+  tag TEXT NOT NULL,
+  PRIMARY KEY(task_id, tag)
+) WITHOUT ROWID;
+CREATE INDEX task_tags_tag ON task_tags(tag, task_id);
+CREATE TABLE hyperparameters(
+  task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+  section TEXT NOT NULL,
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,
+  type TEXT NOT NULL DEFAULT '',
+  description TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY(task_id, section, name)
+) WITHOUT ROWID;
+CREATE TABLE configurations(
+  task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY(task_id, name)
+) WITHOUT ROWID;
+CREATE TABLE series(
+  id INTEGER PRIMARY KEY,
+  task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+  title TEXT NOT NULL,
+  series TEXT NOT NULL,
+  UNIQUE(task_id, title, series)
+);
+-- One row per (series, write): the points column by column (store/scalar_chunk.h).
+CREATE TABLE metric_chunk(
+  id INTEGER PRIMARY KEY,
+  series_id INTEGER NOT NULL REFERENCES series(id) ON DELETE CASCADE,
+  min_step INTEGER NOT NULL,
+  max_step INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  summary BLOB NOT NULL
+);
+CREATE INDEX metric_chunk_series ON metric_chunk(series_id, id);
+-- Last/min/max per series; NULL stands for NaN (SQLite stores NaN as NULL).
+CREATE TABLE series_latest(
+  series_id INTEGER PRIMARY KEY REFERENCES series(id) ON DELETE CASCADE,
+  task_id TEXT NOT NULL,
+  title TEXT NOT NULL,
+  series TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  last_step INTEGER NOT NULL,
+  last_value REAL,
+  last_time REAL NOT NULL,
+  min_value REAL,
+  max_value REAL
+);
+CREATE INDEX series_latest_metric ON series_latest(title, series, last_value, task_id);
+CREATE INDEX series_latest_task ON series_latest(task_id);
+CREATE TABLE console(
+  task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  time REAL NOT NULL,
+  stream INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  PRIMARY KEY(task_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE artifacts(
+  task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  type TEXT NOT NULL DEFAULT '',
+  content_type TEXT NOT NULL DEFAULT '',
+  metadata TEXT NOT NULL DEFAULT '{}',
+  created REAL NOT NULL,
+  PRIMARY KEY(task_id, name)
+) WITHOUT ROWID;
+CREATE TABLE models(
+  id TEXT PRIMARY KEY,
+  task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  direction TEXT NOT NULL,
+  digest TEXT NOT NULL DEFAULT '',
+  size INTEGER NOT NULL DEFAULT 0,
+  framework TEXT NOT NULL DEFAULT '',
+  metadata TEXT NOT NULL DEFAULT '{}',
+  created REAL NOT NULL
+);
+CREATE INDEX models_task ON models(task_id);
+)sql"},
+};
+
+}  // namespace
+
+int latest_schema_version() { return k_migrations[std::size(k_migrations) - 1].version; }
+
+Status apply_migrations(Db& db) {
+  RH_TRY(db.exec("BEGIN IMMEDIATE"));
+  auto fail = [&](Error e) -> Status {
+    (void)db.exec("ROLLBACK");
+    return std::unexpected(std::move(e));
+  };
+  auto stmt = db.prepare("PRAGMA user_version");
+  if (!stmt) return fail(stmt.error());
+  auto row = stmt->step();
+  if (!row) return fail(row.error());
+  int current = static_cast<int>(stmt->int64(0));
+  stmt = Stmt();
+  if (current > latest_schema_version()) {
+    return fail(Error{ErrorCode::conflict,
+                      "the database has schema version " + std::to_string(current) +
+                          ", newer than this rh understands (" +
+                          std::to_string(latest_schema_version()) + "); upgrade rh"});
+  }
+  for (const auto& m : k_migrations) {
+    if (m.version <= current) continue;
+    if (auto st = db.exec(m.sql); !st) {
+      auto e = st.error();
+      e.message = "migration " + std::to_string(m.version) + " failed: " + e.message;
+      return fail(e);
+    }
+    if (auto st = db.exec("PRAGMA user_version = " + std::to_string(m.version)); !st) {
+      return fail(st.error());
+    }
+  }
+  return db.exec("COMMIT");
+}
+
+}  // namespace rh::sqlite

@@ -1,0 +1,22 @@
+// Factories for the SQLite implementations of each MetadataStore part.
+// Internal to store/sqlite.
+#pragma once
+
+#include <memory>
+
+#include "roundhouse/store/metadata_store.h"
+#include "roundhouse/store/sqlite/shared.h"
+
+namespace rh::sqlite {
+
+std::unique_ptr<ProjectStore> make_project_part(Shared& s);
+std::unique_ptr<TaskStore> make_task_part(Shared& s);
+std::unique_ptr<ScalarStore> make_scalar_part(Shared& s);
+std::unique_ptr<ConsoleStore> make_console_part(Shared& s);
+std::unique_ptr<ArtifactStore> make_artifact_part(Shared& s);
+
+// Inside a write: the project's ID, creating the project when new.
+Result<std::string> ensure_project_in_tx(Db& db, Env& env, const std::string& name,
+                                         const std::string& description);
+
+}  // namespace rh::sqlite

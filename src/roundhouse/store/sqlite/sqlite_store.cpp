@@ -1,0 +1,148 @@
+#include "roundhouse/store/sqlite/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <atomic>
+
+#include "roundhouse/store/sqlite/migrations.h"
+#include "roundhouse/store/sqlite/parts.h"
+#include "roundhouse/store/sqlite/shared.h"
+
+namespace rh {
+namespace sqlite {
+
+ReaderPool::Lease::~Lease() {
+  if (!m_db) return;
+  m_db->reset_cached();
+  std::lock_guard lock(m_pool->m_mu);
+  m_pool->m_idle.push_back(std::move(m_db));
+}
+
+Result<ReaderPool::Lease> ReaderPool::acquire() {
+  {
+    std::lock_guard lock(m_mu);
+    if (!m_idle.empty()) {
+      auto db = std::move(m_idle.back());
+      m_idle.pop_back();
+      return Lease(this, std::move(db));
+    }
+  }
+  RH_TRY_ASSIGN(auto db, Db::open(m_path, false));
+  RH_TRY(db->exec("PRAGMA query_only=1"));
+  return Lease(this, std::move(db));
+}
+
+void ReaderPool::clear() {
+  std::lock_guard lock(m_mu);
+  m_idle.clear();
+}
+
+Error task_not_found(const std::string& id) {
+  return Error{ErrorCode::not_found, "no task with ID " + id};
+}
+
+Result<std::string> task_status_in_tx(Db& db, const std::string& id) {
+  RH_TRY_ASSIGN(Stmt * s, db.cached("SELECT status FROM tasks WHERE id = ?"));
+  s->bind(1, id);
+  RH_TRY_ASSIGN(bool row, s->step());
+  if (!row) return std::unexpected(task_not_found(id));
+  return s->text(0);
+}
+
+namespace {
+
+// Moves WAL pages into the database on its own connection, so the writer
+// never pays for a checkpoint inside a commit.
+class Checkpointer {
+ public:
+  explicit Checkpointer(std::unique_ptr<Db> db) : m_db(std::move(db)) {
+    m_thread = std::thread([this] { loop(); });
+  }
+  ~Checkpointer() { stop(); }
+  void stop() {
+    {
+      std::lock_guard lock(m_mu);
+      m_stop = true;
+    }
+    m_cv.notify_all();
+    if (m_thread.joinable()) m_thread.join();
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(m_mu);
+    while (!m_stop) {
+      m_cv.wait_for(lock, std::chrono::milliseconds(500));
+      if (m_stop) break;
+      lock.unlock();
+      sqlite3_wal_checkpoint_v2(m_db->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      lock.lock();
+    }
+  }
+  std::unique_ptr<Db> m_db;
+  std::mutex m_mu;
+  std::condition_variable m_cv;
+  bool m_stop = false;
+  std::thread m_thread;
+};
+
+class SqliteStore final : public MetadataStore {
+ public:
+  SqliteStore(std::unique_ptr<Shared> shared, std::unique_ptr<Checkpointer> cp, std::string path)
+      : m_shared(std::move(shared)),
+        m_checkpointer(std::move(cp)),
+        m_path(std::move(path)),
+        m_projects(make_project_part(*m_shared)),
+        m_tasks(make_task_part(*m_shared)),
+        m_scalars(make_scalar_part(*m_shared)),
+        m_console(make_console_part(*m_shared)),
+        m_artifacts(make_artifact_part(*m_shared)) {}
+  ~SqliteStore() override { close(); }
+
+  ProjectStore& projects() override { return *m_projects; }
+  TaskStore& tasks() override { return *m_tasks; }
+  ScalarStore& scalars() override { return *m_scalars; }
+  ConsoleStore& console() override { return *m_console; }
+  ArtifactStore& artifacts() override { return *m_artifacts; }
+
+  void close() override {
+    if (m_closed.exchange(true)) return;
+    m_shared->writer->stop();
+    m_checkpointer->stop();
+    m_shared->readers.clear();
+    // Fold the WAL back into the database so the folder is tidy when idle.
+    if (auto db = Db::open(m_path, false)) {
+      sqlite3_wal_checkpoint_v2((*db)->raw(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
+                                nullptr);
+    }
+  }
+
+ private:
+  std::unique_ptr<Shared> m_shared;
+  std::unique_ptr<Checkpointer> m_checkpointer;
+  std::string m_path;
+  std::unique_ptr<ProjectStore> m_projects;
+  std::unique_ptr<TaskStore> m_tasks;
+  std::unique_ptr<ScalarStore> m_scalars;
+  std::unique_ptr<ConsoleStore> m_console;
+  std::unique_ptr<ArtifactStore> m_artifacts;
+  std::atomic<bool> m_closed{false};
+};
+
+}  // namespace
+}  // namespace sqlite
+
+Result<std::unique_ptr<MetadataStore>> open_sqlite_store(const std::string& path, Env& env) {
+  using namespace sqlite;
+  RH_TRY_ASSIGN(auto wdb, Db::open(path, true));
+  RH_TRY(apply_migrations(*wdb));
+  // Checkpoints happen on the checkpointer's connection, never in a commit.
+  RH_TRY(wdb->exec("PRAGMA wal_autocheckpoint=0"));
+  RH_TRY_ASSIGN(auto cdb, Db::open(path, false));
+  auto shared = std::unique_ptr<Shared>(
+      new Shared{env, std::make_unique<GroupCommitWriter>(std::move(wdb)), ReaderPool(path)});
+  auto cp = std::make_unique<Checkpointer>(std::move(cdb));
+  return std::unique_ptr<MetadataStore>(new SqliteStore(std::move(shared), std::move(cp), path));
+}
+
+}  // namespace rh

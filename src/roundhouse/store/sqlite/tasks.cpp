@@ -1,0 +1,526 @@
+// SQLite parts for projects and tasks.
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "roundhouse/model/json.h"
+#include "roundhouse/model/validate.h"
+#include "roundhouse/store/sqlite/parts.h"
+#include "roundhouse/util/strings.h"
+
+namespace rh::sqlite {
+
+namespace {
+
+// Columns of a task summary row, in the order row_to_task reads them.
+constexpr const char* k_task_columns =
+    "t.id, p.name, t.name, t.type, t.status, t.status_message, t.comment, t.parent, t.tags, "
+    "t.created, t.started, t.completed, t.last_update, t.script, t.environment, t.runtime";
+
+Result<Task> row_to_task(Stmt& s) {
+  Task t;
+  t.id = s.text(0);
+  t.project = s.text(1);
+  t.name = s.text(2);
+  RH_TRY_ASSIGN(t.type, parse_task_type(s.text(3)));
+  RH_TRY_ASSIGN(t.status, parse_task_status(s.text(4)));
+  t.status_message = s.text(5);
+  t.comment = s.text(6);
+  t.parent = s.text(7);
+  RH_TRY_ASSIGN(Json tags, parse_json(s.text(8), "tags column"));
+  RH_TRY(read_string_list(Json{{"tags", tags}}, "tags", "task", t.tags));
+  t.created = s.real(9);
+  t.started = s.real(10);
+  t.completed = s.real(11);
+  t.last_update = s.real(12);
+  RH_TRY_ASSIGN(Json script, parse_json(s.text(13), "script column"));
+  RH_TRY(from_json(script, "task.script", t.script));
+  RH_TRY_ASSIGN(Json env, parse_json(s.text(14), "environment column"));
+  RH_TRY(from_json(env, "task.environment", t.environment));
+  RH_TRY_ASSIGN(Json runtime, parse_json(s.text(15), "runtime column"));
+  RH_TRY(read_string_map(Json{{"runtime", runtime}}, "runtime", "task", t.runtime));
+  return t;
+}
+
+std::vector<std::string> normalize_tags(std::vector<std::string> tags) {
+  std::sort(tags.begin(), tags.end());
+  tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
+  return tags;
+}
+
+Status write_tags(Db& db, const std::string& id, const std::vector<std::string>& tags, double now) {
+  RH_TRY_ASSIGN(Stmt * del, db.cached("DELETE FROM task_tags WHERE task_id = ?"));
+  RH_TRY(del->bind(1, id).exec());
+  for (const auto& tag : tags) {
+    RH_TRY_ASSIGN(Stmt * ins, db.cached("INSERT INTO task_tags(task_id, tag) VALUES(?, ?)"));
+    RH_TRY(ins->bind(1, id).bind(2, tag).exec());
+  }
+  RH_TRY_ASSIGN(Stmt * upd, db.cached("UPDATE tasks SET tags = ?, last_update = ? WHERE id = ?"));
+  return upd->bind(1, Json(tags).dump()).bind(2, now).bind(3, id).exec();
+}
+
+Status upsert_params(Db& db, const std::string& id, const std::vector<Hyperparameter>& params) {
+  for (const auto& h : params) {
+    RH_TRY_ASSIGN(Stmt * s, db.cached(
+                                "INSERT INTO hyperparameters(task_id, section, name, value, type, "
+                                "description) VALUES(?,?,?,?,?,?) ON CONFLICT(task_id, section, "
+                                "name) DO UPDATE SET value = excluded.value, type = excluded.type, "
+                                "description = excluded.description"));
+    RH_TRY(s->bind(1, id)
+               .bind(2, h.section)
+               .bind(3, h.name)
+               .bind(4, h.value)
+               .bind(5, h.type)
+               .bind(6, h.description)
+               .exec());
+  }
+  return {};
+}
+
+Status upsert_config(Db& db, const std::string& id, const Configuration& c) {
+  RH_TRY_ASSIGN(Stmt * s, db.cached("INSERT INTO configurations(task_id, name, value, description) "
+                                    "VALUES(?,?,?,?) ON CONFLICT(task_id, name) DO UPDATE SET "
+                                    "value = excluded.value, description = excluded.description"));
+  return s->bind(1, id).bind(2, c.name).bind(3, c.value).bind(4, c.description).exec();
+}
+
+Status require_editable(Db& db, const std::string& id, const char* what) {
+  RH_TRY_ASSIGN(std::string st, task_status_in_tx(db, id));
+  RH_TRY_ASSIGN(TaskStatus status, parse_task_status(st));
+  if (!is_editable(status)) {
+    return make_error(ErrorCode::conflict, std::string("cannot change the ") + what + " of task " +
+                                               id + ": it is " + st +
+                                               " (only created or running tasks are editable)");
+  }
+  return {};
+}
+
+class SqliteProjects final : public ProjectStore {
+ public:
+  explicit SqliteProjects(Shared& s) : m_s(s) {}
+
+  Result<std::vector<Project>> list() override {
+    RH_TRY_ASSIGN(auto db, m_s.readers.acquire());
+    RH_TRY_ASSIGN(Stmt s, db->prepare(
+                              "SELECT p.id, p.name, p.description, p.created, "
+                              "(SELECT count(*) FROM tasks t WHERE t.project_id = p.id) "
+                              "FROM projects p ORDER BY p.name"));
+    std::vector<Project> out;
+    while (true) {
+      RH_TRY_ASSIGN(bool row, s.step());
+      if (!row) break;
+      out.push_back(Project{s.text(0), s.text(1), s.text(2), s.real(3), s.int64(4)});
+    }
+    return out;
+  }
+
+  Result<Project> get(const std::string& name) override {
+    RH_TRY_ASSIGN(auto db, m_s.readers.acquire());
+    RH_TRY_ASSIGN(Stmt s, db->prepare(
+                              "SELECT p.id, p.name, p.description, p.created, "
+                              "(SELECT count(*) FROM tasks t WHERE t.project_id = p.id) "
+                              "FROM projects p WHERE p.name = ?"));
+    s.bind(1, name);
+    RH_TRY_ASSIGN(bool row, s.step());
+    if (!row) return make_error(ErrorCode::not_found, "no project named \"" + name + "\"");
+    return Project{s.text(0), s.text(1), s.text(2), s.real(3), s.int64(4)};
+  }
+
+  Result<Project> ensure(const std::string& name, const std::string& description) override {
+    RH_TRY(validate_name("project", name));
+    RH_TRY(validate_text("project description", description));
+    RH_TRY(m_s.writer->run([&](Db& db) -> Status {
+      RH_TRY(ensure_project_in_tx(db, m_s.env, name, description));
+      return {};
+    }));
+    return get(name);
+  }
+
+ private:
+  Shared& m_s;
+};
+
+class SqliteTasks final : public TaskStore {
+ public:
+  explicit SqliteTasks(Shared& s) : m_s(s) {}
+
+  Result<Task> create(const NewTask& in) override {
+    RH_TRY(validate_new_task(in));
+    std::string id = m_s.env.new_id();
+    auto tags = normalize_tags(in.tags);
+    RH_TRY(m_s.writer->run([&](Db& db) -> Status {
+      double now = m_s.env.now();
+      RH_TRY_ASSIGN(std::string project_id, ensure_project_in_tx(db, m_s.env, in.project, ""));
+      if (!in.parent.empty()) {
+        RH_TRY_ASSIGN(std::string parent_status, task_status_in_tx(db, in.parent));
+        (void)parent_status;
+      }
+      RH_TRY_ASSIGN(Stmt * s, db.cached(
+                                  "INSERT INTO tasks(id, project_id, name, type, status, comment, "
+                                  "parent, tags, created, last_update, script, environment) "
+                                  "VALUES(?,?,?,?,'created',?,?,?,?,?,?,?)"));
+      RH_TRY(s->bind(1, id)
+                 .bind(2, project_id)
+                 .bind(3, in.name)
+                 .bind(4, to_string(in.type))
+                 .bind(5, in.comment)
+                 .bind(6, in.parent)
+                 .bind(7, Json(tags).dump())
+                 .bind(8, now)
+                 .bind(9, now)
+                 .bind(10, to_json(in.script).dump())
+                 .bind(11, to_json(in.environment).dump())
+                 .exec());
+      RH_TRY(write_tags(db, id, tags, now));
+      RH_TRY(upsert_params(db, id, in.hyperparameters));
+      for (const auto& c : in.configurations) RH_TRY(upsert_config(db, id, c));
+      return {};
+    }));
+    return get(id);
+  }
+
+  Result<Task> get(const std::string& id) override {
+    RH_TRY_ASSIGN(auto db, m_s.readers.acquire());
+    RH_TRY_ASSIGN(Stmt s, db->prepare(std::string("SELECT ") + k_task_columns +
+                                      " FROM tasks t JOIN projects p ON p.id = t.project_id "
+                                      "WHERE t.id = ?"));
+    s.bind(1, id);
+    RH_TRY_ASSIGN(bool row, s.step());
+    if (!row) return std::unexpected(task_not_found(id));
+    RH_TRY_ASSIGN(Task t, row_to_task(s));
+    RH_TRY_ASSIGN(Stmt hp, db->prepare("SELECT section, name, value, type, description FROM "
+                                       "hyperparameters WHERE task_id = ? ORDER BY section, name"));
+    hp.bind(1, id);
+    while (true) {
+      RH_TRY_ASSIGN(bool r, hp.step());
+      if (!r) break;
+      t.hyperparameters.push_back(
+          Hyperparameter{hp.text(0), hp.text(1), hp.text(2), hp.text(3), hp.text(4)});
+    }
+    RH_TRY_ASSIGN(Stmt cf, db->prepare("SELECT name, value, description FROM configurations "
+                                       "WHERE task_id = ? ORDER BY name"));
+    cf.bind(1, id);
+    while (true) {
+      RH_TRY_ASSIGN(bool r, cf.step());
+      if (!r) break;
+      t.configurations.push_back(Configuration{cf.text(0), cf.text(1), cf.text(2)});
+    }
+    return t;
+  }
+
+  Result<std::string> resolve(const std::string& prefix) override {
+    if (prefix.empty() || prefix.size() > 32 || !is_hex(prefix)) {
+      return make_error(ErrorCode::invalid_argument,
+                        "\"" + prefix + "\" is not a task ID or ID prefix (lowercase hex)");
+    }
+    if (prefix.size() < 4) {
+      return make_error(ErrorCode::invalid_argument,
+                        "task ID prefix \"" + prefix + "\" is too short; give at least 4 digits");
+    }
+    RH_TRY_ASSIGN(auto db, m_s.readers.acquire());
+    RH_TRY_ASSIGN(Stmt s,
+                  db->prepare("SELECT id FROM tasks WHERE id >= ? AND id < ? ORDER BY id LIMIT 3"));
+    s.bind(1, prefix).bind(2, prefix + "g");
+    std::vector<std::string> hits;
+    while (true) {
+      RH_TRY_ASSIGN(bool row, s.step());
+      if (!row) break;
+      hits.push_back(s.text(0));
+    }
+    if (hits.empty()) return make_error(ErrorCode::not_found, "no task ID starts with " + prefix);
+    if (hits.size() > 1) {
+      return make_error(ErrorCode::ambiguous, "task ID prefix " + prefix + " is ambiguous: " +
+                                                  join(hits, ", ") +
+                                                  (hits.size() > 2 ? ", ..." : "") +
+                                                  "; give more digits");
+    }
+    return hits[0];
+  }
+
+  Result<TaskPage> list(const TaskQuery& q) override {
+    if (q.limit < 1 || q.limit > 1000) {
+      return make_error(ErrorCode::invalid_argument, "limit must be between 1 and 1000");
+    }
+    int64_t offset = 0;
+    if (!q.cursor.empty()) {
+      auto v = q.cursor.size() > 2 && q.cursor.starts_with("o:") ? parse_int(q.cursor.substr(2))
+                                                                 : std::nullopt;
+      if (!v || *v < 0) {
+        return make_error(ErrorCode::invalid_argument, "cursor \"" + q.cursor + "\" is not valid");
+      }
+      offset = *v;
+    }
+    // Filters shared by both phases of a metric sort.
+    std::string where = " WHERE 1=1";
+    std::vector<std::string> binds;
+    if (q.project) {
+      where += " AND t.project_id = (SELECT id FROM projects WHERE name = ?)";
+      binds.push_back(*q.project);
+    }
+    if (!q.statuses.empty()) {
+      where += " AND t.status IN (";
+      for (size_t i = 0; i < q.statuses.size(); ++i) {
+        where += i ? ",?" : "?";
+        binds.emplace_back(to_string(q.statuses[i]));
+      }
+      where += ")";
+    }
+    for (const auto& tag : q.tags) {
+      where += " AND EXISTS (SELECT 1 FROM task_tags g WHERE g.task_id = t.id AND g.tag = ?)";
+      binds.push_back(tag);
+    }
+    if (q.name_contains) {
+      where += " AND instr(t.name, ?) > 0";
+      binds.push_back(*q.name_contains);
+    }
+    if (q.parent) {
+      where += " AND t.parent = ?";
+      binds.push_back(*q.parent);
+    }
+    const char* dir = q.descending ? "DESC" : "ASC";
+    std::string select = std::string("SELECT ") + k_task_columns +
+                         " FROM tasks t JOIN projects p ON p.id = t.project_id";
+
+    RH_TRY_ASSIGN(auto db, m_s.readers.acquire());
+    TaskPage page;
+    auto run = [&](const std::string& sql, const std::vector<std::string>& extra_front,
+                   int64_t limit, int64_t off) -> Status {
+      RH_TRY_ASSIGN(Stmt s, db->prepare(sql));
+      int i = 1;
+      for (const auto& b : extra_front) s.bind(i++, b);
+      for (const auto& b : binds) s.bind(i++, b);
+      s.bind(i++, limit).bind(i++, off);
+      while (true) {
+        RH_TRY_ASSIGN(bool row, s.step());
+        if (!row) break;
+        RH_TRY_ASSIGN(Task t, row_to_task(s));
+        page.tasks.push_back(std::move(t));
+      }
+      return {};
+    };
+
+    if (q.order_by.starts_with("metric:")) {
+      std::string key = q.order_by.substr(7);
+      auto slash = key.find('/');
+      if (slash == std::string::npos) {
+        return make_error(ErrorCode::invalid_argument,
+                          "order_by metric must be \"metric:<title>/<series>\"");
+      }
+      std::vector<std::string> metric{key.substr(0, slash), key.substr(slash + 1)};
+      // Phase 1: tasks with the metric, in index order of its last value.
+      std::string sql1 = select +
+                         " JOIN series_latest sl ON sl.task_id = t.id AND sl.title = ? AND "
+                         "sl.series = ? AND sl.last_value IS NOT NULL" +
+                         where + " ORDER BY sl.last_value " + dir + ", sl.task_id " + dir +
+                         " LIMIT ? OFFSET ?";
+      RH_TRY(run(sql1, metric, q.limit + 1, offset));
+      if (static_cast<int>(page.tasks.size()) <= q.limit) {
+        // Phase 2: the tasks without it, newest first; offset continues past phase 1.
+        RH_TRY_ASSIGN(Stmt c, db->prepare(
+                                  "SELECT count(*) FROM tasks t JOIN series_latest sl ON "
+                                  "sl.task_id = t.id AND sl.title = ? AND sl.series = ? AND "
+                                  "sl.last_value IS NOT NULL" +
+                                  where));
+        int i = 1;
+        for (const auto& b : metric) c.bind(i++, b);
+        for (const auto& b : binds) c.bind(i++, b);
+        RH_TRY(c.step());
+        int64_t with_metric = c.int64(0);
+        std::string sql2 = select + where +
+                           " AND NOT EXISTS (SELECT 1 FROM series_latest sl WHERE sl.task_id = "
+                           "t.id AND sl.title = ? AND sl.series = ? AND sl.last_value IS NOT "
+                           "NULL) ORDER BY t.created DESC, t.id DESC LIMIT ? OFFSET ?";
+        // Binds: filters first, then the metric: reorder by putting metric after.
+        RH_TRY_ASSIGN(Stmt s, db->prepare(sql2));
+        int k = 1;
+        for (const auto& b : binds) s.bind(k++, b);
+        for (const auto& b : metric) s.bind(k++, b);
+        int64_t want = q.limit + 1 - static_cast<int64_t>(page.tasks.size());
+        s.bind(k++, want).bind(k++, std::max<int64_t>(0, offset + static_cast<int64_t>(page.tasks.size()) - with_metric));
+        while (true) {
+          RH_TRY_ASSIGN(bool row, s.step());
+          if (!row) break;
+          RH_TRY_ASSIGN(Task t, row_to_task(s));
+          page.tasks.push_back(std::move(t));
+        }
+      }
+    } else {
+      static const char* columns[][2] = {{"created", "t.created"},
+                                         {"name", "t.name"},
+                                         {"status", "t.status"},
+                                         {"started", "t.started"},
+                                         {"completed", "t.completed"},
+                                         {"last_update", "t.last_update"}};
+      const char* col = nullptr;
+      for (auto& c : columns) {
+        if (q.order_by == c[0]) col = c[1];
+      }
+      if (!col) {
+        return make_error(ErrorCode::invalid_argument,
+                          "cannot order by \"" + q.order_by +
+                              "\" (use created, name, status, started, completed, last_update or "
+                              "metric:<title>/<series>)");
+      }
+      std::string sql = select + where + " ORDER BY " + col + " " + dir + ", t.id " + dir +
+                        " LIMIT ? OFFSET ?";
+      RH_TRY(run(sql, {}, q.limit + 1, offset));
+    }
+    if (static_cast<int>(page.tasks.size()) > q.limit) {
+      page.tasks.resize(static_cast<size_t>(q.limit));
+      page.next_cursor = "o:" + std::to_string(offset + q.limit);
+    }
+    return page;
+  }
+
+  Result<Task> update(const std::string& id, const TaskPatch& p) override {
+    if (p.name) RH_TRY(validate_name("task name", *p.name, 1024));
+    if (p.comment) RH_TRY(validate_text("comment", *p.comment));
+    if (p.script) RH_TRY(validate_text("script.diff", p.script->diff));
+    if (p.runtime) {
+      for (const auto& [k, v] : *p.runtime) {
+        RH_TRY(validate_name("runtime key", k));
+        RH_TRY(validate_text("runtime." + k, v));
+      }
+    }
+    RH_TRY(m_s.writer->run([&](Db& db) -> Status {
+      double now = m_s.env.now();
+      RH_TRY(task_status_in_tx(db, id));
+      if (p.script || p.environment) RH_TRY(require_editable(db, id, "code or environment"));
+      auto set = [&](const char* sql, const std::string& v) -> Status {
+        RH_TRY_ASSIGN(Stmt s, db.prepare(sql));
+        return s.bind(1, v).bind(2, now).bind(3, id).exec();
+      };
+      if (p.name) RH_TRY(set("UPDATE tasks SET name = ?, last_update = ? WHERE id = ?", *p.name));
+      if (p.comment) {
+        RH_TRY(set("UPDATE tasks SET comment = ?, last_update = ? WHERE id = ?", *p.comment));
+      }
+      if (p.script) {
+        RH_TRY(set("UPDATE tasks SET script = ?, last_update = ? WHERE id = ?",
+                   to_json(*p.script).dump()));
+      }
+      if (p.environment) {
+        RH_TRY(set("UPDATE tasks SET environment = ?, last_update = ? WHERE id = ?",
+                   to_json(*p.environment).dump()));
+      }
+      if (p.runtime) {
+        // json_patch merges key by key inside the transaction.
+        RH_TRY(set("UPDATE tasks SET runtime = json_patch(runtime, ?), last_update = ? WHERE id = ?",
+                   string_map_to_json(*p.runtime).dump()));
+      }
+      return {};
+    }));
+    return get(id);
+  }
+
+  Result<Task> set_status(const std::string& id, TaskStatus to,
+                          const std::string& message) override {
+    RH_TRY(validate_text("status message", message));
+    RH_TRY(m_s.writer->run([&](Db& db) -> Status {
+      RH_TRY_ASSIGN(std::string cur, task_status_in_tx(db, id));
+      RH_TRY_ASSIGN(TaskStatus from, parse_task_status(cur));
+      if (!is_legal_transition(from, to)) {
+        return make_error(ErrorCode::conflict, "task " + id + " cannot go from " + cur + " to " +
+                                                   std::string(to_string(to)));
+      }
+      double now = m_s.env.now();
+      RH_TRY_ASSIGN(Stmt s, db.prepare(
+                                "UPDATE tasks SET status = ?, status_message = ?, last_update = ?, "
+                                "started = CASE WHEN ? AND started = 0 THEN ? ELSE started END, "
+                                "completed = CASE WHEN ? THEN ? ELSE completed END WHERE id = ?"));
+      return s.bind(1, to_string(to))
+          .bind(2, message)
+          .bind(3, now)
+          .bind(4, int64_t{to == TaskStatus::running})
+          .bind(5, now)
+          .bind(6, int64_t{is_final(to)})
+          .bind(7, now)
+          .bind(8, id)
+          .exec();
+    }));
+    return get(id);
+  }
+
+  Result<Task> change_tags(const std::string& id, const std::vector<std::string>& add,
+                           const std::vector<std::string>& remove) override {
+    for (const auto& t : add) RH_TRY(validate_tag(t));
+    RH_TRY(m_s.writer->run([&](Db& db) -> Status {
+      RH_TRY(task_status_in_tx(db, id));
+      RH_TRY_ASSIGN(Stmt s, db.prepare("SELECT tag FROM task_tags WHERE task_id = ?"));
+      s.bind(1, id);
+      std::vector<std::string> tags;
+      while (true) {
+        RH_TRY_ASSIGN(bool row, s.step());
+        if (!row) break;
+        tags.push_back(s.text(0));
+      }
+      for (const auto& t : add) tags.push_back(t);
+      std::erase_if(tags, [&](const std::string& t) {
+        return std::find(remove.begin(), remove.end(), t) != remove.end();
+      });
+      return write_tags(db, id, normalize_tags(tags), m_s.env.now());
+    }));
+    return get(id);
+  }
+
+  Status set_hyperparameters(const std::string& id, const std::vector<Hyperparameter>& params,
+                             bool replace_sections) override {
+    for (const auto& h : params) RH_TRY(validate_hyperparameter(h));
+    return m_s.writer->run([&](Db& db) -> Status {
+      RH_TRY(require_editable(db, id, "hyperparameters"));
+      if (replace_sections) {
+        for (const auto& h : params) {
+          RH_TRY_ASSIGN(Stmt * s,
+                        db.cached("DELETE FROM hyperparameters WHERE task_id = ? AND section = ?"));
+          RH_TRY(s->bind(1, id).bind(2, h.section).exec());
+        }
+      }
+      RH_TRY(upsert_params(db, id, params));
+      RH_TRY_ASSIGN(Stmt * t, db.cached("UPDATE tasks SET last_update = ? WHERE id = ?"));
+      return t->bind(1, m_s.env.now()).bind(2, id).exec();
+    });
+  }
+
+  Status set_configuration(const std::string& id, const Configuration& c) override {
+    RH_TRY(validate_name("configuration name", c.name));
+    RH_TRY(validate_text("configuration " + c.name, c.value));
+    RH_TRY(validate_text("description of configuration " + c.name, c.description));
+    return m_s.writer->run([&](Db& db) -> Status {
+      RH_TRY(require_editable(db, id, "configurations"));
+      RH_TRY(upsert_config(db, id, c));
+      RH_TRY_ASSIGN(Stmt * t, db.cached("UPDATE tasks SET last_update = ? WHERE id = ?"));
+      return t->bind(1, m_s.env.now()).bind(2, id).exec();
+    });
+  }
+
+  Status remove(const std::string& id) override {
+    return m_s.writer->run([&](Db& db) -> Status {
+      RH_TRY(task_status_in_tx(db, id));
+      RH_TRY_ASSIGN(Stmt s, db.prepare("DELETE FROM tasks WHERE id = ?"));
+      return s.bind(1, id).exec();
+    });
+  }
+
+ private:
+  Shared& m_s;
+};
+
+}  // namespace
+
+Result<std::string> ensure_project_in_tx(Db& db, Env& env, const std::string& name,
+                                         const std::string& description) {
+  RH_TRY_ASSIGN(Stmt * s, db.cached("SELECT id FROM projects WHERE name = ?"));
+  s->bind(1, name);
+  RH_TRY_ASSIGN(bool row, s->step());
+  if (row) return s->text(0);
+  std::string id = env.new_id();
+  RH_TRY_ASSIGN(Stmt * ins, db.cached("INSERT INTO projects(id, name, description, created) "
+                                      "VALUES(?,?,?,?)"));
+  RH_TRY(ins->bind(1, id).bind(2, name).bind(3, description).bind(4, env.now()).exec());
+  return id;
+}
+
+std::unique_ptr<ProjectStore> make_project_part(Shared& s) {
+  return std::make_unique<SqliteProjects>(s);
+}
+std::unique_ptr<TaskStore> make_task_part(Shared& s) { return std::make_unique<SqliteTasks>(s); }
+
+}  // namespace rh::sqlite

@@ -1,0 +1,480 @@
+// The contract every MetadataStore backend keeps (metadata_store.h). Each
+// backend adds a factory at the bottom; the PostgreSQL backend and the REST
+// client run these same tests.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <set>
+#include <thread>
+
+#include "roundhouse/env/env.h"
+#include "roundhouse/hash/sha256.h"
+#include "roundhouse/store/metadata_store.h"
+#include "roundhouse/store/sqlite/sqlite_store.h"
+#include "roundhouse/testing/temp_dir.h"
+
+namespace rh {
+namespace {
+
+struct StoreBackend {
+  std::string name;
+  // Opens the store kept in dir; opening the same dir again sees the same data.
+  std::function<std::unique_ptr<MetadataStore>(const std::string& dir, Env& env)> open;
+};
+
+class StoreConformance : public ::testing::TestWithParam<StoreBackend> {
+ protected:
+  void SetUp() override { m_store = GetParam().open(m_dir.path(), m_env); }
+  void reopen() {
+    m_store->close();
+    m_store.reset();
+    m_store = GetParam().open(m_dir.path(), m_env);
+  }
+  Task make_task(const std::string& name = "run", const std::string& project = "proj") {
+    NewTask t;
+    t.project = project;
+    t.name = name;
+    auto r = m_store->tasks().create(t);
+    EXPECT_TRUE(r) << r.error().to_string();
+    m_env.advance(0.01);
+    return *r;
+  }
+  TaskStore& tasks() { return m_store->tasks(); }
+
+  testing::TempDir m_dir;
+  FakeEnv m_env;
+  std::unique_ptr<MetadataStore> m_store;
+};
+
+TEST_P(StoreConformance, CreateAndGetKeepEveryField) {
+  NewTask in;
+  in.project = "vision";
+  in.name = "resnet baseline";
+  in.type = TaskType::data_processing;
+  in.comment = "first try";
+  in.tags = {"b", "a", "b"};
+  in.script = Script{"https://example.invalid/r.git", "main", "abc123", "diff --git a b\n",
+                     "train.py", "src", "", {"python", "train.py", "--lr", "0.1"}};
+  in.environment = Environment{"Python 3.11", "Linux", "box", "numpy==1.24\n", "numpy==1.24\nsix==1\n"};
+  in.hyperparameters = {{"Args", "lr", "0.1", "float", "learning rate"},
+                        {"General", "layers", "3", "int", ""}};
+  in.configurations = {{"config.yaml", "a: 1\n", "the config"}};
+  auto created = tasks().create(in);
+  ASSERT_TRUE(created) << created.error().to_string();
+  EXPECT_EQ(created->status, TaskStatus::created);
+  EXPECT_EQ(created->id.size(), 32u);
+
+  auto t = tasks().get(created->id);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->project, "vision");
+  EXPECT_EQ(t->name, "resnet baseline");
+  EXPECT_EQ(t->type, TaskType::data_processing);
+  EXPECT_EQ(t->comment, "first try");
+  EXPECT_EQ(t->tags, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(t->script, in.script);
+  EXPECT_EQ(t->environment, in.environment);
+  ASSERT_EQ(t->hyperparameters.size(), 2u);
+  EXPECT_EQ(t->hyperparameters[0], in.hyperparameters[0]);
+  EXPECT_EQ(t->hyperparameters[1], in.hyperparameters[1]);
+  ASSERT_EQ(t->configurations.size(), 1u);
+  EXPECT_EQ(t->configurations[0], in.configurations[0]);
+  EXPECT_DOUBLE_EQ(t->created, m_env.now());
+  EXPECT_EQ(t->started, 0);
+}
+
+TEST_P(StoreConformance, ProjectsAreCreatedWithTheirFirstTask) {
+  make_task("a", "p1");
+  make_task("b", "p1");
+  make_task("c", "p2");
+  auto list = m_store->projects().list();
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].name, "p1");
+  EXPECT_EQ((*list)[0].task_count, 2);
+  EXPECT_EQ((*list)[1].task_count, 1);
+  auto e = m_store->projects().ensure("p3", "empty one");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->task_count, 0);
+  EXPECT_EQ(m_store->projects().get("nope").error().code, ErrorCode::not_found);
+}
+
+TEST_P(StoreConformance, InvalidNewTaskIsRejected) {
+  NewTask t;
+  t.project = "p";
+  t.name = "";
+  EXPECT_EQ(tasks().create(t).error().code, ErrorCode::invalid_argument);
+  t.name = "bad\xff";
+  EXPECT_EQ(tasks().create(t).error().code, ErrorCode::invalid_argument);
+  t.name = "ok";
+  t.parent = "0123456789abcdef0123456789abcdef";
+  EXPECT_EQ(tasks().create(t).error().code, ErrorCode::not_found);
+  EXPECT_TRUE(m_store->projects().list()->empty()) << "a failed create must leave nothing";
+}
+
+TEST_P(StoreConformance, ResolvesUniquePrefixes) {
+  Task a = make_task();
+  auto r = tasks().resolve(a.id.substr(0, 20));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, a.id);
+  EXPECT_EQ(*tasks().resolve(a.id), a.id);
+  Task b = make_task();
+  // Created 10 ms apart, so they share the leading timestamp digits.
+  EXPECT_EQ(tasks().resolve(a.id.substr(0, 6)).error().code, ErrorCode::ambiguous);
+  EXPECT_EQ(tasks().resolve("ffffffff").error().code, ErrorCode::not_found);
+  EXPECT_EQ(tasks().resolve("ab").error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(tasks().resolve("XYZW").error().code, ErrorCode::invalid_argument);
+  (void)b;
+}
+
+TEST_P(StoreConformance, OnlyLegalStatusTransitions) {
+  Task t = make_task();
+  auto bad = tasks().set_status(t.id, TaskStatus::completed, "");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::conflict);
+  EXPECT_NE(bad.error().message.find("created"), std::string::npos);
+  EXPECT_EQ(tasks().get(t.id)->status, TaskStatus::created);
+
+  auto running = tasks().set_status(t.id, TaskStatus::running, "");
+  ASSERT_TRUE(running);
+  EXPECT_GT(running->started, 0);
+  m_env.advance(1);
+  ASSERT_TRUE(tasks().set_status(t.id, TaskStatus::paused, ""));
+  ASSERT_TRUE(tasks().set_status(t.id, TaskStatus::running, ""));
+  EXPECT_DOUBLE_EQ(tasks().get(t.id)->started, running->started) << "started is set once";
+  auto done = tasks().set_status(t.id, TaskStatus::failed, "exit code 3");
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->status_message, "exit code 3");
+  EXPECT_GT(done->completed, done->started);
+  for (auto to : {TaskStatus::running, TaskStatus::created, TaskStatus::completed}) {
+    EXPECT_EQ(tasks().set_status(t.id, to, "").error().code, ErrorCode::conflict);
+  }
+  EXPECT_EQ(tasks().set_status("00000000000000000000000000000000", TaskStatus::running, "")
+                .error()
+                .code,
+            ErrorCode::not_found);
+}
+
+TEST_P(StoreConformance, FinalTasksKeepTheirCodeButNotTheirName) {
+  Task t = make_task();
+  ASSERT_TRUE(tasks().set_status(t.id, TaskStatus::running, ""));
+  ASSERT_TRUE(tasks().set_status(t.id, TaskStatus::completed, ""));
+  TaskPatch p;
+  p.script = Script{};
+  p.script->commit = "other";
+  EXPECT_EQ(tasks().update(t.id, p).error().code, ErrorCode::conflict);
+  EXPECT_EQ(tasks().set_hyperparameters(t.id, {{"Args", "x", "1", "", ""}}, false).error().code,
+            ErrorCode::conflict);
+  TaskPatch rename;
+  rename.name = "renamed";
+  rename.runtime = std::map<std::string, std::string>{{"exit_code", "0"}};
+  auto r = tasks().update(t.id, rename);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->name, "renamed");
+  EXPECT_EQ(r->runtime.at("exit_code"), "0");
+  TaskPatch more;
+  more.runtime = std::map<std::string, std::string>{{"peak_rss_bytes", "1024"}};
+  r = tasks().update(t.id, more);
+  EXPECT_EQ(r->runtime.size(), 2u) << "runtime merges key by key";
+}
+
+TEST_P(StoreConformance, HyperparametersUpsertAndReplaceSections) {
+  Task t = make_task();
+  ASSERT_TRUE(tasks().set_hyperparameters(
+      t.id, {{"Args", "lr", "0.1", "float", ""}, {"Args", "bs", "32", "int", ""}}, false));
+  ASSERT_TRUE(tasks().set_hyperparameters(t.id, {{"Args", "lr", "0.2", "float", ""}}, false));
+  auto got = tasks().get(t.id);
+  ASSERT_EQ(got->hyperparameters.size(), 2u);
+  EXPECT_EQ(got->hyperparameters[1].value, "0.2");
+  ASSERT_TRUE(tasks().set_hyperparameters(t.id, {{"Args", "epochs", "5", "int", ""}}, true));
+  got = tasks().get(t.id);
+  ASSERT_EQ(got->hyperparameters.size(), 1u);
+  EXPECT_EQ(got->hyperparameters[0].name, "epochs");
+  ASSERT_TRUE(tasks().set_configuration(t.id, {"cfg", "x: 1", ""}));
+  ASSERT_TRUE(tasks().set_configuration(t.id, {"cfg", "x: 2", ""}));
+  EXPECT_EQ(tasks().get(t.id)->configurations.at(0).value, "x: 2");
+}
+
+TEST_P(StoreConformance, TagsAddRemoveAndFilter) {
+  Task a = make_task("a");
+  Task b = make_task("b");
+  ASSERT_TRUE(tasks().change_tags(a.id, {"best", "v1"}, {}));
+  ASSERT_TRUE(tasks().change_tags(b.id, {"v1"}, {}));
+  auto r = tasks().change_tags(a.id, {"v2"}, {"v1"});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->tags, (std::vector<std::string>{"best", "v2"}));
+  TaskQuery q;
+  q.tags = {"v1"};
+  auto page = tasks().list(q);
+  ASSERT_EQ(page->tasks.size(), 1u);
+  EXPECT_EQ(page->tasks[0].id, b.id);
+  EXPECT_EQ(tasks().change_tags(a.id, {"-bad"}, {}).error().code, ErrorCode::invalid_argument);
+}
+
+TEST_P(StoreConformance, ListFiltersAndPagesWithoutGapsOrRepeats) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 25; ++i) {
+    Task t = make_task("run " + std::to_string(i), i % 2 ? "odd" : "even");
+    ids.push_back(t.id);
+    if (i % 5 == 0) ASSERT_TRUE(tasks().set_status(t.id, TaskStatus::running, ""));
+  }
+  TaskQuery q;
+  q.limit = 4;
+  std::set<std::string> seen;
+  std::string prev_created_id;
+  int pages = 0;
+  do {
+    auto page = tasks().list(q);
+    ASSERT_TRUE(page) << page.error().to_string();
+    for (const auto& t : page->tasks) EXPECT_TRUE(seen.insert(t.id).second);
+    q.cursor = page->next_cursor;
+    ++pages;
+  } while (!q.cursor.empty());
+  EXPECT_EQ(seen.size(), 25u);
+  EXPECT_EQ(pages, 7);
+
+  TaskQuery newest;
+  newest.limit = 1;
+  EXPECT_EQ(tasks().list(newest)->tasks[0].id, ids.back());
+
+  TaskQuery f;
+  f.project = "odd";
+  f.statuses = {TaskStatus::running};
+  auto page = tasks().list(f);
+  ASSERT_EQ(page->tasks.size(), 2u);  // runs 5 and 15
+  TaskQuery n;
+  n.name_contains = "run 1";
+  EXPECT_EQ(tasks().list(n)->tasks.size(), 11u);  // 1, 10..19
+  TaskQuery bad;
+  bad.order_by = "nonsense";
+  EXPECT_EQ(tasks().list(bad).error().code, ErrorCode::invalid_argument);
+  bad = TaskQuery{};
+  bad.cursor = "garbage";
+  EXPECT_EQ(tasks().list(bad).error().code, ErrorCode::invalid_argument);
+}
+
+TEST_P(StoreConformance, ListSortsByMetricWithTasksLackingItLast) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i) {
+    Task t = make_task("t" + std::to_string(i));
+    ids.push_back(t.id);
+    if (i < 4) {
+      double acc = std::vector<double>{0.5, 0.9, 0.7, NAN}[i];
+      ASSERT_TRUE(m_store->scalars().append(t.id, {ScalarSeries{"acc", "val", {0}, {acc}, {}}}));
+    }
+  }
+  TaskQuery q;
+  q.order_by = "metric:acc/val";
+  q.limit = 2;
+  std::vector<std::string> order;
+  do {
+    auto page = tasks().list(q);
+    ASSERT_TRUE(page) << page.error().to_string();
+    for (auto& t : page->tasks) order.push_back(t.id);
+    q.cursor = page->next_cursor;
+  } while (!q.cursor.empty());
+  ASSERT_EQ(order.size(), 6u);
+  EXPECT_EQ(order[0], ids[1]);
+  EXPECT_EQ(order[1], ids[2]);
+  EXPECT_EQ(order[2], ids[0]);
+  std::set<std::string> rest(order.begin() + 3, order.end());
+  EXPECT_EQ(rest, (std::set<std::string>{ids[3], ids[4], ids[5]}));
+}
+
+TEST_P(StoreConformance, ScalarsKeepOrderNaNAndInfinity) {
+  Task t = make_task();
+  ScalarSeries a{"loss", "train", {0, 1, 2}, {1.0, NAN, INFINITY}, {10, 11, 12}};
+  ScalarSeries b{"loss", "train", {3, 2}, {-INFINITY, 0.25}, {13, 14}};
+  ASSERT_TRUE(m_store->scalars().append(t.id, {a}));
+  ASSERT_TRUE(m_store->scalars().append(t.id, {b, ScalarSeries{"acc", "val", {7}, {0.5}, {}}}));
+  auto s = m_store->scalars().read(t.id, "loss", "train", {});
+  ASSERT_TRUE(s) << s.error().to_string();
+  EXPECT_EQ(s->steps, (std::vector<int64_t>{0, 1, 2, 3, 2}));
+  ASSERT_EQ(s->values.size(), 5u);
+  EXPECT_EQ(s->values[0], 1.0);
+  EXPECT_TRUE(std::isnan(s->values[1]));
+  EXPECT_EQ(s->values[2], INFINITY);
+  EXPECT_EQ(s->values[3], -INFINITY);
+  EXPECT_EQ(s->times[4], 14);
+  auto sums = m_store->scalars().summaries(t.id);
+  ASSERT_TRUE(sums);
+  ASSERT_EQ(sums->size(), 2u);
+  const auto& loss = (*sums)[1];
+  EXPECT_EQ(loss.title, "loss");
+  EXPECT_EQ(loss.count, 5);
+  EXPECT_EQ(loss.last_step, 2);
+  EXPECT_EQ(loss.last_value, 0.25);
+  EXPECT_EQ(loss.min_value, -INFINITY);
+  EXPECT_EQ(loss.max_value, INFINITY);
+  EXPECT_DOUBLE_EQ((*sums)[0].last_time, m_env.now()) << "missing times mean now";
+}
+
+TEST_P(StoreConformance, ScalarErrors) {
+  Task t = make_task();
+  ScalarSeries uneven{"a", "b", {1, 2}, {1.0}, {}};
+  EXPECT_EQ(m_store->scalars().append(t.id, {uneven}).error().code, ErrorCode::invalid_argument);
+  ScalarSeries ok{"a", "b", {1}, {1.0}, {}};
+  EXPECT_EQ(m_store->scalars().append("00000000000000000000000000000000", {ok}).error().code,
+            ErrorCode::not_found);
+  EXPECT_EQ(m_store->scalars().read(t.id, "a", "b", {}).error().code, ErrorCode::not_found);
+  // A batch with one bad series stores none of it.
+  EXPECT_FALSE(m_store->scalars().append(t.id, {ok, uneven}));
+  EXPECT_TRUE(m_store->scalars().summaries(t.id)->empty());
+}
+
+TEST_P(StoreConformance, DownsamplingKeepsExtremesAndEnds) {
+  Task t = make_task();
+  const int n = 100000;
+  for (int base = 0; base < n; base += 10000) {
+    ScalarSeries s{"loss", "train", {}, {}, {}};
+    for (int i = base; i < base + 10000; ++i) {
+      s.steps.push_back(i);
+      s.values.push_back(i == 54321 ? 1000.0 : (i == 777 ? -5.0 : std::sin(i / 100.0)));
+      s.times.push_back(1e9 + i);
+    }
+    ASSERT_TRUE(m_store->scalars().append(t.id, {s}));
+  }
+  ScalarReadOptions opt;
+  opt.max_points = 2000;
+  auto d = m_store->scalars().read(t.id, "loss", "train", opt);
+  ASSERT_TRUE(d);
+  EXPECT_LE(d->steps.size(), 2002u);
+  EXPECT_GE(d->steps.size(), 500u);
+  EXPECT_EQ(d->steps.front(), 0);
+  EXPECT_EQ(d->steps.back(), n - 1);
+  EXPECT_TRUE(std::is_sorted(d->steps.begin(), d->steps.end()));
+  auto has = [&](int64_t step, double v) {
+    for (size_t i = 0; i < d->steps.size(); ++i) {
+      if (d->steps[i] == step && d->values[i] == v) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has(54321, 1000.0)) << "the spike survives";
+  EXPECT_TRUE(has(777, -5.0)) << "the dip survives";
+  ScalarReadOptions range;
+  range.min_step = 500;
+  range.max_step = 509;
+  auto r = m_store->scalars().read(t.id, "loss", "train", range);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->steps.size(), 10u);
+  EXPECT_EQ(r->steps.front(), 500);
+  EXPECT_DOUBLE_EQ(r->times.back(), 1e9 + 509);
+}
+
+TEST_P(StoreConformance, ConsoleLinesAreNumberedInOrder) {
+  Task t = make_task();
+  auto last = m_store->console().append(
+      t.id, {{0, 0, ConsoleStream::stdout_stream, "epoch 1"},
+             {0, 0, ConsoleStream::stderr_stream, "warning: x"}});
+  ASSERT_TRUE(last);
+  EXPECT_EQ(*last, 2);
+  EXPECT_EQ(*m_store->console().append(t.id, {{0, 5, ConsoleStream::stdout_stream, "done"}}), 3);
+  auto lines = m_store->console().read(t.id, 1, 100);
+  ASSERT_TRUE(lines);
+  ASSERT_EQ(lines->size(), 2u);
+  EXPECT_EQ((*lines)[0].seq, 2);
+  EXPECT_EQ((*lines)[0].stream, ConsoleStream::stderr_stream);
+  EXPECT_EQ((*lines)[1].text, "done");
+  EXPECT_EQ((*lines)[1].time, 5);
+  EXPECT_EQ(m_store->console().append(t.id, {{0, 0, ConsoleStream::stdout_stream, "\xff"}})
+                .error()
+                .code,
+            ErrorCode::invalid_argument);
+  EXPECT_EQ(m_store->console().read("00000000000000000000000000000000", 0, 10).error().code,
+            ErrorCode::not_found);
+}
+
+TEST_P(StoreConformance, ArtifactsAndModels) {
+  Task t = make_task();
+  Artifact a;
+  a.name = "outputs/model.pt";
+  a.digest = sha256_digest("weights");
+  a.size = 7;
+  a.type = "file";
+  a.metadata = {{"epoch", "3"}};
+  ASSERT_TRUE(m_store->artifacts().put(t.id, a));
+  a.size = 8;
+  ASSERT_TRUE(m_store->artifacts().put(t.id, a)) << "same name replaces";
+  auto list = m_store->artifacts().list(t.id);
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].size, 8u);
+  EXPECT_EQ((*list)[0].metadata.at("epoch"), "3");
+  EXPECT_EQ(m_store->artifacts().get(t.id, "missing").error().code, ErrorCode::not_found);
+  for (std::string bad : {"../etc/passwd", "/abs", "a/../b", "a//b", ""}) {
+    Artifact b = a;
+    b.name = bad;
+    EXPECT_EQ(m_store->artifacts().put(t.id, b).error().code, ErrorCode::invalid_argument) << bad;
+  }
+  Model m;
+  m.task_id = t.id;
+  m.name = "classifier";
+  m.digest = a.digest;
+  m.framework = "torch";
+  auto added = m_store->artifacts().add_model(m);
+  ASSERT_TRUE(added);
+  auto models = m_store->artifacts().models(t.id);
+  ASSERT_EQ(models->size(), 1u);
+  EXPECT_EQ((*models)[0].framework, "torch");
+  EXPECT_EQ((*models)[0].direction, ModelDirection::output);
+}
+
+TEST_P(StoreConformance, DeleteRemovesEverything) {
+  Task t = make_task();
+  ASSERT_TRUE(m_store->scalars().append(t.id, {ScalarSeries{"a", "b", {1}, {1.0}, {}}}));
+  ASSERT_TRUE(m_store->console().append(t.id, {{0, 0, ConsoleStream::stdout_stream, "x"}}));
+  ASSERT_TRUE(tasks().remove(t.id));
+  EXPECT_EQ(tasks().get(t.id).error().code, ErrorCode::not_found);
+  EXPECT_EQ(m_store->scalars().summaries(t.id).error().code, ErrorCode::not_found);
+  EXPECT_EQ(tasks().remove(t.id).error().code, ErrorCode::not_found);
+}
+
+TEST_P(StoreConformance, AcknowledgedWritesSurviveReopen) {
+  Task t = make_task();
+  ASSERT_TRUE(m_store->scalars().append(t.id, {ScalarSeries{"a", "b", {1, 2}, {1.0, 2.0}, {}}}));
+  ASSERT_TRUE(tasks().set_status(t.id, TaskStatus::running, ""));
+  reopen();
+  EXPECT_EQ(tasks().get(t.id)->status, TaskStatus::running);
+  EXPECT_EQ(m_store->scalars().read(t.id, "a", "b", {})->values.size(), 2u);
+}
+
+TEST_P(StoreConformance, ConcurrentWritersAllLand) {
+  Task t = make_task();
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int w = 0; w < 4; ++w) {
+    threads.emplace_back([&, w] {
+      for (int r = 0; r < 25; ++r) {
+        ScalarSeries s{"m", "w" + std::to_string(w), {}, {}, {}};
+        for (int i = 0; i < 100; ++i) {
+          s.steps.push_back(r * 100 + i);
+          s.values.push_back(i);
+        }
+        if (!m_store->scalars().append(t.id, {s})) ++failures;
+        if (!m_store->console().append(t.id, {{0, 0, ConsoleStream::stdout_stream, "l"}})) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto sums = m_store->scalars().summaries(t.id);
+  ASSERT_EQ(sums->size(), 4u);
+  for (const auto& s : *sums) EXPECT_EQ(s.count, 2500);
+  auto lines = m_store->console().read(t.id, 0, 1000);
+  ASSERT_EQ(lines->size(), 100u);
+  for (size_t i = 0; i < lines->size(); ++i) EXPECT_EQ((*lines)[i].seq, int64_t(i + 1));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Backends, StoreConformance,
+    ::testing::Values(StoreBackend{"sqlite",
+                                   [](const std::string& dir, Env& env) {
+                                     auto s = open_sqlite_store(dir + "/rh.db", env);
+                                     if (!s) throw std::runtime_error(s.error().to_string());
+                                     return std::move(*s);
+                                   }}),
+    [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace rh
