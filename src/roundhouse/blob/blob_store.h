@@ -104,7 +104,11 @@ class BlobStore {
 
   // Conveniences over put/get.
   Result<BlobInfo> put_bytes(std::string_view data);
-  Result<BlobInfo> put_file(const std::string& path, std::string_view expected_digest = {});
+  // Backends that must know the digest before sending (HTTP) hash the file first.
+  virtual Result<BlobInfo> put_file(const std::string& path, std::string_view expected_digest);
+  Result<BlobInfo> put_file(const std::string& path) { return put_file(path, {}); }
+  // Progress of long transfers (bytes done, total), for the CLI's progress bar.
+  virtual void set_progress(std::function<void(uint64_t, uint64_t)>) {}
   Result<std::string> get_bytes(std::string_view digest);
 };
 

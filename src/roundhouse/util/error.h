@@ -53,6 +53,8 @@ inline std::unexpected<Error> make_error(Error e) { return std::unexpected<Error
 }  // namespace rh
 
 // Propagates the error of a Result-returning expression; yields its value otherwise.
+// RH_TRY_ASSIGN expands to several statements: always brace the body of an if/for around it,
+// and keep each invocation on one line (it names a temporary after __LINE__).
 #define RH_CONCAT_INNER(a, b) a##b
 #define RH_CONCAT(a, b) RH_CONCAT_INNER(a, b)
 #define RH_TRY_IMPL(var, lhs, expr)                       \

@@ -1,0 +1,422 @@
+#include "roundhouse/api/routes.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "roundhouse/api/scalar_body.h"
+#include "roundhouse/blob/local/local_blob_store.h"
+#include "roundhouse/hash/sha256.h"
+#include "roundhouse/model/json.h"
+#include "roundhouse/model/validate.h"
+#include "roundhouse/util/strings.h"
+
+namespace rh::api {
+
+namespace {
+
+using SyncHandler = std::function<Result<HttpResponse>(HttpRequest&)>;
+
+Handler sync(SyncHandler fn) {
+  return [fn = std::move(fn)](HttpRequest& req, Respond respond) {
+    auto r = fn(req);
+    respond(r ? std::move(*r) : error_response(r.error()));
+  };
+}
+
+HttpResponse ok_json(const Json& j, int status = 200) {
+  return json_response(status, j.dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
+Result<Json> body_object(const HttpRequest& req) {
+  if (req.body.empty()) return make_error(ErrorCode::invalid_argument, "body is empty; expected a JSON object");
+  RH_TRY_ASSIGN(Json j, parse_json(req.body, "body"));
+  RH_TRY(expect_object(j, "body"));
+  return j;
+}
+
+Result<int64_t> query_int(const HttpRequest& req, const std::string& key, int64_t def) {
+  if (!req.has_query(key)) return def;
+  auto v = parse_int(req.query_value(key));
+  if (!v) {
+    return make_error(ErrorCode::invalid_argument,
+                      "query parameter " + key + " must be an integer, got \"" +
+                          req.query_value(key) + "\"");
+  }
+  return *v;
+}
+
+std::vector<std::string> query_list(const HttpRequest& req, const std::string& key) {
+  std::vector<std::string> out;
+  auto [b, e] = req.query.equal_range(key);
+  for (auto it = b; it != e; ++it) {
+    for (auto& part : split(it->second, ',')) {
+      if (!part.empty()) out.push_back(part);
+    }
+  }
+  return out;
+}
+
+// Appends a JSON array of numbers without building a DOM (chart reads are big).
+template <class T>
+void append_number_array(std::string& out, const std::vector<T>& v) {
+  out.push_back('[');
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out.push_back(',');
+    if constexpr (std::is_floating_point_v<T>) {
+      if (std::isnan(v[i])) {
+        out += "\"NaN\"";
+      } else if (std::isinf(v[i])) {
+        out += v[i] > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+      } else {
+        fmt::format_to(std::back_inserter(out), "{}", v[i]);
+      }
+    } else {
+      fmt::format_to(std::back_inserter(out), "{}", v[i]);
+    }
+  }
+  out.push_back(']');
+}
+
+class Api {
+ public:
+  explicit Api(ApiContext& ctx) : m_ctx(ctx) {}
+
+  // A task ID from the path: full IDs pass through, prefixes are resolved.
+  Result<std::string> task_id(const std::string& p) {
+    if (p.size() == 32 && is_hex(p)) return p;
+    return m_ctx.store.tasks().resolve(p);
+  }
+
+  void add(Router& r) {
+    r.add("GET", "/api/v1/health", sync([this](HttpRequest&) -> Result<HttpResponse> {
+            return ok_json(Json{{"status", "ok"}, {"version", m_ctx.version}});
+          }));
+    r.add("GET", "/api/v1/projects", sync([this](HttpRequest&) -> Result<HttpResponse> {
+            RH_TRY_ASSIGN(auto list, m_ctx.store.projects().list());
+            Json arr = Json::array();
+            for (const auto& p : list) arr.push_back(to_json(p));
+            return ok_json(Json{{"projects", arr}});
+          }));
+    r.add("POST", "/api/v1/projects", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+            RH_TRY_ASSIGN(Json j, body_object(req));
+            std::string name, description;
+            RH_TRY(read_string(j, "name", "body", name, true));
+            RH_TRY(read_string(j, "description", "body", description));
+            RH_TRY_ASSIGN(auto p, m_ctx.store.projects().ensure(name, description));
+            return ok_json(to_json(p), 201);
+          }));
+    r.add("GET", "/api/v1/projects/{name}", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+            RH_TRY_ASSIGN(auto p, m_ctx.store.projects().get(req.params[0]));
+            return ok_json(to_json(p));
+          }));
+
+    r.add("GET", "/api/v1/tasks", sync([this](HttpRequest& req) { return list_tasks(req); }));
+    r.add("POST", "/api/v1/tasks", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+            RH_TRY_ASSIGN(Json j, body_object(req));
+            NewTask t;
+            RH_TRY(from_json(j, "body", t));
+            if (!t.parent.empty()) {
+              RH_TRY_ASSIGN(t.parent, task_id(t.parent));
+            }
+            RH_TRY_ASSIGN(Task created, m_ctx.store.tasks().create(t));
+            return ok_json(to_json(created), 201);
+          }));
+    r.add("GET", "/api/v1/tasks/{id}", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+            RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
+            RH_TRY_ASSIGN(Task t, m_ctx.store.tasks().get(id));
+            return ok_json(to_json(t));
+          }));
+    r.add("PATCH", "/api/v1/tasks/{id}", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+            RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
+            RH_TRY_ASSIGN(Json j, body_object(req));
+            TaskPatch p;
+            RH_TRY(from_json(j, "body", p));
+            RH_TRY_ASSIGN(Task t, m_ctx.store.tasks().update(id, p));
+            return ok_json(to_json(t));
+          }));
+    r.add("DELETE", "/api/v1/tasks/{id}", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+            RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
+            RH_TRY(m_ctx.store.tasks().remove(id));
+            return ok_json(Json{{"deleted", id}});
+          }));
+    r.add("POST", "/api/v1/tasks/{id}/status", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+            RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
+            RH_TRY_ASSIGN(Json j, body_object(req));
+            std::string status, message;
+            RH_TRY(read_string(j, "status", "body", status, true));
+            RH_TRY(read_string(j, "message", "body", message));
+            RH_TRY_ASSIGN(TaskStatus to, parse_task_status(status));
+            RH_TRY_ASSIGN(Task t, m_ctx.store.tasks().set_status(id, to, message));
+            return ok_json(to_json(t));
+          }));
+    r.add("POST", "/api/v1/tasks/{id}/tags", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+            RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
+            RH_TRY_ASSIGN(Json j, body_object(req));
+            std::vector<std::string> add, remove;
+            RH_TRY(read_string_list(j, "add", "body", add));
+            RH_TRY(read_string_list(j, "remove", "body", remove));
+            RH_TRY_ASSIGN(Task t, m_ctx.store.tasks().change_tags(id, add, remove));
+            return ok_json(to_json(t));
+          }));
+    r.add("GET", "/api/v1/tasks/{id}/hyperparameters",
+          sync([this](HttpRequest& req) -> Result<HttpResponse> {
+            RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
+            RH_TRY_ASSIGN(Task t, m_ctx.store.tasks().get(id));
+            return ok_json(Json{{"hyperparameters", hyperparameters_to_json(t.hyperparameters)}});
+          }));
+    r.add("PUT", "/api/v1/tasks/{id}/hyperparameters",
+          sync([this](HttpRequest& req) -> Result<HttpResponse> {
+            RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
+            RH_TRY_ASSIGN(Json j, body_object(req));
+            if (!j.contains("hyperparameters")) {
+              return make_error(ErrorCode::invalid_argument, "body.hyperparameters is required");
+            }
+            std::vector<Hyperparameter> params;
+            RH_TRY(hyperparameters_from_json(j["hyperparameters"], "body.hyperparameters", params));
+            bool replace = false;
+            RH_TRY(read_bool(j, "replace_sections", "body", replace));
+            RH_TRY(m_ctx.store.tasks().set_hyperparameters(id, params, replace));
+            RH_TRY_ASSIGN(Task t, m_ctx.store.tasks().get(id));
+            return ok_json(Json{{"hyperparameters", hyperparameters_to_json(t.hyperparameters)}});
+          }));
+    r.add("PUT", "/api/v1/tasks/{id}/configurations/{name}",
+          sync([this](HttpRequest& req) -> Result<HttpResponse> {
+            RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
+            RH_TRY_ASSIGN(Json j, body_object(req));
+            Configuration c;
+            c.name = req.params[1];
+            RH_TRY(read_string(j, "value", "body", c.value, true));
+            RH_TRY(read_string(j, "description", "body", c.description));
+            RH_TRY(m_ctx.store.tasks().set_configuration(id, c));
+            return ok_json(to_json(c));
+          }));
+
+    r.add("POST", "/api/v1/tasks/{id}/scalars", sync([this](HttpRequest& req) {
+            return post_scalars(req);
+          }));
+    r.add("GET", "/api/v1/tasks/{id}/scalars", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+            RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
+            RH_TRY_ASSIGN(auto sums, m_ctx.store.scalars().summaries(id));
+            Json arr = Json::array();
+            for (const auto& s : sums) arr.push_back(to_json(s));
+            return ok_json(Json{{"scalars", arr}});
+          }));
+    r.add("GET", "/api/v1/tasks/{id}/scalars/series",
+          sync([this](HttpRequest& req) { return get_series(req); }));
+
+    r.add("POST", "/api/v1/tasks/{id}/console", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+            RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
+            RH_TRY_ASSIGN(Json j, body_object(req));
+            if (!j.contains("lines")) {
+              return make_error(ErrorCode::invalid_argument, "body.lines is required");
+            }
+            std::vector<ConsoleLine> lines;
+            RH_TRY(list_from_json(j["lines"], "body.lines", lines));
+            RH_TRY_ASSIGN(int64_t last, m_ctx.store.console().append(id, std::move(lines)));
+            return ok_json(Json{{"last_seq", last}});
+          }));
+    r.add("GET", "/api/v1/tasks/{id}/console", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+            RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
+            RH_TRY_ASSIGN(int64_t after, query_int(req, "after", 0));
+            RH_TRY_ASSIGN(int64_t limit, query_int(req, "limit", 1000));
+            int lim = static_cast<int>(std::clamp<int64_t>(limit, -1, 1 << 30));
+            RH_TRY_ASSIGN(auto lines, m_ctx.store.console().read(id, after, lim));
+            Json arr = Json::array();
+            for (const auto& l : lines) arr.push_back(to_json(l));
+            return ok_json(Json{{"lines", arr}});
+          }));
+
+    r.add("PUT", "/api/v1/blobs/{digest}", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+            RH_TRY(validate_digest(req.params[0]));
+            RH_TRY_ASSIGN(BlobInfo info, m_ctx.blobs.put_file(req.body_file, req.params[0]));
+            return ok_json(Json{{"digest", info.digest}, {"size", info.size}}, 201);
+          }),
+          /*stream_body=*/true);
+    r.add("GET", "/api/v1/blobs/{digest}", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+            return blob_response(req.params[0], "application/octet-stream", "");
+          }));
+
+    r.add("POST", "/api/v1/tasks/{id}/artifacts", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+            RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
+            RH_TRY_ASSIGN(Json j, body_object(req));
+            Artifact a;
+            RH_TRY(from_json(j, "body", a));
+            RH_TRY(validate_artifact_name(a.name));
+            RH_TRY(validate_digest(a.digest));
+            // Blobs first, then the row that points to them.
+            auto size = m_ctx.blobs.stat(a.digest);
+            if (!size) {
+              return make_error(ErrorCode::invalid_argument,
+                                "body.digest " + a.digest + " is not stored; upload it first "
+                                "(PUT /api/v1/blobs/" + a.digest + ")");
+            }
+            a.size = *size;
+            RH_TRY_ASSIGN(Artifact stored, m_ctx.store.artifacts().put(id, a));
+            return ok_json(to_json(stored), 201);
+          }));
+    r.add("GET", "/api/v1/tasks/{id}/artifacts", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+            RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
+            RH_TRY_ASSIGN(auto list, m_ctx.store.artifacts().list(id));
+            Json arr = Json::array();
+            for (const auto& a : list) arr.push_back(to_json(a));
+            return ok_json(Json{{"artifacts", arr}});
+          }));
+    r.add("GET", "/api/v1/tasks/{id}/artifacts/{name*}",
+          sync([this](HttpRequest& req) -> Result<HttpResponse> {
+            RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
+            RH_TRY_ASSIGN(Artifact a, m_ctx.store.artifacts().get(id, req.params[1]));
+            if (req.query_value("download") == "1") {
+              return blob_response(a.digest, a.content_type.empty() ? "application/octet-stream"
+                                                                    : a.content_type,
+                                   basename_of_name(a.name));
+            }
+            return ok_json(to_json(a));
+          }));
+    r.add("POST", "/api/v1/tasks/{id}/models", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+            RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
+            RH_TRY_ASSIGN(Json j, body_object(req));
+            Model m;
+            RH_TRY(from_json(j, "body", m));
+            m.task_id = id;
+            if (!m.digest.empty()) {
+              RH_TRY(validate_digest(m.digest));
+              auto size = m_ctx.blobs.stat(m.digest);
+              if (!size) {
+                return make_error(ErrorCode::invalid_argument,
+                                  "body.digest " + m.digest + " is not stored; upload it first");
+              }
+              m.size = *size;
+            }
+            RH_TRY_ASSIGN(Model stored, m_ctx.store.artifacts().add_model(m));
+            return ok_json(to_json(stored), 201);
+          }));
+    r.add("GET", "/api/v1/tasks/{id}/models", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+            RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
+            RH_TRY_ASSIGN(auto list, m_ctx.store.artifacts().models(id));
+            Json arr = Json::array();
+            for (const auto& m : list) arr.push_back(to_json(m));
+            return ok_json(Json{{"models", arr}});
+          }));
+  }
+
+ private:
+  static std::string basename_of_name(const std::string& name) {
+    auto pos = name.find_last_of('/');
+    return pos == std::string::npos ? name : name.substr(pos + 1);
+  }
+
+  Result<HttpResponse> blob_response(const std::string& digest, const std::string& content_type,
+                                     const std::string& filename) {
+    RH_TRY(validate_digest(digest));
+    RH_TRY_ASSIGN(uint64_t size, m_ctx.blobs.stat(digest));
+    HttpResponse r;
+    r.content_type = content_type;
+    r.headers.emplace_back("X-Content-Digest", digest);
+    if (!filename.empty()) {
+      r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + filename + "\"");
+    }
+    if (auto* local = dynamic_cast<LocalBlobStore*>(&m_ctx.blobs)) {
+      RH_TRY_ASSIGN(r.file_path, local->path_of(digest));
+      r.file_length = size;
+      return r;
+    }
+    RH_TRY_ASSIGN(r.body, m_ctx.blobs.get_bytes(digest));
+    return r;
+  }
+
+  Result<HttpResponse> list_tasks(HttpRequest& req) {
+    TaskQuery q;
+    if (req.has_query("project")) q.project = req.query_value("project");
+    for (const auto& s : query_list(req, "status")) {
+      RH_TRY_ASSIGN(TaskStatus st, parse_task_status(s));
+      q.statuses.push_back(st);
+    }
+    q.tags = query_list(req, "tag");
+    if (req.has_query("name")) q.name_contains = req.query_value("name");
+    if (req.has_query("parent")) {
+      RH_TRY_ASSIGN(q.parent, task_id(req.query_value("parent")));
+    }
+    if (req.has_query("order_by")) q.order_by = req.query_value("order_by");
+    std::string order = req.query_value("order");
+    if (!order.empty() && order != "asc" && order != "desc") {
+      return make_error(ErrorCode::invalid_argument, "query parameter order must be asc or desc");
+    }
+    q.descending = order != "asc";
+    RH_TRY_ASSIGN(int64_t limit, query_int(req, "limit", 100));
+    if (limit < 1 || limit > 1000) {
+      return make_error(ErrorCode::invalid_argument, "query parameter limit must be 1..1000");
+    }
+    q.limit = static_cast<int>(limit);
+    q.cursor = req.query_value("cursor");
+    RH_TRY_ASSIGN(TaskPage page, m_ctx.store.tasks().list(q));
+    Json arr = Json::array();
+    for (const auto& t : page.tasks) arr.push_back(to_json(t, false));
+    Json out{{"tasks", arr}};
+    out["next_cursor"] = page.next_cursor.empty() ? Json() : Json(page.next_cursor);
+    return ok_json(out);
+  }
+
+  Result<HttpResponse> post_scalars(HttpRequest& req) {
+    RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
+    std::string ct = req.header("content-type");
+    std::vector<ScalarSeries> batch;
+    if (ct.rfind("application/x-rh-scalars", 0) == 0) {
+      RH_TRY_ASSIGN(batch, parse_scalar_binary(req.body));
+    } else {
+      RH_TRY_ASSIGN(batch, parse_scalar_json(req.body));
+    }
+    size_t points = 0;
+    for (const auto& s : batch) points += s.values.size();
+    RH_TRY(m_ctx.store.scalars().append(id, std::move(batch)));
+    return json_response(200, fmt::format("{{\"points\":{}}}", points));
+  }
+
+  Result<HttpResponse> get_series(HttpRequest& req) {
+    RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
+    std::string title = req.query_value("title");
+    std::string series = req.query_value("series");
+    if (!req.has_query("title") || !req.has_query("series")) {
+      return make_error(ErrorCode::invalid_argument, "query parameters title and series are required");
+    }
+    ScalarReadOptions opt;
+    RH_TRY_ASSIGN(int64_t max_points, query_int(req, "max_points", 0));
+    if (max_points < 0 || max_points > 1000000) {
+      return make_error(ErrorCode::invalid_argument, "max_points must be 0..1000000");
+    }
+    opt.max_points = static_cast<int>(max_points);
+    if (req.has_query("min_iteration")) {
+      RH_TRY_ASSIGN(int64_t v, query_int(req, "min_iteration", 0));
+      opt.min_step = v;
+    }
+    if (req.has_query("max_iteration")) {
+      RH_TRY_ASSIGN(int64_t v, query_int(req, "max_iteration", 0));
+      opt.max_step = v;
+    }
+    RH_TRY_ASSIGN(ScalarSeries s, m_ctx.store.scalars().read(id, title, series, opt));
+    std::string out = "{\"title\":" + Json(title).dump() + ",\"series\":" + Json(series).dump() +
+                      ",\"iterations\":";
+    append_number_array(out, s.steps);
+    out += ",\"values\":";
+    append_number_array(out, s.values);
+    out += ",\"times\":";
+    append_number_array(out, s.times);
+    out += "}";
+    return json_response(200, std::move(out));
+  }
+
+  ApiContext& m_ctx;
+};
+
+}  // namespace
+
+void add_api_routes(Router& router, ApiContext& ctx) {
+  // The Api object lives as long as the routes that capture it.
+  auto api = std::make_shared<Api>(ctx);
+  api->add(router);
+  // Handlers capture `this`; keep the object alive for as long as the router is.
+  router.keep_alive(api);
+}
+
+}  // namespace rh::api

@@ -1,0 +1,18 @@
+// Command groups register themselves on the CLI11 app; each file parses,
+// calls the library, prints.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace rh::cli {
+
+class Context;
+
+void add_server_command(CLI::App& app, Context& ctx);
+void add_run_command(CLI::App& app, Context& ctx);
+void add_tasks_commands(CLI::App& app, Context& ctx);
+void add_artifacts_commands(CLI::App& app, Context& ctx);
+
+}  // namespace rh::cli

@@ -1,0 +1,394 @@
+#include "roundhouse/client/remote_store.h"
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "roundhouse/api/scalar_body.h"
+#include "roundhouse/client/http_client.h"
+#include "roundhouse/hash/sha256.h"
+#include "roundhouse/model/json.h"
+#include "roundhouse/util/fs.h"
+
+namespace rh {
+
+namespace {
+
+Result<Json> call_json(HttpClient& c, const std::string& method, const std::string& path,
+                       const Json& body = Json()) {
+  RH_TRY_ASSIGN(std::string text, c.call(method, path, body.is_null() ? "" : body.dump()));
+  return parse_json(text, "response from " + path);
+}
+
+template <class T>
+Result<T> decode(const Json& j, const std::string& where) {
+  T out;
+  RH_TRY(from_json(j, where, out));
+  return out;
+}
+
+std::string task_path(const std::string& id) { return "/api/v1/tasks/" + url_encode(id); }
+
+class RemoteProjects final : public ProjectStore {
+ public:
+  explicit RemoteProjects(HttpClient& c) : m_c(c) {}
+  Result<std::vector<Project>> list() override {
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "GET", "/api/v1/projects"));
+    std::vector<Project> out;
+    RH_TRY(list_from_json(j["projects"], "projects", out));
+    return out;
+  }
+  Result<Project> get(const std::string& name) override {
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "GET", "/api/v1/projects/" + url_encode(name)));
+    return decode<Project>(j, "project");
+  }
+  Result<Project> ensure(const std::string& name, const std::string& description) override {
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "POST", "/api/v1/projects",
+                                    Json{{"name", name}, {"description", description}}));
+    return decode<Project>(j, "project");
+  }
+
+ private:
+  HttpClient& m_c;
+};
+
+class RemoteTasks final : public TaskStore {
+ public:
+  explicit RemoteTasks(HttpClient& c) : m_c(c) {}
+
+  Result<Task> create(const NewTask& t) override {
+    Json body{{"project", t.project},        {"name", t.name},
+              {"type", to_string(t.type)},   {"comment", t.comment},
+              {"tags", t.tags},              {"parent", t.parent},
+              {"script", to_json(t.script)}, {"environment", to_json(t.environment)},
+              {"hyperparameters", hyperparameters_to_json(t.hyperparameters)}};
+    Json configs = Json::object();
+    for (const auto& c : t.configurations) {
+      configs[c.name] = Json{{"value", c.value}, {"description", c.description}};
+    }
+    body["configurations"] = configs;
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "POST", "/api/v1/tasks", body));
+    return decode<Task>(j, "task");
+  }
+  Result<Task> get(const std::string& id) override {
+    RH_TRY(check_full_id(id));
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "GET", task_path(id)));
+    return decode<Task>(j, "task");
+  }
+  Result<std::string> resolve(const std::string& prefix) override {
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "GET", task_path(prefix)));
+    return j.value("id", "");
+  }
+  Result<TaskPage> list(const TaskQuery& q) override {
+    std::string qs = "?limit=" + std::to_string(q.limit) + "&order_by=" + url_encode(q.order_by) +
+                     "&order=" + (q.descending ? "desc" : "asc");
+    if (q.project) qs += "&project=" + url_encode(*q.project);
+    for (auto s : q.statuses) qs += "&status=" + std::string(to_string(s));
+    for (const auto& t : q.tags) qs += "&tag=" + url_encode(t);
+    if (q.name_contains) qs += "&name=" + url_encode(*q.name_contains);
+    if (q.parent) qs += "&parent=" + url_encode(*q.parent);
+    if (!q.cursor.empty()) qs += "&cursor=" + url_encode(q.cursor);
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "GET", "/api/v1/tasks" + qs));
+    TaskPage page;
+    RH_TRY(list_from_json(j["tasks"], "tasks", page.tasks));
+    if (j["next_cursor"].is_string()) page.next_cursor = j["next_cursor"].get<std::string>();
+    return page;
+  }
+  Result<Task> update(const std::string& id, const TaskPatch& p) override {
+    RH_TRY(check_full_id(id));
+    Json body = Json::object();
+    if (p.name) body["name"] = *p.name;
+    if (p.comment) body["comment"] = *p.comment;
+    if (p.script) body["script"] = to_json(*p.script);
+    if (p.environment) body["environment"] = to_json(*p.environment);
+    if (p.runtime) body["runtime"] = string_map_to_json(*p.runtime);
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "PATCH", task_path(id), body));
+    return decode<Task>(j, "task");
+  }
+  Result<Task> set_status(const std::string& id, TaskStatus to, const std::string& message) override {
+    RH_TRY(check_full_id(id));
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "POST", task_path(id) + "/status",
+                                    Json{{"status", to_string(to)}, {"message", message}}));
+    return decode<Task>(j, "task");
+  }
+  Result<Task> change_tags(const std::string& id, const std::vector<std::string>& add,
+                           const std::vector<std::string>& remove) override {
+    RH_TRY(check_full_id(id));
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "POST", task_path(id) + "/tags",
+                                    Json{{"add", add}, {"remove", remove}}));
+    return decode<Task>(j, "task");
+  }
+  Status set_hyperparameters(const std::string& id, const std::vector<Hyperparameter>& params,
+                             bool replace_sections) override {
+    RH_TRY(check_full_id(id));
+    Json list = Json::array();
+    for (const auto& h : params) list.push_back(to_json(h));
+    RH_TRY(call_json(m_c, "PUT", task_path(id) + "/hyperparameters",
+                     Json{{"hyperparameters", list}, {"replace_sections", replace_sections}}));
+    return {};
+  }
+  Status set_configuration(const std::string& id, const Configuration& c) override {
+    RH_TRY(check_full_id(id));
+    RH_TRY(call_json(m_c, "PUT", task_path(id) + "/configurations/" + url_encode(c.name),
+                     Json{{"value", c.value}, {"description", c.description}}));
+    return {};
+  }
+  Status remove(const std::string& id) override {
+    RH_TRY(check_full_id(id));
+    RH_TRY(call_json(m_c, "DELETE", task_path(id)));
+    return {};
+  }
+
+  // The store interface takes full IDs; the server would resolve a prefix, so
+  // refuse one here to keep local and remote behaviour the same.
+  static Status check_full_id(const std::string& id) {
+    if (id.size() != 32) return make_error(ErrorCode::not_found, "no task with ID " + id);
+    return {};
+  }
+
+ private:
+  HttpClient& m_c;
+};
+
+class RemoteScalars final : public ScalarStore {
+ public:
+  explicit RemoteScalars(HttpClient& c) : m_c(c) {}
+  Status append(const std::string& task_id, std::vector<ScalarSeries> batch) override {
+    RH_TRY(RemoteTasks::check_full_id(task_id));
+    for (const auto& s : batch) {
+      if (s.steps.size() != s.values.size() ||
+          (!s.times.empty() && s.times.size() != s.values.size())) {
+        return make_error(ErrorCode::invalid_argument,
+                          "scalar " + s.title + "/" + s.series +
+                              ": iterations, values and times must have the same length");
+      }
+    }
+    RH_TRY(m_c.call("POST", task_path(task_id) + "/scalars", api::encode_scalar_binary(batch),
+                    "application/x-rh-scalars"));
+    return {};
+  }
+  Result<std::vector<SeriesSummary>> summaries(const std::string& task_id) override {
+    RH_TRY(RemoteTasks::check_full_id(task_id));
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "GET", task_path(task_id) + "/scalars"));
+    std::vector<SeriesSummary> out;
+    RH_TRY(list_from_json(j["scalars"], "scalars", out));
+    return out;
+  }
+  Result<ScalarSeries> read(const std::string& task_id, const std::string& title,
+                            const std::string& series, const ScalarReadOptions& opt) override {
+    RH_TRY(RemoteTasks::check_full_id(task_id));
+    std::string qs = "?title=" + url_encode(title) + "&series=" + url_encode(series) +
+                     "&max_points=" + std::to_string(opt.max_points);
+    if (opt.min_step) qs += "&min_iteration=" + std::to_string(*opt.min_step);
+    if (opt.max_step) qs += "&max_iteration=" + std::to_string(*opt.max_step);
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "GET", task_path(task_id) + "/scalars/series" + qs));
+    ScalarSeries s;
+    s.title = title;
+    s.series = series;
+    for (const auto& v : j["iterations"]) s.steps.push_back(v.get<int64_t>());
+    for (size_t i = 0; i < j["values"].size(); ++i) {
+      RH_TRY_ASSIGN(double v, json_to_double(j["values"][i], "values"));
+      s.values.push_back(v);
+    }
+    for (const auto& v : j["times"]) s.times.push_back(v.get<double>());
+    return s;
+  }
+
+ private:
+  HttpClient& m_c;
+};
+
+class RemoteConsole final : public ConsoleStore {
+ public:
+  explicit RemoteConsole(HttpClient& c) : m_c(c) {}
+  Result<int64_t> append(const std::string& task_id, std::vector<ConsoleLine> lines) override {
+    RH_TRY(RemoteTasks::check_full_id(task_id));
+    Json arr = Json::array();
+    for (const auto& l : lines) {
+      Json e = to_json(l);
+      e.erase("seq");
+      arr.push_back(std::move(e));
+    }
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "POST", task_path(task_id) + "/console", Json{{"lines", arr}}));
+    return j.value("last_seq", int64_t{0});
+  }
+  Result<std::vector<ConsoleLine>> read(const std::string& task_id, int64_t after, int limit) override {
+    RH_TRY(RemoteTasks::check_full_id(task_id));
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "GET", task_path(task_id) + "/console?after=" +
+                                                    std::to_string(after) +
+                                                    "&limit=" + std::to_string(limit)));
+    std::vector<ConsoleLine> out;
+    RH_TRY(list_from_json(j["lines"], "lines", out));
+    return out;
+  }
+
+ private:
+  HttpClient& m_c;
+};
+
+class RemoteArtifacts final : public ArtifactStore {
+ public:
+  explicit RemoteArtifacts(HttpClient& c) : m_c(c) {}
+  Result<Artifact> put(const std::string& task_id, const Artifact& a) override {
+    RH_TRY(RemoteTasks::check_full_id(task_id));
+    Json body = to_json(a);
+    body.erase("created");
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "POST", task_path(task_id) + "/artifacts", body));
+    return decode<Artifact>(j, "artifact");
+  }
+  Result<std::vector<Artifact>> list(const std::string& task_id) override {
+    RH_TRY(RemoteTasks::check_full_id(task_id));
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "GET", task_path(task_id) + "/artifacts"));
+    std::vector<Artifact> out;
+    RH_TRY(list_from_json(j["artifacts"], "artifacts", out));
+    return out;
+  }
+  Result<Artifact> get(const std::string& task_id, const std::string& name) override {
+    RH_TRY(RemoteTasks::check_full_id(task_id));
+    std::string path;
+    for (const auto& part : split_name(name)) path += "/" + url_encode(part);
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "GET", task_path(task_id) + "/artifacts" + path));
+    return decode<Artifact>(j, "artifact");
+  }
+  Result<Model> add_model(const Model& m) override {
+    RH_TRY(RemoteTasks::check_full_id(m.task_id));
+    Json body = to_json(m);
+    body.erase("id");
+    body.erase("created");
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "POST", task_path(m.task_id) + "/models", body));
+    return decode<Model>(j, "model");
+  }
+  Result<std::vector<Model>> models(const std::string& task_id) override {
+    RH_TRY(RemoteTasks::check_full_id(task_id));
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "GET", task_path(task_id) + "/models"));
+    std::vector<Model> out;
+    RH_TRY(list_from_json(j["models"], "models", out));
+    return out;
+  }
+
+ private:
+  static std::vector<std::string> split_name(const std::string& name) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (true) {
+      auto pos = name.find('/', start);
+      out.push_back(name.substr(start, pos - start));
+      if (pos == std::string::npos) break;
+      start = pos + 1;
+    }
+    return out;
+  }
+  HttpClient& m_c;
+};
+
+class RemoteStore final : public MetadataStore {
+ public:
+  explicit RemoteStore(std::shared_ptr<HttpClient> c)
+      : m_c(std::move(c)), m_projects(*m_c), m_tasks(*m_c), m_scalars(*m_c), m_console(*m_c),
+        m_artifacts(*m_c) {}
+  ProjectStore& projects() override { return m_projects; }
+  TaskStore& tasks() override { return m_tasks; }
+  ScalarStore& scalars() override { return m_scalars; }
+  ConsoleStore& console() override { return m_console; }
+  ArtifactStore& artifacts() override { return m_artifacts; }
+  void close() override {}
+
+ private:
+  std::shared_ptr<HttpClient> m_c;
+  RemoteProjects m_projects;
+  RemoteTasks m_tasks;
+  RemoteScalars m_scalars;
+  RemoteConsole m_console;
+  RemoteArtifacts m_artifacts;
+};
+
+// Blobs over /api/v1/blobs. The server owns deletion (it knows what is referenced).
+class RemoteBlobStore final : public BlobStore {
+ public:
+  explicit RemoteBlobStore(std::shared_ptr<HttpClient> c) : m_c(std::move(c)) {}
+
+  Result<BlobInfo> put(ByteSource& src, std::string_view expected) override {
+    // The digest names the upload, so the bytes are staged and hashed first.
+    std::string tmpdir = "/tmp";
+    RH_TRY_ASSIGN(auto file, AtomicFile::create(tmpdir + "/rh-upload", tmpdir));
+    std::string buf(1 << 20, '\0');
+    while (true) {
+      RH_TRY_ASSIGN(size_t n, src.read(buf.data(), buf.size()));
+      if (n == 0) break;
+      RH_TRY(file.write(buf.data(), n));
+    }
+    return put_file(file.temp_path(), expected);
+  }
+
+  Result<BlobInfo> put_file(const std::string& path, std::string_view expected) override {
+    RH_TRY_ASSIGN(std::string digest, sha256_file(path));
+    if (!expected.empty() && digest != expected) {
+      return make_error(ErrorCode::corrupt, "content of " + path + " does not match its digest: expected " +
+                                                std::string(expected) + ", got " + digest);
+    }
+    if (auto size = stat(digest)) return BlobInfo{digest, *size};
+    RH_TRY_ASSIGN(std::string body, m_c->upload_file("/api/v1/blobs/" + digest, path, m_progress));
+    RH_TRY_ASSIGN(Json j, parse_json(body, "upload response"));
+    return BlobInfo{digest, j.value("size", uint64_t{0})};
+  }
+
+  Status get(std::string_view digest, ByteSink& sink, uint64_t offset, uint64_t length) override {
+    RH_TRY(validate_digest(digest));
+    if (offset == 0 && length == UINT64_MAX) {
+      return m_c->download("/api/v1/blobs/" + std::string(digest), sink, m_progress);
+    }
+    // Ranges are cut client-side (the server streams whole objects).
+    uint64_t pos = 0;
+    CallbackSink cut([&](const char* p, size_t n) -> Status {
+      uint64_t start = pos, end = pos + n;
+      pos = end;
+      uint64_t lo = std::max(start, offset);
+      uint64_t hi = length == UINT64_MAX ? end : std::min(end, offset + length);
+      if (lo < hi) return sink.write(p + (lo - start), static_cast<size_t>(hi - lo));
+      return {};
+    });
+    return m_c->download("/api/v1/blobs/" + std::string(digest), cut);
+  }
+
+  Result<uint64_t> stat(std::string_view digest) override {
+    RH_TRY(validate_digest(digest));
+    RH_TRY_ASSIGN(HttpResult r, m_c->raw("HEAD", "/api/v1/blobs/" + std::string(digest)));
+    if (r.status == 404) return make_error(ErrorCode::not_found, "no object " + std::string(digest));
+    if (r.status != 200) {
+      return make_error(ErrorCode::internal, "HEAD blob answered HTTP " + std::to_string(r.status));
+    }
+    return static_cast<uint64_t>(std::stoull(r.header("content-length").empty() ? "0" : r.header("content-length")));
+  }
+
+  Result<std::vector<BlobInfo>> list() override {
+    return make_error(ErrorCode::invalid_argument,
+                      "listing blobs is done on the server (rh server's data folder), not over HTTP");
+  }
+
+  Status remove(std::string_view) override {
+    return make_error(ErrorCode::invalid_argument,
+                      "blobs on a server are removed by the server, which knows what refers to them");
+  }
+
+  void set_progress(std::function<void(uint64_t, uint64_t)> p) override { m_progress = std::move(p); }
+
+ private:
+  std::shared_ptr<HttpClient> m_c;
+  std::function<void(uint64_t, uint64_t)> m_progress;
+};
+
+}  // namespace
+
+Result<RemoteStores> open_remote(const std::string& base_url, const std::string& token) {
+  if (base_url.rfind("http://", 0) != 0) {
+    return make_error(ErrorCode::invalid_argument,
+                      "RH_SERVER must be an http:// URL, got \"" + base_url + "\"");
+  }
+  auto client = std::make_shared<HttpClient>(base_url, token);
+  RH_TRY(client->call("GET", "/api/v1/health"));
+  RemoteStores out;
+  out.store = std::make_unique<RemoteStore>(client);
+  out.blobs = std::make_unique<RemoteBlobStore>(client);
+  return out;
+}
+
+}  // namespace rh
