@@ -1,0 +1,88 @@
+#include "roundhouse/cli/output.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+#include "roundhouse/util/strings.h"
+
+namespace rh::cli {
+
+namespace {
+
+size_t display_width(const std::string& s) {
+  size_t w = 0;
+  for (unsigned char c : s) {
+    if ((c & 0xC0) != 0x80) ++w;
+  }
+  return w;
+}
+
+}  // namespace
+
+void print_table(const std::vector<std::string>& header,
+                 const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths(header.size(), 0);
+  for (size_t i = 0; i < header.size(); ++i) widths[i] = display_width(header[i]);
+  for (const auto& r : rows) {
+    for (size_t i = 0; i < r.size() && i < widths.size(); ++i) {
+      widths[i] = std::max(widths[i], display_width(r[i]));
+    }
+  }
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string out;
+    for (size_t i = 0; i < cells.size(); ++i) {
+      out += cells[i];
+      if (i + 1 < cells.size()) out.append(widths[i] - display_width(cells[i]) + 2, ' ');
+    }
+    std::puts(out.c_str());
+  };
+  line(header);
+  for (const auto& r : rows) line(r);
+}
+
+std::string format_time(double t) {
+  if (t <= 0) return "-";
+  std::time_t secs = static_cast<std::time_t>(t);
+  std::tm tm{};
+  ::localtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+std::string format_duration(double s) {
+  if (s < 60) return fmt::format("{:.1f}s", s);
+  if (s < 3600) return fmt::format("{}m{:02}s", int(s) / 60, int(s) % 60);
+  return fmt::format("{}h{:02}m", int(s) / 3600, (int(s) % 3600) / 60);
+}
+
+std::string format_number(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  return fmt::format("{}", v);
+}
+
+Progress::Progress(std::string label) : m_label(std::move(label)), m_tty(::isatty(2)) {}
+
+Progress::~Progress() {
+  if (m_drawn) std::fputs("\n", stderr);
+}
+
+void Progress::update(uint64_t done, uint64_t total) {
+  if (!m_tty) return;
+  using namespace std::chrono;
+  double now = duration<double>(steady_clock::now().time_since_epoch()).count();
+  if (done < total && now - m_last < 0.1) return;
+  m_last = now;
+  std::string pct = total ? fmt::format("{:3d}%", int(100.0 * double(done) / double(total))) : "";
+  std::fprintf(stderr, "\r%s  %s / %s  %s", m_label.c_str(), format_bytes(done).c_str(),
+               format_bytes(total).c_str(), pct.c_str());
+  m_drawn = true;
+}
+
+}  // namespace rh::cli

@@ -1,0 +1,33 @@
+// Printing helpers for commands: aligned tables, times, a progress bar that
+// shows only on a terminal.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rh::cli {
+
+// Prints rows under a header, columns padded to the widest cell (UTF-8 aware).
+void print_table(const std::vector<std::string>& header,
+                 const std::vector<std::vector<std::string>>& rows);
+// "2026-11-22 03:45:10" in local time; "-" for 0.
+std::string format_time(double epoch_seconds);
+std::string format_duration(double seconds);
+// Shortest round-trip text of a double; NaN/Infinity spelled out.
+std::string format_number(double v);
+
+class Progress {
+ public:
+  explicit Progress(std::string label);
+  ~Progress();
+  void update(uint64_t done, uint64_t total);
+
+ private:
+  std::string m_label;
+  bool m_tty;
+  bool m_drawn = false;
+  double m_last = 0;
+};
+
+}  // namespace rh::cli

@@ -1,0 +1,148 @@
+#include "roundhouse/run/capture.h"
+
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "roundhouse/env/process.h"
+#include "roundhouse/util/fs.h"
+#include "roundhouse/util/strings.h"
+
+namespace rh {
+
+namespace {
+
+bool is_regular_file(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::string git_line(const std::string& cwd, std::vector<std::string> args) {
+  args.insert(args.begin(), {"git", "-C", cwd});
+  auto r = run_capture(args, {}, 10000);
+  if (!r || r->exit_code != 0) return {};
+  return std::string(trim(r->out));
+}
+
+std::string absolute(const std::string& p, const std::string& cwd) {
+  return !p.empty() && p[0] == '/' ? p : cwd + "/" + p;
+}
+
+bool is_interpreter(const std::string& prog, const char* name) {
+  std::string base = basename_of(prog);
+  return base.rfind(name, 0) == 0;
+}
+
+}  // namespace
+
+std::string find_script(const std::vector<std::string>& argv, const std::string& cwd) {
+  if (argv.empty()) return {};
+  if (argv[0].find('/') != std::string::npos && is_regular_file(absolute(argv[0], cwd))) {
+    // A script run directly (./train.sh); a binary is not a script.
+    auto head = read_file(absolute(argv[0], cwd));
+    if (head && head->rfind("#!", 0) == 0) return argv[0];
+  }
+  for (size_t i = 1; i < argv.size(); ++i) {
+    const auto& a = argv[i];
+    if (a.empty() || a[0] == '-') {
+      if (a == "-m" || a == "-c") return {};  // python -m module / -c code: no file
+      continue;
+    }
+    if (is_regular_file(absolute(a, cwd))) return a;
+    return {};
+  }
+  return {};
+}
+
+Script capture_script(const std::vector<std::string>& argv, const std::string& cwd,
+                      const CaptureLimits& limits) {
+  Script s;
+  s.argv = argv;
+  std::string script = find_script(argv, cwd);
+  s.entry_point = script.empty() ? (argv.empty() ? "" : argv[0]) : script;
+  std::string root = git_line(cwd, {"rev-parse", "--show-toplevel"});
+  if (!root.empty()) {
+    s.repository = git_line(cwd, {"remote", "get-url", "origin"});
+    if (s.repository.empty()) s.repository = root;
+    s.branch = git_line(cwd, {"rev-parse", "--abbrev-ref", "HEAD"});
+    s.commit = git_line(cwd, {"rev-parse", "HEAD"});
+    std::string prefix = git_line(cwd, {"rev-parse", "--show-prefix"});
+    if (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+    s.working_dir = prefix.empty() ? "." : prefix;
+    if (!s.commit.empty()) {
+      auto diff = run_capture({"git", "-C", root, "diff", "HEAD", "--no-color", "--no-ext-diff"});
+      if (diff && diff->exit_code == 0) s.diff = diff->out;
+    }
+    auto untracked = run_capture({"git", "-C", root, "ls-files", "--others", "--exclude-standard", "-z"});
+    if (untracked && untracked->exit_code == 0) {
+      size_t files = 0, bytes = 0;
+      std::vector<std::string> skipped;
+      for (const auto& f : split(untracked->out, '\0')) {
+        if (f.empty()) continue;
+        auto content = read_file(root + "/" + f);
+        if (!content || !is_valid_utf8(*content) || files >= limits.max_untracked_files ||
+            bytes + content->size() > limits.max_untracked_bytes) {
+          skipped.push_back(f);
+          continue;
+        }
+        auto d = run_capture({"git", "-C", root, "diff", "--no-color", "--no-index", "--", "/dev/null", f});
+        if (d && d->exit_code == 1) {  // 1 = "there are differences"
+          s.diff += d->out;
+          ++files;
+          bytes += content->size();
+        }
+      }
+      if (!skipped.empty()) {
+        // Listed in the diff's preamble, which git apply ignores.
+        s.diff = "# untracked files not included: " + join(skipped, ", ") + "\n" + s.diff;
+      }
+    }
+    if (!is_valid_utf8(s.diff)) s.diff = sanitize_utf8(s.diff);
+    return s;
+  }
+  if (!script.empty()) {
+    auto content = read_file(absolute(script, cwd));
+    if (content && content->size() <= limits.max_script_bytes && is_valid_utf8(*content)) {
+      s.content = *content;
+    }
+  }
+  s.working_dir = cwd;
+  return s;
+}
+
+Environment capture_environment(const std::vector<std::string>& argv) {
+  Environment e;
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  e.host = host;
+  struct utsname u;
+  if (::uname(&u) == 0) e.os = std::string(u.sysname) + " " + u.release + " " + u.machine;
+  if (auto rel = read_file("/etc/os-release")) {
+    for (const auto& line : split(*rel, '\n')) {
+      if (line.rfind("PRETTY_NAME=", 0) == 0) {
+        std::string v = line.substr(12);
+        if (v.size() >= 2 && v.front() == '"') v = v.substr(1, v.size() - 2);
+        e.os += " (" + v + ")";
+      }
+    }
+  }
+  if (argv.empty()) return e;
+  const std::string& prog = argv[0];
+  for (const char* name : {"python", "node", "ruby", "perl", "Rscript", "julia", "bash", "sh"}) {
+    if (!is_interpreter(prog, name)) continue;
+    auto v = run_capture({prog, "--version"}, {}, 5000);
+    auto path = run_capture({"sh", "-c", "command -v \"$0\"", prog}, {}, 2000);
+    std::string version = v && v->exit_code == 0 ? std::string(trim(v->out)) : "";
+    version = version.substr(0, version.find('\n'));
+    std::string where = path && path->exit_code == 0 ? std::string(trim(path->out)) : prog;
+    e.interpreter = version.empty() ? where : version + " (" + where + ")";
+    if (std::string(name) == "python") {
+      auto freeze = run_capture({prog, "-m", "pip", "freeze", "--disable-pip-version-check"}, {}, 20000);
+      if (freeze && freeze->exit_code == 0) e.freeze = freeze->out;
+    }
+    break;
+  }
+  return e;
+}
+
+}  // namespace rh

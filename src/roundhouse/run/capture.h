@@ -1,0 +1,32 @@
+// What `rh run` (and agents, later) record about code and machine before a
+// program starts: the git checkout or the script, the interpreter, the OS.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "roundhouse/model/task.h"
+
+namespace rh {
+
+struct CaptureLimits {
+  size_t max_script_bytes = 1 << 20;      // script content outside git
+  size_t max_untracked_bytes = 1 << 20;   // untracked files folded into the diff
+  size_t max_untracked_files = 50;
+};
+
+// Git repository, branch, commit and uncommitted diff of cwd (untracked text
+// files added to the diff as new files, so it rebuilds the working tree);
+// outside git, the content of the script that argv runs.
+Script capture_script(const std::vector<std::string>& argv, const std::string& cwd,
+                      const CaptureLimits& limits = {});
+
+// Interpreter (for known interpreters: its version; for Python also
+// `pip freeze`), OS and host.
+Environment capture_environment(const std::vector<std::string>& argv);
+
+// The file argv runs: argv[0] when it is a file path, else the first
+// non-option argument that is a regular file (python train.py ...). Empty if none.
+std::string find_script(const std::vector<std::string>& argv, const std::string& cwd);
+
+}  // namespace rh
