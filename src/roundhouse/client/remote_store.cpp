@@ -15,7 +15,17 @@ namespace {
 
 Result<Json> call_json(HttpClient& c, const std::string& method, const std::string& path,
                        const Json& body = Json()) {
-  RH_TRY_ASSIGN(std::string text, c.call(method, path, body.is_null() ? "" : body.dump()));
+  std::string payload;
+  if (!body.is_null()) {
+    try {
+      payload = body.dump();
+    } catch (const Json::type_error&) {
+      // The server would refuse it the same way; say so without sending.
+      return make_error(ErrorCode::invalid_argument,
+                        "the request to " + path + " contains text that is not valid UTF-8");
+    }
+  }
+  RH_TRY_ASSIGN(std::string text, c.call(method, path, payload));
   return parse_json(text, "response from " + path);
 }
 

@@ -8,7 +8,11 @@
 #include <set>
 #include <thread>
 
+#include "roundhouse/api/routes.h"
+#include "roundhouse/blob/local/local_blob_store.h"
+#include "roundhouse/client/remote_store.h"
 #include "roundhouse/env/env.h"
+#include "roundhouse/server/http_server.h"
 #include "roundhouse/hash/sha256.h"
 #include "roundhouse/store/metadata_store.h"
 #include "roundhouse/store/sqlite/sqlite_store.h"
@@ -16,6 +20,14 @@
 
 namespace rh {
 namespace {
+
+// Backends that own a BlobStore (the REST client talks to the server's) expose it
+// here, so tests can store blobs first, as every writer must.
+class HasBlobs {
+ public:
+  virtual ~HasBlobs() = default;
+  virtual BlobStore& blob_store() = 0;
+};
 
 struct StoreBackend {
   std::string name;
@@ -41,6 +53,12 @@ class StoreConformance : public ::testing::TestWithParam<StoreBackend> {
     return *r;
   }
   TaskStore& tasks() { return m_store->tasks(); }
+  BlobStore& blobs() {
+    if (auto* h = dynamic_cast<HasBlobs*>(m_store.get())) return h->blob_store();
+    if (!m_local_blobs) m_local_blobs = std::move(*LocalBlobStore::open(m_dir.path() + "/blobs"));
+    return *m_local_blobs;
+  }
+  std::unique_ptr<BlobStore> m_local_blobs;
 
   testing::TempDir m_dir;
   FakeEnv m_env;
@@ -386,6 +404,7 @@ TEST_P(StoreConformance, ConsoleLinesAreNumberedInOrder) {
 
 TEST_P(StoreConformance, ArtifactsAndModels) {
   Task t = make_task();
+  ASSERT_TRUE(blobs().put_bytes("weights"));
   Artifact a;
   a.name = "outputs/model.pt";
   a.digest = sha256_digest("weights");
@@ -394,10 +413,14 @@ TEST_P(StoreConformance, ArtifactsAndModels) {
   a.metadata = {{"epoch", "3"}};
   ASSERT_TRUE(m_store->artifacts().put(t.id, a));
   a.size = 8;
+  ASSERT_TRUE(blobs().put_bytes("weights v2"));
+  a.digest = sha256_digest("weights v2");
+  a.size = 10;
   ASSERT_TRUE(m_store->artifacts().put(t.id, a)) << "same name replaces";
   auto list = m_store->artifacts().list(t.id);
   ASSERT_EQ(list->size(), 1u);
-  EXPECT_EQ((*list)[0].size, 8u);
+  EXPECT_EQ((*list)[0].size, 10u);
+  EXPECT_EQ((*list)[0].digest, sha256_digest("weights v2"));
   EXPECT_EQ((*list)[0].metadata.at("epoch"), "3");
   EXPECT_EQ(m_store->artifacts().get(t.id, "missing").error().code, ErrorCode::not_found);
   for (std::string bad : {"../etc/passwd", "/abs", "a/../b", "a//b", ""}) {
@@ -466,13 +489,64 @@ TEST_P(StoreConformance, ConcurrentWritersAllLand) {
   for (size_t i = 0; i < lines->size(); ++i) EXPECT_EQ((*lines)[i].seq, int64_t(i + 1));
 }
 
+std::unique_ptr<MetadataStore> open_sqlite(const std::string& dir, Env& env) {
+  auto s = open_sqlite_store(dir + "/rh.db", env);
+  if (!s) throw std::runtime_error(s.error().to_string());
+  return std::move(*s);
+}
+
+// The REST client against a real rh server (in this process, on a free port)
+// whose own store is SQLite in dir. Closing it stops the server, so reopen()
+// also shows that acknowledged writes survive a server restart.
+class RemoteHarness final : public MetadataStore, public HasBlobs {
+ public:
+  RemoteHarness(const std::string& dir, Env& env) {
+    m_backing = open_sqlite(dir, env);
+    m_blobs = std::move(*LocalBlobStore::open(dir + "/blobs"));
+    m_ctx = std::make_unique<api::ApiContext>(api::ApiContext{*m_backing, *m_blobs, "test"});
+    api::add_api_routes(m_router, *m_ctx);
+    HttpServerOptions opt;
+    opt.upload_tmp_dir = dir + "/blobs/tmp";
+    auto server = HttpServer::bind(m_router, opt);
+    if (!server) throw std::runtime_error(server.error().to_string());
+    m_server = std::move(*server);
+    m_thread = std::thread([this] { m_server->run(false); });
+    auto remote = open_remote("http://127.0.0.1:" + std::to_string(m_server->port()), "");
+    if (!remote) throw std::runtime_error(remote.error().to_string());
+    m_remote = std::move(remote->store);
+    m_remote_blobs = std::move(remote->blobs);
+  }
+  BlobStore& blob_store() override { return *m_remote_blobs; }
+  ~RemoteHarness() override { close(); }
+  ProjectStore& projects() override { return m_remote->projects(); }
+  TaskStore& tasks() override { return m_remote->tasks(); }
+  ScalarStore& scalars() override { return m_remote->scalars(); }
+  ConsoleStore& console() override { return m_remote->console(); }
+  ArtifactStore& artifacts() override { return m_remote->artifacts(); }
+  void close() override {
+    if (!m_thread.joinable()) return;
+    m_server->stop();
+    m_thread.join();
+    m_backing->close();
+  }
+
+ private:
+  std::unique_ptr<MetadataStore> m_backing;
+  std::unique_ptr<BlobStore> m_blobs;
+  std::unique_ptr<api::ApiContext> m_ctx;
+  api::Router m_router;
+  std::unique_ptr<HttpServer> m_server;
+  std::thread m_thread;
+  std::unique_ptr<MetadataStore> m_remote;
+  std::unique_ptr<BlobStore> m_remote_blobs;
+};
+
 INSTANTIATE_TEST_SUITE_P(
     Backends, StoreConformance,
-    ::testing::Values(StoreBackend{"sqlite",
-                                   [](const std::string& dir, Env& env) {
-                                     auto s = open_sqlite_store(dir + "/rh.db", env);
-                                     if (!s) throw std::runtime_error(s.error().to_string());
-                                     return std::move(*s);
+    ::testing::Values(StoreBackend{"sqlite", open_sqlite},
+                      StoreBackend{"rest_client",
+                                   [](const std::string& dir, Env& env) -> std::unique_ptr<MetadataStore> {
+                                     return std::make_unique<RemoteHarness>(dir, env);
                                    }}),
     [](const auto& info) { return info.param.name; });
 
