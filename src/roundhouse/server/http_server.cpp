@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -38,6 +39,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void reply(api::HttpResponse resp, bool close_after);
   void after_write(bool close);
   void close();
+  // Closes after reading and dropping what the client still sends, so a
+  // client that writes its whole body before reading sees our answer
+  // instead of a connection reset.
+  void linger();
 
   beast::tcp_stream m_stream;
   beast::flat_buffer m_buf;
@@ -51,6 +56,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool m_closed = false;
   bool m_keep_alive = true;
   bool m_head = false;  // answer with headers only
+  bool m_body_unread = false;  // answered before reading the request body
+  std::array<char, 65536> m_drain{};
   std::optional<net::executor_work_guard<net::io_context::executor_type>> m_guard;
 };
 
@@ -150,6 +157,9 @@ void Session::read_header() {
   m_server.add(this);
   m_header.emplace();
   m_header->header_limit(64 * 1024);
+  // Checked by the body parser, per route. (Not boost::none: Beast 1.74 compares
+  // the length against the empty optional and always fails.)
+  m_header->body_limit(std::numeric_limits<std::uint64_t>::max());
   m_stream.expires_after(std::chrono::seconds(m_server.options().idle_timeout_s));
   http::async_read_header(m_stream, m_buf, *m_header,
                           [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -188,6 +198,7 @@ void Session::on_header(beast::error_code ec) {
   std::string target(h.target());
   std::string path = api::url_decode(target.substr(0, target.find('?')), false);
   bool has_body = m_header->content_length().value_or(0) > 0 || m_header->chunked();
+  m_body_unread = has_body;
   const auto& opt = m_server.options();
 
   if (!opt.api_token.empty() && path.rfind("/api/", 0) == 0 &&
@@ -206,6 +217,13 @@ void Session::on_header(beast::error_code ec) {
     auto resp = api::error_response(e);
     if (m_match.path_known) resp.status = 405;
     return reply(std::move(resp), has_body);
+  }
+  uint64_t limit = m_match.stream_body ? opt.max_stream_body_bytes : opt.max_body_bytes;
+  if (m_header->content_length().value_or(0) > limit) {
+    return reply(api::error_response(Error{ErrorCode::too_large,
+                                           "request body is larger than the limit of " +
+                                               std::to_string(limit) + " bytes"}),
+                 true);
   }
   m_stream.expires_after(std::chrono::seconds(std::max(opt.idle_timeout_s, 600)));
   if (m_match.stream_body) {
@@ -232,6 +250,7 @@ void Session::on_header(beast::error_code ec) {
 
 void Session::on_body(beast::error_code ec) {
   const auto& opt = m_server.options();
+  m_body_unread = ec == http::error::body_limit;
   if (ec == http::error::body_limit) {
     uint64_t limit = m_file ? opt.max_stream_body_bytes : opt.max_body_bytes;
     return reply(api::error_response(Error{ErrorCode::too_large,
@@ -335,8 +354,20 @@ void Session::after_write(bool close_now) {
   }
   m_string.reset();
   m_file.reset();
+  if (close_now && m_body_unread && !m_closed) return linger();
   if (close_now || m_server.stopping()) return close();
   read_header();
+}
+
+void Session::linger() {
+  beast::error_code ec;
+  m_stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  m_stream.expires_after(std::chrono::seconds(10));
+  m_stream.async_read_some(net::buffer(m_drain),
+                           [self = shared_from_this()](beast::error_code ec, size_t) {
+                             if (ec) return self->close();
+                             self->linger();
+                           });
 }
 
 }  // namespace
