@@ -74,8 +74,8 @@ def rh(*args, env=None, data_dir=None, cwd=None, check=True, input=None, timeout
     cmd = [RH]
     if data_dir:
         cmd += ["--data-dir", str(data_dir)]
-    p = subprocess.run(cmd + list(args), capture_output=True, text=True, env=e, cwd=cwd,
-                       input=input, timeout=timeout)
+    p = subprocess.run(cmd + list(args), capture_output=True, text=True, errors="replace", env=e,
+                       cwd=cwd, input=input, timeout=timeout)
     if check and p.returncode != 0:
         raise AssertionError(f"rh {' '.join(args)} exited {p.returncode}\nstdout:{p.stdout}\nstderr:{p.stderr}")
     return p

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <future>
 #include <map>
 
 #include "roundhouse/cli/commands.h"
@@ -161,8 +162,10 @@ Result<int> run(Context& ctx, const RunFlags& f) {
   std::string script = find_script(f.command, cwd);
   nt.name = !f.name.empty() ? f.name : basename_of(script.empty() ? f.command[0] : script);
   nt.tags = f.tags;
+  // The environment (pip freeze takes most of a second) is captured while the
+  // program already runs, and recorded as soon as it is known.
+  auto env_future = std::async(std::launch::async, [cmd = f.command] { return capture_environment(cmd); });
   nt.script = capture_script(f.command, cwd);
-  nt.environment = capture_environment(f.command);
   RH_TRY_ASSIGN(Task task, store->tasks().create(nt));
   RH_TRY(store->tasks().set_status(task.id, TaskStatus::running, ""));
   std::fprintf(stderr, "rh: recording task %s (%s/%s)\n", task.id.c_str(), nt.project.c_str(),
@@ -238,6 +241,15 @@ Result<int> run(Context& ctx, const RunFlags& f) {
   bool abort_requested = false;
   char buf[65536];
   auto last_tb = std::chrono::steady_clock::now();
+  bool env_recorded = false;
+  auto record_env = [&](bool wait) {
+    if (env_recorded) return;
+    if (!wait && env_future.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
+    TaskPatch p;
+    p.environment = env_future.get();
+    env_recorded = true;
+    if (auto st = store->tasks().update(task.id, p); !st) rec.note("rh: cannot record the environment: " + st.error().message);
+  };
   while (open_streams > 0) {
     int rc = ::poll(fds, 4, 500);
     if (rc < 0 && errno != EINTR) break;
@@ -271,6 +283,7 @@ Result<int> run(Context& ctx, const RunFlags& f) {
       }
     }
     if (std::chrono::steady_clock::now() - last_tb > std::chrono::milliseconds(500)) {
+      record_env(false);
       tb.poll(rec);
       last_tb = std::chrono::steady_clock::now();
     }
@@ -285,6 +298,7 @@ Result<int> run(Context& ctx, const RunFlags& f) {
   ::sigaction(SIGTERM, &old_term, nullptr);
   tb.poll(rec);
   metrics.finish(rec, ctx.env);
+  record_env(true);
 
   TaskStatus final_status;
   std::string message;

@@ -60,15 +60,19 @@ Script capture_script(const std::vector<std::string>& argv, const std::string& c
   s.argv = argv;
   std::string script = find_script(argv, cwd);
   s.entry_point = script.empty() ? (argv.empty() ? "" : argv[0]) : script;
-  std::string root = git_line(cwd, {"rev-parse", "--show-toplevel"});
+  // The repository is the script's, which need not be the one we run from.
+  std::string script_abs = script.empty() ? "" : absolute(script, cwd);
+  std::string probe = script_abs.empty() ? cwd : dirname_of(script_abs);
+  std::string root = git_line(probe, {"rev-parse", "--show-toplevel"});
   if (!root.empty()) {
-    s.repository = git_line(cwd, {"remote", "get-url", "origin"});
+    s.repository = git_line(root, {"remote", "get-url", "origin"});
     if (s.repository.empty()) s.repository = root;
-    s.branch = git_line(cwd, {"rev-parse", "--abbrev-ref", "HEAD"});
-    s.commit = git_line(cwd, {"rev-parse", "HEAD"});
-    std::string prefix = git_line(cwd, {"rev-parse", "--show-prefix"});
-    if (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
-    s.working_dir = prefix.empty() ? "." : prefix;
+    s.branch = git_line(root, {"rev-parse", "--abbrev-ref", "HEAD"});
+    s.commit = git_line(root, {"rev-parse", "HEAD"});
+    bool cwd_inside = (cwd + "/").rfind(root + "/", 0) == 0;
+    std::string wd = cwd_inside ? cwd : probe;
+    s.working_dir = wd.size() > root.size() ? wd.substr(root.size() + 1) : ".";
+    if (!cwd_inside && !script.empty()) s.entry_point = basename_of(script_abs);
     if (!s.commit.empty()) {
       auto diff = run_capture({"git", "-C", root, "diff", "HEAD", "--no-color", "--no-ext-diff"});
       if (diff && diff->exit_code == 0) s.diff = diff->out;

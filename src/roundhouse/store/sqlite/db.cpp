@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
+#include <thread>
+
 namespace rh::sqlite {
 
 Error sqlite_error(sqlite3* db, std::string_view what) {
@@ -101,7 +104,17 @@ Result<std::unique_ptr<Db>> Db::open(const std::string& path, bool create) {
   }
   sqlite3_busy_timeout(db, 10000);
   std::unique_ptr<Db> out(new Db(db));
-  RH_TRY(out->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
+  // Switching to WAL takes an exclusive lock and does not wait on the busy
+  // handler: two processes creating the same database at once would see
+  // "database is locked". Retry for as long as the busy timeout.
+  for (int attempt = 0;; ++attempt) {
+    auto st = out->exec("PRAGMA journal_mode=WAL");
+    if (st) break;
+    int code = sqlite3_errcode(db) & 0xff;
+    if ((code != SQLITE_BUSY && code != SQLITE_LOCKED) || attempt >= 1000) return std::unexpected(st.error());
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  RH_TRY(out->exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
   return out;
 }
 
