@@ -145,7 +145,12 @@ class SqliteScalars final : public ScalarStore {
     out.title = title;
     out.series = series;
     bool filtered = opt.min_step || opt.max_step;
-    if (opt.max_points > 0 && count > opt.max_points && !filtered) {
+    // Block summaries serve when blocks are finer than the buckets asked for;
+    // otherwise (a series of a few hundred thousand points) decoding is cheap
+    // and gives the full resolution.
+    bool blocks_fine_enough =
+        count / static_cast<int64_t>(k_block_points) >= static_cast<int64_t>(opt.max_points) / 2;
+    if (opt.max_points > 0 && count > opt.max_points && !filtered && blocks_fine_enough) {
       // Summaries only: no chunk is decoded.
       RH_TRY_ASSIGN(Stmt c, db->prepare(
                                 "SELECT summary FROM metric_chunk WHERE series_id = ? ORDER BY id"));
