@@ -62,6 +62,26 @@ std::string url_encode(const std::string& s) {
   return out;
 }
 
+// Resets the handle and sets what every request shares: URL, keep-alive
+// friendly options, the auth header and, when given, a content type.
+// Returns the header list, which the caller frees after the transfer.
+static curl_slist* prepare(CURL* c, const std::string& url, const std::string& token,
+                           const std::string& content_type) {
+  curl_easy_reset(c);
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+  curl_slist* headers = nullptr;
+  if (!token.empty()) headers = curl_slist_append(headers, ("Authorization: Bearer " + token).c_str());
+  if (!content_type.empty()) {
+    headers = curl_slist_append(headers, ("Content-Type: " + content_type).c_str());
+  }
+  headers = curl_slist_append(headers, "Expect:");
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  return headers;
+}
+
 HttpClient::HttpClient(std::string base_url, std::string token)
     : m_base(std::move(base_url)), m_token(std::move(token)) {
   static CurlGlobal global;
@@ -75,25 +95,13 @@ Result<HttpResult> HttpClient::raw(const std::string& method, const std::string&
                                    const std::string& body, const std::string& content_type) {
   std::lock_guard lock(m_mu);
   CURL* c = static_cast<CURL*>(m_curl);
-  curl_easy_reset(c);
   HttpResult r;
-  std::string url = m_base + path;
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+  curl_slist* headers = prepare(c, m_base + path, m_token, content_type);
   curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_string);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, write_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
-  struct curl_slist* headers = nullptr;
-  std::string auth = "Authorization: Bearer " + m_token;
-  if (!m_token.empty()) headers = curl_slist_append(headers, auth.c_str());
-  std::string ct = "Content-Type: " + content_type;
-  headers = curl_slist_append(headers, ct.c_str());
-  headers = curl_slist_append(headers, "Expect:");
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   if (method == "HEAD") {
     curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
   } else if (method != "GET") {
@@ -173,22 +181,13 @@ Status HttpClient::download(const std::string& path, ByteSink& sink,
                             const std::function<void(uint64_t, uint64_t)>& progress) {
   std::lock_guard lock(m_mu);
   CURL* c = static_cast<CURL*>(m_curl);
-  curl_easy_reset(c);
   DownloadState st{&sink, {}, 0, c, {}, &progress};
   HttpResult head;
-  std::string url = m_base + path;
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+  curl_slist* headers = prepare(c, m_base + path, m_token, "");
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_sink);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &st);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, write_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &head);
-  struct curl_slist* headers = nullptr;
-  std::string auth = "Authorization: Bearer " + m_token;
-  if (!m_token.empty()) headers = curl_slist_append(headers, auth.c_str());
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(headers);
   if (!st.failure) return st.failure;
@@ -235,24 +234,14 @@ Result<std::string> HttpClient::upload_file(const std::string& path, const std::
   UploadState up{fd, &progress, 0, static_cast<uint64_t>(sb.st_size)};
   std::lock_guard lock(m_mu);
   CURL* c = static_cast<CURL*>(m_curl);
-  curl_easy_reset(c);
   HttpResult r;
-  std::string url = m_base + path;
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_slist* headers = prepare(c, m_base + path, m_token, "application/octet-stream");
   curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
   curl_easy_setopt(c, CURLOPT_READFUNCTION, read_file_cb);
   curl_easy_setopt(c, CURLOPT_READDATA, &up);
   curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(sb.st_size));
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_string);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
-  struct curl_slist* headers = nullptr;
-  std::string auth = "Authorization: Bearer " + m_token;
-  if (!m_token.empty()) headers = curl_slist_append(headers, auth.c_str());
-  headers = curl_slist_append(headers, "Content-Type: application/octet-stream");
-  headers = curl_slist_append(headers, "Expect:");
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(headers);
   ::close(fd);

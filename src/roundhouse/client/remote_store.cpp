@@ -66,16 +66,7 @@ class RemoteTasks final : public TaskStore {
   explicit RemoteTasks(HttpClient& c) : m_c(c) {}
 
   Result<Task> create(const NewTask& t) override {
-    Json body{{"project", t.project},        {"name", t.name},
-              {"type", to_string(t.type)},   {"comment", t.comment},
-              {"tags", t.tags},              {"parent", t.parent},
-              {"script", to_json(t.script)}, {"environment", to_json(t.environment)},
-              {"hyperparameters", hyperparameters_to_json(t.hyperparameters)}};
-    Json configs = Json::object();
-    for (const auto& c : t.configurations) {
-      configs[c.name] = Json{{"value", c.value}, {"description", c.description}};
-    }
-    body["configurations"] = configs;
+    Json body = to_json(t);
     RH_TRY_ASSIGN(Json j, call_json(m_c, "POST", "/api/v1/tasks", body));
     return decode<Task>(j, "task");
   }

@@ -10,6 +10,16 @@ Json string_map_to_json(const std::map<std::string, std::string>& m) {
   return j;
 }
 
+namespace {
+
+Json configurations_to_json(const std::vector<Configuration>& configs) {
+  Json out = Json::object();
+  for (const auto& c : configs) out[c.name] = Json{{"value", c.value}, {"description", c.description}};
+  return out;
+}
+
+}  // namespace
+
 Json to_json(const Script& s) {
   return Json{{"repository", s.repository}, {"branch", s.branch},       {"commit", s.commit},
               {"diff", s.diff},             {"entry_point", s.entry_point},
@@ -57,11 +67,7 @@ Json to_json(const Task& t, bool full) {
   Json env = to_json(t.environment);
   if (full) {
     j["hyperparameters"] = hyperparameters_to_json(t.hyperparameters);
-    Json configs = Json::object();
-    for (const auto& c : t.configurations) {
-      configs[c.name] = Json{{"value", c.value}, {"description", c.description}};
-    }
-    j["configurations"] = std::move(configs);
+    j["configurations"] = configurations_to_json(t.configurations);
   } else {
     script.erase("diff");
     script.erase("content");
@@ -71,6 +77,19 @@ Json to_json(const Task& t, bool full) {
   j["script"] = std::move(script);
   j["environment"] = std::move(env);
   return j;
+}
+
+Json to_json(const NewTask& t) {
+  return Json{{"project", t.project},
+              {"name", t.name},
+              {"type", to_string(t.type)},
+              {"comment", t.comment},
+              {"tags", t.tags},
+              {"parent", t.parent},
+              {"script", to_json(t.script)},
+              {"environment", to_json(t.environment)},
+              {"hyperparameters", hyperparameters_to_json(t.hyperparameters)},
+              {"configurations", configurations_to_json(t.configurations)}};
 }
 
 Json to_json(const Project& p) {
@@ -237,6 +256,23 @@ Status configurations_from_json(const Json& j, const std::string& w,
   return {};
 }
 
+// The fields Task and NewTask share: code, environment, parameters, configurations.
+Status read_recorded_fields(const Json& j, const std::string& w, Script& script, Environment& env,
+                            std::vector<Hyperparameter>& params, std::vector<Configuration>& configs) {
+  if (auto it = j.find("script"); it != j.end()) RH_TRY(from_json(*it, w + ".script", script));
+  if (auto it = j.find("environment"); it != j.end()) {
+    RH_TRY(from_json(*it, w + ".environment", env));
+  }
+  if (auto it = j.find("hyperparameters"); it != j.end()) {
+    RH_TRY(hyperparameters_from_json(*it, w + ".hyperparameters", params));
+  }
+  if (auto it = j.find("configurations"); it != j.end()) {
+    RH_TRY(configurations_from_json(*it, w + ".configurations", configs));
+  }
+  return {};
+}
+
+
 }  // namespace
 
 Status from_json(const Json& j, const std::string& w, Task& t) {
@@ -258,17 +294,7 @@ Status from_json(const Json& j, const std::string& w, Task& t) {
   RH_TRY(read_double(j, "completed", w, t.completed));
   RH_TRY(read_double(j, "last_update", w, t.last_update));
   RH_TRY(read_string_map(j, "runtime", w, t.runtime));
-  if (auto it = j.find("script"); it != j.end()) RH_TRY(from_json(*it, w + ".script", t.script));
-  if (auto it = j.find("environment"); it != j.end()) {
-    RH_TRY(from_json(*it, w + ".environment", t.environment));
-  }
-  if (auto it = j.find("hyperparameters"); it != j.end()) {
-    RH_TRY(hyperparameters_from_json(*it, w + ".hyperparameters", t.hyperparameters));
-  }
-  if (auto it = j.find("configurations"); it != j.end()) {
-    RH_TRY(configurations_from_json(*it, w + ".configurations", t.configurations));
-  }
-  return {};
+  return read_recorded_fields(j, w, t.script, t.environment, t.hyperparameters, t.configurations);
 }
 
 Status from_json(const Json& j, const std::string& w, NewTask& t) {
@@ -281,17 +307,7 @@ Status from_json(const Json& j, const std::string& w, NewTask& t) {
   RH_TRY(read_string(j, "comment", w, t.comment));
   RH_TRY(read_string_list(j, "tags", w, t.tags));
   RH_TRY(read_string(j, "parent", w, t.parent));
-  if (auto it = j.find("script"); it != j.end()) RH_TRY(from_json(*it, w + ".script", t.script));
-  if (auto it = j.find("environment"); it != j.end()) {
-    RH_TRY(from_json(*it, w + ".environment", t.environment));
-  }
-  if (auto it = j.find("hyperparameters"); it != j.end()) {
-    RH_TRY(hyperparameters_from_json(*it, w + ".hyperparameters", t.hyperparameters));
-  }
-  if (auto it = j.find("configurations"); it != j.end()) {
-    RH_TRY(configurations_from_json(*it, w + ".configurations", t.configurations));
-  }
-  return {};
+  return read_recorded_fields(j, w, t.script, t.environment, t.hyperparameters, t.configurations);
 }
 
 Status from_json(const Json& j, const std::string& w, TaskPatch& p) {

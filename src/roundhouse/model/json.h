@@ -14,6 +14,8 @@ Json to_json(const Hyperparameter& h);
 Json to_json(const Configuration& c);
 // full = with hyperparameters, configurations and the script's diff/content.
 Json to_json(const Task& t, bool full = true);
+// The body of POST /api/v1/tasks.
+Json to_json(const NewTask& t);
 Json to_json(const Project& p);
 Json to_json(const SeriesSummary& s);
 Json to_json(const ConsoleLine& l);
