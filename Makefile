@@ -2,7 +2,7 @@
 BUILD ?= build
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all build deps test-deps demo test unit e2e bench format clean
+.PHONY: all build deps test-deps demo test unit e2e bench format format-check clean
 
 all: build
 
@@ -23,7 +23,7 @@ demo: build
 	scripts/demo.sh $(BUILD)/rh
 
 # Builds and runs every test: unit tests, then end-to-end tests on the real binary.
-test: test-deps $(BUILD)/build.ninja
+test: test-deps $(BUILD)/build.ninja format-check
 	cmake --build $(BUILD)
 	$(BUILD)/rh_unit_tests --gtest_brief=1
 	tests/run-e2e.sh $(BUILD)/rh
@@ -31,8 +31,13 @@ test: test-deps $(BUILD)/build.ninja
 bench: build
 	bench/run.sh $(BUILD)
 
+SOURCES = $(shell git ls-files 'src/*.cpp' 'src/*.h' 'apps/*.cpp' 'bench/*.cpp')
+
 format:
-	find src apps bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i
+	clang-format -i $(SOURCES)
+
+format-check:
+	clang-format --dry-run --Werror $(SOURCES)
 
 clean:
 	rm -rf $(BUILD)

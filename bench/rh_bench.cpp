@@ -41,7 +41,8 @@ int die(const std::string& msg) {
 std::string json_body(const ScalarSeries& s) {
   std::string out = "{\"series\":[{\"title\":\"" + s.title + "\",\"series\":\"" + s.series +
                     "\",\"iterations\":[";
-  for (size_t i = 0; i < s.steps.size(); ++i) out += (i ? "," : "") + std::to_string(s.steps[i]);
+  for (size_t i = 0; i < s.steps.size(); ++i)
+    out += (i ? "," : "") + std::to_string(s.steps[i]);
   out += "],\"values\":[";
   char buf[32];
   for (size_t i = 0; i < s.values.size(); ++i) {
@@ -59,7 +60,8 @@ std::string json_body(const ScalarSeries& s) {
 int populate(const std::string& dir, int n) {
   RealEnv env;
   auto store = open_sqlite_store(dir + "/rh.db", env);
-  if (!store) return die(store.error().to_string());
+  if (!store)
+    return die(store.error().to_string());
   auto t0 = Clock::now();
   std::atomic<int> next{0};
   std::vector<std::thread> threads;
@@ -67,19 +69,22 @@ int populate(const std::string& dir, int n) {
     threads.emplace_back([&] {
       while (true) {
         int i = next++;
-        if (i >= n) break;
+        if (i >= n)
+          break;
         NewTask t;
         t.project = "bench";
         t.name = "task " + std::to_string(i);
         t.hyperparameters = {{"Args", "lr", std::to_string(0.001 * (i % 100)), "float", ""}};
         auto task = (*store)->tasks().create(t);
-        if (!task) continue;
+        if (!task)
+          continue;
         double acc = std::fmod(i * 0.6180339887, 1.0);
         (void)(*store)->scalars().append(task->id, {ScalarSeries{"acc", "val", {0}, {acc}, {}}});
       }
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   std::printf("populated %d tasks in %.1f s\n", n, seconds_since(t0));
   (*store)->close();
   return 0;
@@ -115,7 +120,8 @@ int ingest(const std::string& url, const std::string& task, int clients, int bat
       }
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   double el = seconds_since(t0);
   std::printf("{\"points_per_s\": %.0f, \"points\": %lld, \"seconds\": %.2f, \"failures\": %d}\n",
               double(points) / el, points.load(), el, failures.load());
@@ -133,15 +139,18 @@ int series(const std::string& url, const std::string& task, int n, int reps) {
     }
     auto r = http.call("POST", "/api/v1/tasks/" + task + "/scalars", api::encode_scalar_binary({s}),
                        "application/x-rh-scalars");
-    if (!r) return die(r.error().to_string());
+    if (!r)
+      return die(r.error().to_string());
   }
   std::vector<double> down, full;
   size_t down_bytes = 0, full_bytes = 0, down_points = 0;
   for (int i = 0; i < reps; ++i) {
     auto t0 = Clock::now();
-    auto r = http.call("GET", "/api/v1/tasks/" + task + "/scalars/series?title=big&series=series&max_points=2000");
+    auto r = http.call(
+        "GET", "/api/v1/tasks/" + task + "/scalars/series?title=big&series=series&max_points=2000");
     down.push_back(seconds_since(t0) * 1000);
-    if (!r) return die(r.error().to_string());
+    if (!r)
+      return die(r.error().to_string());
     down_bytes = r->size();
     down_points = nlohmann::json::parse(*r)["values"].size();
   }
@@ -149,12 +158,14 @@ int series(const std::string& url, const std::string& task, int n, int reps) {
     auto t0 = Clock::now();
     auto r = http.call("GET", "/api/v1/tasks/" + task + "/scalars/series?title=big&series=series");
     full.push_back(seconds_since(t0) * 1000);
-    if (!r) return die(r.error().to_string());
+    if (!r)
+      return die(r.error().to_string());
     full_bytes = r->size();
   }
-  std::printf("{\"downsampled_ms\": %.2f, \"downsampled_points\": %zu, \"downsampled_bytes\": %zu, "
-              "\"full_ms\": %.1f, \"full_bytes\": %zu}\n",
-              median(down), down_points, down_bytes, median(full), full_bytes);
+  std::printf(
+      "{\"downsampled_ms\": %.2f, \"downsampled_points\": %zu, \"downsampled_bytes\": %zu, "
+      "\"full_ms\": %.1f, \"full_bytes\": %zu}\n",
+      median(down), down_points, down_bytes, median(full), full_bytes);
   return 0;
 }
 
@@ -167,7 +178,8 @@ int list(const std::string& url, const std::string& order_by, int limit, int rep
     auto r = http.call("GET", "/api/v1/tasks?limit=" + std::to_string(limit) +
                                   "&order_by=" + url_encode(order_by));
     ms.push_back(seconds_since(t0) * 1000);
-    if (!r) return die(r.error().to_string());
+    if (!r)
+      return die(r.error().to_string());
     count = nlohmann::json::parse(*r)["tasks"].size();
   }
   std::printf("{\"first_page_ms\": %.2f, \"tasks\": %zu}\n", median(ms), count);
@@ -178,11 +190,14 @@ int list(const std::string& url, const std::string& order_by, int limit, int rep
 
 int main(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
-  if (a.size() == 3 && a[0] == "populate") return populate(a[1], std::stoi(a[2]));
+  if (a.size() == 3 && a[0] == "populate")
+    return populate(a[1], std::stoi(a[2]));
   if (a.size() == 7 && a[0] == "ingest") {
     return ingest(a[1], a[2], std::stoi(a[3]), std::stoi(a[4]), std::stod(a[5]), a[6]);
   }
-  if (a.size() == 5 && a[0] == "series") return series(a[1], a[2], std::stoi(a[3]), std::stoi(a[4]));
-  if (a.size() == 5 && a[0] == "list") return list(a[1], a[2], std::stoi(a[3]), std::stoi(a[4]));
+  if (a.size() == 5 && a[0] == "series")
+    return series(a[1], a[2], std::stoi(a[3]), std::stoi(a[4]));
+  if (a.size() == 5 && a[0] == "list")
+    return list(a[1], a[2], std::stoi(a[3]), std::stoi(a[4]));
   return die("usage: see the comment at the top of bench/rh_bench.cpp");
 }

@@ -24,7 +24,8 @@ void Router::add(const std::string& method, const std::string& pattern, Handler 
 
 Router::Match Router::match(const std::string& method, const std::string& path) const {
   Match out;
-  if (path.empty() || path[0] != '/') return out;
+  if (path.empty() || path[0] != '/')
+    return out;
   auto segs = split(std::string_view(path).substr(1), '/');
   for (const auto& r : m_routes) {
     std::vector<std::string> params;
@@ -57,9 +58,11 @@ Router::Match Router::match(const std::string& method, const std::string& path) 
         break;
       }
     }
-    if (!ok || i != segs.size()) continue;
+    if (!ok || i != segs.size())
+      continue;
     out.path_known = true;
-    if (r.method != method && !(method == "HEAD" && r.method == "GET")) continue;
+    if (r.method != method && !(method == "HEAD" && r.method == "GET"))
+      continue;
     out.handler = &r.handler;
     out.params = std::move(params);
     out.stream_body = r.stream_body;
@@ -70,17 +73,28 @@ Router::Match Router::match(const std::string& method, const std::string& path) 
 
 int http_status_for(ErrorCode code) {
   switch (code) {
-    case ErrorCode::invalid_argument: return 400;
-    case ErrorCode::not_found: return 404;
-    case ErrorCode::already_exists: return 409;
-    case ErrorCode::conflict: return 409;
-    case ErrorCode::ambiguous: return 409;
-    case ErrorCode::too_large: return 413;
-    case ErrorCode::unauthorized: return 401;
-    case ErrorCode::corrupt: return 422;
-    case ErrorCode::io: return 500;
-    case ErrorCode::unavailable: return 503;
-    case ErrorCode::internal: return 500;
+    case ErrorCode::invalid_argument:
+      return 400;
+    case ErrorCode::not_found:
+      return 404;
+    case ErrorCode::already_exists:
+      return 409;
+    case ErrorCode::conflict:
+      return 409;
+    case ErrorCode::ambiguous:
+      return 409;
+    case ErrorCode::too_large:
+      return 413;
+    case ErrorCode::unauthorized:
+      return 401;
+    case ErrorCode::corrupt:
+      return 422;
+    case ErrorCode::io:
+      return 500;
+    case ErrorCode::unavailable:
+      return 503;
+    case ErrorCode::internal:
+      return 500;
   }
   return 500;
 }
@@ -105,9 +119,12 @@ std::string url_decode(std::string_view s, bool plus_as_space) {
     char c = s[i];
     if (c == '%' && i + 2 < s.size()) {
       auto hex = [](char h) -> int {
-        if (h >= '0' && h <= '9') return h - '0';
-        if (h >= 'a' && h <= 'f') return h - 'a' + 10;
-        if (h >= 'A' && h <= 'F') return h - 'A' + 10;
+        if (h >= '0' && h <= '9')
+          return h - '0';
+        if (h >= 'a' && h <= 'f')
+          return h - 'a' + 10;
+        if (h >= 'A' && h <= 'F')
+          return h - 'A' + 10;
         return -1;
       };
       int hi = hex(s[i + 1]);
@@ -125,10 +142,12 @@ std::string url_decode(std::string_view s, bool plus_as_space) {
 
 void parse_query(std::string_view qs, std::multimap<std::string, std::string>& out) {
   for (const auto& part : split(qs, '&')) {
-    if (part.empty()) continue;
+    if (part.empty())
+      continue;
     auto eq = part.find('=');
     std::string k = url_decode(std::string_view(part).substr(0, eq), true);
-    std::string v = eq == std::string::npos ? "" : url_decode(std::string_view(part).substr(eq + 1), true);
+    std::string v =
+        eq == std::string::npos ? "" : url_decode(std::string_view(part).substr(eq + 1), true);
     out.emplace(std::move(k), std::move(v));
   }
 }

@@ -14,8 +14,8 @@
 namespace rh::api {
 
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string path;    // decoded, without the query
+  std::string method;                             // "GET", "POST", ...
+  std::string path;                               // decoded, without the query
   std::multimap<std::string, std::string> query;  // decoded
   std::map<std::string, std::string> headers;     // names lowercased
   std::string body;

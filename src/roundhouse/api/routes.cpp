@@ -30,19 +30,21 @@ HttpResponse ok_json(const Json& j, int status = 200) {
 }
 
 Result<Json> body_object(const HttpRequest& req) {
-  if (req.body.empty()) return make_error(ErrorCode::invalid_argument, "body is empty; expected a JSON object");
+  if (req.body.empty())
+    return make_error(ErrorCode::invalid_argument, "body is empty; expected a JSON object");
   RH_TRY_ASSIGN(Json j, parse_json(req.body, "body"));
   RH_TRY(expect_object(j, "body"));
   return j;
 }
 
 Result<int64_t> query_int(const HttpRequest& req, const std::string& key, int64_t def) {
-  if (!req.has_query(key)) return def;
+  if (!req.has_query(key))
+    return def;
   auto v = parse_int(req.query_value(key));
   if (!v) {
-    return make_error(ErrorCode::invalid_argument,
-                      "query parameter " + key + " must be an integer, got \"" +
-                          req.query_value(key) + "\"");
+    return make_error(
+        ErrorCode::invalid_argument,
+        "query parameter " + key + " must be an integer, got \"" + req.query_value(key) + "\"");
   }
   return *v;
 }
@@ -52,7 +54,8 @@ std::vector<std::string> query_list(const HttpRequest& req, const std::string& k
   auto [b, e] = req.query.equal_range(key);
   for (auto it = b; it != e; ++it) {
     for (auto& part : split(it->second, ',')) {
-      if (!part.empty()) out.push_back(part);
+      if (!part.empty())
+        out.push_back(part);
     }
   }
   return out;
@@ -63,7 +66,8 @@ template <class T>
 void append_number_array(std::string& out, const std::vector<T>& v) {
   out.push_back('[');
   for (size_t i = 0; i < v.size(); ++i) {
-    if (i) out.push_back(',');
+    if (i)
+      out.push_back(',');
     if constexpr (std::is_floating_point_v<T>) {
       if (std::isnan(v[i])) {
         out += "\"NaN\"";
@@ -85,7 +89,8 @@ class Api {
 
   // A task ID from the path: full IDs pass through, prefixes are resolved.
   Result<std::string> task_id(const std::string& p) {
-    if (p.size() == 32 && is_hex(p)) return p;
+    if (p.size() == 32 && is_hex(p))
+      return p;
     return m_ctx.store.tasks().resolve(p);
   }
 
@@ -96,7 +101,8 @@ class Api {
     r.add("GET", "/api/v1/projects", sync([this](HttpRequest&) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(auto list, m_ctx.store.projects().list());
             Json arr = Json::array();
-            for (const auto& p : list) arr.push_back(to_json(p));
+            for (const auto& p : list)
+              arr.push_back(to_json(p));
             return ok_json(Json{{"projects", arr}});
           }));
     r.add("POST", "/api/v1/projects", sync([this](HttpRequest& req) -> Result<HttpResponse> {
@@ -141,7 +147,8 @@ class Api {
             RH_TRY(m_ctx.store.tasks().remove(id));
             return ok_json(Json{{"deleted", id}});
           }));
-    r.add("POST", "/api/v1/tasks/{id}/status", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+    r.add("POST", "/api/v1/tasks/{id}/status",
+          sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
             RH_TRY_ASSIGN(Json j, body_object(req));
             std::string status, message;
@@ -193,20 +200,22 @@ class Api {
             return ok_json(to_json(c));
           }));
 
-    r.add("POST", "/api/v1/tasks/{id}/scalars", sync([this](HttpRequest& req) {
-            return post_scalars(req);
-          }));
-    r.add("GET", "/api/v1/tasks/{id}/scalars", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+    r.add("POST", "/api/v1/tasks/{id}/scalars",
+          sync([this](HttpRequest& req) { return post_scalars(req); }));
+    r.add("GET", "/api/v1/tasks/{id}/scalars",
+          sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
             RH_TRY_ASSIGN(auto sums, m_ctx.store.scalars().summaries(id));
             Json arr = Json::array();
-            for (const auto& s : sums) arr.push_back(to_json(s));
+            for (const auto& s : sums)
+              arr.push_back(to_json(s));
             return ok_json(Json{{"scalars", arr}});
           }));
     r.add("GET", "/api/v1/tasks/{id}/scalars/series",
           sync([this](HttpRequest& req) { return get_series(req); }));
 
-    r.add("POST", "/api/v1/tasks/{id}/console", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+    r.add("POST", "/api/v1/tasks/{id}/console",
+          sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
             RH_TRY_ASSIGN(Json j, body_object(req));
             if (!j.contains("lines")) {
@@ -217,14 +226,16 @@ class Api {
             RH_TRY_ASSIGN(int64_t last, m_ctx.store.console().append(id, std::move(lines)));
             return ok_json(Json{{"last_seq", last}});
           }));
-    r.add("GET", "/api/v1/tasks/{id}/console", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+    r.add("GET", "/api/v1/tasks/{id}/console",
+          sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
             RH_TRY_ASSIGN(int64_t after, query_int(req, "after", 0));
             RH_TRY_ASSIGN(int64_t limit, query_int(req, "limit", 1000));
             int lim = static_cast<int>(std::clamp<int64_t>(limit, -1, 1 << 30));
             RH_TRY_ASSIGN(auto lines, m_ctx.store.console().read(id, after, lim));
             Json arr = Json::array();
-            for (const auto& l : lines) arr.push_back(to_json(l));
+            for (const auto& l : lines)
+              arr.push_back(to_json(l));
             return ok_json(Json{{"lines", arr}});
           }));
 
@@ -238,7 +249,8 @@ class Api {
             return blob_response(req.params[0], "application/octet-stream", "");
           }));
 
-    r.add("POST", "/api/v1/tasks/{id}/artifacts", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+    r.add("POST", "/api/v1/tasks/{id}/artifacts",
+          sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
             RH_TRY_ASSIGN(Json j, body_object(req));
             Artifact a;
@@ -248,19 +260,22 @@ class Api {
             // Blobs first, then the row that points to them.
             auto size = m_ctx.blobs.stat(a.digest);
             if (!size) {
-              return make_error(ErrorCode::invalid_argument,
-                                "body.digest " + a.digest + " is not stored; upload it first "
-                                "(PUT /api/v1/blobs/" + a.digest + ")");
+              return make_error(ErrorCode::invalid_argument, "body.digest " + a.digest +
+                                                                 " is not stored; upload it first "
+                                                                 "(PUT /api/v1/blobs/" +
+                                                                 a.digest + ")");
             }
             a.size = *size;
             RH_TRY_ASSIGN(Artifact stored, m_ctx.store.artifacts().put(id, a));
             return ok_json(to_json(stored), 201);
           }));
-    r.add("GET", "/api/v1/tasks/{id}/artifacts", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+    r.add("GET", "/api/v1/tasks/{id}/artifacts",
+          sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
             RH_TRY_ASSIGN(auto list, m_ctx.store.artifacts().list(id));
             Json arr = Json::array();
-            for (const auto& a : list) arr.push_back(to_json(a));
+            for (const auto& a : list)
+              arr.push_back(to_json(a));
             return ok_json(Json{{"artifacts", arr}});
           }));
     r.add("GET", "/api/v1/tasks/{id}/artifacts/{name*}",
@@ -268,13 +283,14 @@ class Api {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
             RH_TRY_ASSIGN(Artifact a, m_ctx.store.artifacts().get(id, req.params[1]));
             if (req.query_value("download") == "1") {
-              return blob_response(a.digest, a.content_type.empty() ? "application/octet-stream"
-                                                                    : a.content_type,
-                                   basename_of_name(a.name));
+              return blob_response(
+                  a.digest, a.content_type.empty() ? "application/octet-stream" : a.content_type,
+                  basename_of_name(a.name));
             }
             return ok_json(to_json(a));
           }));
-    r.add("POST", "/api/v1/tasks/{id}/models", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+    r.add("POST", "/api/v1/tasks/{id}/models",
+          sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
             RH_TRY_ASSIGN(Json j, body_object(req));
             Model m;
@@ -292,11 +308,13 @@ class Api {
             RH_TRY_ASSIGN(Model stored, m_ctx.store.artifacts().add_model(m));
             return ok_json(to_json(stored), 201);
           }));
-    r.add("GET", "/api/v1/tasks/{id}/models", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+    r.add("GET", "/api/v1/tasks/{id}/models",
+          sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
             RH_TRY_ASSIGN(auto list, m_ctx.store.artifacts().models(id));
             Json arr = Json::array();
-            for (const auto& m : list) arr.push_back(to_json(m));
+            for (const auto& m : list)
+              arr.push_back(to_json(m));
             return ok_json(Json{{"models", arr}});
           }));
   }
@@ -328,17 +346,20 @@ class Api {
 
   Result<HttpResponse> list_tasks(HttpRequest& req) {
     TaskQuery q;
-    if (req.has_query("project")) q.project = req.query_value("project");
+    if (req.has_query("project"))
+      q.project = req.query_value("project");
     for (const auto& s : query_list(req, "status")) {
       RH_TRY_ASSIGN(TaskStatus st, parse_task_status(s));
       q.statuses.push_back(st);
     }
     q.tags = query_list(req, "tag");
-    if (req.has_query("name")) q.name_contains = req.query_value("name");
+    if (req.has_query("name"))
+      q.name_contains = req.query_value("name");
     if (req.has_query("parent")) {
       RH_TRY_ASSIGN(q.parent, task_id(req.query_value("parent")));
     }
-    if (req.has_query("order_by")) q.order_by = req.query_value("order_by");
+    if (req.has_query("order_by"))
+      q.order_by = req.query_value("order_by");
     std::string order = req.query_value("order");
     if (!order.empty() && order != "asc" && order != "desc") {
       return make_error(ErrorCode::invalid_argument, "query parameter order must be asc or desc");
@@ -352,7 +373,8 @@ class Api {
     q.cursor = req.query_value("cursor");
     RH_TRY_ASSIGN(TaskPage page, m_ctx.store.tasks().list(q));
     Json arr = Json::array();
-    for (const auto& t : page.tasks) arr.push_back(to_json(t, false));
+    for (const auto& t : page.tasks)
+      arr.push_back(to_json(t, false));
     Json out{{"tasks", arr}};
     out["next_cursor"] = page.next_cursor.empty() ? Json() : Json(page.next_cursor);
     return ok_json(out);
@@ -368,7 +390,8 @@ class Api {
       RH_TRY_ASSIGN(batch, parse_scalar_json(req.body));
     }
     size_t points = 0;
-    for (const auto& s : batch) points += s.values.size();
+    for (const auto& s : batch)
+      points += s.values.size();
     RH_TRY(m_ctx.store.scalars().append(id, std::move(batch)));
     return json_response(200, fmt::format("{{\"points\":{}}}", points));
   }
@@ -378,7 +401,8 @@ class Api {
     std::string title = req.query_value("title");
     std::string series = req.query_value("series");
     if (!req.has_query("title") || !req.has_query("series")) {
-      return make_error(ErrorCode::invalid_argument, "query parameters title and series are required");
+      return make_error(ErrorCode::invalid_argument,
+                        "query parameters title and series are required");
     }
     ScalarReadOptions opt;
     RH_TRY_ASSIGN(int64_t max_points, query_int(req, "max_points", 0));

@@ -10,16 +10,22 @@ namespace rh::api {
 
 namespace {
 
-Status bad(std::string msg) { return make_error(ErrorCode::invalid_argument, std::move(msg)); }
+Status bad(std::string msg) {
+  return make_error(ErrorCode::invalid_argument, std::move(msg));
+}
 
 Result<double> number_or_special(simdjson::dom::element v, const std::string& where) {
   double d;
-  if (!v.get_double().get(d)) return d;
+  if (!v.get_double().get(d))
+    return d;
   std::string_view s;
   if (!v.get_string().get(s)) {
-    if (s == "NaN" || s == "nan") return std::numeric_limits<double>::quiet_NaN();
-    if (s == "Infinity" || s == "inf") return std::numeric_limits<double>::infinity();
-    if (s == "-Infinity" || s == "-inf") return -std::numeric_limits<double>::infinity();
+    if (s == "NaN" || s == "nan")
+      return std::numeric_limits<double>::quiet_NaN();
+    if (s == "Infinity" || s == "inf")
+      return std::numeric_limits<double>::infinity();
+    if (s == "-Infinity" || s == "-inf")
+      return -std::numeric_limits<double>::infinity();
   }
   return std::unexpected(
       bad(where + " must be a number (or \"NaN\", \"Infinity\", \"-Infinity\")").error());
@@ -31,12 +37,14 @@ Status parse_series(simdjson::dom::object obj, const std::string& w, ScalarSerie
     std::string k(key);
     if (k == "title" || k == "series") {
       std::string_view str;
-      if (value.get_string().get(str)) return bad(w + "." + k + " must be a string");
+      if (value.get_string().get(str))
+        return bad(w + "." + k + " must be a string");
       (k == "title" ? s.title : s.series) = std::string(str);
       (k == "title" ? has_title : has_series) = true;
     } else if (k == "iterations") {
       simdjson::dom::array arr;
-      if (value.get_array().get(arr)) return bad(w + ".iterations must be an array of integers");
+      if (value.get_array().get(arr))
+        return bad(w + ".iterations must be an array of integers");
       s.steps.reserve(arr.size());
       size_t i = 0;
       for (auto e : arr) {
@@ -50,7 +58,8 @@ Status parse_series(simdjson::dom::object obj, const std::string& w, ScalarSerie
     } else if (k == "values") {
       has_values = true;
       simdjson::dom::array arr;
-      if (value.get_array().get(arr)) return bad(w + ".values must be an array of numbers");
+      if (value.get_array().get(arr))
+        return bad(w + ".values must be an array of numbers");
       s.values.reserve(arr.size());
       size_t i = 0;
       for (auto e : arr) {
@@ -60,7 +69,8 @@ Status parse_series(simdjson::dom::object obj, const std::string& w, ScalarSerie
       }
     } else if (k == "times") {
       simdjson::dom::array arr;
-      if (value.get_array().get(arr)) return bad(w + ".times must be an array of numbers");
+      if (value.get_array().get(arr))
+        return bad(w + ".times must be an array of numbers");
       s.times.reserve(arr.size());
       size_t i = 0;
       for (auto e : arr) {
@@ -75,9 +85,12 @@ Status parse_series(simdjson::dom::object obj, const std::string& w, ScalarSerie
       return bad(w + "." + k + " is not a known field (title, series, iterations, values, times)");
     }
   }
-  if (!has_title) return bad(w + ".title is required");
-  if (!has_series) return bad(w + ".series is required");
-  if (!has_values) return bad(w + ".values is required");
+  if (!has_title)
+    return bad(w + ".title is required");
+  if (!has_series)
+    return bad(w + ".series is required");
+  if (!has_values)
+    return bad(w + ".values is required");
   return {};
 }
 
@@ -93,28 +106,33 @@ Result<std::vector<ScalarSeries>> parse_scalar_json(std::string_view body) {
         bad(std::string("body is not valid JSON: ") + simdjson::error_message(err)).error());
   }
   simdjson::dom::object obj;
-  if (root.get_object().get(obj)) return std::unexpected(bad("body must be a JSON object").error());
+  if (root.get_object().get(obj))
+    return std::unexpected(bad("body must be a JSON object").error());
   std::vector<ScalarSeries> out;
   bool found = false;
   for (auto [key, value] : obj) {
     if (key != "series") {
-      return std::unexpected(bad("body." + std::string(key) + " is not a known field (series)").error());
+      return std::unexpected(
+          bad("body." + std::string(key) + " is not a known field (series)").error());
     }
     found = true;
     simdjson::dom::array arr;
-    if (value.get_array().get(arr)) return std::unexpected(bad("body.series must be an array").error());
+    if (value.get_array().get(arr))
+      return std::unexpected(bad("body.series must be an array").error());
     size_t i = 0;
     for (auto e : arr) {
       std::string w = "body.series[" + std::to_string(i) + "]";
       simdjson::dom::object sobj;
-      if (e.get_object().get(sobj)) return std::unexpected(bad(w + " must be an object").error());
+      if (e.get_object().get(sobj))
+        return std::unexpected(bad(w + " must be an object").error());
       ScalarSeries s;
       RH_TRY(parse_series(sobj, w, s));
       out.push_back(std::move(s));
       ++i;
     }
   }
-  if (!found) return std::unexpected(bad("body.series is required").error());
+  if (!found)
+    return std::unexpected(bad("body.series is required").error());
   return out;
 }
 
@@ -127,10 +145,21 @@ Result<std::vector<ScalarSeries>> parse_scalar_binary(std::string_view b) {
     }
     return {};
   };
-  auto u16 = [&]() { uint16_t v; std::memcpy(&v, b.data() + pos, 2); pos += 2; return v; };
-  auto u32 = [&]() { uint32_t v; std::memcpy(&v, b.data() + pos, 4); pos += 4; return v; };
+  auto u16 = [&]() {
+    uint16_t v;
+    std::memcpy(&v, b.data() + pos, 2);
+    pos += 2;
+    return v;
+  };
+  auto u32 = [&]() {
+    uint32_t v;
+    std::memcpy(&v, b.data() + pos, 4);
+    pos += 4;
+    return v;
+  };
   RH_TRY(need(8, "header"));
-  if (b.substr(0, 4) != "RHS1") return std::unexpected(bad("binary scalar body must start with RHS1").error());
+  if (b.substr(0, 4) != "RHS1")
+    return std::unexpected(bad("binary scalar body must start with RHS1").error());
   pos = 4;
   uint32_t count = u32();
   std::vector<ScalarSeries> out;
@@ -162,7 +191,8 @@ Result<std::vector<ScalarSeries>> parse_scalar_binary(std::string_view b) {
   }
   if (pos != b.size()) {
     return std::unexpected(bad("binary scalar body has " + std::to_string(b.size() - pos) +
-                               " bytes after its last series").error());
+                               " bytes after its last series")
+                               .error());
   }
   return out;
 }

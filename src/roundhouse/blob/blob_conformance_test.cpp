@@ -117,7 +117,8 @@ TEST_P(BlobConformance, MissingObjectIsNotFound) {
 
 TEST_P(BlobConformance, LargeObjectStreamsInPieces) {
   std::string data(5 * 1024 * 1024 + 17, '\0');
-  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>((i * 2654435761u) >> 13);
+  for (size_t i = 0; i < data.size(); ++i)
+    data[i] = static_cast<char>((i * 2654435761u) >> 13);
   DribbleSource src(data, 77777);
   auto info = m_store->put(src, {});
   ASSERT_TRUE(info);
@@ -165,22 +166,24 @@ TEST_P(BlobConformance, ConcurrentPutsOfSameObject) {
   std::atomic<int> ok{0};
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&] {
-      if (m_store->put_bytes(data)) ++ok;
+      if (m_store->put_bytes(data))
+        ++ok;
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   EXPECT_EQ(ok.load(), 8);
   EXPECT_EQ(*m_store->get_bytes(sha256_digest(data)), data);
   EXPECT_EQ(m_store->list()->size(), 1u);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Backends, BlobConformance,
-    ::testing::Values(BlobBackend{"local",
-                                  [](const std::string& dir) -> std::unique_ptr<BlobStore> {
-                                    return std::move(*LocalBlobStore::open(dir + "/blobs"));
-                                  }}),
-    [](const auto& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Backends, BlobConformance,
+                         ::testing::Values(BlobBackend{
+                             "local",
+                             [](const std::string& dir) -> std::unique_ptr<BlobStore> {
+                               return std::move(*LocalBlobStore::open(dir + "/blobs"));
+                             }}),
+                         [](const auto& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace rh

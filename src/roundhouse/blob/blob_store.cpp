@@ -24,15 +24,19 @@ FileSource::FileSource(const std::string& path) : m_path(path) {
 }
 
 FileSource::~FileSource() {
-  if (m_fd >= 0) ::close(m_fd);
+  if (m_fd >= 0)
+    ::close(m_fd);
 }
 
 Result<size_t> FileSource::read(char* buf, size_t n) {
-  if (m_error) return make_error(*m_error);
+  if (m_error)
+    return make_error(*m_error);
   while (true) {
     ssize_t k = ::read(m_fd, buf, n);
-    if (k >= 0) return static_cast<size_t>(k);
-    if (errno == EINTR) continue;
+    if (k >= 0)
+      return static_cast<size_t>(k);
+    if (errno == EINTR)
+      continue;
     return make_error(ErrorCode::io, "cannot read " + m_path + ": " + std::strerror(errno));
   }
 }
@@ -44,7 +48,8 @@ Result<BlobInfo> BlobStore::put_bytes(std::string_view data) {
 
 Result<BlobInfo> BlobStore::put_file(const std::string& path, std::string_view expected_digest) {
   FileSource src(path);
-  if (src.open_error()) return make_error(*src.open_error());
+  if (src.open_error())
+    return make_error(*src.open_error());
   return put(src, expected_digest);
 }
 

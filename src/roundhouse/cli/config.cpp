@@ -16,9 +16,11 @@ const char* env(const char* name) {
   return v && *v ? v : nullptr;
 }
 
-Status apply(Config& c, const std::string& key, const std::string& value, const std::string& where) {
+Status apply(Config& c, const std::string& key, const std::string& value,
+             const std::string& where) {
   auto bad = [&](const char* what) {
-    return make_error(ErrorCode::invalid_argument, where + ": " + key + " " + what + ", got \"" + value + "\"");
+    return make_error(ErrorCode::invalid_argument,
+                      where + ": " + key + " " + what + ", got \"" + value + "\"");
   };
   if (key == "data_dir") {
     c.data_dir = value;
@@ -30,11 +32,13 @@ Status apply(Config& c, const std::string& key, const std::string& value, const 
     c.host = value;
   } else if (key == "port") {
     auto v = parse_int(value);
-    if (!v || *v < 0 || *v > 65535) return bad("must be a port number 0..65535");
+    if (!v || *v < 0 || *v > 65535)
+      return bad("must be a port number 0..65535");
     c.port = static_cast<int>(*v);
   } else if (key == "max_body_mb") {
     auto v = parse_int(value);
-    if (!v || *v < 1 || *v > 65536) return bad("must be a whole number of MiB, 1..65536");
+    if (!v || *v < 1 || *v > 65536)
+      return bad("must be a whole number of MiB, 1..65536");
     c.max_body_bytes = static_cast<uint64_t>(*v) << 20;
   } else {
     return make_error(ErrorCode::invalid_argument,
@@ -49,8 +53,10 @@ Status apply(Config& c, const std::string& key, const std::string& value, const 
 Result<Config> load_config(const std::string& data_dir_flag) {
   Config c;
   c.data_dir = home_dir() + "/.roundhouse";
-  if (const char* v = env("RH_DATA_DIR")) c.data_dir = v;
-  if (!data_dir_flag.empty()) c.data_dir = data_dir_flag;
+  if (const char* v = env("RH_DATA_DIR"))
+    c.data_dir = v;
+  if (!data_dir_flag.empty())
+    c.data_dir = data_dir_flag;
 
   std::string file = env("RH_CONFIG") ? env("RH_CONFIG") : c.data_dir + "/config.yaml";
   if (path_exists(file)) {
@@ -75,12 +81,17 @@ Result<Config> load_config(const std::string& data_dir_flag) {
   struct {
     const char* var;
     const char* key;
-  } vars[] = {{"RH_SERVER", "server"}, {"RH_API_TOKEN", "api_token"}, {"RH_HOST", "host"},
-              {"RH_PORT", "port"},     {"RH_MAX_BODY_MB", "max_body_mb"}};
+  } vars[] = {{"RH_SERVER", "server"},
+              {"RH_API_TOKEN", "api_token"},
+              {"RH_HOST", "host"},
+              {"RH_PORT", "port"},
+              {"RH_MAX_BODY_MB", "max_body_mb"}};
   for (const auto& v : vars) {
-    if (const char* val = env(v.var)) RH_TRY(apply(c, v.key, val, std::string("environment ") + v.var));
+    if (const char* val = env(v.var))
+      RH_TRY(apply(c, v.key, val, std::string("environment ") + v.var));
   }
-  if (!data_dir_flag.empty()) c.data_dir = data_dir_flag;  // the flag beats the file's data_dir
+  if (!data_dir_flag.empty())
+    c.data_dir = data_dir_flag;  // the flag beats the file's data_dir
   return c;
 }
 

@@ -11,11 +11,11 @@
 namespace rh::cli {
 
 struct Config {
-  std::string data_dir;        // data_dir / RH_DATA_DIR; default ~/.roundhouse
-  std::string server;          // server / RH_SERVER: URL of an rh server; empty = embedded store
-  std::string api_token;       // api_token / RH_API_TOKEN
-  std::string host = "127.0.0.1";  // host / RH_HOST (rh server)
-  int port = 8690;                 // port / RH_PORT (rh server)
+  std::string data_dir;   // data_dir / RH_DATA_DIR; default ~/.roundhouse
+  std::string server;     // server / RH_SERVER: URL of an rh server; empty = embedded store
+  std::string api_token;  // api_token / RH_API_TOKEN
+  std::string host = "127.0.0.1";         // host / RH_HOST (rh server)
+  int port = 8690;                        // port / RH_PORT (rh server)
   uint64_t max_body_bytes = 64ull << 20;  // max_body_mb / RH_MAX_BODY_MB
 };
 

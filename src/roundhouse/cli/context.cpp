@@ -10,7 +10,8 @@
 namespace rh::cli {
 
 Context::~Context() {
-  if (m_store) m_store->close();
+  if (m_store)
+    m_store->close();
 }
 
 Result<Config*> Context::config() {
@@ -22,7 +23,8 @@ Result<Config*> Context::config() {
 }
 
 Status Context::open() {
-  if (m_store) return {};
+  if (m_store)
+    return {};
   RH_TRY_ASSIGN(Config * c, config());
   if (!c->server.empty()) {
     RH_TRY_ASSIGN(auto remote, open_remote(c->server, c->api_token));
@@ -56,9 +58,12 @@ int report(const Error& e) {
   std::fprintf(stderr, "rh: %s\n", e.message.c_str());
   switch (e.code) {
     case ErrorCode::invalid_argument:
-    case ErrorCode::ambiguous: return 2;
-    case ErrorCode::not_found: return 3;
-    default: return 1;
+    case ErrorCode::ambiguous:
+      return 2;
+    case ErrorCode::not_found:
+      return 3;
+    default:
+      return 1;
   }
 }
 

@@ -17,7 +17,8 @@ namespace {
 size_t display_width(const std::string& s) {
   size_t w = 0;
   for (unsigned char c : s) {
-    if ((c & 0xC0) != 0x80) ++w;
+    if ((c & 0xC0) != 0x80)
+      ++w;
   }
   return w;
 }
@@ -27,7 +28,8 @@ size_t display_width(const std::string& s) {
 void print_table(const std::vector<std::string>& header,
                  const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> widths(header.size(), 0);
-  for (size_t i = 0; i < header.size(); ++i) widths[i] = display_width(header[i]);
+  for (size_t i = 0; i < header.size(); ++i)
+    widths[i] = display_width(header[i]);
   for (const auto& r : rows) {
     for (size_t i = 0; i < r.size() && i < widths.size(); ++i) {
       widths[i] = std::max(widths[i], display_width(r[i]));
@@ -37,16 +39,19 @@ void print_table(const std::vector<std::string>& header,
     std::string out;
     for (size_t i = 0; i < cells.size(); ++i) {
       out += cells[i];
-      if (i + 1 < cells.size()) out.append(widths[i] - display_width(cells[i]) + 2, ' ');
+      if (i + 1 < cells.size())
+        out.append(widths[i] - display_width(cells[i]) + 2, ' ');
     }
     std::puts(out.c_str());
   };
   line(header);
-  for (const auto& r : rows) line(r);
+  for (const auto& r : rows)
+    line(r);
 }
 
 std::string format_time(double t) {
-  if (t <= 0) return "-";
+  if (t <= 0)
+    return "-";
   std::time_t secs = static_cast<std::time_t>(t);
   std::tm tm{};
   ::localtime_r(&secs, &tm);
@@ -56,28 +61,35 @@ std::string format_time(double t) {
 }
 
 std::string format_duration(double s) {
-  if (s < 60) return fmt::format("{:.1f}s", s);
-  if (s < 3600) return fmt::format("{}m{:02}s", int(s) / 60, int(s) % 60);
+  if (s < 60)
+    return fmt::format("{:.1f}s", s);
+  if (s < 3600)
+    return fmt::format("{}m{:02}s", int(s) / 60, int(s) % 60);
   return fmt::format("{}h{:02}m", int(s) / 3600, (int(s) % 3600) / 60);
 }
 
 std::string format_number(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  if (std::isnan(v))
+    return "NaN";
+  if (std::isinf(v))
+    return v > 0 ? "Infinity" : "-Infinity";
   return fmt::format("{}", v);
 }
 
 Progress::Progress(std::string label) : m_label(std::move(label)), m_tty(::isatty(2)) {}
 
 Progress::~Progress() {
-  if (m_drawn) std::fputs("\n", stderr);
+  if (m_drawn)
+    std::fputs("\n", stderr);
 }
 
 void Progress::update(uint64_t done, uint64_t total) {
-  if (!m_tty) return;
+  if (!m_tty)
+    return;
   using namespace std::chrono;
   double now = duration<double>(steady_clock::now().time_since_epoch()).count();
-  if (done < total && now - m_last < 0.1) return;
+  if (done < total && now - m_last < 0.1)
+    return;
   m_last = now;
   std::string pct = total ? fmt::format("{:3d}%", int(100.0 * double(done) / double(total))) : "";
   std::fprintf(stderr, "\r%s  %s / %s  %s", m_label.c_str(), format_bytes(done).c_str(),

@@ -62,11 +62,13 @@ class TbWatcher {
  public:
   explicit TbWatcher(std::string dir) : m_dir(std::move(dir)) {}
   void poll(Recorder& rec) {
-    if (m_dir.empty()) return;
+    if (m_dir.empty())
+      return;
     scan(m_dir, 0);
     for (auto& [path, reader] : m_readers) {
       std::vector<TbScalar> out;
-      if (auto st = reader.poll(out); !st) rec.note("rh: tensorboard: " + st.error().message);
+      if (auto st = reader.poll(out); !st)
+        rec.note("rh: tensorboard: " + st.error().message);
       for (const auto& s : out) {
         auto [title, series] = split_tb_tag(s.tag);
         rec.scalar(title, series, s.step, s.value, s.wall_time);
@@ -76,15 +78,19 @@ class TbWatcher {
 
  private:
   void scan(const std::string& dir, int depth) {
-    if (depth > 8) return;
+    if (depth > 8)
+      return;
     DIR* d = ::opendir(dir.c_str());
-    if (!d) return;
+    if (!d)
+      return;
     while (struct dirent* e = ::readdir(d)) {
       std::string name = e->d_name;
-      if (name == "." || name == "..") continue;
+      if (name == "." || name == "..")
+        continue;
       std::string path = dir + "/" + name;
       struct stat st;
-      if (::stat(path.c_str(), &st) != 0) continue;
+      if (::stat(path.c_str(), &st) != 0)
+        continue;
       if (S_ISDIR(st.st_mode)) {
         scan(path, depth + 1);
       } else if (S_ISREG(st.st_mode) && name.find("tfevents") != std::string::npos &&
@@ -106,25 +112,30 @@ class MetricsStream {
     size_t start = 0;
     while (true) {
       size_t nl = m_buf.find('\n', start);
-      if (nl == std::string::npos) break;
+      if (nl == std::string::npos)
+        break;
       line(std::string_view(m_buf).substr(start, nl - start), rec, env);
       start = nl + 1;
     }
     m_buf.erase(0, start);
   }
   void finish(Recorder& rec, Env& env) {
-    if (!m_buf.empty()) line(m_buf, rec, env);
+    if (!m_buf.empty())
+      line(m_buf, rec, env);
     m_buf.clear();
   }
 
  private:
   void line(std::string_view l, Recorder& rec, Env& env) {
     ++m_line_no;
-    while (!l.empty() && (l.back() == '\r' || l.back() == ' ')) l.remove_suffix(1);
-    if (l.empty()) return;
+    while (!l.empty() && (l.back() == '\r' || l.back() == ' '))
+      l.remove_suffix(1);
+    if (l.empty())
+      return;
     auto m = parse_metric_line(l);
     if (!m) {
-      std::string msg = "rh: metrics line " + std::to_string(m_line_no) + " ignored: " + m.error().message;
+      std::string msg =
+          "rh: metrics line " + std::to_string(m_line_no) + " ignored: " + m.error().message;
       std::fprintf(stderr, "%s\n", msg.c_str());
       rec.note(msg);
       return;
@@ -143,7 +154,8 @@ void write_all(int fd, const char* p, size_t n) {
   while (n > 0) {
     ssize_t k = ::write(fd, p, n);
     if (k < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       return;  // our own stdout closed: keep recording regardless
     }
     p += k;
@@ -152,7 +164,8 @@ void write_all(int fd, const char* p, size_t n) {
 }
 
 Result<int> run(Context& ctx, const RunFlags& f) {
-  if (f.command.empty()) return make_error(ErrorCode::invalid_argument, "give the command after --");
+  if (f.command.empty())
+    return make_error(ErrorCode::invalid_argument, "give the command after --");
   RH_TRY_ASSIGN(MetadataStore * store, ctx.store());
   char cwd_buf[4096];
   std::string cwd = ::getcwd(cwd_buf, sizeof cwd_buf) ? cwd_buf : ".";
@@ -164,7 +177,8 @@ Result<int> run(Context& ctx, const RunFlags& f) {
   nt.tags = f.tags;
   // The environment (pip freeze takes most of a second) is captured while the
   // program already runs, and recorded as soon as it is known.
-  auto env_future = std::async(std::launch::async, [cmd = f.command] { return capture_environment(cmd); });
+  auto env_future =
+      std::async(std::launch::async, [cmd = f.command] { return capture_environment(cmd); });
   nt.script = capture_script(f.command, cwd);
   RH_TRY_ASSIGN(Task task, store->tasks().create(nt));
   RH_TRY(store->tasks().set_status(task.id, TaskStatus::running, ""));
@@ -179,7 +193,7 @@ Result<int> run(Context& ctx, const RunFlags& f) {
   }
   ::fcntl(metrics_pipe[0], F_SETFD, FD_CLOEXEC);
   g_wake_fd = wake[1];
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_sigaction = on_signal;
   sa.sa_flags = SA_SIGINFO | SA_RESTART;
   sigemptyset(&sa.sa_mask);
@@ -200,19 +214,23 @@ Result<int> run(Context& ctx, const RunFlags& f) {
   env_strings.push_back("RH_TASK_ID=" + task.id);
   env_strings.push_back("RH_METRICS_FD=" + metrics_fd);
   env_strings.push_back("RH_METRICS_FILE=/dev/fd/" + metrics_fd);
-  if (!std::getenv("PYTHONUNBUFFERED")) env_strings.push_back("PYTHONUNBUFFERED=1");
+  if (!std::getenv("PYTHONUNBUFFERED"))
+    env_strings.push_back("PYTHONUNBUFFERED=1");
   std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
+  for (auto& s : env_strings)
+    envp.push_back(s.data());
   envp.push_back(nullptr);
   std::vector<char*> args;
-  for (const auto& a : f.command) args.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& a : f.command)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
 
   auto t0 = std::chrono::steady_clock::now();
   int exec_status[2];
   (void)::pipe2(exec_status, O_CLOEXEC);
   pid_t pid = ::fork();
-  if (pid < 0) return make_error(ErrorCode::io, std::string("fork: ") + std::strerror(errno));
+  if (pid < 0)
+    return make_error(ErrorCode::io, std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
     ::sigaction(SIGINT, &old_int, nullptr);
     ::sigaction(SIGTERM, &old_term, nullptr);
@@ -243,25 +261,32 @@ Result<int> run(Context& ctx, const RunFlags& f) {
   auto last_tb = std::chrono::steady_clock::now();
   bool env_recorded = false;
   auto record_env = [&](bool wait) {
-    if (env_recorded) return;
-    if (!wait && env_future.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
+    if (env_recorded)
+      return;
+    if (!wait && env_future.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+      return;
     TaskPatch p;
     p.environment = env_future.get();
     env_recorded = true;
-    if (auto st = store->tasks().update(task.id, p); !st) rec.note("rh: cannot record the environment: " + st.error().message);
+    if (auto st = store->tasks().update(task.id, p); !st)
+      rec.note("rh: cannot record the environment: " + st.error().message);
   };
   while (open_streams > 0) {
     int rc = ::poll(fds, 4, 500);
-    if (rc < 0 && errno != EINTR) break;
+    if (rc < 0 && errno != EINTR)
+      break;
     for (int i = 0; i < 4; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+        continue;
       ssize_t k = ::read(fds[i].fd, buf, sizeof buf);
-      if (k < 0 && errno == EINTR) continue;
+      if (k < 0 && errno == EINTR)
+        continue;
       if (i == 3) {
         int sig = g_signal.exchange(0);
         if (sig) {
           abort_requested = true;
-          if (g_signal_from_user) ::kill(pid, sig);
+          if (g_signal_from_user)
+            ::kill(pid, sig);
         }
         continue;
       }
@@ -289,10 +314,11 @@ Result<int> run(Context& ctx, const RunFlags& f) {
     }
   }
   int status = 0;
-  struct rusage ru{};
+  struct rusage ru {};
   while (::wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {
   }
-  if (g_signal.exchange(0)) abort_requested = true;
+  if (g_signal.exchange(0))
+    abort_requested = true;
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ::sigaction(SIGINT, &old_int, nullptr);
   ::sigaction(SIGTERM, &old_term, nullptr);
@@ -360,8 +386,10 @@ void add_run_command(CLI::App& app, Context& ctx) {
   cmd->positionals_at_end();
   cmd->callback([&ctx, f] {
     auto code = run(ctx, *f);
-    if (!code) throw CLI::RuntimeError(report(code.error()));
-    if (*code != 0) throw CLI::RuntimeError(*code);
+    if (!code)
+      throw CLI::RuntimeError(report(code.error()));
+    if (*code != 0)
+      throw CLI::RuntimeError(*code);
   });
 }
 

@@ -1,8 +1,8 @@
 // rh server: the REST API on the embedded store.
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 #include "roundhouse/api/routes.h"
 #include "roundhouse/blob/local/local_blob_store.h"
@@ -46,7 +46,8 @@ Status serve(Context& ctx, const ServerFlags& f) {
   std::string url = "http://" + opt.host + ":" + std::to_string(server->port());
   // Discovery file: lets local tools find this server.
   std::string discovery = c->data_dir + "/server.json";
-  (void)write_file_atomic(discovery, nlohmann::json{{"url", url}, {"pid", ::getpid()}}.dump() + "\n");
+  (void)write_file_atomic(discovery,
+                          nlohmann::json{{"url", url}, {"pid", ::getpid()}}.dump() + "\n");
   std::printf("rh server listening on %s (data in %s%s)\n", url.c_str(), c->data_dir.c_str(),
               opt.api_token.empty() ? "" : ", token required");
   std::fflush(stdout);
@@ -70,7 +71,8 @@ void add_server_command(CLI::App& app, Context& ctx) {
       ->check(CLI::Range(1, 65536));
   cmd->add_option("--workers", flags->workers, "Handler threads")->check(CLI::Range(1, 256));
   cmd->callback([&ctx, flags] {
-    if (auto st = serve(ctx, *flags); !st) throw CLI::RuntimeError(report(st.error()));
+    if (auto st = serve(ctx, *flags); !st)
+      throw CLI::RuntimeError(report(st.error()));
   });
 }
 

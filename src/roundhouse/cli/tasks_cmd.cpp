@@ -25,7 +25,8 @@ void print_json(const Json& j) {
 
 // Runs a command body; errors become exit codes through CLI11.
 void guard(const std::function<Status()>& fn) {
-  if (auto st = fn(); !st) throw CLI::RuntimeError(report(st.error()));
+  if (auto st = fn(); !st)
+    throw CLI::RuntimeError(report(st.error()));
 }
 
 struct ListFlags {
@@ -43,26 +44,31 @@ struct ListFlags {
 Status list_tasks(Context& ctx, const ListFlags& f) {
   RH_TRY_ASSIGN(MetadataStore * store, ctx.store());
   TaskQuery q;
-  if (!f.project.empty()) q.project = f.project;
+  if (!f.project.empty())
+    q.project = f.project;
   for (const auto& s : f.status) {
     RH_TRY_ASSIGN(TaskStatus st, parse_task_status(s));
     q.statuses.push_back(st);
   }
   q.tags = f.tags;
-  if (!f.name.empty()) q.name_contains = f.name;
+  if (!f.name.empty())
+    q.name_contains = f.name;
   q.order_by = f.order_by;
   q.descending = !f.ascending;
   q.limit = f.all ? 1000 : std::min(f.limit, 1000);
   std::vector<Task> tasks;
   while (true) {
     RH_TRY_ASSIGN(TaskPage page, store->tasks().list(q));
-    for (auto& t : page.tasks) tasks.push_back(std::move(t));
-    if (!f.all || page.next_cursor.empty()) break;
+    for (auto& t : page.tasks)
+      tasks.push_back(std::move(t));
+    if (!f.all || page.next_cursor.empty())
+      break;
     q.cursor = page.next_cursor;
   }
   if (f.json) {
     Json arr = Json::array();
-    for (const auto& t : tasks) arr.push_back(to_json(t, false));
+    for (const auto& t : tasks)
+      arr.push_back(to_json(t, false));
     print_json(Json{{"tasks", arr}});
     return {};
   }
@@ -70,8 +76,8 @@ Status list_tasks(Context& ctx, const ListFlags& f) {
   for (const auto& t : tasks) {
     double end = t.completed > 0 ? t.completed : t.last_update;
     rows.push_back({t.id.substr(0, 12), std::string(to_string(t.status)), t.project, t.name,
-                    format_time(t.created),
-                    t.started > 0 ? format_duration(end - t.started) : "-", join(t.tags, ",")});
+                    format_time(t.created), t.started > 0 ? format_duration(end - t.started) : "-",
+                    join(t.tags, ",")});
   }
   print_table({"ID", "STATUS", "PROJECT", "NAME", "CREATED", "DURATION", "TAGS"}, rows);
   return {};
@@ -86,10 +92,12 @@ Status show_task(Context& ctx, const std::string& ref, bool json) {
   if (json) {
     Json j = to_json(t);
     Json s = Json::array();
-    for (const auto& x : scalars) s.push_back(to_json(x));
+    for (const auto& x : scalars)
+      s.push_back(to_json(x));
     j["scalars"] = s;
     Json a = Json::array();
-    for (const auto& x : artifacts) a.push_back(to_json(x));
+    for (const auto& x : artifacts)
+      a.push_back(to_json(x));
     j["artifacts"] = a;
     print_json(j);
     return {};
@@ -100,24 +108,30 @@ Status show_task(Context& ctx, const std::string& ref, bool json) {
   std::printf("type:        %s\n", std::string(to_string(t.type)).c_str());
   std::printf("status:      %s%s%s\n", std::string(to_string(t.status)).c_str(),
               t.status_message.empty() ? "" : " - ", t.status_message.c_str());
-  if (!t.tags.empty()) std::printf("tags:        %s\n", join(t.tags, ", ").c_str());
-  if (!t.parent.empty()) std::printf("parent:      %s\n", t.parent.c_str());
+  if (!t.tags.empty())
+    std::printf("tags:        %s\n", join(t.tags, ", ").c_str());
+  if (!t.parent.empty())
+    std::printf("parent:      %s\n", t.parent.c_str());
   std::printf("created:     %s\n", format_time(t.created).c_str());
   std::printf("started:     %s\n", format_time(t.started).c_str());
   std::printf("completed:   %s\n", format_time(t.completed).c_str());
-  for (const auto& [k, v] : t.runtime) std::printf("%-12s %s\n", (k + ":").c_str(), v.c_str());
+  for (const auto& [k, v] : t.runtime)
+    std::printf("%-12s %s\n", (k + ":").c_str(), v.c_str());
   std::printf("\ncode:\n");
   if (!t.script.repository.empty()) {
     std::printf("  repository:  %s\n  branch:      %s\n  commit:      %s\n  working dir: %s\n",
                 t.script.repository.c_str(), t.script.branch.c_str(), t.script.commit.c_str(),
                 t.script.working_dir.c_str());
-    std::printf("  diff:        %zu lines\n", t.script.diff.empty() ? size_t{0} : split(t.script.diff, '\n').size() - 1);
+    std::printf("  diff:        %zu lines\n",
+                t.script.diff.empty() ? size_t{0} : split(t.script.diff, '\n').size() - 1);
   }
   std::printf("  entry point: %s\n  command:     %s\n", t.script.entry_point.c_str(),
               join(t.script.argv, " ").c_str());
-  if (!t.script.content.empty()) std::printf("  script:      %zu bytes recorded\n", t.script.content.size());
+  if (!t.script.content.empty())
+    std::printf("  script:      %zu bytes recorded\n", t.script.content.size());
   std::printf("\nenvironment:\n  host:        %s\n  os:          %s\n  interpreter: %s\n",
-              t.environment.host.c_str(), t.environment.os.c_str(), t.environment.interpreter.c_str());
+              t.environment.host.c_str(), t.environment.os.c_str(),
+              t.environment.interpreter.c_str());
   if (!t.hyperparameters.empty()) {
     std::printf("\nhyperparameters:\n");
     for (const auto& h : t.hyperparameters) {
@@ -126,15 +140,16 @@ Status show_task(Context& ctx, const std::string& ref, bool json) {
   }
   if (!t.configurations.empty()) {
     std::printf("\nconfigurations:\n");
-    for (const auto& c : t.configurations) std::printf("  %s (%zu bytes)\n", c.name.c_str(), c.value.size());
+    for (const auto& c : t.configurations)
+      std::printf("  %s (%zu bytes)\n", c.name.c_str(), c.value.size());
   }
   if (!scalars.empty()) {
     std::printf("\nscalars:\n");
     std::vector<std::vector<std::string>> rows;
     for (const auto& s : scalars) {
-      rows.push_back({"  " + s.title, s.series, std::to_string(s.count), std::to_string(s.last_step),
-                      format_number(s.last_value), format_number(s.min_value),
-                      format_number(s.max_value)});
+      rows.push_back({"  " + s.title, s.series, std::to_string(s.count),
+                      std::to_string(s.last_step), format_number(s.last_value),
+                      format_number(s.min_value), format_number(s.max_value)});
     }
     print_table({"  TITLE", "SERIES", "POINTS", "LAST ITER", "LAST", "MIN", "MAX"}, rows);
   }
@@ -160,8 +175,10 @@ Status task_logs(Context& ctx, const std::string& ref, bool follow) {
       after = l.seq;
     }
     std::fflush(stdout);
-    if (lines.size() == 10000) continue;
-    if (!follow) break;
+    if (lines.size() == 10000)
+      continue;
+    if (!follow)
+      break;
     RH_TRY_ASSIGN(Task t, store->tasks().get(id));
     if (is_final(t.status)) {
       // One last read: lines recorded just before the status changed.
@@ -192,14 +209,17 @@ Status task_scalars(Context& ctx, const std::string& ref, bool json, bool csv) {
     return {};
   }
   Json arr = Json::array();
-  if (csv) std::puts("title,series,iteration,value,time");
+  if (csv)
+    std::puts("title,series,iteration,value,time");
   for (const auto& sum : sums) {
     RH_TRY_ASSIGN(ScalarSeries s, store->scalars().read(id, sum.title, sum.series, {}));
     if (csv) {
       auto quote = [](const std::string& v) {
-        if (v.find_first_of(",\"\n") == std::string::npos) return v;
+        if (v.find_first_of(",\"\n") == std::string::npos)
+          return v;
         std::string q = "\"";
-        for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+        for (char c : v)
+          q += c == '"' ? std::string("\"\"") : std::string(1, c);
         return q + "\"";
       };
       std::string t = quote(s.title), se = quote(s.series);
@@ -209,7 +229,8 @@ Status task_scalars(Context& ctx, const std::string& ref, bool json, bool csv) {
       }
     } else {
       Json values = Json::array();
-      for (double v : s.values) values.push_back(double_to_json(v));
+      for (double v : s.values)
+        values.push_back(double_to_json(v));
       arr.push_back(Json{{"title", s.title},
                          {"series", s.series},
                          {"iterations", s.steps},
@@ -217,13 +238,15 @@ Status task_scalars(Context& ctx, const std::string& ref, bool json, bool csv) {
                          {"times", s.times}});
     }
   }
-  if (json) print_json(Json{{"scalars", arr}});
+  if (json)
+    print_json(Json{{"scalars", arr}});
   return {};
 }
 
 Status compare_tasks(Context& ctx, const std::vector<std::string>& refs, bool json) {
   RH_TRY_ASSIGN(MetadataStore * store, ctx.store());
-  if (refs.size() < 2) return make_error(ErrorCode::invalid_argument, "compare needs at least two tasks");
+  if (refs.size() < 2)
+    return make_error(ErrorCode::invalid_argument, "compare needs at least two tasks");
   std::vector<Task> tasks;
   std::vector<std::map<std::string, SeriesSummary>> scalars;
   for (const auto& r : refs) {
@@ -231,7 +254,8 @@ Status compare_tasks(Context& ctx, const std::vector<std::string>& refs, bool js
     RH_TRY_ASSIGN(Task t, store->tasks().get(id));
     RH_TRY_ASSIGN(auto sums, store->scalars().summaries(id));
     std::map<std::string, SeriesSummary> by;
-    for (auto& s : sums) by[s.title + "/" + s.series] = s;
+    for (auto& s : sums)
+      by[s.title + "/" + s.series] = s;
     tasks.push_back(std::move(t));
     scalars.push_back(std::move(by));
   }
@@ -246,17 +270,20 @@ Status compare_tasks(Context& ctx, const std::vector<std::string>& refs, bool js
   }
   std::set<std::string> metric_keys;
   for (const auto& m : scalars) {
-    for (const auto& [k, v] : m) metric_keys.insert(k);
+    for (const auto& [k, v] : m)
+      metric_keys.insert(k);
   }
   auto differs = [](const std::vector<std::string>& v) {
     for (const auto& x : v) {
-      if (x != v[0]) return true;
+      if (x != v[0])
+        return true;
     }
     return false;
   };
   if (json) {
     Json out{{"tasks", Json::array()}, {"parameters", Json::object()}, {"scalars", Json::object()}};
-    for (const auto& t : tasks) out["tasks"].push_back(Json{{"id", t.id}, {"name", t.name}});
+    for (const auto& t : tasks)
+      out["tasks"].push_back(Json{{"id", t.id}, {"name", t.name}});
     for (auto& [k, v] : params) {
       v.resize(tasks.size());
       out["parameters"][k] = Json{{"values", v}, {"different", differs(v)}};
@@ -276,12 +303,14 @@ Status compare_tasks(Context& ctx, const std::vector<std::string>& refs, bool js
     return {};
   }
   std::vector<std::string> header{"", "PARAMETER"};
-  for (const auto& t : tasks) header.push_back(t.id.substr(0, 8) + " " + t.name);
+  for (const auto& t : tasks)
+    header.push_back(t.id.substr(0, 8) + " " + t.name);
   std::vector<std::vector<std::string>> rows;
   for (auto& [k, v] : params) {
     v.resize(tasks.size());
     std::vector<std::string> row{differs(v) ? "*" : "", k};
-    for (const auto& x : v) row.push_back(x.empty() ? "-" : x);
+    for (const auto& x : v)
+      row.push_back(x.empty() ? "-" : x);
     rows.push_back(row);
   }
   print_table(header, rows);
@@ -320,7 +349,8 @@ Status tag_task(Context& ctx, const std::string& ref, const std::vector<std::str
     }
   }
   RH_TRY_ASSIGN(Task t, store->tasks().change_tags(id, add, remove));
-  std::printf("%s: %s\n", t.id.substr(0, 12).c_str(), t.tags.empty() ? "(no tags)" : join(t.tags, ", ").c_str());
+  std::printf("%s: %s\n", t.id.substr(0, 12).c_str(),
+              t.tags.empty() ? "(no tags)" : join(t.tags, ", ").c_str());
   return {};
 }
 
@@ -331,9 +361,9 @@ Status delete_tasks(Context& ctx, const std::vector<std::string>& refs, bool for
     RH_TRY_ASSIGN(std::string id, ctx.resolve_task(r));
     RH_TRY_ASSIGN(Task t, store->tasks().get(id));
     if (!force && (t.status == TaskStatus::running || t.status == TaskStatus::queued)) {
-      return make_error(ErrorCode::conflict,
-                        "task " + id + " is " + std::string(to_string(t.status)) +
-                            "; abort it first or pass --force");
+      return make_error(ErrorCode::conflict, "task " + id + " is " +
+                                                 std::string(to_string(t.status)) +
+                                                 "; abort it first or pass --force");
     }
     ids.push_back(id);
   }
@@ -344,12 +374,14 @@ Status delete_tasks(Context& ctx, const std::vector<std::string>& refs, bool for
   return {};
 }
 
-Status artifact_get(Context& ctx, const std::string& ref, const std::string& name, std::string out) {
+Status artifact_get(Context& ctx, const std::string& ref, const std::string& name,
+                    std::string out) {
   RH_TRY_ASSIGN(MetadataStore * store, ctx.store());
   RH_TRY_ASSIGN(BlobStore * blobs, ctx.blobs());
   RH_TRY_ASSIGN(std::string id, ctx.resolve_task(ref));
   RH_TRY_ASSIGN(Artifact a, store->artifacts().get(id, name));
-  if (out.empty()) out = basename_of(a.name);
+  if (out.empty())
+    out = basename_of(a.name);
   RH_TRY_ASSIGN(auto file, AtomicFile::create(out));
   Progress progress("downloading " + a.name);
   Sha256 hasher;
@@ -367,16 +399,19 @@ Status artifact_get(Context& ctx, const std::string& ref, const std::string& nam
                                               a.digest + " (got " + got + "); nothing written");
   }
   RH_TRY(file.commit());
-  if (!::isatty(1)) return {};
+  if (!::isatty(1))
+    return {};
   std::printf("%s -> %s (%s)\n", a.name.c_str(), out.c_str(), format_bytes(a.size).c_str());
   return {};
 }
 
-Status artifact_put(Context& ctx, const std::string& ref, const std::string& path, std::string name) {
+Status artifact_put(Context& ctx, const std::string& ref, const std::string& path,
+                    std::string name) {
   RH_TRY_ASSIGN(MetadataStore * store, ctx.store());
   RH_TRY_ASSIGN(BlobStore * blobs, ctx.blobs());
   RH_TRY_ASSIGN(std::string id, ctx.resolve_task(ref));
-  if (name.empty()) name = basename_of(path);
+  if (name.empty())
+    name = basename_of(path);
   Progress progress("uploading " + name);
   blobs->set_progress([&](uint64_t d, uint64_t t) { progress.update(d, t); });
   RH_TRY_ASSIGN(BlobInfo info, blobs->put_file(path, {}));
@@ -405,7 +440,8 @@ void add_tasks_commands(CLI::App& app, Context& ctx) {
   list->add_option("--sort", lf->order_by,
                    "created, name, status, started, completed, last_update or metric:TITLE/SERIES");
   list->add_flag("--asc", lf->ascending, "Ascending order");
-  list->add_option("--limit", lf->limit, "At most this many (default 50)")->check(CLI::Range(1, 1000));
+  list->add_option("--limit", lf->limit, "At most this many (default 50)")
+      ->check(CLI::Range(1, 1000));
   list->add_flag("--all", lf->all, "Every matching task");
   list->add_flag("--json", lf->json, "JSON output");
   list->callback([&ctx, lf] { guard([&] { return list_tasks(ctx, *lf); }); });
@@ -428,7 +464,8 @@ void add_tasks_commands(CLI::App& app, Context& ctx) {
   scal->add_option("id", *id, "Task ID or unique prefix")->required();
   auto* jf = scal->add_flag("--json", *json, "Every point as JSON");
   scal->add_flag("--csv", *csv, "Every point as CSV")->excludes(jf);
-  scal->callback([&ctx, id, json, csv] { guard([&] { return task_scalars(ctx, *id, *json, *csv); }); });
+  scal->callback(
+      [&ctx, id, json, csv] { guard([&] { return task_scalars(ctx, *id, *json, *csv); }); });
 
   auto ids = std::make_shared<std::vector<std::string>>();
   auto* cmp = tasks->add_subcommand("compare", "Parameters and scalars of tasks side by side");
@@ -444,7 +481,8 @@ void add_tasks_commands(CLI::App& app, Context& ctx) {
   tag->prefix_command();
   tag->callback([&ctx, id, changes, tag] {
     std::vector<std::string> all = *changes;
-    for (const auto& extra : tag->remaining()) all.push_back(extra);
+    for (const auto& extra : tag->remaining())
+      all.push_back(extra);
     guard([&] { return tag_task(ctx, *id, all); });
   });
 
@@ -465,14 +503,16 @@ void add_artifacts_commands(CLI::App& app, Context& ctx) {
   get->add_option("id", *id, "Task ID or unique prefix")->required();
   get->add_option("name", *name, "Artifact name")->required();
   get->add_option("-o,--output", *out, "Where to write it (default: its base name)");
-  get->callback([&ctx, id, name, out] { guard([&] { return artifact_get(ctx, *id, *name, *out); }); });
+  get->callback(
+      [&ctx, id, name, out] { guard([&] { return artifact_get(ctx, *id, *name, *out); }); });
 
   auto path = std::make_shared<std::string>();
   auto* put = art->add_subcommand("put", "Upload a file as an artifact of a task");
   put->add_option("id", *id, "Task ID or unique prefix")->required();
   put->add_option("path", *path, "File to upload")->required()->check(CLI::ExistingFile);
   put->add_option("--name", *name, "Artifact name (default: the file's base name)");
-  put->callback([&ctx, id, path, name] { guard([&] { return artifact_put(ctx, *id, *path, *name); }); });
+  put->callback(
+      [&ctx, id, path, name] { guard([&] { return artifact_put(ctx, *id, *path, *name); }); });
 }
 
 }  // namespace rh::cli

@@ -29,10 +29,13 @@ size_t write_header(char* p, size_t size, size_t n, void* ud) {
   auto colon = line.find(':');
   if (colon != std::string::npos) {
     std::string name = line.substr(0, colon);
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : name)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     std::string value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ')) value.erase(0, 1);
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.pop_back();
+    while (!value.empty() && (value.front() == ' '))
+      value.erase(0, 1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n'))
+      value.pop_back();
     static_cast<HttpResult*>(ud)->headers.emplace_back(name, value);
   }
   return size * n;
@@ -42,7 +45,8 @@ size_t write_header(char* p, size_t size, size_t n, void* ud) {
 
 std::string HttpResult::header(const std::string& lower) const {
   for (const auto& [k, v] : headers) {
-    if (k == lower) return v;
+    if (k == lower)
+      return v;
   }
   return {};
 }
@@ -73,7 +77,8 @@ static curl_slist* prepare(CURL* c, const std::string& url, const std::string& t
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
   curl_slist* headers = nullptr;
-  if (!token.empty()) headers = curl_slist_append(headers, ("Authorization: Bearer " + token).c_str());
+  if (!token.empty())
+    headers = curl_slist_append(headers, ("Authorization: Bearer " + token).c_str());
   if (!content_type.empty()) {
     headers = curl_slist_append(headers, ("Content-Type: " + content_type).c_str());
   }
@@ -85,11 +90,14 @@ static curl_slist* prepare(CURL* c, const std::string& url, const std::string& t
 HttpClient::HttpClient(std::string base_url, std::string token)
     : m_base(std::move(base_url)), m_token(std::move(token)) {
   static CurlGlobal global;
-  while (!m_base.empty() && m_base.back() == '/') m_base.pop_back();
+  while (!m_base.empty() && m_base.back() == '/')
+    m_base.pop_back();
   m_curl = curl_easy_init();
 }
 
-HttpClient::~HttpClient() { curl_easy_cleanup(static_cast<CURL*>(m_curl)); }
+HttpClient::~HttpClient() {
+  curl_easy_cleanup(static_cast<CURL*>(m_curl));
+}
 
 Result<HttpResult> HttpClient::raw(const std::string& method, const std::string& path,
                                    const std::string& body, const std::string& content_type) {
@@ -126,11 +134,12 @@ Error HttpClient::to_error(const HttpResult& r, const std::string& method,
     const Json& e = (*j)["error"];
     std::string code = e.value("code", "internal");
     std::string message = e.value("message", "");
-    for (auto c : {ErrorCode::invalid_argument, ErrorCode::not_found, ErrorCode::already_exists,
-                   ErrorCode::conflict, ErrorCode::ambiguous, ErrorCode::too_large,
-                   ErrorCode::unauthorized, ErrorCode::corrupt, ErrorCode::io,
-                   ErrorCode::unavailable, ErrorCode::internal}) {
-      if (error_code_name(c) == code) return Error{c, message};
+    for (auto c :
+         {ErrorCode::invalid_argument, ErrorCode::not_found, ErrorCode::already_exists,
+          ErrorCode::conflict, ErrorCode::ambiguous, ErrorCode::too_large, ErrorCode::unauthorized,
+          ErrorCode::corrupt, ErrorCode::io, ErrorCode::unavailable, ErrorCode::internal}) {
+      if (error_code_name(c) == code)
+        return Error{c, message};
     }
     return Error{ErrorCode::internal, message};
   }
@@ -142,7 +151,8 @@ Error HttpClient::to_error(const HttpResult& r, const std::string& method,
 Result<std::string> HttpClient::call(const std::string& method, const std::string& path,
                                      const std::string& body, const std::string& content_type) {
   RH_TRY_ASSIGN(HttpResult r, raw(method, path, body, content_type));
-  if (r.status < 200 || r.status >= 300) return std::unexpected(to_error(r, method, path));
+  if (r.status < 200 || r.status >= 300)
+    return std::unexpected(to_error(r, method, path));
   return std::move(r.body);
 }
 
@@ -161,7 +171,8 @@ struct DownloadState {
 
 size_t write_sink(char* p, size_t size, size_t n, void* ud) {
   auto* st = static_cast<DownloadState*>(ud);
-  if (st->status == 0) curl_easy_getinfo(st->curl, CURLINFO_RESPONSE_CODE, &st->status);
+  if (st->status == 0)
+    curl_easy_getinfo(st->curl, CURLINFO_RESPONSE_CODE, &st->status);
   if (st->status < 200 || st->status >= 300) {
     st->error_body.append(p, size * n);
     return size * n;
@@ -171,7 +182,8 @@ size_t write_sink(char* p, size_t size, size_t n, void* ud) {
     return 0;
   }
   st->done += size * n;
-  if (st->progress && *st->progress) (*st->progress)(st->done, st->total);
+  if (st->progress && *st->progress)
+    (*st->progress)(st->done, st->total);
   return size * n;
 }
 
@@ -190,7 +202,8 @@ Status HttpClient::download(const std::string& path, ByteSink& sink,
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &head);
   CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(headers);
-  if (!st.failure) return st.failure;
+  if (!st.failure)
+    return st.failure;
   if (rc != CURLE_OK) {
     return make_error(ErrorCode::unavailable,
                       "download from " + m_base + path + " failed: " + curl_easy_strerror(rc));
@@ -217,18 +230,22 @@ size_t read_file_cb(char* buf, size_t size, size_t n, void* ud) {
   do {
     k = ::read(st->fd, buf, size * n);
   } while (k < 0 && errno == EINTR);
-  if (k < 0) return CURL_READFUNC_ABORT;
+  if (k < 0)
+    return CURL_READFUNC_ABORT;
   st->done += static_cast<uint64_t>(k);
-  if (st->progress && *st->progress) (*st->progress)(st->done, st->total);
+  if (st->progress && *st->progress)
+    (*st->progress)(st->done, st->total);
   return static_cast<size_t>(k);
 }
 
 }  // namespace
 
-Result<std::string> HttpClient::upload_file(const std::string& path, const std::string& file,
-                                            const std::function<void(uint64_t, uint64_t)>& progress) {
+Result<std::string> HttpClient::upload_file(
+    const std::string& path, const std::string& file,
+    const std::function<void(uint64_t, uint64_t)>& progress) {
   int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return make_error(ErrorCode::io, "cannot open " + file + ": " + std::strerror(errno));
+  if (fd < 0)
+    return make_error(ErrorCode::io, "cannot open " + file + ": " + std::strerror(errno));
   struct stat sb;
   ::fstat(fd, &sb);
   UploadState up{fd, &progress, 0, static_cast<uint64_t>(sb.st_size)};
@@ -250,7 +267,8 @@ Result<std::string> HttpClient::upload_file(const std::string& path, const std::
                       "upload to " + m_base + path + " failed: " + curl_easy_strerror(rc));
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-  if (r.status < 200 || r.status >= 300) return std::unexpected(to_error(r, "PUT", path));
+  if (r.status < 200 || r.status >= 300)
+    return std::unexpected(to_error(r, "PUT", path));
   return r.body;
 }
 

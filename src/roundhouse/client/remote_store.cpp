@@ -36,7 +36,9 @@ Result<T> decode(const Json& j, const std::string& where) {
   return out;
 }
 
-std::string task_path(const std::string& id) { return "/api/v1/tasks/" + url_encode(id); }
+std::string task_path(const std::string& id) {
+  return "/api/v1/tasks/" + url_encode(id);
+}
 
 class RemoteProjects final : public ProjectStore {
  public:
@@ -82,30 +84,43 @@ class RemoteTasks final : public TaskStore {
   Result<TaskPage> list(const TaskQuery& q) override {
     std::string qs = "?limit=" + std::to_string(q.limit) + "&order_by=" + url_encode(q.order_by) +
                      "&order=" + (q.descending ? "desc" : "asc");
-    if (q.project) qs += "&project=" + url_encode(*q.project);
-    for (auto s : q.statuses) qs += "&status=" + std::string(to_string(s));
-    for (const auto& t : q.tags) qs += "&tag=" + url_encode(t);
-    if (q.name_contains) qs += "&name=" + url_encode(*q.name_contains);
-    if (q.parent) qs += "&parent=" + url_encode(*q.parent);
-    if (!q.cursor.empty()) qs += "&cursor=" + url_encode(q.cursor);
+    if (q.project)
+      qs += "&project=" + url_encode(*q.project);
+    for (auto s : q.statuses)
+      qs += "&status=" + std::string(to_string(s));
+    for (const auto& t : q.tags)
+      qs += "&tag=" + url_encode(t);
+    if (q.name_contains)
+      qs += "&name=" + url_encode(*q.name_contains);
+    if (q.parent)
+      qs += "&parent=" + url_encode(*q.parent);
+    if (!q.cursor.empty())
+      qs += "&cursor=" + url_encode(q.cursor);
     RH_TRY_ASSIGN(Json j, call_json(m_c, "GET", "/api/v1/tasks" + qs));
     TaskPage page;
     RH_TRY(list_from_json(j["tasks"], "tasks", page.tasks));
-    if (j["next_cursor"].is_string()) page.next_cursor = j["next_cursor"].get<std::string>();
+    if (j["next_cursor"].is_string())
+      page.next_cursor = j["next_cursor"].get<std::string>();
     return page;
   }
   Result<Task> update(const std::string& id, const TaskPatch& p) override {
     RH_TRY(check_full_id(id));
     Json body = Json::object();
-    if (p.name) body["name"] = *p.name;
-    if (p.comment) body["comment"] = *p.comment;
-    if (p.script) body["script"] = to_json(*p.script);
-    if (p.environment) body["environment"] = to_json(*p.environment);
-    if (p.runtime) body["runtime"] = string_map_to_json(*p.runtime);
+    if (p.name)
+      body["name"] = *p.name;
+    if (p.comment)
+      body["comment"] = *p.comment;
+    if (p.script)
+      body["script"] = to_json(*p.script);
+    if (p.environment)
+      body["environment"] = to_json(*p.environment);
+    if (p.runtime)
+      body["runtime"] = string_map_to_json(*p.runtime);
     RH_TRY_ASSIGN(Json j, call_json(m_c, "PATCH", task_path(id), body));
     return decode<Task>(j, "task");
   }
-  Result<Task> set_status(const std::string& id, TaskStatus to, const std::string& message) override {
+  Result<Task> set_status(const std::string& id, TaskStatus to,
+                          const std::string& message) override {
     RH_TRY(check_full_id(id));
     RH_TRY_ASSIGN(Json j, call_json(m_c, "POST", task_path(id) + "/status",
                                     Json{{"status", to_string(to)}, {"message", message}}));
@@ -122,7 +137,8 @@ class RemoteTasks final : public TaskStore {
                              bool replace_sections) override {
     RH_TRY(check_full_id(id));
     Json list = Json::array();
-    for (const auto& h : params) list.push_back(to_json(h));
+    for (const auto& h : params)
+      list.push_back(to_json(h));
     RH_TRY(call_json(m_c, "PUT", task_path(id) + "/hyperparameters",
                      Json{{"hyperparameters", list}, {"replace_sections", replace_sections}}));
     return {};
@@ -142,7 +158,8 @@ class RemoteTasks final : public TaskStore {
   // The store interface takes full IDs; the server would resolve a prefix, so
   // refuse one here to keep local and remote behaviour the same.
   static Status check_full_id(const std::string& id) {
-    if (id.size() != 32) return make_error(ErrorCode::not_found, "no task with ID " + id);
+    if (id.size() != 32)
+      return make_error(ErrorCode::not_found, "no task with ID " + id);
     return {};
   }
 
@@ -179,18 +196,22 @@ class RemoteScalars final : public ScalarStore {
     RH_TRY(RemoteTasks::check_full_id(task_id));
     std::string qs = "?title=" + url_encode(title) + "&series=" + url_encode(series) +
                      "&max_points=" + std::to_string(opt.max_points);
-    if (opt.min_step) qs += "&min_iteration=" + std::to_string(*opt.min_step);
-    if (opt.max_step) qs += "&max_iteration=" + std::to_string(*opt.max_step);
+    if (opt.min_step)
+      qs += "&min_iteration=" + std::to_string(*opt.min_step);
+    if (opt.max_step)
+      qs += "&max_iteration=" + std::to_string(*opt.max_step);
     RH_TRY_ASSIGN(Json j, call_json(m_c, "GET", task_path(task_id) + "/scalars/series" + qs));
     ScalarSeries s;
     s.title = title;
     s.series = series;
-    for (const auto& v : j["iterations"]) s.steps.push_back(v.get<int64_t>());
+    for (const auto& v : j["iterations"])
+      s.steps.push_back(v.get<int64_t>());
     for (size_t i = 0; i < j["values"].size(); ++i) {
       RH_TRY_ASSIGN(double v, json_to_double(j["values"][i], "values"));
       s.values.push_back(v);
     }
-    for (const auto& v : j["times"]) s.times.push_back(v.get<double>());
+    for (const auto& v : j["times"])
+      s.times.push_back(v.get<double>());
     return s;
   }
 
@@ -209,14 +230,16 @@ class RemoteConsole final : public ConsoleStore {
       e.erase("seq");
       arr.push_back(std::move(e));
     }
-    RH_TRY_ASSIGN(Json j, call_json(m_c, "POST", task_path(task_id) + "/console", Json{{"lines", arr}}));
+    RH_TRY_ASSIGN(Json j,
+                  call_json(m_c, "POST", task_path(task_id) + "/console", Json{{"lines", arr}}));
     return j.value("last_seq", int64_t{0});
   }
-  Result<std::vector<ConsoleLine>> read(const std::string& task_id, int64_t after, int limit) override {
+  Result<std::vector<ConsoleLine>> read(const std::string& task_id, int64_t after,
+                                        int limit) override {
     RH_TRY(RemoteTasks::check_full_id(task_id));
-    RH_TRY_ASSIGN(Json j, call_json(m_c, "GET", task_path(task_id) + "/console?after=" +
-                                                    std::to_string(after) +
-                                                    "&limit=" + std::to_string(limit)));
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "GET",
+                                    task_path(task_id) + "/console?after=" + std::to_string(after) +
+                                        "&limit=" + std::to_string(limit)));
     std::vector<ConsoleLine> out;
     RH_TRY(list_from_json(j["lines"], "lines", out));
     return out;
@@ -246,7 +269,8 @@ class RemoteArtifacts final : public ArtifactStore {
   Result<Artifact> get(const std::string& task_id, const std::string& name) override {
     RH_TRY(RemoteTasks::check_full_id(task_id));
     std::string path;
-    for (const auto& part : split_name(name)) path += "/" + url_encode(part);
+    for (const auto& part : split_name(name))
+      path += "/" + url_encode(part);
     RH_TRY_ASSIGN(Json j, call_json(m_c, "GET", task_path(task_id) + "/artifacts" + path));
     return decode<Artifact>(j, "artifact");
   }
@@ -273,7 +297,8 @@ class RemoteArtifacts final : public ArtifactStore {
     while (true) {
       auto pos = name.find('/', start);
       out.push_back(name.substr(start, pos - start));
-      if (pos == std::string::npos) break;
+      if (pos == std::string::npos)
+        break;
       start = pos + 1;
     }
     return out;
@@ -284,7 +309,11 @@ class RemoteArtifacts final : public ArtifactStore {
 class RemoteStore final : public MetadataStore {
  public:
   explicit RemoteStore(std::shared_ptr<HttpClient> c)
-      : m_c(std::move(c)), m_projects(*m_c), m_tasks(*m_c), m_scalars(*m_c), m_console(*m_c),
+      : m_c(std::move(c)),
+        m_projects(*m_c),
+        m_tasks(*m_c),
+        m_scalars(*m_c),
+        m_console(*m_c),
         m_artifacts(*m_c) {}
   ProjectStore& projects() override { return m_projects; }
   TaskStore& tasks() override { return m_tasks; }
@@ -314,7 +343,8 @@ class RemoteBlobStore final : public BlobStore {
     std::string buf(1 << 20, '\0');
     while (true) {
       RH_TRY_ASSIGN(size_t n, src.read(buf.data(), buf.size()));
-      if (n == 0) break;
+      if (n == 0)
+        break;
       RH_TRY(file.write(buf.data(), n));
     }
     return put_file(file.temp_path(), expected);
@@ -323,10 +353,12 @@ class RemoteBlobStore final : public BlobStore {
   Result<BlobInfo> put_file(const std::string& path, std::string_view expected) override {
     RH_TRY_ASSIGN(std::string digest, sha256_file(path));
     if (!expected.empty() && digest != expected) {
-      return make_error(ErrorCode::corrupt, "content of " + path + " does not match its digest: expected " +
+      return make_error(ErrorCode::corrupt, "content of " + path +
+                                                " does not match its digest: expected " +
                                                 std::string(expected) + ", got " + digest);
     }
-    if (auto size = stat(digest)) return BlobInfo{digest, *size};
+    if (auto size = stat(digest))
+      return BlobInfo{digest, *size};
     RH_TRY_ASSIGN(std::string body, m_c->upload_file("/api/v1/blobs/" + digest, path, m_progress));
     RH_TRY_ASSIGN(Json j, parse_json(body, "upload response"));
     return BlobInfo{digest, j.value("size", uint64_t{0})};
@@ -344,7 +376,8 @@ class RemoteBlobStore final : public BlobStore {
       pos = end;
       uint64_t lo = std::max(start, offset);
       uint64_t hi = length == UINT64_MAX ? end : std::min(end, offset + length);
-      if (lo < hi) return sink.write(p + (lo - start), static_cast<size_t>(hi - lo));
+      if (lo < hi)
+        return sink.write(p + (lo - start), static_cast<size_t>(hi - lo));
       return {};
     });
     return m_c->download("/api/v1/blobs/" + std::string(digest), cut);
@@ -353,24 +386,30 @@ class RemoteBlobStore final : public BlobStore {
   Result<uint64_t> stat(std::string_view digest) override {
     RH_TRY(validate_digest(digest));
     RH_TRY_ASSIGN(HttpResult r, m_c->raw("HEAD", "/api/v1/blobs/" + std::string(digest)));
-    if (r.status == 404) return make_error(ErrorCode::not_found, "no object " + std::string(digest));
+    if (r.status == 404)
+      return make_error(ErrorCode::not_found, "no object " + std::string(digest));
     if (r.status != 200) {
       return make_error(ErrorCode::internal, "HEAD blob answered HTTP " + std::to_string(r.status));
     }
-    return static_cast<uint64_t>(std::stoull(r.header("content-length").empty() ? "0" : r.header("content-length")));
+    return static_cast<uint64_t>(
+        std::stoull(r.header("content-length").empty() ? "0" : r.header("content-length")));
   }
 
   Result<std::vector<BlobInfo>> list() override {
-    return make_error(ErrorCode::invalid_argument,
-                      "listing blobs is done on the server (rh server's data folder), not over HTTP");
+    return make_error(
+        ErrorCode::invalid_argument,
+        "listing blobs is done on the server (rh server's data folder), not over HTTP");
   }
 
   Status remove(std::string_view) override {
-    return make_error(ErrorCode::invalid_argument,
-                      "blobs on a server are removed by the server, which knows what refers to them");
+    return make_error(
+        ErrorCode::invalid_argument,
+        "blobs on a server are removed by the server, which knows what refers to them");
   }
 
-  void set_progress(std::function<void(uint64_t, uint64_t)> p) override { m_progress = std::move(p); }
+  void set_progress(std::function<void(uint64_t, uint64_t)> p) override {
+    m_progress = std::move(p);
+  }
 
  private:
   std::shared_ptr<HttpClient> m_c;

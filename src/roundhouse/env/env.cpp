@@ -13,11 +13,13 @@ std::string Env::new_id() {
   uint64_t r1 = random_u64();
   uint64_t r2 = random_u64();
   unsigned char b[16];
-  for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (40 - 8 * i));
+  for (int i = 0; i < 6; ++i)
+    b[i] = static_cast<unsigned char>(ms >> (40 - 8 * i));
   b[6] = static_cast<unsigned char>(0x70 | ((r1 >> 8) & 0x0F));
   b[7] = static_cast<unsigned char>(r1);
   b[8] = static_cast<unsigned char>(0x80 | ((r1 >> 16) & 0x3F));
-  for (int i = 9; i < 16; ++i) b[i] = static_cast<unsigned char>(r2 >> (8 * (i - 9)));
+  for (int i = 9; i < 16; ++i)
+    b[i] = static_cast<unsigned char>(r2 >> (8 * (i - 9)));
   return to_hex(b, 16);
 }
 

@@ -1,8 +1,8 @@
 #include "roundhouse/hash/sha256.h"
 
 #include <fcntl.h>
-#include <unistd.h>
 #include <openssl/evp.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -20,9 +20,13 @@ Sha256::Sha256() : m_impl(std::make_unique<Impl>()) {
   EVP_DigestInit_ex(m_impl->ctx, EVP_sha256(), nullptr);
 }
 
-Sha256::~Sha256() { EVP_MD_CTX_free(m_impl->ctx); }
+Sha256::~Sha256() {
+  EVP_MD_CTX_free(m_impl->ctx);
+}
 
-void Sha256::update(const void* data, size_t n) { EVP_DigestUpdate(m_impl->ctx, data, n); }
+void Sha256::update(const void* data, size_t n) {
+  EVP_DigestUpdate(m_impl->ctx, data, n);
+}
 
 std::string Sha256::finish() {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -47,12 +51,14 @@ Result<std::string> sha256_file(const std::string& path) {
   while (true) {
     ssize_t n = ::read(fd, buf.data(), buf.size());
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       int e = errno;
       ::close(fd);
       return make_error(ErrorCode::io, "cannot read " + path + ": " + std::strerror(e));
     }
-    if (n == 0) break;
+    if (n == 0)
+      break;
     h.update(buf.data(), static_cast<size_t>(n));
   }
   ::close(fd);

@@ -6,7 +6,8 @@ namespace rh {
 
 Json string_map_to_json(const std::map<std::string, std::string>& m) {
   Json j = Json::object();
-  for (const auto& [k, v] : m) j[k] = v;
+  for (const auto& [k, v] : m)
+    j[k] = v;
   return j;
 }
 
@@ -14,26 +15,34 @@ namespace {
 
 Json configurations_to_json(const std::vector<Configuration>& configs) {
   Json out = Json::object();
-  for (const auto& c : configs) out[c.name] = Json{{"value", c.value}, {"description", c.description}};
+  for (const auto& c : configs)
+    out[c.name] = Json{{"value", c.value}, {"description", c.description}};
   return out;
 }
 
 }  // namespace
 
 Json to_json(const Script& s) {
-  return Json{{"repository", s.repository}, {"branch", s.branch},       {"commit", s.commit},
-              {"diff", s.diff},             {"entry_point", s.entry_point},
-              {"working_dir", s.working_dir}, {"content", s.content},   {"argv", s.argv}};
+  return Json{{"repository", s.repository},   {"branch", s.branch},
+              {"commit", s.commit},           {"diff", s.diff},
+              {"entry_point", s.entry_point}, {"working_dir", s.working_dir},
+              {"content", s.content},         {"argv", s.argv}};
 }
 
 Json to_json(const Environment& e) {
-  return Json{{"interpreter", e.interpreter}, {"os", e.os},         {"host", e.host},
-              {"requirements", e.requirements}, {"freeze", e.freeze}};
+  return Json{{"interpreter", e.interpreter},
+              {"os", e.os},
+              {"host", e.host},
+              {"requirements", e.requirements},
+              {"freeze", e.freeze}};
 }
 
 Json to_json(const Hyperparameter& h) {
-  return Json{{"section", h.section}, {"name", h.name},        {"value", h.value},
-              {"type", h.type},       {"description", h.description}};
+  return Json{{"section", h.section},
+              {"name", h.name},
+              {"value", h.value},
+              {"type", h.type},
+              {"description", h.description}};
 }
 
 Json to_json(const Configuration& c) {
@@ -43,7 +52,8 @@ Json to_json(const Configuration& c) {
 Json hyperparameters_to_json(const std::vector<Hyperparameter>& params) {
   Json j = Json::object();
   for (const auto& h : params) {
-    j[h.section][h.name] = Json{{"value", h.value}, {"type", h.type}, {"description", h.description}};
+    j[h.section][h.name] =
+        Json{{"value", h.value}, {"type", h.type}, {"description", h.description}};
   }
   return j;
 }
@@ -175,7 +185,8 @@ Status from_json(const Json& j, const std::string& w, Hyperparameter& h) {
 
 Status hyperparameters_from_json(const Json& j, const std::string& w,
                                  std::vector<Hyperparameter>& out) {
-  if (j.is_array()) return list_from_json(j, w, out);
+  if (j.is_array())
+    return list_from_json(j, w, out);
   RH_TRY(expect_object(j, w));
   out.clear();
   for (auto sec = j.begin(); sec != j.end(); ++sec) {
@@ -196,9 +207,9 @@ Status hyperparameters_from_json(const Json& j, const std::string& w,
           } else if (v->is_number() || v->is_boolean()) {
             h.value = v->dump();
           } else {
-            return make_error(ErrorCode::invalid_argument,
-                              pw + ".value must be a string, number or boolean, got " +
-                                  describe_json_type(*v));
+            return make_error(
+                ErrorCode::invalid_argument,
+                pw + ".value must be a string, number or boolean, got " + describe_json_type(*v));
           }
         }
       } else if (p->is_string()) {
@@ -237,7 +248,8 @@ namespace {
 
 Status configurations_from_json(const Json& j, const std::string& w,
                                 std::vector<Configuration>& out) {
-  if (j.is_array()) return list_from_json(j, w, out);
+  if (j.is_array())
+    return list_from_json(j, w, out);
   RH_TRY(expect_object(j, w));
   out.clear();
   for (auto it = j.begin(); it != j.end(); ++it) {
@@ -258,8 +270,10 @@ Status configurations_from_json(const Json& j, const std::string& w,
 
 // The fields Task and NewTask share: code, environment, parameters, configurations.
 Status read_recorded_fields(const Json& j, const std::string& w, Script& script, Environment& env,
-                            std::vector<Hyperparameter>& params, std::vector<Configuration>& configs) {
-  if (auto it = j.find("script"); it != j.end()) RH_TRY(from_json(*it, w + ".script", script));
+                            std::vector<Hyperparameter>& params,
+                            std::vector<Configuration>& configs) {
+  if (auto it = j.find("script"); it != j.end())
+    RH_TRY(from_json(*it, w + ".script", script));
   if (auto it = j.find("environment"); it != j.end()) {
     RH_TRY(from_json(*it, w + ".environment", env));
   }
@@ -271,7 +285,6 @@ Status read_recorded_fields(const Json& j, const std::string& w, Script& script,
   }
   return {};
 }
-
 
 }  // namespace
 
@@ -315,7 +328,8 @@ Status from_json(const Json& j, const std::string& w, TaskPatch& p) {
   static const char* known[] = {"name", "comment", "script", "environment", "runtime"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     bool ok = false;
-    for (const char* k : known) ok = ok || it.key() == k;
+    for (const char* k : known)
+      ok = ok || it.key() == k;
     if (!ok) {
       return make_error(ErrorCode::invalid_argument,
                         w + "." + it.key() +
@@ -399,7 +413,8 @@ Status from_json(const Json& j, const std::string& w, Artifact& a) {
   RH_TRY(read_string(j, "digest", w, a.digest, true));
   int64_t size = 0;
   RH_TRY(read_int(j, "size", w, size));
-  if (size < 0) return make_error(ErrorCode::invalid_argument, w + ".size must not be negative");
+  if (size < 0)
+    return make_error(ErrorCode::invalid_argument, w + ".size must not be negative");
   a.size = static_cast<uint64_t>(size);
   RH_TRY(read_string(j, "type", w, a.type));
   RH_TRY(read_string(j, "content_type", w, a.content_type));
@@ -419,7 +434,8 @@ Status from_json(const Json& j, const std::string& w, Model& m) {
   RH_TRY(read_string(j, "digest", w, m.digest));
   int64_t size = 0;
   RH_TRY(read_int(j, "size", w, size));
-  if (size < 0) return make_error(ErrorCode::invalid_argument, w + ".size must not be negative");
+  if (size < 0)
+    return make_error(ErrorCode::invalid_argument, w + ".size must not be negative");
   m.size = static_cast<uint64_t>(size);
   RH_TRY(read_string(j, "framework", w, m.framework));
   RH_TRY(read_string_map(j, "metadata", w, m.metadata));

@@ -4,25 +4,38 @@ namespace rh {
 
 std::string_view to_string(TaskStatus s) {
   switch (s) {
-    case TaskStatus::created: return "created";
-    case TaskStatus::queued: return "queued";
-    case TaskStatus::running: return "running";
-    case TaskStatus::paused: return "paused";
-    case TaskStatus::completed: return "completed";
-    case TaskStatus::failed: return "failed";
-    case TaskStatus::aborted: return "aborted";
+    case TaskStatus::created:
+      return "created";
+    case TaskStatus::queued:
+      return "queued";
+    case TaskStatus::running:
+      return "running";
+    case TaskStatus::paused:
+      return "paused";
+    case TaskStatus::completed:
+      return "completed";
+    case TaskStatus::failed:
+      return "failed";
+    case TaskStatus::aborted:
+      return "aborted";
   }
   return "created";
 }
 
 std::string_view to_string(TaskType t) {
   switch (t) {
-    case TaskType::training: return "training";
-    case TaskType::testing: return "testing";
-    case TaskType::inference: return "inference";
-    case TaskType::data_processing: return "data_processing";
-    case TaskType::controller: return "controller";
-    case TaskType::other: return "other";
+    case TaskType::training:
+      return "training";
+    case TaskType::testing:
+      return "testing";
+    case TaskType::inference:
+      return "inference";
+    case TaskType::data_processing:
+      return "data_processing";
+    case TaskType::controller:
+      return "controller";
+    case TaskType::other:
+      return "other";
   }
   return "other";
 }
@@ -34,7 +47,8 @@ std::string_view to_string(ModelDirection d) {
 Result<TaskStatus> parse_task_status(std::string_view s) {
   for (auto v : {TaskStatus::created, TaskStatus::queued, TaskStatus::running, TaskStatus::paused,
                  TaskStatus::completed, TaskStatus::failed, TaskStatus::aborted}) {
-    if (to_string(v) == s) return v;
+    if (to_string(v) == s)
+      return v;
   }
   return make_error(ErrorCode::invalid_argument,
                     "unknown status \"" + std::string(s) +
@@ -45,7 +59,8 @@ Result<TaskStatus> parse_task_status(std::string_view s) {
 Result<TaskType> parse_task_type(std::string_view s) {
   for (auto v : {TaskType::training, TaskType::testing, TaskType::inference,
                  TaskType::data_processing, TaskType::controller, TaskType::other}) {
-    if (to_string(v) == s) return v;
+    if (to_string(v) == s)
+      return v;
   }
   return make_error(ErrorCode::invalid_argument,
                     "unknown task type \"" + std::string(s) +
@@ -54,25 +69,31 @@ Result<TaskType> parse_task_type(std::string_view s) {
 }
 
 Result<ModelDirection> parse_model_direction(std::string_view s) {
-  if (s == "input") return ModelDirection::input;
-  if (s == "output") return ModelDirection::output;
-  return make_error(ErrorCode::invalid_argument,
-                    "model direction must be \"input\" or \"output\", got \"" + std::string(s) +
-                        "\"");
+  if (s == "input")
+    return ModelDirection::input;
+  if (s == "output")
+    return ModelDirection::output;
+  return make_error(
+      ErrorCode::invalid_argument,
+      "model direction must be \"input\" or \"output\", got \"" + std::string(s) + "\"");
 }
 
 bool is_legal_transition(TaskStatus from, TaskStatus to) {
   using S = TaskStatus;
   switch (from) {
-    case S::created: return to == S::queued || to == S::running || to == S::aborted;
-    case S::queued: return to == S::created || to == S::running || to == S::aborted;
+    case S::created:
+      return to == S::queued || to == S::running || to == S::aborted;
+    case S::queued:
+      return to == S::created || to == S::running || to == S::aborted;
     case S::running:
       return to == S::completed || to == S::failed || to == S::aborted || to == S::paused ||
              to == S::queued;
-    case S::paused: return to == S::running || to == S::queued || to == S::aborted;
+    case S::paused:
+      return to == S::running || to == S::queued || to == S::aborted;
     case S::completed:
     case S::failed:
-    case S::aborted: return false;
+    case S::aborted:
+      return false;
   }
   return false;
 }
@@ -81,6 +102,8 @@ bool is_final(TaskStatus s) {
   return s == TaskStatus::completed || s == TaskStatus::failed || s == TaskStatus::aborted;
 }
 
-bool is_editable(TaskStatus s) { return s == TaskStatus::created || s == TaskStatus::running; }
+bool is_editable(TaskStatus s) {
+  return s == TaskStatus::created || s == TaskStatus::running;
+}
 
 }  // namespace rh

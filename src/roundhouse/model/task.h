@@ -40,16 +40,16 @@ struct Script {
   std::string branch;
   std::string commit;
   std::string diff;
-  std::string entry_point;  // script path relative to working_dir, or the command
-  std::string working_dir;  // relative to the repository root
-  std::string content;      // the script itself when there is no repository
+  std::string entry_point;        // script path relative to working_dir, or the command
+  std::string working_dir;        // relative to the repository root
+  std::string content;            // the script itself when there is no repository
   std::vector<std::string> argv;  // the full command line
   bool operator==(const Script&) const = default;
 };
 
 struct Environment {
-  std::string interpreter;   // e.g. "Python 3.11.7 (/usr/bin/python3)"
-  std::string os;            // e.g. "Linux 6.1.0 x86_64 (Debian 12)"
+  std::string interpreter;  // e.g. "Python 3.11.7 (/usr/bin/python3)"
+  std::string os;           // e.g. "Linux 6.1.0 x86_64 (Debian 12)"
   std::string host;
   std::string requirements;  // requirements.txt text an agent installs
   std::string freeze;        // every installed package with its version
@@ -59,8 +59,8 @@ struct Environment {
 struct Hyperparameter {
   std::string section;  // "Args" for argparse, "General" or the given name for dicts
   std::string name;
-  std::string value;    // as text; `type` says how to read it
-  std::string type;     // "str", "int", "float", "bool", "list", ...
+  std::string value;  // as text; `type` says how to read it
+  std::string type;   // "str", "int", "float", "bool", "list", ...
   std::string description;
   bool operator==(const Hyperparameter&) const = default;
 };

@@ -8,7 +8,9 @@ namespace rh {
 
 namespace {
 
-Status bad(std::string message) { return make_error(ErrorCode::invalid_argument, std::move(message)); }
+Status bad(std::string message) {
+  return make_error(ErrorCode::invalid_argument, std::move(message));
+}
 
 }  // namespace
 
@@ -22,7 +24,8 @@ Status validate_text(std::string_view what, std::string_view value) {
 }
 
 Status validate_name(std::string_view what, std::string_view value, size_t max) {
-  if (value.empty()) return bad(std::string(what) + " must not be empty");
+  if (value.empty())
+    return bad(std::string(what) + " must not be empty");
   if (value.size() > max) {
     return bad(std::string(what) + " is " + std::to_string(value.size()) +
                " bytes long; the limit is " + std::to_string(max));
@@ -41,7 +44,8 @@ Status validate_name(std::string_view what, std::string_view value, size_t max) 
 Status validate_artifact_name(std::string_view name) {
   RH_TRY(validate_name("artifact name", name, 1024));
   if (name.front() == '/') {
-    return bad("artifact name \"" + std::string(name) + "\" is an absolute path; use a relative name");
+    return bad("artifact name \"" + std::string(name) +
+               "\" is an absolute path; use a relative name");
   }
   if (name.find('\\') != std::string_view::npos) {
     return bad("artifact name \"" + std::string(name) + "\" contains a backslash");
@@ -68,8 +72,7 @@ Status validate_hyperparameter(const Hyperparameter& h) {
   RH_TRY(validate_name("hyperparameter name in section " + h.section, h.name, 512));
   RH_TRY(validate_text("value of hyperparameter " + h.section + "/" + h.name, h.value));
   RH_TRY(validate_text("type of hyperparameter " + h.section + "/" + h.name, h.type));
-  RH_TRY(validate_text("description of hyperparameter " + h.section + "/" + h.name,
-                       h.description));
+  RH_TRY(validate_text("description of hyperparameter " + h.section + "/" + h.name, h.description));
   return {};
 }
 
@@ -77,20 +80,23 @@ Status validate_new_task(const NewTask& t) {
   RH_TRY(validate_name("project", t.project));
   RH_TRY(validate_name("task name", t.name, 1024));
   RH_TRY(validate_text("comment", t.comment));
-  for (const auto& tag : t.tags) RH_TRY(validate_tag(tag));
-  for (const auto& h : t.hyperparameters) RH_TRY(validate_hyperparameter(h));
+  for (const auto& tag : t.tags)
+    RH_TRY(validate_tag(tag));
+  for (const auto& h : t.hyperparameters)
+    RH_TRY(validate_hyperparameter(h));
   for (const auto& c : t.configurations) {
     RH_TRY(validate_name("configuration name", c.name));
     RH_TRY(validate_text("configuration " + c.name, c.value));
   }
   const Script& s = t.script;
-  for (auto [what, v] : {std::pair<const char*, const std::string*>{"script.repository", &s.repository},
-                         {"script.branch", &s.branch},
-                         {"script.commit", &s.commit},
-                         {"script.diff", &s.diff},
-                         {"script.entry_point", &s.entry_point},
-                         {"script.working_dir", &s.working_dir},
-                         {"script.content", &s.content}}) {
+  for (auto [what, v] :
+       {std::pair<const char*, const std::string*>{"script.repository", &s.repository},
+        {"script.branch", &s.branch},
+        {"script.commit", &s.commit},
+        {"script.diff", &s.diff},
+        {"script.entry_point", &s.entry_point},
+        {"script.working_dir", &s.working_dir},
+        {"script.content", &s.content}}) {
     RH_TRY(validate_text(what, *v));
   }
   return {};
@@ -99,7 +105,8 @@ Status validate_new_task(const NewTask& t) {
 Status validate_scalar_series(const ScalarSeries& s) {
   RH_TRY(validate_name("scalar title", s.title, 512));
   RH_TRY(validate_name("scalar series of " + s.title, s.series, 512));
-  if (s.steps.size() != s.values.size() || (!s.times.empty() && s.times.size() != s.values.size())) {
+  if (s.steps.size() != s.values.size() ||
+      (!s.times.empty() && s.times.size() != s.values.size())) {
     return bad("scalar " + s.title + "/" + s.series + ": iterations, values and times must have " +
                "the same length (got " + std::to_string(s.steps.size()) + ", " +
                std::to_string(s.values.size()) + ", " + std::to_string(s.times.size()) + ")");

@@ -20,7 +20,8 @@ bool is_regular_file(const std::string& p) {
 std::string git_line(const std::string& cwd, std::vector<std::string> args) {
   args.insert(args.begin(), {"git", "-C", cwd});
   auto r = run_capture(args, {}, 10000);
-  if (!r || r->exit_code != 0) return {};
+  if (!r || r->exit_code != 0)
+    return {};
   return std::string(trim(r->out));
 }
 
@@ -36,19 +37,23 @@ bool is_interpreter(const std::string& prog, const char* name) {
 }  // namespace
 
 std::string find_script(const std::vector<std::string>& argv, const std::string& cwd) {
-  if (argv.empty()) return {};
+  if (argv.empty())
+    return {};
   if (argv[0].find('/') != std::string::npos && is_regular_file(absolute(argv[0], cwd))) {
     // A script run directly (./train.sh); a binary is not a script.
     auto head = read_file(absolute(argv[0], cwd));
-    if (head && head->rfind("#!", 0) == 0) return argv[0];
+    if (head && head->rfind("#!", 0) == 0)
+      return argv[0];
   }
   for (size_t i = 1; i < argv.size(); ++i) {
     const auto& a = argv[i];
     if (a.empty() || a[0] == '-') {
-      if (a == "-m" || a == "-c") return {};  // python -m module / -c code: no file
+      if (a == "-m" || a == "-c")
+        return {};  // python -m module / -c code: no file
       continue;
     }
-    if (is_regular_file(absolute(a, cwd))) return a;
+    if (is_regular_file(absolute(a, cwd)))
+      return a;
     return {};
   }
   return {};
@@ -66,30 +71,36 @@ Script capture_script(const std::vector<std::string>& argv, const std::string& c
   std::string root = git_line(probe, {"rev-parse", "--show-toplevel"});
   if (!root.empty()) {
     s.repository = git_line(root, {"remote", "get-url", "origin"});
-    if (s.repository.empty()) s.repository = root;
+    if (s.repository.empty())
+      s.repository = root;
     s.branch = git_line(root, {"rev-parse", "--abbrev-ref", "HEAD"});
     s.commit = git_line(root, {"rev-parse", "HEAD"});
     bool cwd_inside = (cwd + "/").rfind(root + "/", 0) == 0;
     std::string wd = cwd_inside ? cwd : probe;
     s.working_dir = wd.size() > root.size() ? wd.substr(root.size() + 1) : ".";
-    if (!cwd_inside && !script.empty()) s.entry_point = basename_of(script_abs);
+    if (!cwd_inside && !script.empty())
+      s.entry_point = basename_of(script_abs);
     if (!s.commit.empty()) {
       auto diff = run_capture({"git", "-C", root, "diff", "HEAD", "--no-color", "--no-ext-diff"});
-      if (diff && diff->exit_code == 0) s.diff = diff->out;
+      if (diff && diff->exit_code == 0)
+        s.diff = diff->out;
     }
-    auto untracked = run_capture({"git", "-C", root, "ls-files", "--others", "--exclude-standard", "-z"});
+    auto untracked =
+        run_capture({"git", "-C", root, "ls-files", "--others", "--exclude-standard", "-z"});
     if (untracked && untracked->exit_code == 0) {
       size_t files = 0, bytes = 0;
       std::vector<std::string> skipped;
       for (const auto& f : split(untracked->out, '\0')) {
-        if (f.empty()) continue;
+        if (f.empty())
+          continue;
         auto content = read_file(root + "/" + f);
         if (!content || !is_valid_utf8(*content) || files >= limits.max_untracked_files ||
             bytes + content->size() > limits.max_untracked_bytes) {
           skipped.push_back(f);
           continue;
         }
-        auto d = run_capture({"git", "-C", root, "diff", "--no-color", "--no-index", "--", "/dev/null", f});
+        auto d = run_capture(
+            {"git", "-C", root, "diff", "--no-color", "--no-index", "--", "/dev/null", f});
         if (d && d->exit_code == 1) {  // 1 = "there are differences"
           s.diff += d->out;
           ++files;
@@ -101,7 +112,8 @@ Script capture_script(const std::vector<std::string>& argv, const std::string& c
         s.diff = "# untracked files not included: " + join(skipped, ", ") + "\n" + s.diff;
       }
     }
-    if (!is_valid_utf8(s.diff)) s.diff = sanitize_utf8(s.diff);
+    if (!is_valid_utf8(s.diff))
+      s.diff = sanitize_utf8(s.diff);
     return s;
   }
   if (!script.empty()) {
@@ -120,20 +132,24 @@ Environment capture_environment(const std::vector<std::string>& argv) {
   ::gethostname(host, sizeof host - 1);
   e.host = host;
   struct utsname u;
-  if (::uname(&u) == 0) e.os = std::string(u.sysname) + " " + u.release + " " + u.machine;
+  if (::uname(&u) == 0)
+    e.os = std::string(u.sysname) + " " + u.release + " " + u.machine;
   if (auto rel = read_file("/etc/os-release")) {
     for (const auto& line : split(*rel, '\n')) {
       if (line.rfind("PRETTY_NAME=", 0) == 0) {
         std::string v = line.substr(12);
-        if (v.size() >= 2 && v.front() == '"') v = v.substr(1, v.size() - 2);
+        if (v.size() >= 2 && v.front() == '"')
+          v = v.substr(1, v.size() - 2);
         e.os += " (" + v + ")";
       }
     }
   }
-  if (argv.empty()) return e;
+  if (argv.empty())
+    return e;
   const std::string& prog = argv[0];
   for (const char* name : {"python", "node", "ruby", "perl", "Rscript", "julia", "bash", "sh"}) {
-    if (!is_interpreter(prog, name)) continue;
+    if (!is_interpreter(prog, name))
+      continue;
     auto v = run_capture({prog, "--version"}, {}, 5000);
     auto path = run_capture({"sh", "-c", "command -v \"$0\"", prog}, {}, 2000);
     std::string version = v && v->exit_code == 0 ? std::string(trim(v->out)) : "";
@@ -141,8 +157,10 @@ Environment capture_environment(const std::vector<std::string>& argv) {
     std::string where = path && path->exit_code == 0 ? std::string(trim(path->out)) : prog;
     e.interpreter = version.empty() ? where : version + " (" + where + ")";
     if (std::string(name) == "python") {
-      auto freeze = run_capture({prog, "-m", "pip", "freeze", "--disable-pip-version-check"}, {}, 20000);
-      if (freeze && freeze->exit_code == 0) e.freeze = freeze->out;
+      auto freeze =
+          run_capture({prog, "-m", "pip", "freeze", "--disable-pip-version-check"}, {}, 20000);
+      if (freeze && freeze->exit_code == 0)
+        e.freeze = freeze->out;
     }
     break;
   }

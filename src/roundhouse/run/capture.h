@@ -10,8 +10,8 @@
 namespace rh {
 
 struct CaptureLimits {
-  size_t max_script_bytes = 1 << 20;      // script content outside git
-  size_t max_untracked_bytes = 1 << 20;   // untracked files folded into the diff
+  size_t max_script_bytes = 1 << 20;     // script content outside git
+  size_t max_untracked_bytes = 1 << 20;  // untracked files folded into the diff
   size_t max_untracked_files = 50;
 };
 

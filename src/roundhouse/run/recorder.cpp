@@ -18,7 +18,9 @@ Recorder::Recorder(MetadataStore& store, Env& env, std::string task_id, double f
   m_thread = std::thread([this] { loop(); });
 }
 
-Recorder::~Recorder() { (void)finish(); }
+Recorder::~Recorder() {
+  (void)finish();
+}
 
 void Recorder::console(ConsoleStream stream, std::string_view bytes) {
   std::lock_guard lock(m_mu);
@@ -27,11 +29,14 @@ void Recorder::console(ConsoleStream stream, std::string_view bytes) {
   size_t start = 0;
   while (true) {
     size_t nl = part.find('\n', start);
-    if (nl == std::string::npos) break;
+    if (nl == std::string::npos)
+      break;
     std::string_view line(part.data() + start, nl - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!line.empty() && line.back() == '\r')
+      line.remove_suffix(1);
     size_t cr = line.find_last_of('\r');
-    if (cr != std::string_view::npos) line = line.substr(cr + 1);
+    if (cr != std::string_view::npos)
+      line = line.substr(cr + 1);
     m_lines.push_back(ConsoleLine{0, m_env.now(), stream, sanitize_utf8(line)});
     start = nl + 1;
   }
@@ -62,7 +67,8 @@ void Recorder::scalar(const std::string& title, const std::string& series, int64
     s.times.push_back(time);
     wake = ++m_pending_points >= k_flush_points;
   }
-  if (wake) m_cv.notify_one();
+  if (wake)
+    m_cv.notify_one();
 }
 
 void Recorder::loop() {
@@ -70,7 +76,8 @@ void Recorder::loop() {
   while (!m_stop) {
     m_cv.wait_for(lock, std::chrono::duration<double>(m_interval),
                   [&] { return m_stop || m_pending_points >= k_flush_points; });
-    if (m_stop) break;
+    if (m_stop)
+      break;
     lock.unlock();
     (void)flush();
     lock.lock();
@@ -84,7 +91,8 @@ Status Recorder::flush() {
   {
     std::lock_guard lock(m_mu);
     lines.swap(m_lines);
-    for (auto& [key, s] : m_points) batch.push_back(std::move(s));
+    for (auto& [key, s] : m_points)
+      batch.push_back(std::move(s));
     m_points.clear();
     m_pending_points = 0;
   }
@@ -106,7 +114,8 @@ Status Recorder::flush() {
   }
   if (!lines.empty()) {
     if (auto st = m_store.console().append(m_task, lines); !st) {
-      if (result) result = std::unexpected(st.error());
+      if (result)
+        result = std::unexpected(st.error());
       std::lock_guard lock(m_mu);
       lines.insert(lines.end(), m_lines.begin(), m_lines.end());
       m_lines.swap(lines);
@@ -114,7 +123,8 @@ Status Recorder::flush() {
   }
   if (!result) {
     std::lock_guard lock(m_mu);
-    if (m_error) m_error = result;
+    if (m_error)
+      m_error = result;
     if (!m_warned) {
       std::fprintf(stderr, "rh: cannot record to the store yet (%s); retrying\n",
                    result.error().message.c_str());
@@ -127,7 +137,8 @@ Status Recorder::flush() {
 Status Recorder::finish() {
   {
     std::lock_guard lock(m_mu);
-    if (m_stop && !m_thread.joinable()) return m_error;
+    if (m_stop && !m_thread.joinable())
+      return m_error;
     m_stop = true;
     for (int s : {1, 2}) {
       if (!m_partial[s].empty()) {
@@ -138,12 +149,14 @@ Status Recorder::finish() {
     }
   }
   m_cv.notify_all();
-  if (m_thread.joinable()) m_thread.join();
+  if (m_thread.joinable())
+    m_thread.join();
   // A few attempts: a server restarting must not lose the tail of a run.
   Status st;
   for (int attempt = 0; attempt < 5; ++attempt) {
     st = flush();
-    if (st) return {};
+    if (st)
+      return {};
     std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
   }
   return st;

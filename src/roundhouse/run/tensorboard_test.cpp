@@ -16,19 +16,22 @@ std::string fixture(const std::string& name) {
   return std::string(RH_FIXTURES_DIR) + "/tensorboard/" + name;
 }
 
-#define SKIP_WITHOUT_FIXTURES()                                                          \
-  if (!path_exists(std::string(RH_FIXTURES_DIR) + "/tensorboard")) {                     \
-    GTEST_SKIP() << "fixtures folder " RH_FIXTURES_DIR "/tensorboard is absent";          \
+#define SKIP_WITHOUT_FIXTURES()                                                  \
+  if (!path_exists(std::string(RH_FIXTURES_DIR) + "/tensorboard")) {             \
+    GTEST_SKIP() << "fixtures folder " RH_FIXTURES_DIR "/tensorboard is absent"; \
   }
 
-std::map<std::string, std::vector<TbScalar>> read_all(const std::string& path, uint64_t* records = nullptr) {
+std::map<std::string, std::vector<TbScalar>> read_all(const std::string& path,
+                                                      uint64_t* records = nullptr) {
   TbFileReader r(path);
   std::vector<TbScalar> out;
   auto st = r.poll(out);
   EXPECT_TRUE(st) << st.error().to_string();
-  if (records) *records = r.records();
+  if (records)
+    *records = r.records();
   std::map<std::string, std::vector<TbScalar>> by_tag;
-  for (auto& s : out) by_tag[s.tag].push_back(s);
+  for (auto& s : out)
+    by_tag[s.tag].push_back(s);
   return by_tag;
 }
 
@@ -55,7 +58,8 @@ TEST(TensorBoard, Tf1SevenValuesPerSummary) {
   SKIP_WITHOUT_FIXTURES();
   auto tags = read_all(fixture("tf1_lingvo_bleu_dev.tfevents"));
   ASSERT_EQ(tags.size(), 7u);
-  for (const auto& [tag, v] : tags) EXPECT_EQ(v.size(), 360u) << tag;
+  for (const auto& [tag, v] : tags)
+    EXPECT_EQ(v.size(), 360u) << tag;
   const auto& bleu = tags["bleu/dev"];
   EXPECT_EQ(bleu.front().step, 1500);
   EXPECT_EQ(bleu.front().value, 0.11201018840074539);
@@ -85,7 +89,8 @@ TEST(TensorBoard, PyTorchSimpleValues) {
   EXPECT_EQ(v.back().step, 495);
   EXPECT_EQ(v.back().value, 1.212090253829956);
   double sum = 0;
-  for (const auto& s : v) sum += s.value;
+  for (const auto& s : v)
+    sum += s.value;
   EXPECT_NEAR(sum / 100, 1.488420, 1e-6);
 }
 
@@ -97,7 +102,8 @@ TEST(TensorBoard, DuplicateStepsKeptInFileOrder) {
   ASSERT_EQ(tags["dup_steps/bar"].size(), 210u);
   std::vector<double> at90;
   for (const auto& s : foo) {
-    if (s.step == 90) at90.push_back(s.value);
+    if (s.step == 90)
+      at90.push_back(s.value);
   }
   ASSERT_EQ(at90.size(), 2u);
   EXPECT_EQ(at90[0], 1.5536525249481201);

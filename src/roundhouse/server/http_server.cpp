@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include <unistd.h>
 #include <array>
 #include <atomic>
 #include <boost/asio.hpp>
@@ -9,7 +10,6 @@
 #include <boost/beast/http.hpp>
 #include <optional>
 #include <set>
-#include <unistd.h>
 
 #include "roundhouse/util/fs.h"
 
@@ -55,7 +55,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool m_busy = false;
   bool m_closed = false;
   bool m_keep_alive = true;
-  bool m_head = false;  // answer with headers only
+  bool m_head = false;         // answer with headers only
   bool m_body_unread = false;  // answered before reading the request body
   std::array<char, 65536> m_drain{};
   std::optional<net::executor_work_guard<net::io_context::executor_type>> m_guard;
@@ -73,12 +73,17 @@ class ServerImpl final : public HttpServer {
   Status listen() {
     beast::error_code ec;
     auto addr = net::ip::make_address(m_opt.host, ec);
-    if (ec) return make_error(ErrorCode::invalid_argument, "bad --host " + m_opt.host + ": " + ec.message());
+    if (ec)
+      return make_error(ErrorCode::invalid_argument,
+                        "bad --host " + m_opt.host + ": " + ec.message());
     tcp::endpoint ep(addr, m_opt.port);
     m_acceptor.open(ep.protocol(), ec);
-    if (!ec) m_acceptor.set_option(net::socket_base::reuse_address(true), ec);
-    if (!ec) m_acceptor.bind(ep, ec);
-    if (!ec) m_acceptor.listen(net::socket_base::max_listen_connections, ec);
+    if (!ec)
+      m_acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec)
+      m_acceptor.bind(ep, ec);
+    if (!ec)
+      m_acceptor.listen(net::socket_base::max_listen_connections, ec);
     if (ec) {
       return make_error(ErrorCode::io, "cannot listen on " + m_opt.host + ":" +
                                            std::to_string(m_opt.port) + ": " + ec.message());
@@ -94,7 +99,8 @@ class ServerImpl final : public HttpServer {
       m_signals.add(SIGINT);
       m_signals.add(SIGTERM);
       m_signals.async_wait([this](beast::error_code ec, int) {
-        if (!ec) begin_shutdown();
+        if (!ec)
+          begin_shutdown();
       });
     }
     accept();
@@ -118,24 +124,28 @@ class ServerImpl final : public HttpServer {
   void accept() {
     m_acceptor.async_accept(net::make_strand(m_io), [this](beast::error_code ec, tcp::socket s) {
       if (ec) {
-        if (!m_stopping && ec != net::error::operation_aborted) accept();
+        if (!m_stopping && ec != net::error::operation_aborted)
+          accept();
         return;
       }
       s.set_option(tcp::no_delay(true), ec);
       std::make_shared<Session>(std::move(s), *this)->start();
-      if (!m_stopping) accept();
+      if (!m_stopping)
+        accept();
     });
   }
 
   void begin_shutdown() {
-    if (m_stopping) return;
+    if (m_stopping)
+      return;
     m_stopping = true;
     beast::error_code ec;
     m_acceptor.close(ec);
     m_signals.cancel(ec);
     // Copy: closing removes sessions from the set.
     std::vector<Session*> sessions(m_sessions.begin(), m_sessions.end());
-    for (Session* s : sessions) s->close_if_idle();
+    for (Session* s : sessions)
+      s->close_if_idle();
   }
 
   const api::Router& m_router;
@@ -153,7 +163,8 @@ Session::Session(tcp::socket socket, ServerImpl& server)
     : m_stream(std::move(socket)), m_server(server) {}
 
 void Session::read_header() {
-  if (m_server.stopping()) return close();
+  if (m_server.stopping())
+    return close();
   m_server.add(this);
   m_header.emplace();
   m_header->header_limit(64 * 1024);
@@ -161,35 +172,39 @@ void Session::read_header() {
   // the length against the empty optional and always fails.)
   m_header->body_limit(std::numeric_limits<std::uint64_t>::max());
   m_stream.expires_after(std::chrono::seconds(m_server.options().idle_timeout_s));
-  http::async_read_header(m_stream, m_buf, *m_header,
-                          [self = shared_from_this()](beast::error_code ec, size_t) {
-                            self->on_header(ec);
-                          });
+  http::async_read_header(
+      m_stream, m_buf, *m_header,
+      [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
 }
 
 void Session::close_if_idle() {
-  if (!m_busy) close();
+  if (!m_busy)
+    close();
 }
 
 void Session::close() {
-  if (m_closed) return;
+  if (m_closed)
+    return;
   m_closed = true;
   m_server.remove(this);
   beast::error_code ec;
   m_stream.socket().shutdown(tcp::socket::shutdown_both, ec);
   m_stream.close();
-  if (!m_upload_path.empty()) ::unlink(m_upload_path.c_str());
+  if (!m_upload_path.empty())
+    ::unlink(m_upload_path.c_str());
   m_guard.reset();
 }
 
 bool token_matches(const std::string& header, const std::string& token) {
   const std::string prefix = "Bearer ";
-  if (header.size() != prefix.size() + token.size() || header.rfind(prefix, 0) != 0) return false;
+  if (header.size() != prefix.size() + token.size() || header.rfind(prefix, 0) != 0)
+    return false;
   return CRYPTO_memcmp(header.data() + prefix.size(), token.data(), token.size()) == 0;
 }
 
 void Session::on_header(beast::error_code ec) {
-  if (ec) return close();
+  if (ec)
+    return close();
   m_busy = true;
   m_guard.emplace(m_server.io().get_executor());
   auto& h = m_header->get();
@@ -215,36 +230,40 @@ void Session::on_header(beast::error_code ec) {
                           std::string(h.method_string()) + " is not allowed on " + path}
                   : Error{ErrorCode::not_found, "no route for " + path};
     auto resp = api::error_response(e);
-    if (m_match.path_known) resp.status = 405;
+    if (m_match.path_known)
+      resp.status = 405;
     return reply(std::move(resp), has_body);
   }
   uint64_t limit = m_match.stream_body ? opt.max_stream_body_bytes : opt.max_body_bytes;
   if (m_header->content_length().value_or(0) > limit) {
-    return reply(api::error_response(Error{ErrorCode::too_large,
-                                           "request body is larger than the limit of " +
-                                               std::to_string(limit) + " bytes"}),
+    return reply(api::error_response(
+                     Error{ErrorCode::too_large, "request body is larger than the limit of " +
+                                                     std::to_string(limit) + " bytes"}),
                  true);
   }
   m_stream.expires_after(std::chrono::seconds(std::max(opt.idle_timeout_s, 600)));
   if (m_match.stream_body) {
     auto file = AtomicFile::create(opt.upload_tmp_dir + "/upload", opt.upload_tmp_dir);
-    if (!file) return reply(api::error_response(file.error()), true);
+    if (!file)
+      return reply(api::error_response(file.error()), true);
     m_upload_path = file->temp_path() + ".body";
     m_file.emplace(std::move(*m_header));
     m_file->body_limit(opt.max_stream_body_bytes);
     beast::error_code fec;
     m_file->get().body().open(m_upload_path.c_str(), beast::file_mode::write, fec);
     if (fec) {
-      return reply(api::error_response(Error{ErrorCode::io, "cannot stage upload: " + fec.message()}),
-                   true);
+      return reply(
+          api::error_response(Error{ErrorCode::io, "cannot stage upload: " + fec.message()}), true);
     }
-    http::async_read(m_stream, m_buf, *m_file,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->on_body(ec); });
+    http::async_read(
+        m_stream, m_buf, *m_file,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_body(ec); });
   } else {
     m_string.emplace(std::move(*m_header));
     m_string->body_limit(opt.max_body_bytes);
-    http::async_read(m_stream, m_buf, *m_string,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->on_body(ec); });
+    http::async_read(
+        m_stream, m_buf, *m_string,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_body(ec); });
   }
 }
 
@@ -253,22 +272,25 @@ void Session::on_body(beast::error_code ec) {
   m_body_unread = ec == http::error::body_limit;
   if (ec == http::error::body_limit) {
     uint64_t limit = m_file ? opt.max_stream_body_bytes : opt.max_body_bytes;
-    return reply(api::error_response(Error{ErrorCode::too_large,
-                                           "request body is larger than the limit of " +
-                                               std::to_string(limit) + " bytes"}),
+    return reply(api::error_response(
+                     Error{ErrorCode::too_large, "request body is larger than the limit of " +
+                                                     std::to_string(limit) + " bytes"}),
                  true);
   }
-  if (ec) return close();
+  if (ec)
+    return close();
   api::HttpRequest req;
   auto fill = [&](auto& msg) {
     req.method = std::string(msg.method_string());
     std::string target(msg.target());
     auto q = target.find('?');
     req.path = api::url_decode(target.substr(0, q), false);
-    if (q != std::string::npos) api::parse_query(std::string_view(target).substr(q + 1), req.query);
+    if (q != std::string::npos)
+      api::parse_query(std::string_view(target).substr(q + 1), req.query);
     for (const auto& f : msg) {
       std::string name(f.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      for (auto& c : name)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       req.headers[name] = std::string(f.value());
     }
   };
@@ -291,14 +313,14 @@ void Session::dispatch(api::HttpRequest req) {
   auto self = shared_from_this();
   net::post(m_server.pool(), [self, handler, req = std::move(req)]() mutable {
     auto respond = [self](api::HttpResponse resp) {
-      net::post(self->m_stream.get_executor(), [self, resp = std::move(resp)]() mutable {
-        self->reply(std::move(resp), false);
-      });
+      net::post(self->m_stream.get_executor(),
+                [self, resp = std::move(resp)]() mutable { self->reply(std::move(resp), false); });
     };
     try {
       (*handler)(req, respond);
     } catch (const std::exception& e) {
-      respond(api::error_response(Error{ErrorCode::internal, std::string("handler failed: ") + e.what()}));
+      respond(api::error_response(
+          Error{ErrorCode::internal, std::string("handler failed: ") + e.what()}));
     }
   });
 }
@@ -312,7 +334,8 @@ void Session::reply(api::HttpResponse resp, bool close_after) {
     msg.result(static_cast<unsigned>(resp.status));
     msg.set(http::field::server, "roundhouse");
     msg.set(http::field::content_type, resp.content_type);
-    for (const auto& [k, v] : resp.headers) msg.set(k, v);
+    for (const auto& [k, v] : resp.headers)
+      msg.set(k, v);
     msg.keep_alive(!close);
   };
   if (m_head) {
@@ -327,7 +350,8 @@ void Session::reply(api::HttpResponse resp, bool close_after) {
     beast::error_code ec;
     msg->body().open(resp.file_path.c_str(), beast::file_mode::scan, ec);
     if (ec) {
-      return reply(api::error_response(Error{ErrorCode::io, "cannot open " + resp.file_path}), close);
+      return reply(api::error_response(Error{ErrorCode::io, "cannot open " + resp.file_path}),
+                   close);
     }
     set_common(*msg);
     msg->prepare_payload();
@@ -354,8 +378,10 @@ void Session::after_write(bool close_now) {
   }
   m_string.reset();
   m_file.reset();
-  if (close_now && m_body_unread && !m_closed) return linger();
-  if (close_now || m_server.stopping()) return close();
+  if (close_now && m_body_unread && !m_closed)
+    return linger();
+  if (close_now || m_server.stopping())
+    return close();
   read_header();
 }
 
@@ -365,7 +391,8 @@ void Session::linger() {
   m_stream.expires_after(std::chrono::seconds(10));
   m_stream.async_read_some(net::buffer(m_drain),
                            [self = shared_from_this()](beast::error_code ec, size_t) {
-                             if (ec) return self->close();
+                             if (ec)
+                               return self->close();
                              self->linger();
                            });
 }

@@ -30,16 +30,16 @@ class ProjectStore {
 
 struct TaskQuery {
   std::optional<std::string> project;
-  std::vector<TaskStatus> statuses;   // any of
-  std::vector<std::string> tags;      // all of
+  std::vector<TaskStatus> statuses;  // any of
+  std::vector<std::string> tags;     // all of
   std::optional<std::string> name_contains;
   std::optional<std::string> parent;
   // "created" (default), "name", "status", "started", "completed", "last_update",
   // or "metric:<title>/<series>" (last value; tasks without it last).
   std::string order_by = "created";
   bool descending = true;
-  int limit = 100;       // 1..1000
-  std::string cursor;    // opaque, from the previous page
+  int limit = 100;     // 1..1000
+  std::string cursor;  // opaque, from the previous page
 };
 
 struct TaskPage {

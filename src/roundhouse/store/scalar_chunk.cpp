@@ -22,16 +22,22 @@ void put_varint(std::string& out, uint64_t v) {
 bool get_varint(const unsigned char*& p, const unsigned char* end, uint64_t& v) {
   v = 0;
   for (int shift = 0; shift < 64; shift += 7) {
-    if (p >= end) return false;
+    if (p >= end)
+      return false;
     unsigned char b = *p++;
     v |= static_cast<uint64_t>(b & 0x7F) << shift;
-    if (!(b & 0x80)) return true;
+    if (!(b & 0x80))
+      return true;
   }
   return false;
 }
 
-uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
-int64_t unzigzag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+uint64_t zigzag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+int64_t unzigzag(uint64_t v) {
+  return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+}
 
 template <class T>
 void put_raw(std::string& out, const T& v) {
@@ -127,8 +133,10 @@ EncodedChunk encode_chunk(const std::vector<int64_t>& steps, const std::vector<d
 }
 
 Status decode_chunk(std::string_view data, ScalarSeries& out) {
-  if (data.size() < 10) return corrupt("shorter than its header");
-  if (data[0] != 1) return corrupt("unknown version");
+  if (data.size() < 10)
+    return corrupt("shorter than its header");
+  if (data[0] != 1)
+    return corrupt("unknown version");
   bool compressed = data[1] & 1;
   uint32_t n = 0;
   uint32_t payload_size = 0;
@@ -139,10 +147,12 @@ Status decode_chunk(std::string_view data, ScalarSeries& out) {
   if (compressed) {
     buf.resize(payload_size);
     size_t z = ZSTD_decompress(buf.data(), buf.size(), body.data(), body.size());
-    if (ZSTD_isError(z) || z != payload_size) return corrupt("zstd payload does not decompress");
+    if (ZSTD_isError(z) || z != payload_size)
+      return corrupt("zstd payload does not decompress");
     body = buf;
   }
-  if (body.size() != payload_size) return corrupt("payload size mismatch");
+  if (body.size() != payload_size)
+    return corrupt("payload size mismatch");
   const auto* p = reinterpret_cast<const unsigned char*>(body.data());
   const auto* end = p + body.size();
   size_t base = out.steps.size();
@@ -150,11 +160,13 @@ Status decode_chunk(std::string_view data, ScalarSeries& out) {
   int64_t prev = 0;
   for (uint32_t i = 0; i < n; ++i) {
     uint64_t v;
-    if (!get_varint(p, end, v)) return corrupt("truncated steps");
+    if (!get_varint(p, end, v))
+      return corrupt("truncated steps");
     prev += unzigzag(v);
     out.steps.push_back(prev);
   }
-  if (static_cast<size_t>(end - p) != size_t{n} * 16) return corrupt("value columns have the wrong size");
+  if (static_cast<size_t>(end - p) != size_t{n} * 16)
+    return corrupt("value columns have the wrong size");
   out.values.resize(base + n);
   out.times.resize(base + n);
   std::memcpy(out.values.data() + base, p, size_t{n} * 8);
@@ -173,13 +185,15 @@ Result<std::vector<BlockSummary>> decode_summary(std::string_view summary) {
 
 std::vector<BlockSummary> points_as_blocks(const ScalarSeries& s) {
   std::vector<BlockSummary> out(s.steps.size());
-  for (size_t i = 0; i < s.steps.size(); ++i) add_point(out[i], s.steps[i], s.values[i], s.times[i]);
+  for (size_t i = 0; i < s.steps.size(); ++i)
+    add_point(out[i], s.steps[i], s.values[i], s.times[i]);
   return out;
 }
 
 ScalarSeries downsample(const std::vector<BlockSummary>& blocks, int max_points) {
   ScalarSeries out;
-  if (blocks.empty()) return out;
+  if (blocks.empty())
+    return out;
   int64_t lo = blocks.front().first_step;
   int64_t hi = lo;
   for (const auto& b : blocks) {
@@ -194,12 +208,14 @@ ScalarSeries downsample(const std::vector<BlockSummary>& blocks, int max_points)
     double time;
     size_t order;
   };
-  std::vector<Pick> mins(static_cast<size_t>(nb), Pick{0, std::numeric_limits<double>::quiet_NaN(), 0, 0});
+  std::vector<Pick> mins(static_cast<size_t>(nb),
+                         Pick{0, std::numeric_limits<double>::quiet_NaN(), 0, 0});
   std::vector<Pick> maxs = mins;
   size_t order = 0;
   for (const auto& b : blocks) {
     ++order;
-    if (std::isnan(b.min_value)) continue;  // only NaN in this block
+    if (std::isnan(b.min_value))
+      continue;  // only NaN in this block
     auto idx = static_cast<size_t>(
         std::min<double>(static_cast<double>(nb - 1),
                          std::floor(static_cast<double>(b.first_step - lo) / span * nb)));
@@ -212,22 +228,25 @@ ScalarSeries downsample(const std::vector<BlockSummary>& blocks, int max_points)
   }
   std::vector<Pick> picks;
   picks.reserve(static_cast<size_t>(nb) * 2 + 2);
-  picks.push_back(Pick{blocks.front().first_step, blocks.front().first_value,
-                       blocks.front().first_time, 0});
+  picks.push_back(
+      Pick{blocks.front().first_step, blocks.front().first_value, blocks.front().first_time, 0});
   for (size_t i = 0; i < mins.size(); ++i) {
-    if (std::isnan(mins[i].value)) continue;
+    if (std::isnan(mins[i].value))
+      continue;
     picks.push_back(mins[i]);
-    if (maxs[i].step != mins[i].step || maxs[i].value != mins[i].value) picks.push_back(maxs[i]);
+    if (maxs[i].step != mins[i].step || maxs[i].value != mins[i].value)
+      picks.push_back(maxs[i]);
   }
-  picks.push_back(Pick{blocks.back().last_step, blocks.back().last_value, blocks.back().last_time,
-                       order + 1});
+  picks.push_back(
+      Pick{blocks.back().last_step, blocks.back().last_value, blocks.back().last_time, order + 1});
   std::stable_sort(picks.begin(), picks.end(), [](const Pick& a, const Pick& b) {
     return a.step != b.step ? a.step < b.step : a.order < b.order;
   });
   for (size_t i = 0; i < picks.size(); ++i) {
     const auto& p = picks[i];
     if (i > 0 && p.step == picks[i - 1].step && p.time == picks[i - 1].time &&
-        (p.value == picks[i - 1].value || (std::isnan(p.value) && std::isnan(picks[i - 1].value)))) {
+        (p.value == picks[i - 1].value ||
+         (std::isnan(p.value) && std::isnan(picks[i - 1].value)))) {
       continue;  // the same point picked twice (e.g. first and a minimum)
     }
     out.steps.push_back(p.step);

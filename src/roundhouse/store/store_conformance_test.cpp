@@ -12,8 +12,8 @@
 #include "roundhouse/blob/local/local_blob_store.h"
 #include "roundhouse/client/remote_store.h"
 #include "roundhouse/env/env.h"
-#include "roundhouse/server/http_server.h"
 #include "roundhouse/hash/sha256.h"
+#include "roundhouse/server/http_server.h"
 #include "roundhouse/store/metadata_store.h"
 #include "roundhouse/store/sqlite/sqlite_store.h"
 #include "roundhouse/testing/temp_dir.h"
@@ -54,8 +54,10 @@ class StoreConformance : public ::testing::TestWithParam<StoreBackend> {
   }
   TaskStore& tasks() { return m_store->tasks(); }
   BlobStore& blobs() {
-    if (auto* h = dynamic_cast<HasBlobs*>(m_store.get())) return h->blob_store();
-    if (!m_local_blobs) m_local_blobs = std::move(*LocalBlobStore::open(m_dir.path() + "/blobs"));
+    if (auto* h = dynamic_cast<HasBlobs*>(m_store.get()))
+      return h->blob_store();
+    if (!m_local_blobs)
+      m_local_blobs = std::move(*LocalBlobStore::open(m_dir.path() + "/blobs"));
     return *m_local_blobs;
   }
   std::unique_ptr<BlobStore> m_local_blobs;
@@ -72,9 +74,16 @@ TEST_P(StoreConformance, CreateAndGetKeepEveryField) {
   in.type = TaskType::data_processing;
   in.comment = "first try";
   in.tags = {"b", "a", "b"};
-  in.script = Script{"https://example.invalid/r.git", "main", "abc123", "diff --git a b\n",
-                     "train.py", "src", "", {"python", "train.py", "--lr", "0.1"}};
-  in.environment = Environment{"Python 3.11", "Linux", "box", "numpy==1.24\n", "numpy==1.24\nsix==1\n"};
+  in.script = Script{"https://example.invalid/r.git",
+                     "main",
+                     "abc123",
+                     "diff --git a b\n",
+                     "train.py",
+                     "src",
+                     "",
+                     {"python", "train.py", "--lr", "0.1"}};
+  in.environment =
+      Environment{"Python 3.11", "Linux", "box", "numpy==1.24\n", "numpy==1.24\nsix==1\n"};
   in.hyperparameters = {{"Args", "lr", "0.1", "float", "learning rate"},
                         {"General", "layers", "3", "int", ""}};
   in.configurations = {{"config.yaml", "a: 1\n", "the config"}};
@@ -167,10 +176,9 @@ TEST_P(StoreConformance, OnlyLegalStatusTransitions) {
   for (auto to : {TaskStatus::running, TaskStatus::created, TaskStatus::completed}) {
     EXPECT_EQ(tasks().set_status(t.id, to, "").error().code, ErrorCode::conflict);
   }
-  EXPECT_EQ(tasks().set_status("00000000000000000000000000000000", TaskStatus::running, "")
-                .error()
-                .code,
-            ErrorCode::not_found);
+  EXPECT_EQ(
+      tasks().set_status("00000000000000000000000000000000", TaskStatus::running, "").error().code,
+      ErrorCode::not_found);
 }
 
 TEST_P(StoreConformance, FinalTasksKeepTheirCodeButNotTheirName) {
@@ -234,7 +242,8 @@ TEST_P(StoreConformance, ListFiltersAndPagesWithoutGapsOrRepeats) {
   for (int i = 0; i < 25; ++i) {
     Task t = make_task("run " + std::to_string(i), i % 2 ? "odd" : "even");
     ids.push_back(t.id);
-    if (i % 5 == 0) ASSERT_TRUE(tasks().set_status(t.id, TaskStatus::running, ""));
+    if (i % 5 == 0)
+      ASSERT_TRUE(tasks().set_status(t.id, TaskStatus::running, ""));
   }
   TaskQuery q;
   q.limit = 4;
@@ -244,7 +253,8 @@ TEST_P(StoreConformance, ListFiltersAndPagesWithoutGapsOrRepeats) {
   do {
     auto page = tasks().list(q);
     ASSERT_TRUE(page) << page.error().to_string();
-    for (const auto& t : page->tasks) EXPECT_TRUE(seen.insert(t.id).second);
+    for (const auto& t : page->tasks)
+      EXPECT_TRUE(seen.insert(t.id).second);
     q.cursor = page->next_cursor;
     ++pages;
   } while (!q.cursor.empty());
@@ -288,7 +298,8 @@ TEST_P(StoreConformance, ListSortsByMetricWithTasksLackingItLast) {
   do {
     auto page = tasks().list(q);
     ASSERT_TRUE(page) << page.error().to_string();
-    for (auto& t : page->tasks) order.push_back(t.id);
+    for (auto& t : page->tasks)
+      order.push_back(t.id);
     q.cursor = page->next_cursor;
   } while (!q.cursor.empty());
   ASSERT_EQ(order.size(), 6u);
@@ -363,7 +374,8 @@ TEST_P(StoreConformance, DownsamplingKeepsExtremesAndEnds) {
   EXPECT_TRUE(std::is_sorted(d->steps.begin(), d->steps.end()));
   auto has = [&](int64_t step, double v) {
     for (size_t i = 0; i < d->steps.size(); ++i) {
-      if (d->steps[i] == step && d->values[i] == v) return true;
+      if (d->steps[i] == step && d->values[i] == v)
+        return true;
     }
     return false;
   };
@@ -381,9 +393,8 @@ TEST_P(StoreConformance, DownsamplingKeepsExtremesAndEnds) {
 
 TEST_P(StoreConformance, ConsoleLinesAreNumberedInOrder) {
   Task t = make_task();
-  auto last = m_store->console().append(
-      t.id, {{0, 0, ConsoleStream::stdout_stream, "epoch 1"},
-             {0, 0, ConsoleStream::stderr_stream, "warning: x"}});
+  auto last = m_store->console().append(t.id, {{0, 0, ConsoleStream::stdout_stream, "epoch 1"},
+                                               {0, 0, ConsoleStream::stderr_stream, "warning: x"}});
   ASSERT_TRUE(last);
   EXPECT_EQ(*last, 2);
   EXPECT_EQ(*m_store->console().append(t.id, {{0, 5, ConsoleStream::stdout_stream, "done"}}), 3);
@@ -394,10 +405,9 @@ TEST_P(StoreConformance, ConsoleLinesAreNumberedInOrder) {
   EXPECT_EQ((*lines)[0].stream, ConsoleStream::stderr_stream);
   EXPECT_EQ((*lines)[1].text, "done");
   EXPECT_EQ((*lines)[1].time, 5);
-  EXPECT_EQ(m_store->console().append(t.id, {{0, 0, ConsoleStream::stdout_stream, "\xff"}})
-                .error()
-                .code,
-            ErrorCode::invalid_argument);
+  EXPECT_EQ(
+      m_store->console().append(t.id, {{0, 0, ConsoleStream::stdout_stream, "\xff"}}).error().code,
+      ErrorCode::invalid_argument);
   EXPECT_EQ(m_store->console().read("00000000000000000000000000000000", 0, 10).error().code,
             ErrorCode::not_found);
 }
@@ -472,26 +482,31 @@ TEST_P(StoreConformance, ConcurrentWritersAllLand) {
           s.steps.push_back(r * 100 + i);
           s.values.push_back(i);
         }
-        if (!m_store->scalars().append(t.id, {s})) ++failures;
+        if (!m_store->scalars().append(t.id, {s}))
+          ++failures;
         if (!m_store->console().append(t.id, {{0, 0, ConsoleStream::stdout_stream, "l"}})) {
           ++failures;
         }
       }
     });
   }
-  for (auto& th : threads) th.join();
+  for (auto& th : threads)
+    th.join();
   EXPECT_EQ(failures.load(), 0);
   auto sums = m_store->scalars().summaries(t.id);
   ASSERT_EQ(sums->size(), 4u);
-  for (const auto& s : *sums) EXPECT_EQ(s.count, 2500);
+  for (const auto& s : *sums)
+    EXPECT_EQ(s.count, 2500);
   auto lines = m_store->console().read(t.id, 0, 1000);
   ASSERT_EQ(lines->size(), 100u);
-  for (size_t i = 0; i < lines->size(); ++i) EXPECT_EQ((*lines)[i].seq, int64_t(i + 1));
+  for (size_t i = 0; i < lines->size(); ++i)
+    EXPECT_EQ((*lines)[i].seq, int64_t(i + 1));
 }
 
 std::unique_ptr<MetadataStore> open_sqlite(const std::string& dir, Env& env) {
   auto s = open_sqlite_store(dir + "/rh.db", env);
-  if (!s) throw std::runtime_error(s.error().to_string());
+  if (!s)
+    throw std::runtime_error(s.error().to_string());
   return std::move(*s);
 }
 
@@ -508,11 +523,13 @@ class RemoteHarness final : public MetadataStore, public HasBlobs {
     HttpServerOptions opt;
     opt.upload_tmp_dir = dir + "/blobs/tmp";
     auto server = HttpServer::bind(m_router, opt);
-    if (!server) throw std::runtime_error(server.error().to_string());
+    if (!server)
+      throw std::runtime_error(server.error().to_string());
     m_server = std::move(*server);
     m_thread = std::thread([this] { m_server->run(false); });
     auto remote = open_remote("http://127.0.0.1:" + std::to_string(m_server->port()), "");
-    if (!remote) throw std::runtime_error(remote.error().to_string());
+    if (!remote)
+      throw std::runtime_error(remote.error().to_string());
     m_remote = std::move(remote->store);
     m_remote_blobs = std::move(remote->blobs);
   }
@@ -524,7 +541,8 @@ class RemoteHarness final : public MetadataStore, public HasBlobs {
   ConsoleStore& console() override { return m_remote->console(); }
   ArtifactStore& artifacts() override { return m_remote->artifacts(); }
   void close() override {
-    if (!m_thread.joinable()) return;
+    if (!m_thread.joinable())
+      return;
     m_server->stop();
     m_thread.join();
     m_backing->close();
@@ -541,14 +559,15 @@ class RemoteHarness final : public MetadataStore, public HasBlobs {
   std::unique_ptr<BlobStore> m_remote_blobs;
 };
 
-INSTANTIATE_TEST_SUITE_P(
-    Backends, StoreConformance,
-    ::testing::Values(StoreBackend{"sqlite", open_sqlite},
-                      StoreBackend{"rest_client",
-                                   [](const std::string& dir, Env& env) -> std::unique_ptr<MetadataStore> {
-                                     return std::make_unique<RemoteHarness>(dir, env);
-                                   }}),
-    [](const auto& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance,
+                         ::testing::Values(StoreBackend{"sqlite", open_sqlite},
+                                           StoreBackend{
+                                               "rest_client",
+                                               [](const std::string& dir,
+                                                  Env& env) -> std::unique_ptr<MetadataStore> {
+                                                 return std::make_unique<RemoteHarness>(dir, env);
+                                               }}),
+                         [](const auto& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace rh

@@ -8,7 +8,8 @@ namespace rh::testing {
 
 TempDir::TempDir() {
   std::string tmpl = "/tmp/rh-test-XXXXXX";
-  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  if (!::mkdtemp(tmpl.data()))
+    throw std::runtime_error("mkdtemp failed");
   m_path = tmpl;
 }
 

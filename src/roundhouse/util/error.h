@@ -48,7 +48,9 @@ inline std::unexpected<Error> make_error(ErrorCode code, std::string message) {
   return std::unexpected<Error>(Error{code, std::move(message)});
 }
 
-inline std::unexpected<Error> make_error(Error e) { return std::unexpected<Error>(std::move(e)); }
+inline std::unexpected<Error> make_error(Error e) {
+  return std::unexpected<Error>(std::move(e));
+}
 
 }  // namespace rh
 
@@ -57,13 +59,15 @@ inline std::unexpected<Error> make_error(Error e) { return std::unexpected<Error
 // and keep each invocation on one line (it names a temporary after __LINE__).
 #define RH_CONCAT_INNER(a, b) a##b
 #define RH_CONCAT(a, b) RH_CONCAT_INNER(a, b)
-#define RH_TRY_IMPL(var, lhs, expr)                       \
-  auto var = (expr);                                      \
-  if (!var) return ::std::unexpected(std::move(var).error()); \
+#define RH_TRY_IMPL(var, lhs, expr)                   \
+  auto var = (expr);                                  \
+  if (!var)                                           \
+    return ::std::unexpected(std::move(var).error()); \
   lhs = std::move(*var)
 #define RH_TRY_ASSIGN(lhs, expr) RH_TRY_IMPL(RH_CONCAT(rh_try_, __LINE__), lhs, expr)
-#define RH_TRY(expr)                                                   \
-  do {                                                                 \
-    auto rh_try_status = (expr);                                       \
-    if (!rh_try_status) return ::std::unexpected(std::move(rh_try_status).error()); \
+#define RH_TRY(expr)                                              \
+  do {                                                            \
+    auto rh_try_status = (expr);                                  \
+    if (!rh_try_status)                                           \
+      return ::std::unexpected(std::move(rh_try_status).error()); \
   } while (0)

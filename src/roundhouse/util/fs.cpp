@@ -23,8 +23,10 @@ Error os_error(const std::string& what, const std::string& path) {
 
 std::string dirname_of(const std::string& path) {
   auto pos = path.find_last_of('/');
-  if (pos == std::string::npos) return ".";
-  if (pos == 0) return "/";
+  if (pos == std::string::npos)
+    return ".";
+  if (pos == 0)
+    return "/";
   return path.substr(0, pos);
 }
 
@@ -39,8 +41,10 @@ Result<AtomicFile> AtomicFile::create(const std::string& target, const std::stri
   for (int attempt = 0; attempt < 10; ++attempt) {
     std::string tmp = dir + "/.tmp-" + std::to_string(gen() % 100000000000ULL);
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd >= 0) return AtomicFile(target, tmp, fd);
-    if (errno != EEXIST) return std::unexpected(os_error("cannot create", tmp));
+    if (fd >= 0)
+      return AtomicFile(target, tmp, fd);
+    if (errno != EEXIST)
+      return std::unexpected(os_error("cannot create", tmp));
   }
   return make_error(ErrorCode::io, "cannot create a temporary file in " + dir);
 }
@@ -55,15 +59,18 @@ AtomicFile::AtomicFile(AtomicFile&& other) noexcept
 }
 
 AtomicFile::~AtomicFile() {
-  if (m_fd >= 0) ::close(m_fd);
-  if (!m_done) ::unlink(m_tmp.c_str());
+  if (m_fd >= 0)
+    ::close(m_fd);
+  if (!m_done)
+    ::unlink(m_tmp.c_str());
 }
 
 Status AtomicFile::write(const char* data, size_t n) {
   while (n > 0) {
     ssize_t k = ::write(m_fd, data, n);
     if (k < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       return std::unexpected(os_error("cannot write", m_tmp));
     }
     data += k;
@@ -73,7 +80,8 @@ Status AtomicFile::write(const char* data, size_t n) {
 }
 
 Status AtomicFile::commit_to(const std::string& target, bool keep_existing) {
-  if (::fsync(m_fd) != 0) return std::unexpected(os_error("cannot fsync", m_tmp));
+  if (::fsync(m_fd) != 0)
+    return std::unexpected(os_error("cannot fsync", m_tmp));
   ::close(m_fd);
   m_fd = -1;
   if (keep_existing) {
@@ -91,22 +99,27 @@ Status AtomicFile::commit_to(const std::string& target, bool keep_existing) {
 
 Status fsync_dir(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return std::unexpected(os_error("cannot open directory", dir));
+  if (fd < 0)
+    return std::unexpected(os_error("cannot open directory", dir));
   int rc = ::fsync(fd);
   ::close(fd);
-  if (rc != 0) return std::unexpected(os_error("cannot fsync directory", dir));
+  if (rc != 0)
+    return std::unexpected(os_error("cannot fsync directory", dir));
   return {};
 }
 
 Status make_dirs(const std::string& path) {
-  if (path.empty()) return {};
+  if (path.empty())
+    return {};
   struct stat st;
   if (::stat(path.c_str(), &st) == 0) {
-    if (S_ISDIR(st.st_mode)) return {};
+    if (S_ISDIR(st.st_mode))
+      return {};
     return make_error(ErrorCode::io, path + " exists and is not a directory");
   }
   std::string parent = dirname_of(path);
-  if (parent != path) RH_TRY(make_dirs(parent));
+  if (parent != path)
+    RH_TRY(make_dirs(parent));
   if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
     return std::unexpected(os_error("cannot create directory", path));
   }
@@ -115,18 +128,21 @@ Status make_dirs(const std::string& path) {
 
 Result<std::string> read_file(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::unexpected(os_error("cannot open", path));
+  if (fd < 0)
+    return std::unexpected(os_error("cannot open", path));
   std::string out;
   char buf[65536];
   while (true) {
     ssize_t k = ::read(fd, buf, sizeof buf);
     if (k < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       auto e = os_error("cannot read", path);
       ::close(fd);
       return std::unexpected(e);
     }
-    if (k == 0) break;
+    if (k == 0)
+      break;
     out.append(buf, static_cast<size_t>(k));
   }
   ::close(fd);
@@ -145,8 +161,10 @@ bool path_exists(const std::string& path) {
 }
 
 std::string home_dir() {
-  if (const char* h = std::getenv("HOME"); h && *h) return h;
-  if (struct passwd* pw = ::getpwuid(::getuid()); pw && pw->pw_dir) return pw->pw_dir;
+  if (const char* h = std::getenv("HOME"); h && *h)
+    return h;
+  if (struct passwd* pw = ::getpwuid(::getuid()); pw && pw->pw_dir)
+    return pw->pw_dir;
   return "/tmp";
 }
 

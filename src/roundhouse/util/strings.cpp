@@ -30,9 +30,11 @@ size_t first_invalid_utf8(std::string_view s) {
     } else {
       return i;
     }
-    if (i + len > n) return i;
+    if (i + len > n)
+      return i;
     for (size_t k = 1; k < len; ++k) {
-      if ((p[i + k] & 0xC0) != 0x80) return i;
+      if ((p[i + k] & 0xC0) != 0x80)
+        return i;
       cp = (cp << 6) | (p[i + k] & 0x3F);
     }
     if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
@@ -44,7 +46,9 @@ size_t first_invalid_utf8(std::string_view s) {
   return std::string_view::npos;
 }
 
-bool is_valid_utf8(std::string_view s) { return first_invalid_utf8(s) == std::string_view::npos; }
+bool is_valid_utf8(std::string_view s) {
+  return first_invalid_utf8(s) == std::string_view::npos;
+}
 
 std::string sanitize_utf8(std::string_view s) {
   std::string out;
@@ -90,15 +94,16 @@ std::vector<std::string> split(std::string_view s, char sep) {
 std::string join(const std::vector<std::string>& parts, std::string_view sep) {
   std::string out;
   for (size_t i = 0; i < parts.size(); ++i) {
-    if (i) out.append(sep);
+    if (i)
+      out.append(sep);
     out.append(parts[i]);
   }
   return out;
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' ||
-                        s.front() == '\r')) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r')) {
     s.remove_prefix(1);
   }
   while (!s.empty() &&
@@ -111,7 +116,8 @@ std::string_view trim(std::string_view s) {
 bool is_hex(std::string_view s) {
   for (char c : s) {
     bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-    if (!ok) return false;
+    if (!ok)
+      return false;
   }
   return true;
 }
@@ -119,15 +125,18 @@ bool is_hex(std::string_view s) {
 std::optional<int64_t> parse_int(std::string_view s) {
   int64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
+  if (ec != std::errc() || p != s.data() + s.size() || s.empty())
+    return std::nullopt;
   return v;
 }
 
 std::optional<double> parse_double(std::string_view s) {
-  if (s.empty()) return std::nullopt;
+  if (s.empty())
+    return std::nullopt;
   double v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  if (ec != std::errc() || p != s.data() + s.size())
+    return std::nullopt;
   return v;
 }
 

@@ -10,15 +10,18 @@ namespace {
 TEST(Utf8, AcceptsValidAndRejectsBroken) {
   EXPECT_TRUE(is_valid_utf8("plain"));
   EXPECT_TRUE(is_valid_utf8("gr\xC3\xBC\xC3\x9F \xE2\x82\xAC \xF0\x9F\x98\x80"));
-  EXPECT_FALSE(is_valid_utf8("\xC3"));              // truncated
-  EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));          // overlong
-  EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));      // surrogate
-  EXPECT_FALSE(is_valid_utf8("ok\xFF"));            // invalid byte
+  EXPECT_FALSE(is_valid_utf8("\xC3"));          // truncated
+  EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));      // overlong
+  EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));  // surrogate
+  EXPECT_FALSE(is_valid_utf8("ok\xFF"));        // invalid byte
   EXPECT_EQ(first_invalid_utf8("ok\xFF"), 2u);
 }
 
 TEST(Utf8, SanitizeReplacesEachBadByte) {
-  EXPECT_EQ(sanitize_utf8("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(sanitize_utf8("a\xFF"
+                          "b"),
+            "a\xEF\xBF\xBD"
+            "b");
   EXPECT_EQ(sanitize_utf8("fine"), "fine");
 }
 

@@ -29,7 +29,8 @@ Result<BlobInfo> LocalBlobStore::put(ByteSource& src, std::string_view expected_
   if (!expected_digest.empty()) {
     RH_TRY(validate_digest(expected_digest));
     // Already stored: drain nothing, the caller's bytes are known to match by name.
-    if (auto size = stat(expected_digest)) return BlobInfo{std::string(expected_digest), *size};
+    if (auto size = stat(expected_digest))
+      return BlobInfo{std::string(expected_digest), *size};
   }
   RH_TRY_ASSIGN(auto file, AtomicFile::create(m_root + "/tmp/pending", m_root + "/tmp"));
   Sha256 hasher;
@@ -37,7 +38,8 @@ Result<BlobInfo> LocalBlobStore::put(ByteSource& src, std::string_view expected_
   std::string buf(1 << 20, '\0');
   while (true) {
     RH_TRY_ASSIGN(size_t n, src.read(buf.data(), buf.size()));
-    if (n == 0) break;
+    if (n == 0)
+      break;
     hasher.update(buf.data(), n);
     RH_TRY(file.write(buf.data(), n));
     size += n;
@@ -59,7 +61,8 @@ Status LocalBlobStore::get(std::string_view digest, ByteSink& sink, uint64_t off
   RH_TRY_ASSIGN(std::string path, path_of(digest));
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    if (errno == ENOENT) return make_error(ErrorCode::not_found, "no object " + std::string(digest));
+    if (errno == ENOENT)
+      return make_error(ErrorCode::not_found, "no object " + std::string(digest));
     return make_error(ErrorCode::io, "cannot open " + path + ": " + std::strerror(errno));
   }
   std::string buf(1 << 20, '\0');
@@ -70,11 +73,13 @@ Status LocalBlobStore::get(std::string_view digest, ByteSink& sink, uint64_t off
     size_t want = static_cast<size_t>(std::min<uint64_t>(remaining, buf.size()));
     ssize_t k = ::pread(fd, buf.data(), want, pos);
     if (k < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       result = make_error(ErrorCode::io, "cannot read " + path + ": " + std::strerror(errno));
       break;
     }
-    if (k == 0) break;
+    if (k == 0)
+      break;
     if (auto st = sink.write(buf.data(), static_cast<size_t>(k)); !st) {
       result = st;
       break;
@@ -90,7 +95,8 @@ Result<uint64_t> LocalBlobStore::stat(std::string_view digest) {
   RH_TRY_ASSIGN(std::string path, path_of(digest));
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return make_error(ErrorCode::not_found, "no object " + std::string(digest));
+    if (errno == ENOENT)
+      return make_error(ErrorCode::not_found, "no object " + std::string(digest));
     return make_error(ErrorCode::io, "cannot stat " + path + ": " + std::strerror(errno));
   }
   return static_cast<uint64_t>(st.st_size);
@@ -99,18 +105,23 @@ Result<uint64_t> LocalBlobStore::stat(std::string_view digest) {
 Result<std::vector<BlobInfo>> LocalBlobStore::list() {
   std::vector<BlobInfo> out;
   DIR* top = ::opendir(m_root.c_str());
-  if (!top) return make_error(ErrorCode::io, "cannot list " + m_root + ": " + std::strerror(errno));
+  if (!top)
+    return make_error(ErrorCode::io, "cannot list " + m_root + ": " + std::strerror(errno));
   while (struct dirent* d = ::readdir(top)) {
     std::string shard = d->d_name;
-    if (shard.size() != 2 || !is_hex(shard)) continue;
+    if (shard.size() != 2 || !is_hex(shard))
+      continue;
     std::string dir = m_root + "/" + shard;
     DIR* sub = ::opendir(dir.c_str());
-    if (!sub) continue;
+    if (!sub)
+      continue;
     while (struct dirent* e = ::readdir(sub)) {
       std::string rest = e->d_name;
-      if (rest.size() != 62 || !is_hex(rest)) continue;
+      if (rest.size() != 62 || !is_hex(rest))
+        continue;
       struct stat st;
-      if (::stat((dir + "/" + rest).c_str(), &st) != 0) continue;
+      if (::stat((dir + "/" + rest).c_str(), &st) != 0)
+        continue;
       out.push_back(BlobInfo{"sha256:" + shard + rest, static_cast<uint64_t>(st.st_size)});
     }
     ::closedir(sub);

@@ -20,8 +20,7 @@ class LocalBlobStore final : public BlobStore {
   static Result<std::unique_ptr<LocalBlobStore>> open(const std::string& root);
 
   Result<BlobInfo> put(ByteSource& src, std::string_view expected_digest) override;
-  Status get(std::string_view digest, ByteSink& sink, uint64_t offset,
-             uint64_t length) override;
+  Status get(std::string_view digest, ByteSink& sink, uint64_t offset, uint64_t length) override;
   Result<uint64_t> stat(std::string_view digest) override;
   Result<std::vector<BlobInfo>> list() override;
   Status remove(std::string_view digest) override;

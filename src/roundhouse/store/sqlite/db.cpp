@@ -10,7 +10,8 @@ namespace rh::sqlite {
 Error sqlite_error(sqlite3* db, std::string_view what) {
   int code = db ? sqlite3_extended_errcode(db) : SQLITE_ERROR;
   std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "sqlite error");
-  if ((code & 0xff) == SQLITE_CONSTRAINT) return Error{ErrorCode::conflict, msg};
+  if ((code & 0xff) == SQLITE_CONSTRAINT)
+    return Error{ErrorCode::conflict, msg};
   if ((code & 0xff) == SQLITE_FULL || (code & 0xff) == SQLITE_IOERR) {
     return Error{ErrorCode::io, msg};
   }
@@ -19,7 +20,8 @@ Error sqlite_error(sqlite3* db, std::string_view what) {
 
 Stmt& Stmt::operator=(Stmt&& o) noexcept {
   if (this != &o) {
-    if (m_stmt) sqlite3_finalize(m_stmt);
+    if (m_stmt)
+      sqlite3_finalize(m_stmt);
     m_db = o.m_db;
     m_stmt = o.m_stmt;
     o.m_stmt = nullptr;
@@ -28,7 +30,8 @@ Stmt& Stmt::operator=(Stmt&& o) noexcept {
 }
 
 Stmt::~Stmt() {
-  if (m_stmt) sqlite3_finalize(m_stmt);
+  if (m_stmt)
+    sqlite3_finalize(m_stmt);
 }
 
 Stmt& Stmt::bind(int i, std::string_view v) {
@@ -58,8 +61,10 @@ Stmt& Stmt::bind_null(int i) {
 
 Result<bool> Stmt::step() {
   int rc = sqlite3_step(m_stmt);
-  if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
+  if (rc == SQLITE_ROW)
+    return true;
+  if (rc == SQLITE_DONE)
+    return false;
   auto err = sqlite_error(m_db, "statement failed");
   sqlite3_reset(m_stmt);
   return std::unexpected(err);
@@ -68,7 +73,8 @@ Result<bool> Stmt::step() {
 Status Stmt::exec() {
   while (true) {
     RH_TRY_ASSIGN(bool row, step());
-    if (!row) break;
+    if (!row)
+      break;
   }
   return {};
 }
@@ -89,9 +95,15 @@ std::string_view Stmt::blob(int col) const {
            : std::string_view();
 }
 
-int64_t Stmt::int64(int col) const { return sqlite3_column_int64(m_stmt, col); }
-double Stmt::real(int col) const { return sqlite3_column_double(m_stmt, col); }
-bool Stmt::is_null(int col) const { return sqlite3_column_type(m_stmt, col) == SQLITE_NULL; }
+int64_t Stmt::int64(int col) const {
+  return sqlite3_column_int64(m_stmt, col);
+}
+double Stmt::real(int col) const {
+  return sqlite3_column_double(m_stmt, col);
+}
+bool Stmt::is_null(int col) const {
+  return sqlite3_column_type(m_stmt, col) == SQLITE_NULL;
+}
 
 Result<std::unique_ptr<Db>> Db::open(const std::string& path, bool create) {
   sqlite3* db = nullptr;
@@ -109,9 +121,11 @@ Result<std::unique_ptr<Db>> Db::open(const std::string& path, bool create) {
   // "database is locked". Retry for as long as the busy timeout.
   for (int attempt = 0;; ++attempt) {
     auto st = out->exec("PRAGMA journal_mode=WAL");
-    if (st) break;
+    if (st)
+      break;
     int code = sqlite3_errcode(db) & 0xff;
-    if ((code != SQLITE_BUSY && code != SQLITE_LOCKED) || attempt >= 1000) return std::unexpected(st.error());
+    if ((code != SQLITE_BUSY && code != SQLITE_LOCKED) || attempt >= 1000)
+      return std::unexpected(st.error());
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   RH_TRY(out->exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
@@ -157,10 +171,15 @@ Result<Stmt*> Db::cached(const char* sql) {
 }
 
 void Db::reset_cached() {
-  for (auto& [sql, stmt] : m_cache) stmt.reset();
+  for (auto& [sql, stmt] : m_cache)
+    stmt.reset();
 }
 
-int64_t Db::last_insert_rowid() const { return sqlite3_last_insert_rowid(m_db); }
-int Db::changes() const { return sqlite3_changes(m_db); }
+int64_t Db::last_insert_rowid() const {
+  return sqlite3_last_insert_rowid(m_db);
+}
+int Db::changes() const {
+  return sqlite3_changes(m_db);
+}
 
 }  // namespace rh::sqlite

@@ -133,7 +133,9 @@ CREATE INDEX models_task ON models(task_id);
 
 }  // namespace
 
-int latest_schema_version() { return k_migrations[std::size(k_migrations) - 1].version; }
+int latest_schema_version() {
+  return k_migrations[std::size(k_migrations) - 1].version;
+}
 
 Status apply_migrations(Db& db) {
   RH_TRY(db.exec("BEGIN IMMEDIATE"));
@@ -142,19 +144,22 @@ Status apply_migrations(Db& db) {
     return std::unexpected(std::move(e));
   };
   auto stmt = db.prepare("PRAGMA user_version");
-  if (!stmt) return fail(stmt.error());
+  if (!stmt)
+    return fail(stmt.error());
   auto row = stmt->step();
-  if (!row) return fail(row.error());
+  if (!row)
+    return fail(row.error());
   int current = static_cast<int>(stmt->int64(0));
   stmt = Stmt();
   if (current > latest_schema_version()) {
-    return fail(Error{ErrorCode::conflict,
-                      "the database has schema version " + std::to_string(current) +
-                          ", newer than this rh understands (" +
-                          std::to_string(latest_schema_version()) + "); upgrade rh"});
+    return fail(
+        Error{ErrorCode::conflict, "the database has schema version " + std::to_string(current) +
+                                       ", newer than this rh understands (" +
+                                       std::to_string(latest_schema_version()) + "); upgrade rh"});
   }
   for (const auto& m : k_migrations) {
-    if (m.version <= current) continue;
+    if (m.version <= current)
+      continue;
     if (auto st = db.exec(m.sql); !st) {
       auto e = st.error();
       e.message = "migration " + std::to_string(m.version) + " failed: " + e.message;

@@ -40,20 +40,23 @@ class SqliteScalars final : public ScalarStore {
     double now = m_s.env.now();
     for (auto& s : batch) {
       RH_TRY(validate_scalar_series(s));
-      if (s.steps.empty()) continue;
-      if (s.times.empty()) s.times.assign(s.steps.size(), now);
+      if (s.steps.empty())
+        continue;
+      if (s.times.empty())
+        s.times.assign(s.steps.size(), now);
       for (auto& t : s.times) {
-        if (t == 0) t = now;
+        if (t == 0)
+          t = now;
       }
       prepared.push_back(Prepared{&s, encode_chunk(s.steps, s.values, s.times)});
     }
     return m_s.writer->run([&](Db& db) -> Status {
       RH_TRY(task_status_in_tx(db, task_id));
       for (const auto& p : prepared) {
-        RH_TRY_ASSIGN(Stmt * ser, db.cached(
-                                      "INSERT INTO series(task_id, title, series) VALUES(?,?,?) "
-                                      "ON CONFLICT(task_id, title, series) DO UPDATE SET "
-                                      "title = excluded.title RETURNING id"));
+        RH_TRY_ASSIGN(Stmt * ser,
+                      db.cached("INSERT INTO series(task_id, title, series) VALUES(?,?,?) "
+                                "ON CONFLICT(task_id, title, series) DO UPDATE SET "
+                                "title = excluded.title RETURNING id"));
         ser->bind(1, task_id).bind(2, p.series->title).bind(3, p.series->series);
         RH_TRY(ser->step());
         int64_t series_id = ser->int64(0);
@@ -63,9 +66,9 @@ class SqliteScalars final : public ScalarStore {
           min_step = std::min(min_step, st);
           max_step = std::max(max_step, st);
         }
-        RH_TRY_ASSIGN(Stmt * ins, db.cached(
-                                      "INSERT INTO metric_chunk(series_id, min_step, max_step, n, "
-                                      "data, summary) VALUES(?,?,?,?,?,?)"));
+        RH_TRY_ASSIGN(Stmt * ins,
+                      db.cached("INSERT INTO metric_chunk(series_id, min_step, max_step, n, "
+                                "data, summary) VALUES(?,?,?,?,?,?)"));
         RH_TRY(ins->bind(1, series_id)
                    .bind(2, min_step)
                    .bind(3, max_step)
@@ -106,18 +109,18 @@ class SqliteScalars final : public ScalarStore {
   Result<std::vector<SeriesSummary>> summaries(const std::string& task_id) override {
     RH_TRY_ASSIGN(auto db, m_s.readers.acquire());
     RH_TRY(require_task(*db, task_id));
-    RH_TRY_ASSIGN(Stmt s, db->prepare(
-                              "SELECT title, series, count, last_step, last_value, last_time, "
+    RH_TRY_ASSIGN(Stmt s,
+                  db->prepare("SELECT title, series, count, last_step, last_value, last_time, "
                               "min_value, max_value FROM series_latest WHERE task_id = ? "
                               "ORDER BY title, series"));
     s.bind(1, task_id);
     std::vector<SeriesSummary> out;
     while (true) {
       RH_TRY_ASSIGN(bool row, s.step());
-      if (!row) break;
-      out.push_back(SeriesSummary{s.text(0), s.text(1), s.int64(2), s.int64(3),
-                                  nan_if_null(s, 4), s.real(5), nan_if_null(s, 6),
-                                  nan_if_null(s, 7)});
+      if (!row)
+        break;
+      out.push_back(SeriesSummary{s.text(0), s.text(1), s.int64(2), s.int64(3), nan_if_null(s, 4),
+                                  s.real(5), nan_if_null(s, 6), nan_if_null(s, 7)});
     }
     return out;
   }
@@ -129,10 +132,9 @@ class SqliteScalars final : public ScalarStore {
     }
     RH_TRY_ASSIGN(auto db, m_s.readers.acquire());
     RH_TRY(require_task(*db, task_id));
-    RH_TRY_ASSIGN(Stmt s, db->prepare(
-                              "SELECT s.id, l.count FROM series s JOIN series_latest l ON "
-                              "l.series_id = s.id WHERE s.task_id = ? AND s.title = ? AND "
-                              "s.series = ?"));
+    RH_TRY_ASSIGN(Stmt s, db->prepare("SELECT s.id, l.count FROM series s JOIN series_latest l ON "
+                                      "l.series_id = s.id WHERE s.task_id = ? AND s.title = ? AND "
+                                      "s.series = ?"));
     s.bind(1, task_id).bind(2, title).bind(3, series);
     RH_TRY_ASSIGN(bool found, s.step());
     if (!found) {
@@ -152,13 +154,14 @@ class SqliteScalars final : public ScalarStore {
         count / static_cast<int64_t>(k_block_points) >= static_cast<int64_t>(opt.max_points) / 2;
     if (opt.max_points > 0 && count > opt.max_points && !filtered && blocks_fine_enough) {
       // Summaries only: no chunk is decoded.
-      RH_TRY_ASSIGN(Stmt c, db->prepare(
-                                "SELECT summary FROM metric_chunk WHERE series_id = ? ORDER BY id"));
+      RH_TRY_ASSIGN(
+          Stmt c, db->prepare("SELECT summary FROM metric_chunk WHERE series_id = ? ORDER BY id"));
       c.bind(1, series_id);
       std::vector<BlockSummary> blocks;
       while (true) {
         RH_TRY_ASSIGN(bool row, c.step());
-        if (!row) break;
+        if (!row)
+          break;
         RH_TRY_ASSIGN(auto b, decode_summary(c.blob(0)));
         blocks.insert(blocks.end(), b.begin(), b.end());
       }
@@ -170,20 +173,22 @@ class SqliteScalars final : public ScalarStore {
     }
     int64_t lo = opt.min_step.value_or(INT64_MIN);
     int64_t hi = opt.max_step.value_or(INT64_MAX);
-    RH_TRY_ASSIGN(Stmt c, db->prepare(
-                              "SELECT data FROM metric_chunk WHERE series_id = ? AND max_step >= "
+    RH_TRY_ASSIGN(Stmt c,
+                  db->prepare("SELECT data FROM metric_chunk WHERE series_id = ? AND max_step >= "
                               "? AND min_step <= ? ORDER BY id"));
     c.bind(1, series_id).bind(2, lo).bind(3, hi);
     ScalarSeries raw;
     while (true) {
       RH_TRY_ASSIGN(bool row, c.step());
-      if (!row) break;
+      if (!row)
+        break;
       RH_TRY(decode_chunk(c.blob(0), raw));
     }
     if (filtered) {
       size_t k = 0;
       for (size_t i = 0; i < raw.steps.size(); ++i) {
-        if (raw.steps[i] < lo || raw.steps[i] > hi) continue;
+        if (raw.steps[i] < lo || raw.steps[i] > hi)
+          continue;
         raw.steps[k] = raw.steps[i];
         raw.values[k] = raw.values[i];
         raw.times[k] = raw.times[i];
@@ -207,7 +212,8 @@ class SqliteScalars final : public ScalarStore {
     RH_TRY_ASSIGN(Stmt s, db.prepare("SELECT 1 FROM tasks WHERE id = ?"));
     s.bind(1, id);
     RH_TRY_ASSIGN(bool row, s.step());
-    if (!row) return std::unexpected(task_not_found(id));
+    if (!row)
+      return std::unexpected(task_not_found(id));
     return {};
   }
   Shared& m_s;
@@ -225,7 +231,8 @@ class SqliteConsole final : public ConsoleStore {
     int64_t last = 0;
     RH_TRY(m_s.writer->run([&](Db& db) -> Status {
       RH_TRY(task_status_in_tx(db, task_id));
-      RH_TRY_ASSIGN(Stmt * m, db.cached("SELECT COALESCE(MAX(seq), 0) FROM console WHERE task_id = ?"));
+      RH_TRY_ASSIGN(Stmt * m,
+                    db.cached("SELECT COALESCE(MAX(seq), 0) FROM console WHERE task_id = ?"));
       m->bind(1, task_id);
       RH_TRY(m->step());
       last = m->int64(0);
@@ -254,18 +261,20 @@ class SqliteConsole final : public ConsoleStore {
     RH_TRY_ASSIGN(Stmt t, db->prepare("SELECT 1 FROM tasks WHERE id = ?"));
     t.bind(1, task_id);
     RH_TRY_ASSIGN(bool exists, t.step());
-    if (!exists) return std::unexpected(task_not_found(task_id));
+    if (!exists)
+      return std::unexpected(task_not_found(task_id));
     RH_TRY_ASSIGN(Stmt s, db->prepare("SELECT seq, time, stream, text FROM console WHERE "
                                       "task_id = ? AND seq > ? ORDER BY seq LIMIT ?"));
     s.bind(1, task_id).bind(2, after).bind(3, limit);
     std::vector<ConsoleLine> out;
     while (true) {
       RH_TRY_ASSIGN(bool row, s.step());
-      if (!row) break;
-      out.push_back(ConsoleLine{s.int64(0), s.real(1),
-                                s.int64(2) == 2 ? ConsoleStream::stderr_stream
-                                                : ConsoleStream::stdout_stream,
-                                s.text(3)});
+      if (!row)
+        break;
+      out.push_back(
+          ConsoleLine{s.int64(0), s.real(1),
+                      s.int64(2) == 2 ? ConsoleStream::stderr_stream : ConsoleStream::stdout_stream,
+                      s.text(3)});
     }
     return out;
   }
@@ -294,13 +303,13 @@ class SqliteArtifacts final : public ArtifactStore {
     stored.created = m_s.env.now();
     RH_TRY(m_s.writer->run([&](Db& db) -> Status {
       RH_TRY(task_status_in_tx(db, task_id));
-      RH_TRY_ASSIGN(Stmt s, db.prepare(
-                                "INSERT INTO artifacts(task_id, name, digest, size, type, "
-                                "content_type, metadata, created) VALUES(?,?,?,?,?,?,?,?) "
-                                "ON CONFLICT(task_id, name) DO UPDATE SET digest = excluded.digest, "
-                                "size = excluded.size, type = excluded.type, content_type = "
-                                "excluded.content_type, metadata = excluded.metadata, created = "
-                                "excluded.created"));
+      RH_TRY_ASSIGN(Stmt s,
+                    db.prepare("INSERT INTO artifacts(task_id, name, digest, size, type, "
+                               "content_type, metadata, created) VALUES(?,?,?,?,?,?,?,?) "
+                               "ON CONFLICT(task_id, name) DO UPDATE SET digest = excluded.digest, "
+                               "size = excluded.size, type = excluded.type, content_type = "
+                               "excluded.content_type, metadata = excluded.metadata, created = "
+                               "excluded.created"));
       return s.bind(1, task_id)
           .bind(2, stored.name)
           .bind(3, stored.digest)
@@ -321,7 +330,8 @@ class SqliteArtifacts final : public ArtifactStore {
   Result<Artifact> get(const std::string& task_id, const std::string& name) override {
     RH_TRY_ASSIGN(auto v, query(task_id, &name));
     if (v.empty()) {
-      return make_error(ErrorCode::not_found, "task " + task_id + " has no artifact \"" + name + "\"");
+      return make_error(ErrorCode::not_found,
+                        "task " + task_id + " has no artifact \"" + name + "\"");
     }
     return v[0];
   }
@@ -329,7 +339,8 @@ class SqliteArtifacts final : public ArtifactStore {
   Result<Model> add_model(const Model& in) override {
     RH_TRY(validate_name("model name", in.name, 1024));
     RH_TRY(validate_text("model framework", in.framework));
-    if (!in.digest.empty()) RH_TRY(validate_digest(in.digest));
+    if (!in.digest.empty())
+      RH_TRY(validate_digest(in.digest));
     Model m = in;
     m.id = m_s.env.new_id();
     m.created = m_s.env.now();
@@ -362,7 +373,8 @@ class SqliteArtifacts final : public ArtifactStore {
     std::vector<Model> out;
     while (true) {
       RH_TRY_ASSIGN(bool row, s.step());
-      if (!row) break;
+      if (!row)
+        break;
       Model m;
       m.id = s.text(0);
       m.task_id = s.text(1);
@@ -383,7 +395,8 @@ class SqliteArtifacts final : public ArtifactStore {
     RH_TRY_ASSIGN(Stmt t, db.prepare("SELECT 1 FROM tasks WHERE id = ?"));
     t.bind(1, id);
     RH_TRY_ASSIGN(bool row, t.step());
-    if (!row) return std::unexpected(task_not_found(id));
+    if (!row)
+      return std::unexpected(task_not_found(id));
     return {};
   }
 
@@ -393,15 +406,18 @@ class SqliteArtifacts final : public ArtifactStore {
     std::string sql =
         "SELECT name, digest, size, type, content_type, metadata, created FROM artifacts WHERE "
         "task_id = ?";
-    if (name) sql += " AND name = ?";
+    if (name)
+      sql += " AND name = ?";
     sql += " ORDER BY name";
     RH_TRY_ASSIGN(Stmt s, db->prepare(sql));
     s.bind(1, task_id);
-    if (name) s.bind(2, *name);
+    if (name)
+      s.bind(2, *name);
     std::vector<Artifact> out;
     while (true) {
       RH_TRY_ASSIGN(bool row, s.step());
-      if (!row) break;
+      if (!row)
+        break;
       Artifact a;
       a.name = s.text(0);
       a.digest = s.text(1);

@@ -12,7 +12,8 @@ namespace rh {
 namespace sqlite {
 
 ReaderPool::Lease::~Lease() {
-  if (!m_db) return;
+  if (!m_db)
+    return;
   m_db->reset_cached();
   std::lock_guard lock(m_pool->m_mu);
   m_pool->m_idle.push_back(std::move(m_db));
@@ -45,7 +46,8 @@ Result<std::string> task_status_in_tx(Db& db, const std::string& id) {
   RH_TRY_ASSIGN(Stmt * s, db.cached("SELECT status FROM tasks WHERE id = ?"));
   s->bind(1, id);
   RH_TRY_ASSIGN(bool row, s->step());
-  if (!row) return std::unexpected(task_not_found(id));
+  if (!row)
+    return std::unexpected(task_not_found(id));
   return s->text(0);
 }
 
@@ -65,7 +67,8 @@ class Checkpointer {
       m_stop = true;
     }
     m_cv.notify_all();
-    if (m_thread.joinable()) m_thread.join();
+    if (m_thread.joinable())
+      m_thread.join();
   }
 
  private:
@@ -73,7 +76,8 @@ class Checkpointer {
     std::unique_lock lock(m_mu);
     while (!m_stop) {
       m_cv.wait_for(lock, std::chrono::milliseconds(500));
-      if (m_stop) break;
+      if (m_stop)
+        break;
       lock.unlock();
       sqlite3_wal_checkpoint_v2(m_db->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
       lock.lock();
@@ -106,7 +110,8 @@ class SqliteStore final : public MetadataStore {
   ArtifactStore& artifacts() override { return *m_artifacts; }
 
   void close() override {
-    if (m_closed.exchange(true)) return;
+    if (m_closed.exchange(true))
+      return;
     m_shared->writer->stop();
     m_checkpointer->stop();
     m_shared->readers.clear();

@@ -60,11 +60,11 @@ Status write_tags(Db& db, const std::string& id, const std::vector<std::string>&
 
 Status upsert_params(Db& db, const std::string& id, const std::vector<Hyperparameter>& params) {
   for (const auto& h : params) {
-    RH_TRY_ASSIGN(Stmt * s, db.cached(
-                                "INSERT INTO hyperparameters(task_id, section, name, value, type, "
-                                "description) VALUES(?,?,?,?,?,?) ON CONFLICT(task_id, section, "
-                                "name) DO UPDATE SET value = excluded.value, type = excluded.type, "
-                                "description = excluded.description"));
+    RH_TRY_ASSIGN(Stmt * s,
+                  db.cached("INSERT INTO hyperparameters(task_id, section, name, value, type, "
+                            "description) VALUES(?,?,?,?,?,?) ON CONFLICT(task_id, section, "
+                            "name) DO UPDATE SET value = excluded.value, type = excluded.type, "
+                            "description = excluded.description"));
     RH_TRY(s->bind(1, id)
                .bind(2, h.section)
                .bind(3, h.name)
@@ -100,14 +100,14 @@ class SqliteProjects final : public ProjectStore {
 
   Result<std::vector<Project>> list() override {
     RH_TRY_ASSIGN(auto db, m_s.readers.acquire());
-    RH_TRY_ASSIGN(Stmt s, db->prepare(
-                              "SELECT p.id, p.name, p.description, p.created, "
-                              "(SELECT count(*) FROM tasks t WHERE t.project_id = p.id) "
-                              "FROM projects p ORDER BY p.name"));
+    RH_TRY_ASSIGN(Stmt s, db->prepare("SELECT p.id, p.name, p.description, p.created, "
+                                      "(SELECT count(*) FROM tasks t WHERE t.project_id = p.id) "
+                                      "FROM projects p ORDER BY p.name"));
     std::vector<Project> out;
     while (true) {
       RH_TRY_ASSIGN(bool row, s.step());
-      if (!row) break;
+      if (!row)
+        break;
       out.push_back(Project{s.text(0), s.text(1), s.text(2), s.real(3), s.int64(4)});
     }
     return out;
@@ -115,13 +115,13 @@ class SqliteProjects final : public ProjectStore {
 
   Result<Project> get(const std::string& name) override {
     RH_TRY_ASSIGN(auto db, m_s.readers.acquire());
-    RH_TRY_ASSIGN(Stmt s, db->prepare(
-                              "SELECT p.id, p.name, p.description, p.created, "
-                              "(SELECT count(*) FROM tasks t WHERE t.project_id = p.id) "
-                              "FROM projects p WHERE p.name = ?"));
+    RH_TRY_ASSIGN(Stmt s, db->prepare("SELECT p.id, p.name, p.description, p.created, "
+                                      "(SELECT count(*) FROM tasks t WHERE t.project_id = p.id) "
+                                      "FROM projects p WHERE p.name = ?"));
     s.bind(1, name);
     RH_TRY_ASSIGN(bool row, s.step());
-    if (!row) return make_error(ErrorCode::not_found, "no project named \"" + name + "\"");
+    if (!row)
+      return make_error(ErrorCode::not_found, "no project named \"" + name + "\"");
     return Project{s.text(0), s.text(1), s.text(2), s.real(3), s.int64(4)};
   }
 
@@ -154,10 +154,10 @@ class SqliteTasks final : public TaskStore {
         RH_TRY_ASSIGN(std::string parent_status, task_status_in_tx(db, in.parent));
         (void)parent_status;
       }
-      RH_TRY_ASSIGN(Stmt * s, db.cached(
-                                  "INSERT INTO tasks(id, project_id, name, type, status, comment, "
-                                  "parent, tags, created, last_update, script, environment) "
-                                  "VALUES(?,?,?,?,'created',?,?,?,?,?,?,?)"));
+      RH_TRY_ASSIGN(Stmt * s,
+                    db.cached("INSERT INTO tasks(id, project_id, name, type, status, comment, "
+                              "parent, tags, created, last_update, script, environment) "
+                              "VALUES(?,?,?,?,'created',?,?,?,?,?,?,?)"));
       RH_TRY(s->bind(1, id)
                  .bind(2, project_id)
                  .bind(3, in.name)
@@ -172,7 +172,8 @@ class SqliteTasks final : public TaskStore {
                  .exec());
       RH_TRY(write_tags(db, id, tags, now));
       RH_TRY(upsert_params(db, id, in.hyperparameters));
-      for (const auto& c : in.configurations) RH_TRY(upsert_config(db, id, c));
+      for (const auto& c : in.configurations)
+        RH_TRY(upsert_config(db, id, c));
       return {};
     }));
     return get(id);
@@ -185,14 +186,16 @@ class SqliteTasks final : public TaskStore {
                                       "WHERE t.id = ?"));
     s.bind(1, id);
     RH_TRY_ASSIGN(bool row, s.step());
-    if (!row) return std::unexpected(task_not_found(id));
+    if (!row)
+      return std::unexpected(task_not_found(id));
     RH_TRY_ASSIGN(Task t, row_to_task(s));
     RH_TRY_ASSIGN(Stmt hp, db->prepare("SELECT section, name, value, type, description FROM "
                                        "hyperparameters WHERE task_id = ? ORDER BY section, name"));
     hp.bind(1, id);
     while (true) {
       RH_TRY_ASSIGN(bool r, hp.step());
-      if (!r) break;
+      if (!r)
+        break;
       t.hyperparameters.push_back(
           Hyperparameter{hp.text(0), hp.text(1), hp.text(2), hp.text(3), hp.text(4)});
     }
@@ -201,7 +204,8 @@ class SqliteTasks final : public TaskStore {
     cf.bind(1, id);
     while (true) {
       RH_TRY_ASSIGN(bool r, cf.step());
-      if (!r) break;
+      if (!r)
+        break;
       t.configurations.push_back(Configuration{cf.text(0), cf.text(1), cf.text(2)});
     }
     return t;
@@ -223,15 +227,16 @@ class SqliteTasks final : public TaskStore {
     std::vector<std::string> hits;
     while (true) {
       RH_TRY_ASSIGN(bool row, s.step());
-      if (!row) break;
+      if (!row)
+        break;
       hits.push_back(s.text(0));
     }
-    if (hits.empty()) return make_error(ErrorCode::not_found, "no task ID starts with " + prefix);
+    if (hits.empty())
+      return make_error(ErrorCode::not_found, "no task ID starts with " + prefix);
     if (hits.size() > 1) {
-      return make_error(ErrorCode::ambiguous, "task ID prefix " + prefix + " is ambiguous: " +
-                                                  join(hits, ", ") +
-                                                  (hits.size() > 2 ? ", ..." : "") +
-                                                  "; give more digits");
+      return make_error(ErrorCode::ambiguous,
+                        "task ID prefix " + prefix + " is ambiguous: " + join(hits, ", ") +
+                            (hits.size() > 2 ? ", ..." : "") + "; give more digits");
     }
     return hits[0];
   }
@@ -286,12 +291,15 @@ class SqliteTasks final : public TaskStore {
                    int64_t limit, int64_t off) -> Status {
       RH_TRY_ASSIGN(Stmt s, db->prepare(sql));
       int i = 1;
-      for (const auto& b : extra_front) s.bind(i++, b);
-      for (const auto& b : binds) s.bind(i++, b);
+      for (const auto& b : extra_front)
+        s.bind(i++, b);
+      for (const auto& b : binds)
+        s.bind(i++, b);
       s.bind(i++, limit).bind(i++, off);
       while (true) {
         RH_TRY_ASSIGN(bool row, s.step());
-        if (!row) break;
+        if (!row)
+          break;
         RH_TRY_ASSIGN(Task t, row_to_task(s));
         page.tasks.push_back(std::move(t));
       }
@@ -315,14 +323,16 @@ class SqliteTasks final : public TaskStore {
       RH_TRY(run(sql1, metric, q.limit + 1, offset));
       if (static_cast<int>(page.tasks.size()) <= q.limit) {
         // Phase 2: the tasks without it, newest first; offset continues past phase 1.
-        RH_TRY_ASSIGN(Stmt c, db->prepare(
-                                  "SELECT count(*) FROM tasks t JOIN series_latest sl ON "
+        RH_TRY_ASSIGN(Stmt c,
+                      db->prepare("SELECT count(*) FROM tasks t JOIN series_latest sl ON "
                                   "sl.task_id = t.id AND sl.title = ? AND sl.series = ? AND "
                                   "sl.last_value IS NOT NULL" +
                                   where));
         int i = 1;
-        for (const auto& b : metric) c.bind(i++, b);
-        for (const auto& b : binds) c.bind(i++, b);
+        for (const auto& b : metric)
+          c.bind(i++, b);
+        for (const auto& b : binds)
+          c.bind(i++, b);
         RH_TRY(c.step());
         int64_t with_metric = c.int64(0);
         std::string sql2 = select + where +
@@ -332,27 +342,30 @@ class SqliteTasks final : public TaskStore {
         // Binds: filters first, then the metric: reorder by putting metric after.
         RH_TRY_ASSIGN(Stmt s, db->prepare(sql2));
         int k = 1;
-        for (const auto& b : binds) s.bind(k++, b);
-        for (const auto& b : metric) s.bind(k++, b);
+        for (const auto& b : binds)
+          s.bind(k++, b);
+        for (const auto& b : metric)
+          s.bind(k++, b);
         int64_t want = q.limit + 1 - static_cast<int64_t>(page.tasks.size());
-        s.bind(k++, want).bind(k++, std::max<int64_t>(0, offset + static_cast<int64_t>(page.tasks.size()) - with_metric));
+        s.bind(k++, want).bind(
+            k++,
+            std::max<int64_t>(0, offset + static_cast<int64_t>(page.tasks.size()) - with_metric));
         while (true) {
           RH_TRY_ASSIGN(bool row, s.step());
-          if (!row) break;
+          if (!row)
+            break;
           RH_TRY_ASSIGN(Task t, row_to_task(s));
           page.tasks.push_back(std::move(t));
         }
       }
     } else {
-      static const char* columns[][2] = {{"created", "t.created"},
-                                         {"name", "t.name"},
-                                         {"status", "t.status"},
-                                         {"started", "t.started"},
-                                         {"completed", "t.completed"},
-                                         {"last_update", "t.last_update"}};
+      static const char* columns[][2] = {
+          {"created", "t.created"}, {"name", "t.name"},           {"status", "t.status"},
+          {"started", "t.started"}, {"completed", "t.completed"}, {"last_update", "t.last_update"}};
       const char* col = nullptr;
       for (auto& c : columns) {
-        if (q.order_by == c[0]) col = c[1];
+        if (q.order_by == c[0])
+          col = c[1];
       }
       if (!col) {
         return make_error(ErrorCode::invalid_argument,
@@ -360,8 +373,8 @@ class SqliteTasks final : public TaskStore {
                               "\" (use created, name, status, started, completed, last_update or "
                               "metric:<title>/<series>)");
       }
-      std::string sql = select + where + " ORDER BY " + col + " " + dir + ", t.id " + dir +
-                        " LIMIT ? OFFSET ?";
+      std::string sql =
+          select + where + " ORDER BY " + col + " " + dir + ", t.id " + dir + " LIMIT ? OFFSET ?";
       RH_TRY(run(sql, {}, q.limit + 1, offset));
     }
     if (static_cast<int>(page.tasks.size()) > q.limit) {
@@ -372,9 +385,12 @@ class SqliteTasks final : public TaskStore {
   }
 
   Result<Task> update(const std::string& id, const TaskPatch& p) override {
-    if (p.name) RH_TRY(validate_name("task name", *p.name, 1024));
-    if (p.comment) RH_TRY(validate_text("comment", *p.comment));
-    if (p.script) RH_TRY(validate_text("script.diff", p.script->diff));
+    if (p.name)
+      RH_TRY(validate_name("task name", *p.name, 1024));
+    if (p.comment)
+      RH_TRY(validate_text("comment", *p.comment));
+    if (p.script)
+      RH_TRY(validate_text("script.diff", p.script->diff));
     if (p.runtime) {
       for (const auto& [k, v] : *p.runtime) {
         RH_TRY(validate_name("runtime key", k));
@@ -384,12 +400,14 @@ class SqliteTasks final : public TaskStore {
     RH_TRY(m_s.writer->run([&](Db& db) -> Status {
       double now = m_s.env.now();
       RH_TRY(task_status_in_tx(db, id));
-      if (p.script || p.environment) RH_TRY(require_editable(db, id, "code or environment"));
+      if (p.script || p.environment)
+        RH_TRY(require_editable(db, id, "code or environment"));
       auto set = [&](const char* sql, const std::string& v) -> Status {
         RH_TRY_ASSIGN(Stmt s, db.prepare(sql));
         return s.bind(1, v).bind(2, now).bind(3, id).exec();
       };
-      if (p.name) RH_TRY(set("UPDATE tasks SET name = ?, last_update = ? WHERE id = ?", *p.name));
+      if (p.name)
+        RH_TRY(set("UPDATE tasks SET name = ?, last_update = ? WHERE id = ?", *p.name));
       if (p.comment) {
         RH_TRY(set("UPDATE tasks SET comment = ?, last_update = ? WHERE id = ?", *p.comment));
       }
@@ -403,8 +421,9 @@ class SqliteTasks final : public TaskStore {
       }
       if (p.runtime) {
         // json_patch merges key by key inside the transaction.
-        RH_TRY(set("UPDATE tasks SET runtime = json_patch(runtime, ?), last_update = ? WHERE id = ?",
-                   string_map_to_json(*p.runtime).dump()));
+        RH_TRY(
+            set("UPDATE tasks SET runtime = json_patch(runtime, ?), last_update = ? WHERE id = ?",
+                string_map_to_json(*p.runtime).dump()));
       }
       return {};
     }));
@@ -422,10 +441,10 @@ class SqliteTasks final : public TaskStore {
                                                    std::string(to_string(to)));
       }
       double now = m_s.env.now();
-      RH_TRY_ASSIGN(Stmt s, db.prepare(
-                                "UPDATE tasks SET status = ?, status_message = ?, last_update = ?, "
-                                "started = CASE WHEN ? AND started = 0 THEN ? ELSE started END, "
-                                "completed = CASE WHEN ? THEN ? ELSE completed END WHERE id = ?"));
+      RH_TRY_ASSIGN(Stmt s,
+                    db.prepare("UPDATE tasks SET status = ?, status_message = ?, last_update = ?, "
+                               "started = CASE WHEN ? AND started = 0 THEN ? ELSE started END, "
+                               "completed = CASE WHEN ? THEN ? ELSE completed END WHERE id = ?"));
       return s.bind(1, to_string(to))
           .bind(2, message)
           .bind(3, now)
@@ -441,7 +460,8 @@ class SqliteTasks final : public TaskStore {
 
   Result<Task> change_tags(const std::string& id, const std::vector<std::string>& add,
                            const std::vector<std::string>& remove) override {
-    for (const auto& t : add) RH_TRY(validate_tag(t));
+    for (const auto& t : add)
+      RH_TRY(validate_tag(t));
     RH_TRY(m_s.writer->run([&](Db& db) -> Status {
       RH_TRY(task_status_in_tx(db, id));
       RH_TRY_ASSIGN(Stmt s, db.prepare("SELECT tag FROM task_tags WHERE task_id = ?"));
@@ -449,10 +469,12 @@ class SqliteTasks final : public TaskStore {
       std::vector<std::string> tags;
       while (true) {
         RH_TRY_ASSIGN(bool row, s.step());
-        if (!row) break;
+        if (!row)
+          break;
         tags.push_back(s.text(0));
       }
-      for (const auto& t : add) tags.push_back(t);
+      for (const auto& t : add)
+        tags.push_back(t);
       std::erase_if(tags, [&](const std::string& t) {
         return std::find(remove.begin(), remove.end(), t) != remove.end();
       });
@@ -463,7 +485,8 @@ class SqliteTasks final : public TaskStore {
 
   Status set_hyperparameters(const std::string& id, const std::vector<Hyperparameter>& params,
                              bool replace_sections) override {
-    for (const auto& h : params) RH_TRY(validate_hyperparameter(h));
+    for (const auto& h : params)
+      RH_TRY(validate_hyperparameter(h));
     return m_s.writer->run([&](Db& db) -> Status {
       RH_TRY(require_editable(db, id, "hyperparameters"));
       if (replace_sections) {
@@ -510,7 +533,8 @@ Result<std::string> ensure_project_in_tx(Db& db, Env& env, const std::string& na
   RH_TRY_ASSIGN(Stmt * s, db.cached("SELECT id FROM projects WHERE name = ?"));
   s->bind(1, name);
   RH_TRY_ASSIGN(bool row, s->step());
-  if (row) return s->text(0);
+  if (row)
+    return s->text(0);
   std::string id = env.new_id();
   RH_TRY_ASSIGN(Stmt * ins, db.cached("INSERT INTO projects(id, name, description, created) "
                                       "VALUES(?,?,?,?)"));
@@ -521,6 +545,8 @@ Result<std::string> ensure_project_in_tx(Db& db, Env& env, const std::string& na
 std::unique_ptr<ProjectStore> make_project_part(Shared& s) {
   return std::make_unique<SqliteProjects>(s);
 }
-std::unique_ptr<TaskStore> make_task_part(Shared& s) { return std::make_unique<SqliteTasks>(s); }
+std::unique_ptr<TaskStore> make_task_part(Shared& s) {
+  return std::make_unique<SqliteTasks>(s);
+}
 
 }  // namespace rh::sqlite

@@ -14,16 +14,20 @@ GroupCommitWriter::GroupCommitWriter(std::unique_ptr<Db> db) : m_db(std::move(db
   m_thread = std::thread([this] { loop(); });
 }
 
-GroupCommitWriter::~GroupCommitWriter() { stop(); }
+GroupCommitWriter::~GroupCommitWriter() {
+  stop();
+}
 
 void GroupCommitWriter::stop() {
   {
     std::lock_guard lock(m_mu);
-    if (m_stopping && !m_thread.joinable()) return;
+    if (m_stopping && !m_thread.joinable())
+      return;
     m_stopping = true;
   }
   m_cv.notify_all();
-  if (m_thread.joinable()) m_thread.join();
+  if (m_thread.joinable())
+    m_thread.join();
 }
 
 Status GroupCommitWriter::run(std::function<Status(Db&)> fn) {
@@ -32,7 +36,8 @@ Status GroupCommitWriter::run(std::function<Status(Db&)> fn) {
   auto fut = job.done.get_future();
   {
     std::lock_guard lock(m_mu);
-    if (m_stopping) return make_error(ErrorCode::unavailable, "the store is closing");
+    if (m_stopping)
+      return make_error(ErrorCode::unavailable, "the store is closing");
     m_queue.push_back(&job);
   }
   m_cv.notify_one();
@@ -45,7 +50,8 @@ void GroupCommitWriter::loop() {
     {
       std::unique_lock lock(m_mu);
       m_cv.wait(lock, [&] { return m_stopping || !m_queue.empty(); });
-      if (m_queue.empty()) return;  // stopping and drained
+      if (m_queue.empty())
+        return;  // stopping and drained
       group.swap(m_queue);
     }
     commit_group(group);
@@ -55,7 +61,8 @@ void GroupCommitWriter::loop() {
 void GroupCommitWriter::commit_group(std::deque<Job*>& group) {
   Status begin = m_db->exec("BEGIN IMMEDIATE");
   if (!begin) {
-    for (Job* j : group) j->done.set_value(begin);
+    for (Job* j : group)
+      j->done.set_value(begin);
     return;
   }
   for (Job* j : group) {
@@ -70,7 +77,8 @@ void GroupCommitWriter::commit_group(std::deque<Job*>& group) {
       j->result = make_error(ErrorCode::internal, std::string("write failed: ") + e.what());
     }
     m_db->reset_cached();
-    if (!j->result) (void)m_db->exec("ROLLBACK TO job");
+    if (!j->result)
+      (void)m_db->exec("ROLLBACK TO job");
     (void)m_db->exec("RELEASE job");
   }
   Status commit = m_db->exec("COMMIT");
@@ -78,7 +86,8 @@ void GroupCommitWriter::commit_group(std::deque<Job*>& group) {
     (void)m_db->exec("ROLLBACK");
     commit.error().code = ErrorCode::io;
   }
-  for (Job* j : group) j->done.set_value(commit ? j->result : commit);
+  for (Job* j : group)
+    j->done.set_value(commit ? j->result : commit);
 }
 
 }  // namespace rh::sqlite
