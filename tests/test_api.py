@@ -281,3 +281,20 @@ def test_concurrent_batches_all_land(server):
     assert not errors
     sums = server.request("GET", f"/api/v1/tasks/{tid}/scalars")[1]["scalars"]
     assert sorted(x["count"] for x in sums) == [10000] * 4
+
+
+def test_idempotency_key_makes_retries_safe(server):
+    tid = make_task(server)["id"]
+    body = {"series": [{"title": "m", "series": "s", "iterations": [1, 2, 3], "values": [1, 2, 3]}]}
+    for _ in range(3):
+        s, r, _ = server.request("POST", f"/api/v1/tasks/{tid}/scalars", body, headers={"Idempotency-Key": "b-17"})
+        assert s == 200, r
+    assert server.request("GET", f"/api/v1/tasks/{tid}/scalars")[1]["scalars"][0]["count"] == 3
+    lines = {"lines": [{"text": "once"}]}
+    answers = [server.request("POST", f"/api/v1/tasks/{tid}/console", lines, headers={"Idempotency-Key": "c-1"})[1]
+               for _ in range(2)]
+    assert answers == [{"last_seq": 1}, {"last_seq": 1}]
+    other = make_task(server)["id"]
+    status, code, msg = error_of(server.request("POST", f"/api/v1/tasks/{other}/scalars", body,
+                                                headers={"Idempotency-Key": "b-17"}))
+    assert (status, code) == (400, "invalid_argument") and "another task" in msg

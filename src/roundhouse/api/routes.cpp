@@ -223,7 +223,8 @@ class Api {
             }
             std::vector<ConsoleLine> lines;
             RH_TRY(list_from_json(j["lines"], "body.lines", lines));
-            RH_TRY_ASSIGN(int64_t last, m_ctx.store.console().append(id, std::move(lines)));
+            RH_TRY_ASSIGN(int64_t last, m_ctx.store.console().append(
+                                            id, std::move(lines), req.header("idempotency-key")));
             return ok_json(Json{{"last_seq", last}});
           }));
     r.add("GET", "/api/v1/tasks/{id}/console",
@@ -392,7 +393,7 @@ class Api {
     size_t points = 0;
     for (const auto& s : batch)
       points += s.values.size();
-    RH_TRY(m_ctx.store.scalars().append(id, std::move(batch)));
+    RH_TRY(m_ctx.store.scalars().append(id, std::move(batch), req.header("idempotency-key")));
     return json_response(200, fmt::format("{{\"points\":{}}}", points));
   }
 

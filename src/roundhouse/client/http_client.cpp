@@ -70,7 +70,8 @@ std::string url_encode(const std::string& s) {
 // friendly options, the auth header and, when given, a content type.
 // Returns the header list, which the caller frees after the transfer.
 static curl_slist* prepare(CURL* c, const std::string& url, const std::string& token,
-                           const std::string& content_type) {
+                           const std::string& content_type,
+                           const std::vector<std::string>& extra_headers = {}) {
   curl_easy_reset(c);
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
@@ -83,6 +84,8 @@ static curl_slist* prepare(CURL* c, const std::string& url, const std::string& t
     headers = curl_slist_append(headers, ("Content-Type: " + content_type).c_str());
   }
   headers = curl_slist_append(headers, "Expect:");
+  for (const auto& h : extra_headers)
+    headers = curl_slist_append(headers, h.c_str());
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   return headers;
 }
@@ -100,11 +103,12 @@ HttpClient::~HttpClient() {
 }
 
 Result<HttpResult> HttpClient::raw(const std::string& method, const std::string& path,
-                                   const std::string& body, const std::string& content_type) {
+                                   const std::string& body, const std::string& content_type,
+                                   const std::vector<std::string>& extra_headers) {
   std::lock_guard lock(m_mu);
   CURL* c = static_cast<CURL*>(m_curl);
   HttpResult r;
-  curl_slist* headers = prepare(c, m_base + path, m_token, content_type);
+  curl_slist* headers = prepare(c, m_base + path, m_token, content_type, extra_headers);
   curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_string);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
@@ -149,8 +153,9 @@ Error HttpClient::to_error(const HttpResult& r, const std::string& method,
 }
 
 Result<std::string> HttpClient::call(const std::string& method, const std::string& path,
-                                     const std::string& body, const std::string& content_type) {
-  RH_TRY_ASSIGN(HttpResult r, raw(method, path, body, content_type));
+                                     const std::string& body, const std::string& content_type,
+                                     const std::vector<std::string>& extra_headers) {
+  RH_TRY_ASSIGN(HttpResult r, raw(method, path, body, content_type, extra_headers));
   if (r.status < 200 || r.status >= 300)
     return std::unexpected(to_error(r, method, path));
   return std::move(r.body);

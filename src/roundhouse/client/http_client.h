@@ -32,13 +32,16 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   // Any status is returned; only transport failures are errors.
+  // extra_headers: whole lines, e.g. "Idempotency-Key: 0123".
   Result<HttpResult> raw(const std::string& method, const std::string& path,
                          const std::string& body = {},
-                         const std::string& content_type = "application/json");
+                         const std::string& content_type = "application/json",
+                         const std::vector<std::string>& extra_headers = {});
   // A 2xx body, or the server's error as an Error.
   Result<std::string> call(const std::string& method, const std::string& path,
                            const std::string& body = {},
-                           const std::string& content_type = "application/json");
+                           const std::string& content_type = "application/json",
+                           const std::vector<std::string>& extra_headers = {});
   // Streams a response body into sink (no buffering of the whole body).
   Status download(const std::string& path, ByteSink& sink,
                   const std::function<void(uint64_t done, uint64_t total)>& progress = {});

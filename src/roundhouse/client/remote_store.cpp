@@ -7,6 +7,7 @@
 #include "roundhouse/client/http_client.h"
 #include "roundhouse/hash/sha256.h"
 #include "roundhouse/model/json.h"
+#include "roundhouse/model/validate.h"
 #include "roundhouse/util/fs.h"
 
 namespace rh {
@@ -14,7 +15,7 @@ namespace rh {
 namespace {
 
 Result<Json> call_json(HttpClient& c, const std::string& method, const std::string& path,
-                       const Json& body = Json()) {
+                       const Json& body = Json(), const std::vector<std::string>& headers = {}) {
   std::string payload;
   if (!body.is_null()) {
     try {
@@ -25,7 +26,7 @@ Result<Json> call_json(HttpClient& c, const std::string& method, const std::stri
                         "the request to " + path + " contains text that is not valid UTF-8");
     }
   }
-  RH_TRY_ASSIGN(std::string text, c.call(method, path, payload));
+  RH_TRY_ASSIGN(std::string text, c.call(method, path, payload, "application/json", headers));
   return parse_json(text, "response from " + path);
 }
 
@@ -34,6 +35,12 @@ Result<T> decode(const Json& j, const std::string& where) {
   T out;
   RH_TRY(from_json(j, where, out));
   return out;
+}
+
+std::vector<std::string> key_header(const std::string& request_key) {
+  if (request_key.empty())
+    return {};
+  return {"Idempotency-Key: " + request_key};
 }
 
 std::string task_path(const std::string& id) {
@@ -170,7 +177,8 @@ class RemoteTasks final : public TaskStore {
 class RemoteScalars final : public ScalarStore {
  public:
   explicit RemoteScalars(HttpClient& c) : m_c(c) {}
-  Status append(const std::string& task_id, std::vector<ScalarSeries> batch) override {
+  Status append(const std::string& task_id, std::vector<ScalarSeries> batch,
+                const std::string& request_key) override {
     RH_TRY(RemoteTasks::check_full_id(task_id));
     for (const auto& s : batch) {
       if (s.steps.size() != s.values.size() ||
@@ -180,8 +188,9 @@ class RemoteScalars final : public ScalarStore {
                               ": iterations, values and times must have the same length");
       }
     }
+    RH_TRY(validate_request_key(request_key));
     RH_TRY(m_c.call("POST", task_path(task_id) + "/scalars", api::encode_scalar_binary(batch),
-                    "application/x-rh-scalars"));
+                    "application/x-rh-scalars", key_header(request_key)));
     return {};
   }
   Result<std::vector<SeriesSummary>> summaries(const std::string& task_id) override {
@@ -222,7 +231,8 @@ class RemoteScalars final : public ScalarStore {
 class RemoteConsole final : public ConsoleStore {
  public:
   explicit RemoteConsole(HttpClient& c) : m_c(c) {}
-  Result<int64_t> append(const std::string& task_id, std::vector<ConsoleLine> lines) override {
+  Result<int64_t> append(const std::string& task_id, std::vector<ConsoleLine> lines,
+                         const std::string& request_key) override {
     RH_TRY(RemoteTasks::check_full_id(task_id));
     Json arr = Json::array();
     for (const auto& l : lines) {
@@ -230,8 +240,9 @@ class RemoteConsole final : public ConsoleStore {
       e.erase("seq");
       arr.push_back(std::move(e));
     }
-    RH_TRY_ASSIGN(Json j,
-                  call_json(m_c, "POST", task_path(task_id) + "/console", Json{{"lines", arr}}));
+    RH_TRY(validate_request_key(request_key));
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "POST", task_path(task_id) + "/console",
+                                    Json{{"lines", arr}}, key_header(request_key)));
     return j.value("last_seq", int64_t{0});
   }
   Result<std::vector<ConsoleLine>> read(const std::string& task_id, int64_t after,

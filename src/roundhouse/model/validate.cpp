@@ -102,6 +102,16 @@ Status validate_new_task(const NewTask& t) {
   return {};
 }
 
+Status validate_request_key(std::string_view key) {
+  if (key.size() > 128)
+    return bad("request key is longer than 128 characters");
+  for (char c : key) {
+    if (c <= 0x20 || c > 0x7E)
+      return bad("request key must be printable ASCII without spaces");
+  }
+  return {};
+}
+
 Status validate_scalar_series(const ScalarSeries& s) {
   RH_TRY(validate_name("scalar title", s.title, 512));
   RH_TRY(validate_name("scalar series of " + s.title, s.series, 512));

@@ -19,5 +19,7 @@ Status validate_text(std::string_view what, std::string_view value);
 Status validate_new_task(const NewTask& t);
 Status validate_hyperparameter(const Hyperparameter& h);
 Status validate_scalar_series(const ScalarSeries& s);
+// Idempotency keys: empty (none), or 1..128 printable ASCII characters.
+Status validate_request_key(std::string_view key);
 
 }  // namespace rh

@@ -86,45 +86,44 @@ void Recorder::loop() {
 
 Status Recorder::flush() {
   std::lock_guard flush_lock(m_flush_mu);
-  std::vector<ConsoleLine> lines;
-  std::vector<ScalarSeries> batch;
+  // What failed last time goes first, unchanged and under the same request
+  // key, so a batch the store applied (only its answer was lost) is not
+  // applied twice. New data waits behind it, keeping the order.
   {
     std::lock_guard lock(m_mu);
-    lines.swap(m_lines);
-    for (auto& [key, s] : m_points)
-      batch.push_back(std::move(s));
-    m_points.clear();
-    m_pending_points = 0;
-  }
-  Status result;
-  if (!batch.empty()) {
-    if (auto st = m_store.scalars().append(m_task, batch); !st) {
-      result = st;
-      // Keep the points for the next flush, ahead of newer ones.
-      std::lock_guard lock(m_mu);
-      for (auto& s : batch) {
-        auto& cur = m_points[{s.title, s.series}];
-        s.steps.insert(s.steps.end(), cur.steps.begin(), cur.steps.end());
-        s.values.insert(s.values.end(), cur.values.begin(), cur.values.end());
-        s.times.insert(s.times.end(), cur.times.begin(), cur.times.end());
-        m_pending_points += s.steps.size() - cur.steps.size();
-        cur = std::move(s);
+    if (m_retry_scalars.empty() && !m_points.empty()) {
+      for (auto& [key, s] : m_points) {
+        m_retry_scalars.push_back(std::move(s));
       }
+      m_points.clear();
+      m_pending_points = 0;
+      m_scalars_key = m_env.new_id();
+    }
+    if (m_retry_lines.empty() && !m_lines.empty()) {
+      m_retry_lines.swap(m_lines);
+      m_lines_key = m_env.new_id();
     }
   }
-  if (!lines.empty()) {
-    if (auto st = m_store.console().append(m_task, lines); !st) {
-      if (result)
-        result = std::unexpected(st.error());
-      std::lock_guard lock(m_mu);
-      lines.insert(lines.end(), m_lines.begin(), m_lines.end());
-      m_lines.swap(lines);
+  Status result;
+  if (!m_retry_scalars.empty()) {
+    result = m_store.scalars().append(m_task, m_retry_scalars, m_scalars_key);
+    if (result) {
+      m_retry_scalars.clear();
+    }
+  }
+  if (!m_retry_lines.empty()) {
+    auto st = m_store.console().append(m_task, m_retry_lines, m_lines_key);
+    if (st) {
+      m_retry_lines.clear();
+    } else if (result) {
+      result = std::unexpected(st.error());
     }
   }
   if (!result) {
     std::lock_guard lock(m_mu);
-    if (m_error)
+    if (m_error) {
       m_error = result;
+    }
     if (!m_warned) {
       std::fprintf(stderr, "rh: cannot record to the store yet (%s); retrying\n",
                    result.error().message.c_str());
@@ -152,12 +151,20 @@ Status Recorder::finish() {
   if (m_thread.joinable())
     m_thread.join();
   // A few attempts: a server restarting must not lose the tail of a run.
+  // A flush that sends a retried batch leaves newer data for the next one.
   Status st;
-  for (int attempt = 0; attempt < 5; ++attempt) {
+  for (int failures = 0; failures < 5;) {
     st = flush();
-    if (st)
-      return {};
-    std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
+    if (st) {
+      std::lock_guard lock(m_flush_mu);
+      std::lock_guard data_lock(m_mu);
+      if (m_retry_scalars.empty() && m_retry_lines.empty() && m_points.empty() && m_lines.empty()) {
+        return {};
+      }
+      continue;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200 << failures));
+    ++failures;
   }
   return st;
 }

@@ -48,7 +48,11 @@ class Recorder {
   std::vector<ConsoleLine> m_lines;
   std::map<std::pair<std::string, std::string>, ScalarSeries> m_points;
   size_t m_pending_points = 0;
-  std::mutex m_flush_mu;
+  std::mutex m_flush_mu;  // guards the four below
+  std::vector<ScalarSeries> m_retry_scalars;
+  std::string m_scalars_key;
+  std::vector<ConsoleLine> m_retry_lines;
+  std::string m_lines_key;
   Status m_error;
   bool m_warned = false;
   std::thread m_thread;

@@ -87,7 +87,13 @@ class ScalarStore {
  public:
   virtual ~ScalarStore() = default;
   // Appends every series in one durable write. Times of 0 or missing mean now.
-  virtual Status append(const std::string& task_id, std::vector<ScalarSeries> batch) = 0;
+  // A non-empty request_key makes a retry safe: a batch whose key was already
+  // applied to this task (within the last day) is not applied again.
+  virtual Status append(const std::string& task_id, std::vector<ScalarSeries> batch,
+                        const std::string& request_key) = 0;
+  Status append(const std::string& task_id, std::vector<ScalarSeries> batch) {
+    return append(task_id, std::move(batch), {});
+  }
   // Every series of the task with count, last, min and max, by title and series.
   virtual Result<std::vector<SeriesSummary>> summaries(const std::string& task_id) = 0;
   // One series' points in the order they were logged (downsampled if asked).
@@ -99,7 +105,12 @@ class ConsoleStore {
  public:
   virtual ~ConsoleStore() = default;
   // Appends lines (their seq is ignored and assigned); returns the last seq.
-  virtual Result<int64_t> append(const std::string& task_id, std::vector<ConsoleLine> lines) = 0;
+  // request_key as for scalars: a repeated key returns the first answer.
+  virtual Result<int64_t> append(const std::string& task_id, std::vector<ConsoleLine> lines,
+                                 const std::string& request_key) = 0;
+  Result<int64_t> append(const std::string& task_id, std::vector<ConsoleLine> lines) {
+    return append(task_id, std::move(lines), {});
+  }
   // Lines with seq > after, at most limit, in order.
   virtual Result<std::vector<ConsoleLine>> read(const std::string& task_id, int64_t after,
                                                 int limit) = 0;

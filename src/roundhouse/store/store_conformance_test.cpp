@@ -391,6 +391,30 @@ TEST_P(StoreConformance, DownsamplingKeepsExtremesAndEnds) {
   EXPECT_DOUBLE_EQ(r->times.back(), 1e9 + 509);
 }
 
+TEST_P(StoreConformance, RequestKeysMakeRetriesSafe) {
+  Task t = make_task();
+  Task other = make_task();
+  ScalarSeries s{"loss", "train", {1, 2}, {0.5, 0.25}, {}};
+  ASSERT_TRUE(m_store->scalars().append(t.id, {s}, "batch-1"));
+  ASSERT_TRUE(m_store->scalars().append(t.id, {s}, "batch-1")) << "a retry succeeds";
+  EXPECT_EQ(m_store->scalars().summaries(t.id)->at(0).count, 2) << "...and is applied once";
+  ASSERT_TRUE(m_store->scalars().append(t.id, {s}, "batch-2"));
+  EXPECT_EQ(m_store->scalars().summaries(t.id)->at(0).count, 4);
+  EXPECT_EQ(m_store->scalars().append(other.id, {s}, "batch-1").error().code,
+            ErrorCode::invalid_argument);
+  EXPECT_EQ(m_store->scalars().append(t.id, {s}, "has space").error().code,
+            ErrorCode::invalid_argument);
+
+  std::vector<ConsoleLine> lines{{0, 0, ConsoleStream::stdout_stream, "a"},
+                                 {0, 0, ConsoleStream::stdout_stream, "b"}};
+  auto first = m_store->console().append(t.id, lines, "lines-1");
+  auto again = m_store->console().append(t.id, lines, "lines-1");
+  ASSERT_TRUE(first && again);
+  EXPECT_EQ(*first, 2);
+  EXPECT_EQ(*again, 2) << "a retry gets the first answer";
+  EXPECT_EQ(m_store->console().read(t.id, 0, 100)->size(), 2u);
+}
+
 TEST_P(StoreConformance, ConsoleLinesAreNumberedInOrder) {
   Task t = make_task();
   auto last = m_store->console().append(t.id, {{0, 0, ConsoleStream::stdout_stream, "epoch 1"},

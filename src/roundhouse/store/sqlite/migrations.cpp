@@ -129,6 +129,17 @@ CREATE TABLE models(
 );
 CREATE INDEX models_task ON models(task_id);
 )sql"},
+    {2, R"sql(
+-- Keys of applied appends (Idempotency-Key), so a retried batch is applied once.
+CREATE TABLE request_keys(
+  key TEXT PRIMARY KEY,
+  task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+  result INTEGER NOT NULL DEFAULT 0,
+  created REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX request_keys_created ON request_keys(created);
+CREATE INDEX request_keys_task ON request_keys(task_id);
+)sql"},
 };
 
 }  // namespace

@@ -30,7 +30,9 @@ class SqliteScalars final : public ScalarStore {
  public:
   explicit SqliteScalars(Shared& s) : m_s(s) {}
 
-  Status append(const std::string& task_id, std::vector<ScalarSeries> batch) override {
+  Status append(const std::string& task_id, std::vector<ScalarSeries> batch,
+                const std::string& request_key) override {
+    RH_TRY(validate_request_key(request_key));
     // Validate and encode in the caller's thread; the writer only inserts.
     struct Prepared {
       const ScalarSeries* series;
@@ -52,6 +54,10 @@ class SqliteScalars final : public ScalarStore {
     }
     return m_s.writer->run([&](Db& db) -> Status {
       RH_TRY(task_status_in_tx(db, task_id));
+      RH_TRY_ASSIGN(bool seen, request_key_seen(db, task_id, request_key, nullptr));
+      if (seen)
+        return {};
+      RH_TRY(remember_request_key(db, m_s.env, task_id, request_key, 0));
       for (const auto& p : prepared) {
         RH_TRY_ASSIGN(Stmt * ser,
                       db.cached("INSERT INTO series(task_id, title, series) VALUES(?,?,?) "
@@ -223,7 +229,9 @@ class SqliteConsole final : public ConsoleStore {
  public:
   explicit SqliteConsole(Shared& s) : m_s(s) {}
 
-  Result<int64_t> append(const std::string& task_id, std::vector<ConsoleLine> lines) override {
+  Result<int64_t> append(const std::string& task_id, std::vector<ConsoleLine> lines,
+                         const std::string& request_key) override {
+    RH_TRY(validate_request_key(request_key));
     for (size_t i = 0; i < lines.size(); ++i) {
       RH_TRY(validate_text("console line " + std::to_string(i), lines[i].text));
     }
@@ -231,6 +239,9 @@ class SqliteConsole final : public ConsoleStore {
     int64_t last = 0;
     RH_TRY(m_s.writer->run([&](Db& db) -> Status {
       RH_TRY(task_status_in_tx(db, task_id));
+      RH_TRY_ASSIGN(bool seen, request_key_seen(db, task_id, request_key, &last));
+      if (seen)
+        return {};
       RH_TRY_ASSIGN(Stmt * m,
                     db.cached("SELECT COALESCE(MAX(seq), 0) FROM console WHERE task_id = ?"));
       m->bind(1, task_id);
@@ -247,7 +258,7 @@ class SqliteConsole final : public ConsoleStore {
                    .bind(5, l.text)
                    .exec());
       }
-      return {};
+      return remember_request_key(db, m_s.env, task_id, request_key, last);
     }));
     return last;
   }

@@ -45,6 +45,15 @@ struct Shared {
   ReaderPool readers;
 };
 
+// Inside a write: whether request_key was already applied to the task (its
+// stored result in *result); an empty key is never seen. A key used for
+// another task is invalid_argument.
+Result<bool> request_key_seen(Db& db, const std::string& task_id, const std::string& key,
+                              int64_t* result);
+// Inside a write: remembers an applied key (and drops keys older than a day).
+Status remember_request_key(Db& db, Env& env, const std::string& task_id, const std::string& key,
+                            int64_t result);
+
 // Error for an unknown task ID.
 Error task_not_found(const std::string& id);
 // Checks, inside a write, that the task exists; returns its status.

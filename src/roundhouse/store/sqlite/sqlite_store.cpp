@@ -38,6 +38,36 @@ void ReaderPool::clear() {
   m_idle.clear();
 }
 
+Result<bool> request_key_seen(Db& db, const std::string& task_id, const std::string& key,
+                              int64_t* result) {
+  if (key.empty())
+    return false;
+  RH_TRY_ASSIGN(Stmt * s, db.cached("SELECT task_id, result FROM request_keys WHERE key = ?"));
+  s->bind(1, key);
+  RH_TRY_ASSIGN(bool row, s->step());
+  if (!row)
+    return false;
+  if (s->text(0) != task_id) {
+    return make_error(ErrorCode::invalid_argument,
+                      "request key " + key + " was already used for another task");
+  }
+  if (result)
+    *result = s->int64(1);
+  return true;
+}
+
+Status remember_request_key(Db& db, Env& env, const std::string& task_id, const std::string& key,
+                            int64_t result) {
+  if (key.empty())
+    return {};
+  double now = env.now();
+  RH_TRY_ASSIGN(Stmt * ins, db.cached("INSERT INTO request_keys(key, task_id, result, created) "
+                                      "VALUES(?,?,?,?)"));
+  RH_TRY(ins->bind(1, key).bind(2, task_id).bind(3, result).bind(4, now).exec());
+  RH_TRY_ASSIGN(Stmt * old, db.cached("DELETE FROM request_keys WHERE created < ?"));
+  return old->bind(1, now - 86400.0).exec();
+}
+
 Error task_not_found(const std::string& id) {
   return Error{ErrorCode::not_found, "no task with ID " + id};
 }
