@@ -33,7 +33,8 @@ class LossyStore final : public MetadataStore {
     Status append(const std::string& id, std::vector<ScalarSeries> b,
                   const std::string& key) override {
       RH_TRY(o.m_real.scalars().append(id, std::move(b), key));
-      if (o.lose()) return make_error(ErrorCode::unavailable, "reply lost");
+      if (o.lose())
+        return make_error(ErrorCode::unavailable, "reply lost");
       return {};
     }
     Result<std::vector<SeriesSummary>> summaries(const std::string& id) override {
@@ -50,7 +51,8 @@ class LossyStore final : public MetadataStore {
     Result<int64_t> append(const std::string& id, std::vector<ConsoleLine> l,
                            const std::string& key) override {
       RH_TRY_ASSIGN(int64_t last, o.m_real.console().append(id, std::move(l), key));
-      if (o.lose()) return make_error(ErrorCode::unavailable, "reply lost");
+      if (o.lose())
+        return make_error(ErrorCode::unavailable, "reply lost");
       return last;
     }
     Result<std::vector<ConsoleLine>> read(const std::string& id, int64_t after,
@@ -77,7 +79,8 @@ TEST(Recorder, LostRepliesNeitherLoseNorDuplicate) {
     for (int i = 0; i < 300; ++i) {
       rec.scalar("loss", "train", i, i * 0.5, 1e9 + i);
       rec.console(ConsoleStream::stdout_stream, "line " + std::to_string(i) + "\n");
-      if (i % 50 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(15));
+      if (i % 50 == 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(15));
     }
     rec.console(ConsoleStream::stderr_stream, "tail without newline");
     ASSERT_TRUE(rec.finish());
@@ -86,10 +89,12 @@ TEST(Recorder, LostRepliesNeitherLoseNorDuplicate) {
   auto s = (*real)->scalars().read(task->id, "loss", "train", {});
   ASSERT_TRUE(s);
   ASSERT_EQ(s->steps.size(), 300u);
-  for (int i = 0; i < 300; ++i) EXPECT_EQ(s->steps[i], i);
+  for (int i = 0; i < 300; ++i)
+    EXPECT_EQ(s->steps[i], i);
   auto lines = (*real)->console().read(task->id, 0, 1000);
   ASSERT_EQ(lines->size(), 301u);
-  for (int i = 0; i < 300; ++i) EXPECT_EQ((*lines)[i].text, "line " + std::to_string(i));
+  for (int i = 0; i < 300; ++i)
+    EXPECT_EQ((*lines)[i].text, "line " + std::to_string(i));
   EXPECT_EQ(lines->back().text, "tail without newline");
   EXPECT_EQ(lines->back().stream, ConsoleStream::stderr_stream);
 }
