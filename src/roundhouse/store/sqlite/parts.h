@@ -15,6 +15,12 @@ std::unique_ptr<ScalarStore> make_scalar_part(Shared& s);
 std::unique_ptr<ConsoleStore> make_console_part(Shared& s);
 std::unique_ptr<ArtifactStore> make_artifact_part(Shared& s);
 
+// Chunks under this many points are merged with their small neighbours.
+inline constexpr int64_t k_small_chunk_points = 4096;
+// Merges runs of consecutive small chunks of the series noted in
+// Shared::small_series (one write per series), keeping the points' order.
+Status compact_small_chunks(Shared& s);
+
 // Inside a write: the project's ID, creating the project when new.
 Result<std::string> ensure_project_in_tx(Db& db, Env& env, const std::string& name,
                                          const std::string& description);

@@ -1,4 +1,5 @@
 // SQLite parts for what a task records while it runs: scalars, console, artifacts, models.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -82,6 +83,10 @@ class SqliteScalars final : public ScalarStore {
                    .bind_blob(5, p.chunk.data)
                    .bind_blob(6, p.chunk.summary)
                    .exec());
+        if (p.chunk.count < k_small_chunk_points) {
+          std::lock_guard lock(m_s.small_mu);
+          m_s.small_series.insert(series_id);
+        }
         RH_TRY_ASSIGN(
             Stmt * lat,
             db.cached("INSERT INTO series_latest(series_id, task_id, title, series, count, "
@@ -445,7 +450,77 @@ class SqliteArtifacts final : public ArtifactStore {
   Shared& m_s;
 };
 
+// Inside a write: merges each run of consecutive small chunks of one series
+// into the run's first row (so the order by id still is the logging order).
+Status compact_series_in_tx(Db& db, int64_t series_id) {
+  RH_TRY_ASSIGN(Stmt list,
+                db.prepare("SELECT id, n FROM metric_chunk WHERE series_id = ? ORDER BY id"));
+  list.bind(1, series_id);
+  std::vector<std::vector<int64_t>> runs(1);
+  int64_t run_points = 0;
+  while (true) {
+    RH_TRY_ASSIGN(bool row, list.step());
+    if (!row) {
+      break;
+    }
+    int64_t id = list.int64(0), n = list.int64(1);
+    bool small = n < k_small_chunk_points;
+    if (!small || run_points + n > 16 * k_small_chunk_points) {
+      if (!runs.back().empty()) {
+        runs.emplace_back();
+      }
+      run_points = 0;
+    }
+    if (small) {
+      runs.back().push_back(id);
+      run_points += n;
+    }
+  }
+  for (const auto& run : runs) {
+    if (run.size() < 2) {
+      continue;
+    }
+    ScalarSeries merged;
+    for (int64_t id : run) {
+      RH_TRY_ASSIGN(Stmt * get, db.cached("SELECT data FROM metric_chunk WHERE id = ?"));
+      get->bind(1, id);
+      RH_TRY(get->step());
+      RH_TRY(decode_chunk(get->blob(0), merged));
+      get->reset();
+    }
+    EncodedChunk c = encode_chunk(merged.steps, merged.values, merged.times);
+    auto [lo, hi] = std::minmax_element(merged.steps.begin(), merged.steps.end());
+    RH_TRY_ASSIGN(Stmt * upd,
+                  db.cached("UPDATE metric_chunk SET min_step = ?, max_step = ?, n = ?, "
+                            "data = ?, summary = ? WHERE id = ?"));
+    RH_TRY(upd->bind(1, *lo)
+               .bind(2, *hi)
+               .bind(3, c.count)
+               .bind_blob(4, c.data)
+               .bind_blob(5, c.summary)
+               .bind(6, run.front())
+               .exec());
+    for (size_t i = 1; i < run.size(); ++i) {
+      RH_TRY_ASSIGN(Stmt * del, db.cached("DELETE FROM metric_chunk WHERE id = ?"));
+      RH_TRY(del->bind(1, run[i]).exec());
+    }
+  }
+  return {};
+}
+
 }  // namespace
+
+Status compact_small_chunks(Shared& s) {
+  std::set<int64_t> series;
+  {
+    std::lock_guard lock(s.small_mu);
+    series.swap(s.small_series);
+  }
+  for (int64_t id : series) {
+    RH_TRY(s.writer->run([&](Db& db) { return compact_series_in_tx(db, id); }));
+  }
+  return {};
+}
 
 std::unique_ptr<ScalarStore> make_scalar_part(Shared& s) {
   return std::make_unique<SqliteScalars>(s);

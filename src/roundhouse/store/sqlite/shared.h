@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -43,6 +44,9 @@ struct Shared {
   Env& env;
   std::unique_ptr<GroupCommitWriter> writer;
   ReaderPool readers;
+  // Series that received a small chunk since the last compaction.
+  std::mutex small_mu;
+  std::set<int64_t> small_series;
 };
 
 // Inside a write: whether request_key was already applied to the task (its

@@ -83,14 +83,15 @@ Result<std::string> task_status_in_tx(Db& db, const std::string& id) {
 
 namespace {
 
-// Moves WAL pages into the database on its own connection, so the writer
-// never pays for a checkpoint inside a commit.
-class Checkpointer {
+// Background upkeep: moves WAL pages into the database on its own
+// connection twice a second (so the writer never pays for a checkpoint inside
+// a commit), and every two seconds merges small scalar chunks.
+class Maintenance {
  public:
-  explicit Checkpointer(std::unique_ptr<Db> db) : m_db(std::move(db)) {
+  Maintenance(std::unique_ptr<Db> db, Shared& shared) : m_db(std::move(db)), m_shared(shared) {
     m_thread = std::thread([this] { loop(); });
   }
-  ~Checkpointer() { stop(); }
+  ~Maintenance() { stop(); }
   void stop() {
     {
       std::lock_guard lock(m_mu);
@@ -110,10 +111,16 @@ class Checkpointer {
         break;
       lock.unlock();
       sqlite3_wal_checkpoint_v2(m_db->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      if (++m_ticks % 4 == 0) {
+        // A failure leaves the chunks as they were; reads do not depend on it.
+        (void)compact_small_chunks(m_shared);
+      }
       lock.lock();
     }
   }
   std::unique_ptr<Db> m_db;
+  Shared& m_shared;
+  uint64_t m_ticks = 0;
   std::mutex m_mu;
   std::condition_variable m_cv;
   bool m_stop = false;
@@ -122,9 +129,9 @@ class Checkpointer {
 
 class SqliteStore final : public MetadataStore {
  public:
-  SqliteStore(std::unique_ptr<Shared> shared, std::unique_ptr<Checkpointer> cp, std::string path)
+  SqliteStore(std::unique_ptr<Shared> shared, std::unique_ptr<Db> maintenance_db, std::string path)
       : m_shared(std::move(shared)),
-        m_checkpointer(std::move(cp)),
+        m_maintenance(std::make_unique<Maintenance>(std::move(maintenance_db), *m_shared)),
         m_path(std::move(path)),
         m_projects(make_project_part(*m_shared)),
         m_tasks(make_task_part(*m_shared)),
@@ -138,12 +145,13 @@ class SqliteStore final : public MetadataStore {
   ScalarStore& scalars() override { return *m_scalars; }
   ConsoleStore& console() override { return *m_console; }
   ArtifactStore& artifacts() override { return *m_artifacts; }
+  Status compact() { return compact_small_chunks(*m_shared); }
 
   void close() override {
     if (m_closed.exchange(true))
       return;
+    m_maintenance->stop();
     m_shared->writer->stop();
-    m_checkpointer->stop();
     m_shared->readers.clear();
     // Fold the WAL back into the database so the folder is tidy when idle.
     if (auto db = Db::open(m_path, false)) {
@@ -154,7 +162,7 @@ class SqliteStore final : public MetadataStore {
 
  private:
   std::unique_ptr<Shared> m_shared;
-  std::unique_ptr<Checkpointer> m_checkpointer;
+  std::unique_ptr<Maintenance> m_maintenance;
   std::string m_path;
   std::unique_ptr<ProjectStore> m_projects;
   std::unique_ptr<TaskStore> m_tasks;
@@ -171,13 +179,20 @@ Result<std::unique_ptr<MetadataStore>> open_sqlite_store(const std::string& path
   using namespace sqlite;
   RH_TRY_ASSIGN(auto wdb, Db::open(path, true));
   RH_TRY(apply_migrations(*wdb));
-  // Checkpoints happen on the checkpointer's connection, never in a commit.
+  // Checkpoints happen on the maintenance connection, never in a commit.
   RH_TRY(wdb->exec("PRAGMA wal_autocheckpoint=0"));
-  RH_TRY_ASSIGN(auto cdb, Db::open(path, false));
+  RH_TRY_ASSIGN(auto mdb, Db::open(path, false));
   auto shared = std::unique_ptr<Shared>(
       new Shared{env, std::make_unique<GroupCommitWriter>(std::move(wdb)), ReaderPool(path)});
-  auto cp = std::make_unique<Checkpointer>(std::move(cdb));
-  return std::unique_ptr<MetadataStore>(new SqliteStore(std::move(shared), std::move(cp), path));
+  return std::unique_ptr<MetadataStore>(new SqliteStore(std::move(shared), std::move(mdb), path));
+}
+
+Status compact_scalar_chunks(MetadataStore& store) {
+  auto* s = dynamic_cast<sqlite::SqliteStore*>(&store);
+  if (!s) {
+    return make_error(ErrorCode::invalid_argument, "not a SQLite store");
+  }
+  return s->compact();
 }
 
 }  // namespace rh

@@ -17,4 +17,8 @@ namespace rh {
 // env must outlive the store.
 Result<std::unique_ptr<MetadataStore>> open_sqlite_store(const std::string& path, Env& env);
 
+// Merges small scalar chunks now (the store does this in the background
+// every two seconds); for tests and maintenance commands.
+Status compact_scalar_chunks(MetadataStore& store);
+
 }  // namespace rh
