@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_pkgs=(
-  build-essential cmake ninja-build pkg-config ccache git
+  build-essential cmake ninja-build pkg-config ccache git python3
   libsqlite3-dev libssl-dev libcurl4-openssl-dev zlib1g-dev
   nlohmann-json3-dev libsimdjson-dev libcli11-dev libfmt-dev
   libzstd-dev libboost-dev libyaml-cpp-dev
