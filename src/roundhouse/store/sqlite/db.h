@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 
 #include "roundhouse/util/error.h"
@@ -36,6 +37,22 @@ class Stmt {
   Result<bool> step();
   // Runs to completion, ignoring rows.
   Status exec();
+  // Runs to completion, calling on_row for each row; on_row returns void or
+  // Status (an error stops the walk and is returned).
+  template <class F>
+  Status each_row(F&& on_row) {
+    while (true) {
+      RH_TRY_ASSIGN(bool row, step());
+      if (!row) {
+        return {};
+      }
+      if constexpr (std::is_void_v<std::invoke_result_t<F>>) {
+        on_row();
+      } else {
+        RH_TRY(on_row());
+      }
+    }
+  }
   void reset();
 
   std::string text(int col) const;

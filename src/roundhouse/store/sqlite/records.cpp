@@ -126,13 +126,10 @@ class SqliteScalars final : public ScalarStore {
                               "ORDER BY title, series"));
     s.bind(1, task_id);
     std::vector<SeriesSummary> out;
-    while (true) {
-      RH_TRY_ASSIGN(bool row, s.step());
-      if (!row)
-        break;
+    RH_TRY(s.each_row([&] {
       out.push_back(SeriesSummary{s.text(0), s.text(1), s.int64(2), s.int64(3), nan_if_null(s, 4),
                                   s.real(5), nan_if_null(s, 6), nan_if_null(s, 7)});
-    }
+    }));
     return out;
   }
 
@@ -169,13 +166,11 @@ class SqliteScalars final : public ScalarStore {
           Stmt c, db->prepare("SELECT summary FROM metric_chunk WHERE series_id = ? ORDER BY id"));
       c.bind(1, series_id);
       std::vector<BlockSummary> blocks;
-      while (true) {
-        RH_TRY_ASSIGN(bool row, c.step());
-        if (!row)
-          break;
+      RH_TRY(c.each_row([&]() -> Status {
         RH_TRY_ASSIGN(auto b, decode_summary(c.blob(0)));
         blocks.insert(blocks.end(), b.begin(), b.end());
-      }
+        return {};
+      }));
       ScalarSeries d = downsample(blocks, opt.max_points);
       out.steps = std::move(d.steps);
       out.values = std::move(d.values);
@@ -189,12 +184,10 @@ class SqliteScalars final : public ScalarStore {
                               "? AND min_step <= ? ORDER BY id"));
     c.bind(1, series_id).bind(2, lo).bind(3, hi);
     ScalarSeries raw;
-    while (true) {
-      RH_TRY_ASSIGN(bool row, c.step());
-      if (!row)
-        break;
+    RH_TRY(c.each_row([&]() -> Status {
       RH_TRY(decode_chunk(c.blob(0), raw));
-    }
+      return {};
+    }));
     if (filtered) {
       size_t k = 0;
       for (size_t i = 0; i < raw.steps.size(); ++i) {
@@ -283,15 +276,12 @@ class SqliteConsole final : public ConsoleStore {
                                       "task_id = ? AND seq > ? ORDER BY seq LIMIT ?"));
     s.bind(1, task_id).bind(2, after).bind(3, limit);
     std::vector<ConsoleLine> out;
-    while (true) {
-      RH_TRY_ASSIGN(bool row, s.step());
-      if (!row)
-        break;
+    RH_TRY(s.each_row([&] {
       out.push_back(
           ConsoleLine{s.int64(0), s.real(1),
                       s.int64(2) == 2 ? ConsoleStream::stderr_stream : ConsoleStream::stdout_stream,
                       s.text(3)});
-    }
+    }));
     return out;
   }
 
@@ -387,10 +377,7 @@ class SqliteArtifacts final : public ArtifactStore {
                                       "ORDER BY created, id"));
     s.bind(1, task_id);
     std::vector<Model> out;
-    while (true) {
-      RH_TRY_ASSIGN(bool row, s.step());
-      if (!row)
-        break;
+    RH_TRY(s.each_row([&]() -> Status {
       Model m;
       m.id = s.text(0);
       m.task_id = s.text(1);
@@ -402,7 +389,8 @@ class SqliteArtifacts final : public ArtifactStore {
       RH_TRY_ASSIGN(m.metadata, parse_metadata(s.text(7)));
       m.created = s.real(8);
       out.push_back(std::move(m));
-    }
+      return {};
+    }));
     return out;
   }
 
@@ -430,10 +418,7 @@ class SqliteArtifacts final : public ArtifactStore {
     if (name)
       s.bind(2, *name);
     std::vector<Artifact> out;
-    while (true) {
-      RH_TRY_ASSIGN(bool row, s.step());
-      if (!row)
-        break;
+    RH_TRY(s.each_row([&]() -> Status {
       Artifact a;
       a.name = s.text(0);
       a.digest = s.text(1);
@@ -443,7 +428,8 @@ class SqliteArtifacts final : public ArtifactStore {
       RH_TRY_ASSIGN(a.metadata, parse_metadata(s.text(5)));
       a.created = s.real(6);
       out.push_back(std::move(a));
-    }
+      return {};
+    }));
     return out;
   }
 

@@ -104,12 +104,9 @@ class SqliteProjects final : public ProjectStore {
                                       "(SELECT count(*) FROM tasks t WHERE t.project_id = p.id) "
                                       "FROM projects p ORDER BY p.name"));
     std::vector<Project> out;
-    while (true) {
-      RH_TRY_ASSIGN(bool row, s.step());
-      if (!row)
-        break;
+    RH_TRY(s.each_row([&] {
       out.push_back(Project{s.text(0), s.text(1), s.text(2), s.real(3), s.int64(4)});
-    }
+    }));
     return out;
   }
 
@@ -192,22 +189,16 @@ class SqliteTasks final : public TaskStore {
     RH_TRY_ASSIGN(Stmt hp, db->prepare("SELECT section, name, value, type, description FROM "
                                        "hyperparameters WHERE task_id = ? ORDER BY section, name"));
     hp.bind(1, id);
-    while (true) {
-      RH_TRY_ASSIGN(bool r, hp.step());
-      if (!r)
-        break;
+    RH_TRY(hp.each_row([&] {
       t.hyperparameters.push_back(
           Hyperparameter{hp.text(0), hp.text(1), hp.text(2), hp.text(3), hp.text(4)});
-    }
+    }));
     RH_TRY_ASSIGN(Stmt cf, db->prepare("SELECT name, value, description FROM configurations "
                                        "WHERE task_id = ? ORDER BY name"));
     cf.bind(1, id);
-    while (true) {
-      RH_TRY_ASSIGN(bool r, cf.step());
-      if (!r)
-        break;
+    RH_TRY(cf.each_row([&] {
       t.configurations.push_back(Configuration{cf.text(0), cf.text(1), cf.text(2)});
-    }
+    }));
     return t;
   }
 
@@ -225,12 +216,7 @@ class SqliteTasks final : public TaskStore {
                   db->prepare("SELECT id FROM tasks WHERE id >= ? AND id < ? ORDER BY id LIMIT 3"));
     s.bind(1, prefix).bind(2, prefix + "g");
     std::vector<std::string> hits;
-    while (true) {
-      RH_TRY_ASSIGN(bool row, s.step());
-      if (!row)
-        break;
-      hits.push_back(s.text(0));
-    }
+    RH_TRY(s.each_row([&] { hits.push_back(s.text(0)); }));
     if (hits.empty())
       return make_error(ErrorCode::not_found, "no task ID starts with " + prefix);
     if (hits.size() > 1) {
@@ -296,13 +282,11 @@ class SqliteTasks final : public TaskStore {
       for (const auto& b : binds)
         s.bind(i++, b);
       s.bind(i++, limit).bind(i++, off);
-      while (true) {
-        RH_TRY_ASSIGN(bool row, s.step());
-        if (!row)
-          break;
+      RH_TRY(s.each_row([&]() -> Status {
         RH_TRY_ASSIGN(Task t, row_to_task(s));
         page.tasks.push_back(std::move(t));
-      }
+        return {};
+      }));
       return {};
     };
 
@@ -350,13 +334,11 @@ class SqliteTasks final : public TaskStore {
         s.bind(k++, want).bind(
             k++,
             std::max<int64_t>(0, offset + static_cast<int64_t>(page.tasks.size()) - with_metric));
-        while (true) {
-          RH_TRY_ASSIGN(bool row, s.step());
-          if (!row)
-            break;
+        RH_TRY(s.each_row([&]() -> Status {
           RH_TRY_ASSIGN(Task t, row_to_task(s));
           page.tasks.push_back(std::move(t));
-        }
+          return {};
+        }));
       }
     } else {
       static const char* columns[][2] = {
@@ -467,12 +449,7 @@ class SqliteTasks final : public TaskStore {
       RH_TRY_ASSIGN(Stmt s, db.prepare("SELECT tag FROM task_tags WHERE task_id = ?"));
       s.bind(1, id);
       std::vector<std::string> tags;
-      while (true) {
-        RH_TRY_ASSIGN(bool row, s.step());
-        if (!row)
-          break;
-        tags.push_back(s.text(0));
-      }
+      RH_TRY(s.each_row([&] { tags.push_back(s.text(0)); }));
       for (const auto& t : add)
         tags.push_back(t);
       std::erase_if(tags, [&](const std::string& t) {
