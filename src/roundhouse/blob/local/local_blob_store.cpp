@@ -32,7 +32,8 @@ Result<BlobInfo> LocalBlobStore::put(ByteSource& src, std::string_view expected_
     if (auto size = stat(expected_digest))
       return BlobInfo{std::string(expected_digest), *size};
   }
-  RH_TRY_ASSIGN(auto file, AtomicFile::create(m_root + "/tmp/pending", m_root + "/tmp"));
+  // The object's name is its digest, known only once written: commit_to() below.
+  RH_TRY_ASSIGN(auto file, AtomicFile::create(m_root + "/tmp/unnamed", m_root + "/tmp"));
   Sha256 hasher;
   uint64_t size = 0;
   std::string buf(1 << 20, '\0');
