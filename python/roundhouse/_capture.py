@@ -1,0 +1,111 @@
+"""What init() records about the code and the machine: git checkout or
+script, interpreter, OS, host, installed distributions and the script's
+top-level imports mapped to them."""
+import ast
+import os
+import platform
+import socket
+import subprocess
+import sys
+
+
+def _git(cwd, *args):
+    try:
+        p = subprocess.run(["git", "-C", cwd, *args], capture_output=True, text=True, timeout=20,
+                           errors="replace")
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return p.stdout if p.returncode == 0 else None
+
+
+def script_path():
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return os.path.abspath(path) if path else None
+
+
+def capture_script(argv=None):
+    argv = list(sys.argv if argv is None else argv)
+    path = script_path()
+    probe = os.path.dirname(path) if path else os.getcwd()
+    script = {"argv": [sys.executable] + argv, "entry_point": os.path.basename(path) if path else "",
+              "repository": "", "branch": "", "commit": "", "diff": "", "working_dir": "", "content": ""}
+    root = _git(probe, "rev-parse", "--show-toplevel")
+    if root:
+        root = root.strip()
+        script["repository"] = (_git(root, "remote", "get-url", "origin") or root).strip()
+        script["branch"] = (_git(root, "rev-parse", "--abbrev-ref", "HEAD") or "").strip()
+        script["commit"] = (_git(root, "rev-parse", "HEAD") or "").strip()
+        if path:
+            rel = os.path.relpath(os.path.dirname(path), root)
+            script["working_dir"] = "." if rel == "." else rel
+        diff = _git(root, "diff", "HEAD", "--no-color", "--no-ext-diff") if script["commit"] else ""
+        untracked = [f for f in (_git(root, "ls-files", "--others", "--exclude-standard", "-z") or "").split("\0") if f]
+        if untracked:
+            diff = "# untracked files: " + ", ".join(untracked) + "\n" + (diff or "")
+        script["diff"] = diff or ""
+    elif path:
+        try:
+            with open(path, encoding="utf-8") as f:
+                script["content"] = f.read(1 << 20)
+        except (OSError, UnicodeDecodeError):
+            pass
+        script["working_dir"] = os.getcwd()
+    return script
+
+
+def capture_environment():
+    return {"interpreter": f"Python {platform.python_version()} ({sys.executable})",
+            "os": f"{platform.system()} {platform.release()} {platform.machine()}",
+            "host": socket.gethostname(), "requirements": "", "freeze": ""}
+
+
+def installed_distributions():
+    """{normalized name: (name, version)} of what this interpreter sees."""
+    try:
+        from importlib import metadata
+    except ImportError:  # pragma: no cover - Python < 3.8
+        return {}
+    out = {}
+    for d in metadata.distributions():
+        name = d.metadata.get("Name")
+        if name:
+            out[name.lower().replace("_", "-")] = (name, d.version)
+    return out
+
+
+def _top_level_imports(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return set()
+    mods = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            mods.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            mods.add(node.module.split(".")[0])
+    return mods
+
+
+def requirements_and_freeze():
+    """(requirements.txt text for the script's imports, every distribution)."""
+    dists = installed_distributions()
+    freeze = "\n".join(f"{n}=={v}" for n, v in sorted(dists.values(), key=lambda x: x[0].lower()))
+    try:
+        from importlib import metadata
+        pkg_map = metadata.packages_distributions()  # module -> [distribution]
+    except (ImportError, AttributeError):
+        pkg_map = {}
+    stdlib = getattr(sys, "stdlib_module_names", set())
+    reqs = set()
+    path = script_path()
+    for mod in (_top_level_imports(path) if path else set()):
+        if mod in stdlib or mod == "roundhouse":
+            continue
+        for dist in pkg_map.get(mod, [mod]):
+            key = dist.lower().replace("_", "-")
+            if key in dists:
+                reqs.add(f"{dists[key][0]}=={dists[key][1]}")
+    return "\n".join(sorted(reqs)) + ("\n" if reqs else ""), freeze + ("\n" if freeze else "")

@@ -1,0 +1,507 @@
+"""Task: one recorded run. `Task.init()` creates it (or, under an agent,
+attaches to the task named by RH_TASK_ID) and records the run automatically;
+the class methods read recorded tasks back."""
+import argparse
+import atexit
+import hashlib
+import io
+import json
+import os
+import shutil
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+import traceback
+
+from . import _backend, _capture, _console
+from ._http import RoundhouseError, quote
+from ._reporter import Reporter
+from .logger import Logger
+
+_current = None
+_last_args = []  # (parser, namespace) parsed before init()
+
+
+class Task:
+    def __init__(self, client, record):
+        self._client = client
+        self._record = record
+        self._reporter = None
+        self._tees = None
+        self._closed = False
+        self._remote = False
+        self._exit_code = None
+        self._exception = None
+
+    # -- properties --------------------------------------------------------
+    @property
+    def id(self):
+        return self._record["id"]
+
+    @property
+    def name(self):
+        return self._record["name"]
+
+    @property
+    def project(self):
+        return self._record["project"]
+
+    @property
+    def status(self):
+        return self._refresh()["status"]
+
+    @property
+    def data(self):
+        """The task record as the server holds it (a dict)."""
+        return self._refresh()
+
+    def _refresh(self):
+        self._record = self._client.request("GET", f"/api/v1/tasks/{quote(self.id)}")
+        return self._record
+
+    def _path(self, sub=""):
+        return f"/api/v1/tasks/{quote(self.id)}{sub}"
+
+    # -- creating and attaching -------------------------------------------
+    @classmethod
+    def init(cls, project=None, name=None, tags=None, task_type="training", server=None,
+             capture_console=True):
+        """Starts recording this process as a task and returns it; a second
+        call returns the same task. Under an agent (RH_TASK_ID set) it attaches
+        to that task, and connect()/argparse hand the code the task's values."""
+        global _current
+        if _current is not None and not _current._closed:
+            return _current
+        client = _backend.connect(server)
+        if client is None:
+            raise RoundhouseError("unavailable", "no rh server: set RH_SERVER, start `rh server`, "
+                                                 "or put rh on PATH so one starts by itself")
+        task_id = os.environ.get("RH_TASK_ID")
+        if task_id:
+            record = client.request("GET", f"/api/v1/tasks/{quote(task_id)}")
+            task = cls(client, record)
+            task._remote = True
+            if record["status"] in ("created", "queued"):
+                task._record = client.request("POST", task._path("/status"), {"status": "running"})
+        else:
+            script = _capture.capture_script()
+            body = {"project": project or "default",
+                    "name": name or (script["entry_point"] or "python"),
+                    "type": task_type, "tags": list(tags or []), "script": script,
+                    "environment": _capture.capture_environment()}
+            task = cls(client, client.request("POST", "/api/v1/tasks", body))
+            task._record = client.request("POST", task._path("/status"), {"status": "running"})
+        task._start(capture_console)
+        _current = task
+        return task
+
+    def _start(self, capture_console):
+        self._reporter = Reporter(self._client, self.id)
+        if capture_console:
+            self._tees = _console.install(self._reporter)
+        threading.Thread(target=self._record_requirements, daemon=True).start()
+        for parser, namespace in _last_args:
+            self._connect_args(parser, namespace)
+        _install_hooks()
+        atexit.register(self._at_exit)
+
+    def _record_requirements(self):
+        try:
+            reqs, freeze = _capture.requirements_and_freeze()
+            env = dict(self._record.get("environment") or {})
+            if self._remote and env.get("requirements"):
+                reqs = env["requirements"]  # what the agent installed stays the record
+            env.update({"requirements": reqs, "freeze": freeze})
+            self._client.request("PATCH", self._path(), {"environment": env})
+        except Exception as e:  # recording must never break the run
+            sys.__stderr__.write(f"roundhouse: could not record installed packages: {e}\n")
+
+    @classmethod
+    def current_task(cls):
+        return _current
+
+    # -- parameters ----------------------------------------------------------
+    def connect(self, obj, name="General"):
+        """Records a dict's (or an object's public attributes') values as the
+        parameters of section `name`, and returns the object holding the
+        values the task holds: under an agent, the edited ones."""
+        if isinstance(obj, dict):
+            flat = _flatten(obj)
+            values = self._sync_section(name, flat)
+            _unflatten_into(obj, values)
+            return obj
+        attrs = {k: v for k, v in vars(obj).items() if not k.startswith("_") and not callable(v)}
+        values = self._sync_section(name, attrs)
+        for k, v in values.items():
+            setattr(obj, k, v)
+        return obj
+
+    def _sync_section(self, section, values):
+        """The one path for parameters: record the code's values, or under an
+        agent take the task's; returns {name: value} typed like the code's."""
+        if self._remote:
+            stored = self._refresh().get("hyperparameters", {}).get(section)
+            if stored:
+                out = dict(values)
+                missing = {}
+                for k, v in values.items():
+                    if k in stored:
+                        out[k] = _from_text(stored[k]["value"], type(v))
+                    else:
+                        missing[k] = {"value": _to_text(v), "type": type(v).__name__}
+                if missing:  # parameters the edited task did not have are recorded as they are
+                    self._client.request("PUT", self._path("/hyperparameters"),
+                                         {"hyperparameters": {section: missing}})
+                return out
+        params = {k: {"value": _to_text(v), "type": type(v).__name__} for k, v in values.items()}
+        self._client.request("PUT", self._path("/hyperparameters"),
+                             {"hyperparameters": {section: params}, "replace_sections": True})
+        return dict(values)
+
+    def _connect_args(self, parser, namespace):
+        values = {a.dest: getattr(namespace, a.dest) for a in parser._actions
+                  if a.dest != "help" and hasattr(namespace, a.dest)}
+        for k, v in self._sync_section("Args", values).items():
+            setattr(namespace, k, v)
+
+    def connect_configuration(self, configuration, name=None, description=""):
+        """Records a configuration file (path) or dict; returns the path or
+        dict holding what the task holds (under an agent: the edited text)."""
+        is_path = isinstance(configuration, (str, os.PathLike))
+        if is_path:
+            path = os.fspath(configuration)
+            name = name or os.path.basename(path)
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        else:
+            name = name or "General"
+            text = json.dumps(configuration, indent=2, sort_keys=True, default=str)
+        if self._remote:
+            stored = self._refresh().get("configurations", {}).get(name)
+            if stored is not None:
+                text = stored["value"]
+                if is_path:
+                    out = os.path.join(tempfile.mkdtemp(prefix="rh-config-"), os.path.basename(path))
+                    with open(out, "w", encoding="utf-8") as f:
+                        f.write(text)
+                    return out
+                configuration.clear()
+                configuration.update(json.loads(text))
+                return configuration
+        self._client.request("PUT", self._path(f"/configurations/{quote(name)}"),
+                             {"value": text, "description": description})
+        return configuration
+
+    def get_parameters(self):
+        """{"Section/name": value text}."""
+        hp = self._refresh().get("hyperparameters", {})
+        return {f"{s}/{n}": p["value"] for s, params in hp.items() for n, p in params.items()}
+
+    def set_parameters(self, params):
+        """Sets {"Section/name": value} on the task (a draft, or this run)."""
+        sections = {}
+        for key, v in params.items():
+            section, _, pname = key.partition("/")
+            if not pname:
+                section, pname = "General", section
+            sections.setdefault(section, {})[pname] = {"value": _to_text(v), "type": type(v).__name__}
+        self._client.request("PUT", self._path("/hyperparameters"), {"hyperparameters": sections})
+
+    # -- reporting -----------------------------------------------------------
+    def get_logger(self):
+        return Logger(self)
+
+    def upload_artifact(self, name, artifact_object, metadata=None):
+        """Stores a file, a folder (as .tar.gz), a dict (JSON), a pandas
+        DataFrame (CSV) or a numpy array (.npy) as the named artifact."""
+        kind, content_type, path, cleanup = _artifact_file(artifact_object)
+        try:
+            digest, size = _sha256_file(path)
+            if not self._client.exists(f"/api/v1/blobs/{digest}"):
+                with open(path, "rb") as f:
+                    self._client.request("PUT", f"/api/v1/blobs/{digest}", f,
+                                         content_type="application/octet-stream",
+                                         headers={"Content-Length": str(size)})
+            meta = {str(k): str(v) for k, v in (metadata or {}).items()}
+            return self._client.request("POST", self._path("/artifacts"),
+                                        {"name": name, "digest": digest, "type": kind,
+                                         "content_type": content_type, "metadata": meta})
+        finally:
+            if cleanup:
+                shutil.rmtree(cleanup, ignore_errors=True)
+
+    @property
+    def artifacts(self):
+        arts = self._client.request("GET", self._path("/artifacts"))["artifacts"]
+        return {a["name"]: Artifact(self, a) for a in arts}
+
+    # -- reading -------------------------------------------------------------
+    def get_reported_scalars(self, max_points=0):
+        """{title: {series: {"x": iterations, "y": values}}}"""
+        out = {}
+        for s in self._client.request("GET", self._path("/scalars"))["scalars"]:
+            data = self._client.request(
+                "GET", self._path(f"/scalars/series?title={quote(s['title'])}&series={quote(s['series'])}"
+                                  f"&max_points={int(max_points)}"))
+            out.setdefault(s["title"], {})[s["series"]] = {
+                "x": data["iterations"], "y": [_num(v) for v in data["values"]], "time": data["times"]}
+        return out
+
+    def get_last_scalar_metrics(self):
+        """{title: {series: {"last", "min", "max"}}}"""
+        out = {}
+        for s in self._client.request("GET", self._path("/scalars"))["scalars"]:
+            out.setdefault(s["title"], {})[s["series"]] = {
+                "last": _num(s["last_value"]), "min": _num(s["min_value"]), "max": _num(s["max_value"])}
+        return out
+
+    def get_reported_console_output(self):
+        return [l["text"] for l in self._client.request("GET", self._path("/console?limit=100000"))["lines"]]
+
+    @classmethod
+    def get_task(cls, task_id=None, project_name=None, task_name=None, server=None):
+        client = _backend.connect(server, start=False)
+        if client is None:
+            raise RoundhouseError("unavailable", "no rh server to read from")
+        if task_id:
+            return cls(client, client.request("GET", f"/api/v1/tasks/{quote(task_id)}"))
+        q = f"/api/v1/tasks?limit=1&project={quote(project_name or '')}&name={quote(task_name or '')}"
+        tasks = client.request("GET", q)["tasks"]
+        exact = [t for t in tasks if t["name"] == task_name] or tasks
+        if not exact:
+            raise RoundhouseError("not_found", f"no task named {task_name!r} in project {project_name!r}")
+        return cls(client, client.request("GET", f"/api/v1/tasks/{quote(exact[0]['id'])}"))
+
+    @classmethod
+    def query(cls, project=None, tags=None, status=None, name=None, server=None, limit=1000):
+        client = _backend.connect(server, start=False)
+        if client is None:
+            raise RoundhouseError("unavailable", "no rh server to read from")
+        q = [f"limit={int(limit)}"]
+        if project:
+            q.append("project=" + quote(project))
+        for t in tags or []:
+            q.append("tag=" + quote(t))
+        for s in ([status] if isinstance(status, str) else status or []):
+            q.append("status=" + quote(s))
+        if name:
+            q.append("name=" + quote(name))
+        return [cls(client, t) for t in client.request("GET", "/api/v1/tasks?" + "&".join(q))["tasks"]]
+
+    # -- ending --------------------------------------------------------------
+    def mark_failed(self, message=""):
+        self._finish("failed", message)
+
+    def close(self):
+        """Sends everything still buffered and marks the run completed."""
+        self._finish("completed", "")
+
+    def _finish(self, status, message, runtime=None):
+        if self._closed:
+            return
+        self._closed = True
+        if self._tees:
+            _console.uninstall(self._tees)
+        if self._reporter and not self._reporter.close():
+            sys.__stderr__.write("roundhouse: some console lines or scalars could not be sent\n")
+        try:
+            if runtime:
+                self._client.request("PATCH", self._path(), {"runtime": runtime})
+            if self._refresh()["status"] in ("running", "paused"):
+                self._client.request("POST", self._path("/status"), {"status": status, "message": message})
+        except RoundhouseError as e:
+            sys.__stderr__.write(f"roundhouse: could not record the end of task {self.id}: {e}\n")
+
+    def _at_exit(self):
+        if self._closed:
+            return
+        exc = self._exception
+        if exc is not None and issubclass(exc[0], KeyboardInterrupt):
+            self._finish("aborted", "KeyboardInterrupt")
+        elif exc is not None:
+            tb = "".join(traceback.format_exception(*exc))
+            last = traceback.format_exception_only(exc[0], exc[1])[-1].strip()
+            self._finish("failed", last, {"traceback": tb})
+        elif self._exit_code not in (None, 0):
+            self._finish("failed", f"exit code {self._exit_code}", {"exit_code": str(self._exit_code)})
+        else:
+            self._finish("completed", "", {"exit_code": "0"})
+
+
+class Artifact:
+    def __init__(self, task, record):
+        self._task = task
+        self.name = record["name"]
+        self.digest = record["digest"]
+        self.size = record["size"]
+        self.type = record["type"]
+        self.metadata = record.get("metadata", {})
+
+    def get_local_copy(self):
+        """A read-only cached copy (a folder artifact is extracted); the
+        digest is checked on download."""
+        cache = os.path.join(_backend.data_dir(), "cache", "artifacts")
+        os.makedirs(cache, exist_ok=True)
+        hexd = self.digest.split(":", 1)[1]
+        path = os.path.join(cache, hexd)
+        if not os.path.exists(path):
+            data = self._task._client.request("GET", f"/api/v1/blobs/{self.digest}", raw=True)
+            if "sha256:" + hashlib.sha256(data).hexdigest() != self.digest:
+                raise RoundhouseError("corrupt", f"artifact {self.name} does not match its digest")
+            tmp = path + f".tmp{os.getpid()}"
+            with open(tmp, "wb") as f:
+                f.write(data)
+            os.chmod(tmp, 0o444)
+            os.replace(tmp, path)
+        if self.type == "folder":
+            out = path + ".d"
+            if not os.path.isdir(out):
+                tmp = out + f".tmp{os.getpid()}"
+                with tarfile.open(path) as tar:
+                    tar.extractall(tmp, filter="data") if hasattr(tarfile, "data_filter") else tar.extractall(tmp)
+                os.replace(tmp, out)
+            return out
+        return path
+
+    def get(self):
+        """The artifact as an object: dicts from JSON, else the local path."""
+        path = self.get_local_copy()
+        if self.type == "json":
+            with open(path) as f:
+                return json.load(f)
+        return path
+
+
+# -- helpers -------------------------------------------------------------------
+def _num(v):
+    return float(v) if isinstance(v, str) else v
+
+
+def _to_text(v):
+    if isinstance(v, str):
+        return v
+    if isinstance(v, (list, tuple, dict)):
+        return json.dumps(v, default=str)
+    return str(v)
+
+
+def _from_text(text, typ):
+    try:
+        if typ is bool:
+            return text.strip().lower() in ("true", "1", "yes", "on")
+        if typ in (int, float):
+            return typ(text)
+        if typ in (list, tuple, dict):
+            return typ(json.loads(text))
+        if typ is type(None):
+            return None if text in ("None", "") else text
+    except (ValueError, TypeError):
+        pass
+    return text
+
+
+def _flatten(d, prefix=""):
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict) and v:
+            out.update(_flatten(v, key + "/"))
+        else:
+            out[key] = v
+    return out
+
+
+def _unflatten_into(d, flat):
+    for key, v in flat.items():
+        parts = key.split("/")
+        node = d
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+        node[parts[-1]] = v
+
+
+def _sha256_file(path):
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+            size += len(chunk)
+    return "sha256:" + h.hexdigest(), size
+
+
+def _artifact_file(obj):
+    """(type, content type, path, folder to remove afterwards)"""
+    tmp = tempfile.mkdtemp(prefix="rh-artifact-")
+    if isinstance(obj, (str, os.PathLike)) and os.path.isdir(obj):
+        path = os.path.join(tmp, "folder.tar.gz")
+        with tarfile.open(path, "w:gz") as tar:
+            tar.add(os.fspath(obj), arcname=".")
+        return "folder", "application/gzip", path, tmp
+    if isinstance(obj, (str, os.PathLike)) and os.path.isfile(obj):
+        shutil.rmtree(tmp)
+        return "file", "application/octet-stream", os.fspath(obj), None
+    if isinstance(obj, dict):
+        path = os.path.join(tmp, "artifact.json")
+        with open(path, "w") as f:
+            json.dump(obj, f, indent=2, default=str)
+        return "json", "application/json", path, tmp
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(obj, pd.DataFrame):
+        path = os.path.join(tmp, "artifact.csv")
+        obj.to_csv(path)
+        return "csv", "text/csv", path, tmp
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(obj, np.ndarray):
+        path = os.path.join(tmp, "artifact.npy")
+        np.save(path, obj)
+        return "npy", "application/octet-stream", path, tmp
+    shutil.rmtree(tmp)
+    raise RoundhouseError("invalid_argument", f"cannot store a {type(obj).__name__} as an artifact "
+                                              "(give a file or folder path, a dict, a DataFrame or an ndarray)")
+
+
+# -- process hooks ---------------------------------------------------------------
+_hooks_installed = False
+
+
+def _install_hooks():
+    global _hooks_installed
+    if _hooks_installed:
+        return
+    _hooks_installed = True
+    previous_hook = sys.excepthook
+
+    def excepthook(etype, value, tb):
+        if _current is not None:
+            _current._exception = (etype, value, tb)
+        previous_hook(etype, value, tb)
+
+    sys.excepthook = excepthook
+    original_exit = sys.exit
+
+    def exit(code=0):
+        if _current is not None:
+            _current._exit_code = code if isinstance(code, int) else (0 if code is None else 1)
+        original_exit(code)
+
+    sys.exit = exit
+
+
+def _patch_argparse():
+    original = argparse.ArgumentParser.parse_known_args
+
+    def parse_known_args(self, args=None, namespace=None):
+        ns, rest = original(self, args, namespace)
+        if _current is not None and not _current._closed:
+            _current._connect_args(self, ns)
+        else:
+            _last_args.append((self, ns))
+        return ns, rest
+
+    argparse.ArgumentParser.parse_known_args = parse_known_args
+
+
+_patch_argparse()

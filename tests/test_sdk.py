@@ -1,0 +1,180 @@
+"""The Python SDK (python/roundhouse) against a real rh server: what a
+training script records with two lines, end states, agent-side overrides,
+and reading tasks back."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import Server, make_task
+
+PYTHON_DIR = os.path.join(os.path.dirname(__file__), "..", "python")
+sys.path.insert(0, PYTHON_DIR)
+
+
+def run_script(tmp_path, server, body, args=(), env=None, check=True):
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent(body))
+    e = dict(os.environ, PYTHONPATH=os.path.abspath(PYTHON_DIR), RH_SERVER=server.url,
+             RH_DATA_DIR=str(tmp_path / "rh-home"))
+    e.pop("RH_TASK_ID", None)
+    e.update(env or {})
+    p = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, env=e,
+                       cwd=tmp_path, timeout=120)
+    if check:
+        assert p.returncode == 0, p.stdout + p.stderr
+    return p
+
+
+def only_task(server, **filters):
+    q = "&".join(f"{k}={v}" for k, v in filters.items())
+    tasks = server.request("GET", "/api/v1/tasks?" + q)[1]["tasks"]
+    assert len(tasks) == 1, tasks
+    return server.request("GET", f"/api/v1/tasks/{tasks[0]['id']}")[1]
+
+
+TRAIN = """
+    import argparse, json, os, sys
+    import pytest  # a third-party import, to be mapped to its distribution
+    import roundhouse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lr", type=float, default=0.1)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--name", default="mlp")
+    args = parser.parse_args()
+
+    task = roundhouse.init(project="sdk", name="train", tags=["t1"])
+    params = task.connect({"batch": 32, "opt": {"momentum": 0.9, "nesterov": True}})
+    with open("config.yaml", "w") as f:
+        f.write("layers: 3\\n")
+    cfg_path = task.connect_configuration("config.yaml", name="model.yaml")
+    cfg = task.connect_configuration({"dropout": 0.5}, name="extra")
+    logger = task.get_logger()
+    for epoch in range(args.epochs):
+        logger.report_scalar("loss", "train", 1.0 / (epoch + 1), epoch)
+        logger.report_scalar("acc", "val", float("nan") if epoch == 1 else 0.5 + epoch / 10, epoch)
+        print(f"epoch {epoch} lr {args.lr} batch {params['batch']} momentum {params['opt']['momentum']}")
+    print("to stderr", file=sys.stderr)
+    print("progress 50%\\rprogress 100%")
+    os.makedirs("outdir/sub", exist_ok=True)
+    open("outdir/sub/w.txt", "w").write("weights")
+    task.upload_artifact("summary", {"best": 0.7})
+    task.upload_artifact("weights", "outdir/sub/w.txt")
+    task.upload_artifact("outdir", "outdir")
+    print("config", open(cfg_path).read().strip(), cfg["dropout"])
+"""
+
+
+def test_script_records_everything(tmp_path, server):
+    p = run_script(tmp_path, server, TRAIN, args=["--lr", "0.05"])
+    assert "epoch 2 lr 0.05 batch 32 momentum 0.9" in p.stdout, "the user still sees the console"
+    t = only_task(server, project="sdk")
+    assert t["status"] == "completed" and t["tags"] == ["t1"] and t["name"] == "train"
+    hp = t["hyperparameters"]
+    assert hp["Args"]["lr"] == {"value": "0.05", "type": "float", "description": ""}
+    assert hp["Args"]["epochs"]["value"] == "3" and hp["Args"]["name"]["value"] == "mlp"
+    assert hp["General"]["batch"]["value"] == "32"
+    assert hp["General"]["opt/momentum"]["value"] == "0.9"
+    assert t["configurations"]["model.yaml"]["value"] == "layers: 3\n"
+    assert json.loads(t["configurations"]["extra"]["value"]) == {"dropout": 0.5}
+    assert t["script"]["argv"][1:] == [str(tmp_path / "train.py"), "--lr", "0.05"]
+    assert "import roundhouse" in t["script"]["content"] or t["script"]["repository"]
+    env = t["environment"]
+    assert env["interpreter"].startswith("Python 3") and env["host"]
+    assert any(l.lower().startswith("pytest==") for l in env["requirements"].splitlines()), env["requirements"]
+    assert "pytest==" in env["freeze"].lower()
+    s = server.request("GET", f"/api/v1/tasks/{t['id']}/scalars/series?title=acc&series=val")[1]
+    assert s["iterations"] == [0, 1, 2] and s["values"] == [0.5, "NaN", 0.7]
+    lines = server.request("GET", f"/api/v1/tasks/{t['id']}/console?limit=1000")[1]["lines"]
+    texts = [(l["stream"], l["text"]) for l in lines]
+    assert ("stdout", "epoch 0 lr 0.05 batch 32 momentum 0.9") in texts
+    assert ("stderr", "to stderr") in texts and ("stdout", "progress 100%") in texts
+    assert ("stdout", "config layers: 3 0.5") in texts
+
+    # Reading back, as another process would.
+    import roundhouse
+    got = roundhouse.Task.get_task(project_name="sdk", task_name="train", server=server.url)
+    assert got.id == t["id"]
+    assert got.get_parameters()["Args/lr"] == "0.05"
+    assert got.get_reported_scalars()["loss"]["train"]["y"] == [1.0, 0.5, pytest.approx(1 / 3)]
+    assert got.get_last_scalar_metrics()["loss"]["train"]["min"] == pytest.approx(1 / 3)
+    arts = got.artifacts
+    assert set(arts) == {"summary", "weights", "outdir"}
+    assert arts["summary"].get() == {"best": 0.7}
+    with open(arts["weights"].get_local_copy()) as f:
+        assert f.read() == "weights"
+    folder = arts["outdir"].get_local_copy()
+    with open(os.path.join(folder, "sub", "w.txt")) as f:
+        assert f.read() == "weights"
+    assert [x.id for x in roundhouse.Task.query(project="sdk", tags=["t1"], server=server.url)] == [t["id"]]
+    assert roundhouse.Task.query(project="sdk", status="failed", server=server.url) == []
+
+
+@pytest.mark.parametrize("ending,status,message", [
+    ("raise ValueError('bad shape')", "failed", "ValueError: bad shape"),
+    ("raise KeyboardInterrupt", "aborted", "KeyboardInterrupt"),
+    ("sys.exit(3)", "failed", "exit code 3"),
+    ("task.close()", "completed", ""),
+])
+def test_end_states(tmp_path, server, ending, status, message):
+    p = run_script(tmp_path, server, f"""
+        import sys, roundhouse
+        task = roundhouse.init(project="ends", name="e")
+        print("working")
+        {ending}
+    """, check=False)
+    t = only_task(server, project="ends")
+    assert (t["status"], t["status_message"]) == (status, message), p.stderr
+    if status == "failed" and "ValueError" in message:
+        assert "Traceback" in t["runtime"]["traceback"] and "bad shape" in t["runtime"]["traceback"]
+    lines = server.request("GET", f"/api/v1/tasks/{t['id']}/console")[1]["lines"]
+    assert lines[0]["text"] == "working"
+
+
+def test_agent_overrides_reach_the_code(tmp_path, server):
+    """Under an agent (RH_TASK_ID), argparse results, connected dicts and
+    configurations come from the task, and the run records into it."""
+    task = make_task(server, project="remote", name="clone",
+                     hyperparameters={"Args": {"lr": {"value": "0.5", "type": "float"}},
+                                      "General": {"batch": {"value": "64", "type": "int"}}},
+                     configurations={"model.yaml": "layers: 7\n", "extra": '{"dropout": 0.25}'})
+    p = run_script(tmp_path, server, """
+        import argparse, roundhouse
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--lr", type=float, default=0.1)
+        parser.add_argument("--epochs", type=int, default=2)
+        args = parser.parse_args()
+        task = roundhouse.init(project="ignored", name="ignored")
+        params = task.connect({"batch": 32})
+        open("model.yaml", "w").write("layers: 3\\n")
+        path = task.connect_configuration("model.yaml")
+        extra = task.connect_configuration({"dropout": 0.5}, name="extra")
+        print("values", args.lr, type(args.lr).__name__, args.epochs, params["batch"],
+              type(params["batch"]).__name__, open(path).read().strip(), extra["dropout"])
+        task.get_logger().report_scalar("loss", "train", 0.125, 0)
+    """, env={"RH_TASK_ID": task["id"]})
+    assert "values 0.5 float 2 64 int layers: 7 0.25" in p.stdout, p.stdout + p.stderr
+    t = server.request("GET", f"/api/v1/tasks/{task['id']}")[1]
+    assert t["status"] == "completed"
+    assert t["hyperparameters"]["Args"]["epochs"]["value"] == "2", "values the task lacked are recorded"
+    assert server.request("GET", "/api/v1/tasks?project=ignored")[1]["tasks"] == []
+    sums = server.request("GET", f"/api/v1/tasks/{task['id']}/scalars")[1]["scalars"]
+    assert sums[0]["last_value"] == 0.125
+
+
+def test_many_scalars_arrive_complete(tmp_path, server):
+    run_script(tmp_path, server, """
+        import roundhouse
+        task = roundhouse.init(project="bulk", name="b")
+        log = task.get_logger()
+        for i in range(300000):
+            log.report_scalar("m", "s%d" % (i % 3), i * 0.5, i)
+    """)
+    t = only_task(server, project="bulk")
+    sums = server.request("GET", f"/api/v1/tasks/{t['id']}/scalars")[1]["scalars"]
+    assert sorted(s["count"] for s in sums) == [100000] * 3
+    assert max(s["last_iteration"] for s in sums) == 299999
