@@ -29,7 +29,13 @@ test: test-deps $(BUILD)/build.ninja format-check
 	tests/run-e2e.sh $(BUILD)/rh
 
 bench: build
-	bench/run.sh $(BUILD)
+	bench/run.sh $(BUILD) all
+
+bench-core: build
+	bench/run.sh $(BUILD) core
+
+bench-sdk: build
+	bench/run.sh $(BUILD) sdk
 
 SOURCES = $(shell git ls-files 'src/*.cpp' 'src/*.h' 'apps/*.cpp' 'bench/*.cpp')
 
