@@ -309,6 +309,35 @@ class Api {
             RH_TRY_ASSIGN(Model stored, m_ctx.store.artifacts().add_model(m));
             return ok_json(to_json(stored), 201);
           }));
+    r.add("POST", "/api/v1/tasks/{id}/plots",
+          sync([this](HttpRequest& req) -> Result<HttpResponse> {
+            RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
+            RH_TRY_ASSIGN(Json j, body_object(req));
+            Plot p;
+            RH_TRY(from_json(j, "body", p));
+            if (!p.digest.empty()) {
+              RH_TRY(validate_digest(p.digest));
+              if (!m_ctx.blobs.stat(p.digest)) {
+                return make_error(ErrorCode::invalid_argument,
+                                  "body.digest " + p.digest + " is not stored; upload it first");
+              }
+            }
+            RH_TRY_ASSIGN(Plot stored, m_ctx.store.plots().add(id, p));
+            return ok_json(to_json(stored), 201);
+          }));
+    r.add("GET", "/api/v1/tasks/{id}/plots", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+            RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
+            RH_TRY_ASSIGN(int64_t after, query_int(req, "after", 0));
+            RH_TRY_ASSIGN(int64_t limit, query_int(req, "limit", 1000));
+            int lim = static_cast<int>(std::clamp<int64_t>(limit, -1, 1 << 30));
+            RH_TRY_ASSIGN(auto plots,
+                          m_ctx.store.plots().list(id, req.query_value("kind"), after, lim));
+            Json arr = Json::array();
+            for (const auto& p : plots) {
+              arr.push_back(to_json(p));
+            }
+            return ok_json(Json{{"plots", arr}});
+          }));
     r.add("GET", "/api/v1/tasks/{id}/models",
           sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));

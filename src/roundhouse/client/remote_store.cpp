@@ -317,6 +317,35 @@ class RemoteArtifacts final : public ArtifactStore {
   HttpClient& m_c;
 };
 
+class RemotePlots final : public PlotStore {
+ public:
+  explicit RemotePlots(HttpClient& c) : m_c(c) {}
+  Result<Plot> add(const std::string& task_id, const Plot& p) override {
+    RH_TRY(RemoteTasks::check_full_id(task_id));
+    RH_TRY_ASSIGN(Json data, parse_json(p.data, "plot data"));
+    Json body = to_json(p);
+    body["data"] = data;
+    body.erase("id");
+    body.erase("created");
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "POST", task_path(task_id) + "/plots", body));
+    return decode<Plot>(j, "plot");
+  }
+  Result<std::vector<Plot>> list(const std::string& task_id, const std::string& kind, int64_t after,
+                                 int limit) override {
+    RH_TRY(RemoteTasks::check_full_id(task_id));
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "GET",
+                                    task_path(task_id) + "/plots?kind=" + url_encode(kind) +
+                                        "&after=" + std::to_string(after) +
+                                        "&limit=" + std::to_string(limit)));
+    std::vector<Plot> out;
+    RH_TRY(list_from_json(j["plots"], "plots", out));
+    return out;
+  }
+
+ private:
+  HttpClient& m_c;
+};
+
 class RemoteStore final : public MetadataStore {
  public:
   explicit RemoteStore(std::shared_ptr<HttpClient> c)
@@ -325,12 +354,14 @@ class RemoteStore final : public MetadataStore {
         m_tasks(*m_c),
         m_scalars(*m_c),
         m_console(*m_c),
-        m_artifacts(*m_c) {}
+        m_artifacts(*m_c),
+        m_plots(*m_c) {}
   ProjectStore& projects() override { return m_projects; }
   TaskStore& tasks() override { return m_tasks; }
   ScalarStore& scalars() override { return m_scalars; }
   ConsoleStore& console() override { return m_console; }
   ArtifactStore& artifacts() override { return m_artifacts; }
+  PlotStore& plots() override { return m_plots; }
   void close() override {}
 
  private:
@@ -340,6 +371,7 @@ class RemoteStore final : public MetadataStore {
   RemoteScalars m_scalars;
   RemoteConsole m_console;
   RemoteArtifacts m_artifacts;
+  RemotePlots m_plots;
 };
 
 // Blobs over /api/v1/blobs. The server owns deletion (it knows what is referenced).

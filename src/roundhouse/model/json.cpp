@@ -150,6 +150,33 @@ Json to_json(const Model& m) {
               {"created", m.created}};
 }
 
+Json to_json(const Plot& p) {
+  Json data = Json::parse(p.data, nullptr, /*allow_exceptions=*/false);
+  return Json{
+      {"id", p.id},     {"title", p.title}, {"series", p.series}, {"iteration", p.iteration},
+      {"kind", p.kind}, {"data", data},     {"digest", p.digest}, {"created", p.created}};
+}
+
+Status from_json(const Json& j, const std::string& w, Plot& p) {
+  RH_TRY(expect_object(j, w));
+  RH_TRY(read_int(j, "id", w, p.id));
+  RH_TRY(read_string(j, "title", w, p.title, true));
+  RH_TRY(read_string(j, "series", w, p.series));
+  RH_TRY(read_int(j, "iteration", w, p.iteration));
+  RH_TRY(read_string(j, "kind", w, p.kind, true));
+  RH_TRY(read_string(j, "digest", w, p.digest));
+  RH_TRY(read_double(j, "created", w, p.created));
+  auto it = j.find("data");
+  if (it != j.end() && !it->is_null()) {
+    if (!it->is_object()) {
+      return make_error(ErrorCode::invalid_argument,
+                        w + ".data must be a JSON object, got " + describe_json_type(*it));
+    }
+    p.data = it->dump(-1, ' ', false, Json::error_handler_t::replace);
+  }
+  return {};
+}
+
 Status from_json(const Json& j, const std::string& w, Script& s) {
   RH_TRY(expect_object(j, w));
   RH_TRY(read_string(j, "repository", w, s.repository));

@@ -21,6 +21,7 @@ Json to_json(const SeriesSummary& s);
 Json to_json(const ConsoleLine& l);
 Json to_json(const Artifact& a);
 Json to_json(const Model& m);
+Json to_json(const Plot& p);
 Json string_map_to_json(const std::map<std::string, std::string>& m);
 
 Status from_json(const Json& j, const std::string& where, Script& out);
@@ -35,6 +36,7 @@ Status from_json(const Json& j, const std::string& where, SeriesSummary& out);
 Status from_json(const Json& j, const std::string& where, ConsoleLine& out);
 Status from_json(const Json& j, const std::string& where, Artifact& out);
 Status from_json(const Json& j, const std::string& where, Model& out);
+Status from_json(const Json& j, const std::string& where, Plot& out);
 
 // Hyperparameters as {"Section": {"name": {"value","type","description"} | scalar}}.
 Json hyperparameters_to_json(const std::vector<Hyperparameter>& params);

@@ -98,6 +98,16 @@ bool is_legal_transition(TaskStatus from, TaskStatus to) {
   return false;
 }
 
+Result<std::string_view> validate_plot_kind(std::string_view kind) {
+  for (std::string_view k : {"table", "scatter2d", "image", "plotly"}) {
+    if (k == kind)
+      return k;
+  }
+  return make_error(
+      ErrorCode::invalid_argument,
+      "plot kind must be table, scatter2d, image or plotly, got \"" + std::string(kind) + "\"");
+}
+
 bool is_final(TaskStatus s) {
   return s == TaskStatus::completed || s == TaskStatus::failed || s == TaskStatus::aborted;
 }

@@ -168,6 +168,25 @@ enum class ModelDirection { input, output };
 std::string_view to_string(ModelDirection d);
 Result<ModelDirection> parse_model_direction(std::string_view s);
 
+// A plot, table or debug image reported by a task. `data` is JSON whose
+// shape depends on `kind`:
+//   table:     {"columns": [..], "rows": [[..], ..]}
+//   scatter2d: {"x": [..], "y": [..], "mode": "markers"|"lines", "xaxis", "yaxis"}
+//   image:     {"width", "height", "format"} with the picture in `digest`
+//   plotly:    any Plotly figure ({"data": [..], "layout": {..}})
+struct Plot {
+  int64_t id = 0;
+  std::string title;
+  std::string series;
+  int64_t iteration = 0;
+  std::string kind;
+  std::string data = "{}";
+  std::string digest;  // images: the picture in the BlobStore
+  double created = 0;
+};
+
+Result<std::string_view> validate_plot_kind(std::string_view kind);
+
 struct Model {
   std::string id;
   std::string task_id;

@@ -23,6 +23,7 @@ class LossyStore final : public MetadataStore {
   ScalarStore& scalars() override { return m_scalars; }
   ConsoleStore& console() override { return m_console; }
   ArtifactStore& artifacts() override { return m_real.artifacts(); }
+  PlotStore& plots() override { return m_real.plots(); }
   void close() override {}
   int calls = 0;
 

@@ -116,6 +116,16 @@ class ConsoleStore {
                                                 int limit) = 0;
 };
 
+class PlotStore {
+ public:
+  virtual ~PlotStore() = default;
+  // Records a plot (data must be a JSON object; images need a digest).
+  virtual Result<Plot> add(const std::string& task_id, const Plot& p) = 0;
+  // Plots with id > after, oldest first, at most limit; kind filters when non-empty.
+  virtual Result<std::vector<Plot>> list(const std::string& task_id, const std::string& kind,
+                                         int64_t after, int limit) = 0;
+};
+
 class ArtifactStore {
  public:
   virtual ~ArtifactStore() = default;
@@ -135,6 +145,7 @@ class MetadataStore {
   virtual ScalarStore& scalars() = 0;
   virtual ConsoleStore& console() = 0;
   virtual ArtifactStore& artifacts() = 0;
+  virtual PlotStore& plots() = 0;
   // Finishes pending writes and releases the backend; later calls fail.
   virtual void close() = 0;
 };

@@ -475,6 +475,40 @@ TEST_P(StoreConformance, ArtifactsAndModels) {
   EXPECT_EQ((*models)[0].direction, ModelDirection::output);
 }
 
+TEST_P(StoreConformance, PlotsTablesAndImages) {
+  Task t = make_task();
+  auto& plots = m_store->plots();
+  Plot table{0, "confusion", "val", 3, "table", R"({"columns":["a","b"],"rows":[[1,2],[3,4]]})", "",
+             0};
+  auto added = plots.add(t.id, table);
+  ASSERT_TRUE(added) << added.error().to_string();
+  EXPECT_GT(added->id, 0);
+  ASSERT_TRUE(
+      plots.add(t.id, Plot{0, "pr", "curve", 3, "scatter2d", R"({"x":[0,1],"y":[1,0]})", "", 0}));
+  ASSERT_TRUE(blobs().put_bytes("png bytes"));
+  ASSERT_TRUE(plots.add(t.id, Plot{0, "samples", "img", 4, "image", R"({"format":"png"})",
+                                   sha256_digest("png bytes"), 0}));
+  auto all = plots.list(t.id, "", 0, 100);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].title, "confusion");
+  EXPECT_EQ((*all)[0].iteration, 3);
+  EXPECT_NE((*all)[0].data.find("columns"), std::string::npos);
+  EXPECT_EQ((*all)[2].digest, sha256_digest("png bytes"));
+  auto images = plots.list(t.id, "image", 0, 100);
+  ASSERT_EQ(images->size(), 1u);
+  auto later = plots.list(t.id, "", (*all)[0].id, 100);
+  EXPECT_EQ(later->size(), 2u);
+  EXPECT_EQ(plots.add(t.id, Plot{0, "x", "y", 0, "pie", "{}", "", 0}).error().code,
+            ErrorCode::invalid_argument);
+  EXPECT_EQ(plots.add(t.id, Plot{0, "x", "y", 0, "table", "[1]", "", 0}).error().code,
+            ErrorCode::invalid_argument);
+  EXPECT_EQ(plots.add(t.id, Plot{0, "x", "y", 0, "image", "{}", "", 0}).error().code,
+            ErrorCode::invalid_argument);
+  EXPECT_EQ(plots.list("00000000000000000000000000000000", "", 0, 10).error().code,
+            ErrorCode::not_found);
+}
+
 TEST_P(StoreConformance, DeleteRemovesEverything) {
   Task t = make_task();
   ASSERT_TRUE(m_store->scalars().append(t.id, {ScalarSeries{"a", "b", {1}, {1.0}, {}}}));
@@ -564,6 +598,7 @@ class RemoteHarness final : public MetadataStore, public HasBlobs {
   ScalarStore& scalars() override { return m_remote->scalars(); }
   ConsoleStore& console() override { return m_remote->console(); }
   ArtifactStore& artifacts() override { return m_remote->artifacts(); }
+  PlotStore& plots() override { return m_remote->plots(); }
   void close() override {
     if (!m_thread.joinable())
       return;

@@ -140,6 +140,21 @@ CREATE TABLE request_keys(
 CREATE INDEX request_keys_created ON request_keys(created);
 CREATE INDEX request_keys_task ON request_keys(task_id);
 )sql"},
+    {3, R"sql(
+-- Plots, tables and debug images (model/task.h, struct Plot).
+CREATE TABLE plots(
+  id INTEGER PRIMARY KEY,
+  task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+  title TEXT NOT NULL,
+  series TEXT NOT NULL,
+  iteration INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  data TEXT NOT NULL,
+  digest TEXT NOT NULL DEFAULT '',
+  created REAL NOT NULL
+);
+CREATE INDEX plots_task ON plots(task_id, id);
+)sql"},
 };
 
 }  // namespace

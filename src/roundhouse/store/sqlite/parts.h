@@ -14,6 +14,7 @@ std::unique_ptr<TaskStore> make_task_part(Shared& s);
 std::unique_ptr<ScalarStore> make_scalar_part(Shared& s);
 std::unique_ptr<ConsoleStore> make_console_part(Shared& s);
 std::unique_ptr<ArtifactStore> make_artifact_part(Shared& s);
+std::unique_ptr<PlotStore> make_plot_part(Shared& s);
 
 // Chunks under this many points are merged with their small neighbours.
 inline constexpr int64_t k_small_chunk_points = 4096;

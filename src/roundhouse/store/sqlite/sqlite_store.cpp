@@ -137,7 +137,8 @@ class SqliteStore final : public MetadataStore {
         m_tasks(make_task_part(*m_shared)),
         m_scalars(make_scalar_part(*m_shared)),
         m_console(make_console_part(*m_shared)),
-        m_artifacts(make_artifact_part(*m_shared)) {}
+        m_artifacts(make_artifact_part(*m_shared)),
+        m_plots(make_plot_part(*m_shared)) {}
   ~SqliteStore() override { close(); }
 
   ProjectStore& projects() override { return *m_projects; }
@@ -145,6 +146,7 @@ class SqliteStore final : public MetadataStore {
   ScalarStore& scalars() override { return *m_scalars; }
   ConsoleStore& console() override { return *m_console; }
   ArtifactStore& artifacts() override { return *m_artifacts; }
+  PlotStore& plots() override { return *m_plots; }
   Status compact() { return compact_small_chunks(*m_shared); }
 
   void close() override {
@@ -169,6 +171,7 @@ class SqliteStore final : public MetadataStore {
   std::unique_ptr<ScalarStore> m_scalars;
   std::unique_ptr<ConsoleStore> m_console;
   std::unique_ptr<ArtifactStore> m_artifacts;
+  std::unique_ptr<PlotStore> m_plots;
   std::atomic<bool> m_closed{false};
 };
 
