@@ -178,3 +178,47 @@ def test_many_scalars_arrive_complete(tmp_path, server):
     sums = server.request("GET", f"/api/v1/tasks/{t['id']}/scalars")[1]["scalars"]
     assert sorted(s["count"] for s in sums) == [100000] * 3
     assert max(s["last_iteration"] for s in sums) == 299999
+
+
+def test_plots_tables_images_and_models(tmp_path, server):
+    run_script(tmp_path, server, """
+        import numpy as np, pandas as pd
+        import roundhouse
+        task = roundhouse.init(project="plots", name="p")
+        log = task.get_logger()
+        log.report_table("metrics", "rows", 1, table_plot=[["name", "value"], ["acc", 0.9], ["loss", 0.1]])
+        log.report_table("frame", "df", 2, table_plot=pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}))
+        log.report_scatter2d("pr", "val", [(0.0, 1.0), (0.5, 0.8), (1.0, 0.0)], iteration=3, xaxis="recall")
+        log.report_line("lr", "schedule", [0, 1, 2], [0.1, 0.05, 0.01])
+        img = np.zeros((4, 6, 3), dtype=np.uint8); img[1, 2] = [255, 0, 0]
+        log.report_image("samples", "digit", 5, image=img)
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        plt.plot([1, 2, 3], [3, 1, 2])
+        plt.title("training curve")
+        plt.savefig("curve.png")
+        open("model.bin", "wb").write(b"weights")
+        roundhouse.OutputModel(task, framework="custom").update_weights("model.bin")
+    """)
+    t = only_task(server, project="plots")
+    plots = server.request("GET", f"/api/v1/tasks/{t['id']}/plots")[1]["plots"]
+    by = {(p["title"], p["series"]): p for p in plots}
+    assert by[("metrics", "rows")]["data"] == {"columns": ["name", "value"], "rows": [["acc", 0.9], ["loss", 0.1]]}
+    assert by[("frame", "df")]["data"]["columns"] == ["index", "a", "b"]
+    assert by[("frame", "df")]["data"]["rows"] == [[0, 1, "x"], [1, 2, "y"]]
+    sc = by[("pr", "val")]
+    assert (sc["kind"], sc["iteration"], sc["data"]["x"], sc["data"]["xaxis"]) == ("scatter2d", 3, [0.0, 0.5, 1.0], "recall")
+    assert by[("lr", "schedule")]["data"]["mode"] == "lines"
+    img = by[("samples", "digit")]
+    png = server.request("GET", f"/api/v1/blobs/{img['digest']}")[1]
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    import struct
+    assert struct.unpack(">II", png[16:24]) == (6, 4), "width and height from the IHDR chunk"
+    import hashlib
+    assert img["digest"] == "sha256:" + hashlib.sha256(png).hexdigest()
+    fig = [p for p in plots if p["title"] == "training curve"]
+    assert fig and fig[0]["kind"] == "image" and fig[0]["data"]["source"] == "matplotlib"
+    assert server.request("GET", f"/api/v1/blobs/{fig[0]['digest']}")[1][:4] == b"\x89PNG"
+    models = server.request("GET", f"/api/v1/tasks/{t['id']}/models")[1]["models"]
+    assert [(m["name"], m["framework"], m["size"]) for m in models] == [("model.bin", "custom", 7)]

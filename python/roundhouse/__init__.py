@@ -6,7 +6,7 @@
 Standard library only. See the project's README for what is recorded."""
 from ._http import RoundhouseError
 from .logger import Logger
-from .task import Artifact, Task
+from .task import Artifact, OutputModel, Task
 
 __version__ = "0.1.0"
 
@@ -15,4 +15,4 @@ def init(project=None, name=None, tags=None, task_type="training", **kwargs):
     return Task.init(project=project, name=name, tags=tags, task_type=task_type, **kwargs)
 
 
-__all__ = ["init", "Task", "Logger", "Artifact", "RoundhouseError"]
+__all__ = ["init", "Task", "Logger", "Artifact", "OutputModel", "RoundhouseError"]

@@ -2,6 +2,9 @@
 and console lines, and sends them in batches from one thread, so logging in
 a training loop costs about a microsecond a point. A batch that fails is
 retried unchanged under its Idempotency-Key, so nothing is lost or doubled."""
+import hashlib
+import os
+import shutil
 import struct
 import sys
 import threading
@@ -28,6 +31,16 @@ def encode_scalars(batch):
     return b"".join(parts)
 
 
+def _sha256_file(path):
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+            size += len(chunk)
+    return "sha256:" + h.hexdigest(), size
+
+
 class Reporter:
     def __init__(self, client, task_id):
         self._client = client
@@ -40,6 +53,7 @@ class Reporter:
         self._stop = False
         self._retry_scalars = None  # (key, body)
         self._retry_lines = None    # (key, lines)
+        self._plots = []            # (plot body, image file or None), sent in order
         self._warned = False
         self._thread = threading.Thread(target=self._loop, name="roundhouse-reporter", daemon=True)
         self._thread.start()
@@ -59,6 +73,36 @@ class Reporter:
     def line(self, stream, text):
         with self._lock:
             self._lines.append({"stream": stream, "text": text, "time": time.time()})
+
+    def plot(self, body, image_path=None):
+        with self._lock:
+            self._plots.append((body, image_path))
+
+    def _send_plots(self):
+        while True:
+            with self._lock:
+                if not self._plots:
+                    return True
+                body, image = self._plots[0]
+            try:
+                if image is not None:
+                    digest, size = _sha256_file(image)
+                    if not self._client.exists(f"/api/v1/blobs/{digest}"):
+                        with open(image, "rb") as f:
+                            self._client.request("PUT", f"/api/v1/blobs/{digest}", f,
+                                                 content_type="application/octet-stream",
+                                                 headers={"Content-Length": str(size)})
+                    body = dict(body, digest=digest)
+                self._client.request("POST", f"/api/v1/tasks/{quote(self._task)}/plots", body)
+            except RoundhouseError as e:
+                if not self._failed(e):
+                    return False
+            except OSError as e:
+                sys.__stderr__.write(f"roundhouse: cannot read image {image}: {e}\n")
+            with self._lock:
+                self._plots.pop(0)
+            if image is not None and os.path.basename(os.path.dirname(image)).startswith("rh-image-"):
+                shutil.rmtree(os.path.dirname(image), ignore_errors=True)
 
     def _loop(self):
         while not self._stop:
@@ -92,6 +136,7 @@ class Reporter:
                 self._retry_lines = None
             except RoundhouseError as e:
                 ok = self._failed(e)
+        ok = self._send_plots() and ok
         return ok and self._retry_scalars is None and self._retry_lines is None
 
     def _failed(self, e):
@@ -114,7 +159,7 @@ class Reporter:
         delay = 0.1
         while True:
             with self._lock:
-                empty = not self._scalars and not self._lines
+                empty = not self._scalars and not self._lines and not self._plots
             if self.flush() and empty and self._retry_scalars is None and self._retry_lines is None:
                 return True
             if time.time() > deadline:

@@ -15,7 +15,7 @@ import threading
 import time
 import traceback
 
-from . import _backend, _capture, _console
+from . import _backend, _capture, _console, _imports
 from ._http import RoundhouseError, quote
 from ._reporter import Reporter
 from .logger import Logger
@@ -105,6 +105,8 @@ class Task:
         for parser, namespace in _last_args:
             self._connect_args(parser, namespace)
         _install_hooks()
+        _imports.when_imported("matplotlib.figure", _patch_matplotlib)
+        _imports.when_imported("torch", _patch_torch)
         atexit.register(self._at_exit)
 
     def _record_requirements(self):
@@ -330,6 +332,32 @@ class Task:
             self._finish("completed", "", {"exit_code": "0"})
 
 
+class OutputModel:
+    """A model file a task produced: stored as a blob and listed on the task."""
+
+    def __init__(self, task=None, name=None, framework=""):
+        self._task = task or _current
+        if self._task is None:
+            raise RoundhouseError("invalid_argument", "OutputModel needs a task (call roundhouse.init first)")
+        self.name = name
+        self.framework = framework
+        self.id = None
+
+    def update_weights(self, weights_filename):
+        digest, size = _sha256_file(weights_filename)
+        client = self._task._client
+        if not client.exists(f"/api/v1/blobs/{digest}"):
+            with open(weights_filename, "rb") as f:
+                client.request("PUT", f"/api/v1/blobs/{digest}", f, content_type="application/octet-stream",
+                               headers={"Content-Length": str(size)})
+        rec = client.request("POST", self._task._path("/models"),
+                             {"name": self.name or os.path.basename(weights_filename), "direction": "output",
+                              "digest": digest, "framework": self.framework,
+                              "metadata": {"file": os.path.basename(weights_filename)}})
+        self.id = rec["id"]
+        return rec
+
+
 class Artifact:
     def __init__(self, task, record):
         self._task = task
@@ -488,6 +516,68 @@ def _install_hooks():
         original_exit(code)
 
     sys.exit = exit
+
+
+_figure_counter = [0]
+
+
+def _patch_matplotlib(figure_module):
+    """Figures shown or saved are reported as debug images."""
+    Figure = figure_module.Figure
+    original_savefig = Figure.savefig
+    reporting = threading.local()
+
+    def report(fig):
+        task = _current
+        if task is None or task._closed or getattr(reporting, "active", False):
+            return
+        title = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) else ""
+        if not title:
+            titles = [ax.get_title() for ax in fig.get_axes() if ax.get_title()]
+            title = titles[0] if titles else "matplotlib"
+        _figure_counter[0] += 1
+        reporting.active = True
+        try:
+            task.get_logger().report_matplotlib_figure(title, f"figure {fig.number if hasattr(fig, 'number') else ''}".strip(),
+                                                       fig, iteration=_figure_counter[0] - 1)
+        finally:
+            reporting.active = False
+
+    def savefig(self, *args, **kwargs):
+        out = original_savefig(self, *args, **kwargs)
+        report(self)
+        return out
+
+    Figure.savefig = savefig
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    original_show = plt.show
+
+    def show(*args, **kwargs):
+        for num in plt.get_fignums():
+            report(plt.figure(num))
+        return original_show(*args, **kwargs)
+
+    plt.show = show
+
+
+def _patch_torch(torch):
+    """Files written with torch.save are registered as output models."""
+    original = torch.save
+
+    def save(obj, f, *args, **kwargs):
+        out = original(obj, f, *args, **kwargs)
+        task = _current
+        if task is not None and not task._closed and isinstance(f, (str, os.PathLike)):
+            try:
+                OutputModel(task, framework="pytorch").update_weights(os.fspath(f))
+            except Exception as e:
+                sys.__stderr__.write(f"roundhouse: could not register {f} as a model: {e}\n")
+        return out
+
+    torch.save = save
 
 
 def _patch_argparse():
