@@ -101,7 +101,10 @@ class Task:
         self._reporter = Reporter(self._client, self.id)
         if capture_console:
             self._tees = _console.install(self._reporter)
-        threading.Thread(target=self._record_requirements, daemon=True).start()
+        # Listing distributions takes a moment; it runs beside the user's code
+        # and is waited for at the end of the run.
+        self._requirements_thread = threading.Thread(target=self._record_requirements, daemon=True)
+        self._requirements_thread.start()
         for parser, namespace in _last_args:
             self._connect_args(parser, namespace)
         _install_hooks()
@@ -304,6 +307,9 @@ class Task:
         if self._closed:
             return
         self._closed = True
+        thread = getattr(self, "_requirements_thread", None)
+        if thread is not None:
+            thread.join(timeout=60)
         if self._tees:
             _console.uninstall(self._tees)
         if self._reporter and not self._reporter.close():
