@@ -85,7 +85,7 @@ def test_script_records_everything(tmp_path, server):
     assert "import roundhouse" in t["script"]["content"] or t["script"]["repository"]
     env = t["environment"]
     assert env["interpreter"].startswith("Python 3") and env["host"]
-    assert any(l.lower().startswith("pytest==") for l in env["requirements"].splitlines()), env["requirements"]
+    assert any(l.lower().startswith("pytest==") for l in env["requirements"].splitlines()), (env["requirements"], p.stderr)
     assert "pytest==" in env["freeze"].lower()
     s = server.request("GET", f"/api/v1/tasks/{t['id']}/scalars/series?title=acc&series=val")[1]
     assert s["iterations"] == [0, 1, 2] and s["values"] == [0.5, "NaN", 0.7]
@@ -222,3 +222,13 @@ def test_plots_tables_images_and_models(tmp_path, server):
     assert server.request("GET", f"/api/v1/blobs/{fig[0]['digest']}")[1][:4] == b"\x89PNG"
     models = server.request("GET", f"/api/v1/tasks/{t['id']}/models")[1]["models"]
     assert [(m["name"], m["framework"], m["size"]) for m in models] == [("model.bin", "custom", 7)]
+
+
+def test_requirements_recorded_even_when_the_script_ends_at_once(tmp_path, server):
+    run_script(tmp_path, server, """
+        import pytest
+        import roundhouse
+        roundhouse.init(project="quick", name="q")
+    """)
+    env = only_task(server, project="quick")["environment"]
+    assert [l for l in env["requirements"].splitlines() if l.lower().startswith("pytest==")], env

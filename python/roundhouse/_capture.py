@@ -89,8 +89,10 @@ def _top_level_imports(path):
     return mods
 
 
-def requirements_and_freeze():
-    """(requirements.txt text for the script's imports, every distribution)."""
+def requirements_and_freeze(path):
+    """(requirements.txt text for the imports of the script at path, every
+    distribution). The path is taken in the main thread: at interpreter exit
+    __main__ no longer names its file."""
     dists = installed_distributions()
     freeze = "\n".join(f"{n}=={v}" for n, v in sorted(dists.values(), key=lambda x: x[0].lower()))
     try:
@@ -100,7 +102,6 @@ def requirements_and_freeze():
         pkg_map = {}
     stdlib = getattr(sys, "stdlib_module_names", set())
     reqs = set()
-    path = script_path()
     for mod in (_top_level_imports(path) if path else set()):
         if mod in stdlib or mod == "roundhouse":
             continue

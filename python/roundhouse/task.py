@@ -103,7 +103,8 @@ class Task:
             self._tees = _console.install(self._reporter)
         # Listing distributions takes a moment; it runs beside the user's code
         # and is waited for at the end of the run.
-        self._requirements_thread = threading.Thread(target=self._record_requirements, daemon=True)
+        self._requirements_thread = threading.Thread(target=self._record_requirements,
+                                                     args=(_capture.script_path(),), daemon=True)
         self._requirements_thread.start()
         for parser, namespace in _last_args:
             self._connect_args(parser, namespace)
@@ -112,9 +113,9 @@ class Task:
         _imports.when_imported("torch", _patch_torch)
         atexit.register(self._at_exit)
 
-    def _record_requirements(self):
+    def _record_requirements(self, script):
         try:
-            reqs, freeze = _capture.requirements_and_freeze()
+            reqs, freeze = _capture.requirements_and_freeze(script)
             env = dict(self._record.get("environment") or {})
             if self._remote and env.get("requirements"):
                 reqs = env["requirements"]  # what the agent installed stays the record
