@@ -232,3 +232,48 @@ def test_requirements_recorded_even_when_the_script_ends_at_once(tmp_path, serve
     """)
     env = only_task(server, project="quick")["environment"]
     assert [l for l in env["requirements"].splitlines() if l.lower().startswith("pytest==")], env
+
+
+def test_dataframe_and_array_artifacts(tmp_path, server):
+    run_script(tmp_path, server, """
+        import numpy as np, pandas as pd
+        import roundhouse
+        task = roundhouse.init(project="arts", name="a")
+        task.upload_artifact("table", pd.DataFrame({"x": [1, 2], "y": [0.5, 0.25]}))
+        task.upload_artifact("matrix", np.arange(6, dtype=np.int32).reshape(2, 3), metadata={"kind": "demo"})
+        try:
+            task.upload_artifact("bad", object())
+        except roundhouse.RoundhouseError as e:
+            print("refused:", e.code)
+    """)
+    import numpy as np
+    import roundhouse
+    t = roundhouse.Task.get_task(project_name="arts", task_name="a", server=server.url)
+    arts = t.artifacts
+    assert set(arts) == {"table", "matrix"}
+    assert (arts["table"].type, arts["matrix"].type, arts["matrix"].metadata) == ("csv", "npy", {"kind": "demo"})
+    with open(arts["table"].get_local_copy()) as f:
+        assert f.read().splitlines() == [",x,y", "0,1,0.5", "1,2,0.25"]
+    assert np.load(arts["matrix"].get_local_copy()).tolist() == [[0, 1, 2], [3, 4, 5]]
+
+
+def test_starts_a_server_when_none_is_configured(tmp_path):
+    """With nothing configured and rh available, init() starts `rh server` on
+    the embedded store and records there; later runs find it again."""
+    from conftest import RH, rh
+    home = tmp_path / "home"
+    env = {"RH_BIN": RH, "RH_DATA_DIR": str(home)}
+    script = "import roundhouse\nroundhouse.init(project='auto', name='first').get_logger().report_scalar('m', 's', 1.0, 0)\n"
+    body_env = dict(os.environ, PYTHONPATH=os.path.abspath(PYTHON_DIR), **env)
+    body_env.pop("RH_SERVER", None)
+    try:
+        for _ in range(2):
+            p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=body_env,
+                               cwd=tmp_path, timeout=60)
+            assert p.returncode == 0, p.stderr
+        info = json.loads((home / "server.json").read_text())
+        tasks = json.loads(rh("tasks", "list", "--json", data_dir=home).stdout)["tasks"]
+        assert [t["name"] for t in tasks] == ["first", "first"] and all(t["status"] == "completed" for t in tasks)
+    finally:
+        info = json.loads((home / "server.json").read_text())
+        os.kill(info["pid"], 15)
