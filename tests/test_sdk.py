@@ -277,3 +277,23 @@ def test_starts_a_server_when_none_is_configured(tmp_path):
     finally:
         info = json.loads((home / "server.json").read_text())
         os.kill(info["pid"], 15)
+
+
+def test_digits_example(tmp_path, server):
+    """examples/sdk_digits.py trains a real model and records what the UI shows."""
+    example = os.path.join(os.path.dirname(__file__), "..", "examples", "sdk_digits.py")
+    e = dict(os.environ, PYTHONPATH=os.path.abspath(PYTHON_DIR), RH_SERVER=server.url,
+             RH_DATA_DIR=str(tmp_path / "home"), MPLBACKEND="Agg")
+    p = subprocess.run([sys.executable, example, "--epochs", "8"], capture_output=True, text=True, env=e,
+                       cwd=tmp_path, timeout=300)
+    assert p.returncode == 0, p.stderr
+    t = only_task(server, project="examples")
+    assert t["status"] == "completed" and t["hyperparameters"]["Args"]["epochs"]["value"] == "8"
+    acc = server.request("GET", f"/api/v1/tasks/{t['id']}/scalars/series?title=accuracy&series=test")[1]
+    assert acc["iterations"] == list(range(8)) and acc["values"][-1] > 0.85, acc["values"]
+    kinds = sorted(p["kind"] for p in server.request("GET", f"/api/v1/tasks/{t['id']}/plots")[1]["plots"])
+    assert kinds == ["image", "table"]
+    models = server.request("GET", f"/api/v1/tasks/{t['id']}/models")[1]["models"]
+    assert models[0]["framework"] == "scikit-learn" and models[0]["size"] > 1000
+    arts = server.request("GET", f"/api/v1/tasks/{t['id']}/artifacts")[1]["artifacts"]
+    assert [a["name"] for a in arts] == ["evaluation"]
