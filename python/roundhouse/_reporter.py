@@ -2,7 +2,6 @@
 and console lines, and sends them in batches from one thread, so logging in
 a training loop costs about a microsecond a point. A batch that fails is
 retried unchanged under its Idempotency-Key, so nothing is lost or doubled."""
-import hashlib
 import os
 import shutil
 import struct
@@ -12,6 +11,7 @@ import time
 import uuid
 from array import array
 
+from ._blobs import upload_file
 from ._http import RoundhouseError, quote
 
 FLUSH_SECONDS = 1.0
@@ -29,16 +29,6 @@ def encode_scalars(batch):
                 a.byteswap()
         parts += [steps.tobytes(), values.tobytes(), times.tobytes()]
     return b"".join(parts)
-
-
-def _sha256_file(path):
-    h = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-            size += len(chunk)
-    return "sha256:" + h.hexdigest(), size
 
 
 class Reporter:
@@ -86,12 +76,7 @@ class Reporter:
                 body, image = self._plots[0]
             try:
                 if image is not None:
-                    digest, size = _sha256_file(image)
-                    if not self._client.exists(f"/api/v1/blobs/{digest}"):
-                        with open(image, "rb") as f:
-                            self._client.request("PUT", f"/api/v1/blobs/{digest}", f,
-                                                 content_type="application/octet-stream",
-                                                 headers={"Content-Length": str(size)})
+                    digest, _ = upload_file(self._client, image)
                     body = dict(body, digest=digest)
                 self._client.request("POST", f"/api/v1/tasks/{quote(self._task)}/plots", body)
             except RoundhouseError as e:

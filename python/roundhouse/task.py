@@ -16,6 +16,7 @@ import time
 import traceback
 
 from . import _backend, _capture, _console, _imports
+from ._blobs import upload_file
 from ._http import RoundhouseError, quote
 from ._reporter import Reporter
 from .logger import Logger
@@ -224,12 +225,7 @@ class Task:
         DataFrame (CSV) or a numpy array (.npy) as the named artifact."""
         kind, content_type, path, cleanup = _artifact_file(artifact_object)
         try:
-            digest, size = _sha256_file(path)
-            if not self._client.exists(f"/api/v1/blobs/{digest}"):
-                with open(path, "rb") as f:
-                    self._client.request("PUT", f"/api/v1/blobs/{digest}", f,
-                                         content_type="application/octet-stream",
-                                         headers={"Content-Length": str(size)})
+            digest, _ = upload_file(self._client, path)
             meta = {str(k): str(v) for k, v in (metadata or {}).items()}
             return self._client.request("POST", self._path("/artifacts"),
                                         {"name": name, "digest": digest, "type": kind,
@@ -351,12 +347,8 @@ class OutputModel:
         self.id = None
 
     def update_weights(self, weights_filename):
-        digest, size = _sha256_file(weights_filename)
         client = self._task._client
-        if not client.exists(f"/api/v1/blobs/{digest}"):
-            with open(weights_filename, "rb") as f:
-                client.request("PUT", f"/api/v1/blobs/{digest}", f, content_type="application/octet-stream",
-                               headers={"Content-Length": str(size)})
+        digest, _ = upload_file(client, weights_filename)
         rec = client.request("POST", self._task._path("/models"),
                              {"name": self.name or os.path.basename(weights_filename), "direction": "output",
                               "digest": digest, "framework": self.framework,
@@ -455,16 +447,6 @@ def _unflatten_into(d, flat):
         for p in parts[:-1]:
             node = node.setdefault(p, {})
         node[parts[-1]] = v
-
-
-def _sha256_file(path):
-    h = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-            size += len(chunk)
-    return "sha256:" + h.hexdigest(), size
 
 
 def _artifact_file(obj):
