@@ -297,3 +297,65 @@ def test_digits_example(tmp_path, server):
     assert models[0]["framework"] == "scikit-learn" and models[0]["size"] > 1000
     arts = server.request("GET", f"/api/v1/tasks/{t['id']}/artifacts")[1]["artifacts"]
     assert [a["name"] for a in arts] == ["evaluation"]
+
+
+OFFLINE_SCRIPT = """
+    import argparse, numpy as np, roundhouse
+    p = argparse.ArgumentParser(); p.add_argument("--lr", type=float, default=0.3); args = p.parse_args()
+    task = roundhouse.init(project="offline", name="o")
+    task.connect({"batch": 8})
+    log = task.get_logger()
+    for i in range(1000):
+        log.report_scalar("loss", "train", 1.0 / (i + 1), i)
+    print("offline line")
+    log.report_image("img", "s", 0, image=np.zeros((2, 2), dtype=np.uint8))
+    task.upload_artifact("summary", {"ok": True})
+"""
+
+
+def check_offline_import(tid, request):
+    t = request("GET", f"/api/v1/tasks/{tid}")[1]
+    assert (t["project"], t["name"], t["status"]) == ("offline", "o", "completed")
+    assert t["hyperparameters"]["Args"]["lr"]["value"] == "0.3"
+    assert t["hyperparameters"]["General"]["batch"]["value"] == "8"
+    sums = request("GET", f"/api/v1/tasks/{tid}/scalars")[1]["scalars"]
+    assert sums[0]["count"] == 1000
+    lines = [l["text"] for l in request("GET", f"/api/v1/tasks/{tid}/console")[1]["lines"]]
+    assert "offline line" in lines
+    plots = request("GET", f"/api/v1/tasks/{tid}/plots")[1]["plots"]
+    assert request("GET", f"/api/v1/blobs/{plots[0]['digest']}")[1][:4] == b"\x89PNG"
+    assert [a["name"] for a in request("GET", f"/api/v1/tasks/{tid}/artifacts")[1]["artifacts"]] == ["summary"]
+
+
+def test_offline_run_then_import(tmp_path, server):
+    from conftest import rh
+    home = tmp_path / "home"
+    p = run_script(tmp_path, server, OFFLINE_SCRIPT, env={"RH_SERVER": "http://127.0.0.1:9", "RH_DATA_DIR": str(home)})
+    assert "recording offline" in p.stderr
+    [d] = [home / "offline" / x for x in os.listdir(home / "offline")]
+    out = rh("import", str(d), env={"RH_SERVER": server.url}).stdout
+    tid = out.split("as task ")[1].split()[0]
+    check_offline_import(tid, server.request)
+    again = rh("import", str(d), env={"RH_SERVER": server.url}).stdout
+    assert tid in again, "a second import resumes, it does not create the task twice"
+    assert len(server.request("GET", "/api/v1/tasks?project=offline")[1]["tasks"]) == 1
+
+
+def test_import_into_embedded_store(tmp_path, server):
+    from conftest import rh
+    home = tmp_path / "home"
+    run_script(tmp_path, server, OFFLINE_SCRIPT, env={"RH_OFFLINE": "1", "RH_DATA_DIR": str(home)})
+    [d] = [home / "offline" / x for x in os.listdir(home / "offline")]
+    store = tmp_path / "store"
+    out = rh("import", str(d), data_dir=store).stdout
+    tid = out.split("as task ")[1].split()[0]
+    s = Server(str(store))
+    try:
+        check_offline_import(tid, s.request)
+    finally:
+        assert s.stop() == 0
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "journal.jsonl").write_text('{"method": "POST", "path": "/api/v1/tasks", "json": {"project": "p", "name": 1}}\n')
+    p = rh("import", str(bad), data_dir=store, check=False)
+    assert p.returncode != 0 and "line 1" in p.stderr and "body.name" in p.stderr

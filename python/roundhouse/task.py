@@ -15,7 +15,7 @@ import threading
 import time
 import traceback
 
-from . import _backend, _capture, _console, _imports
+from . import _backend, _capture, _console, _imports, _offline
 from ._blobs import upload_file
 from ._http import RoundhouseError, quote
 from ._reporter import Reporter
@@ -76,10 +76,17 @@ class Task:
         if _current is not None and not _current._closed:
             return _current
         client = _backend.connect(server)
-        if client is None:
-            raise RoundhouseError("unavailable", "no rh server: set RH_SERVER, start `rh server`, "
-                                                 "or put rh on PATH so one starts by itself")
-        task_id = os.environ.get("RH_TASK_ID")
+        if client is not None and not os.environ.get("RH_OFFLINE"):
+            try:
+                client.request("GET", "/api/v1/health")
+            except RoundhouseError:
+                client = None
+        if client is None or os.environ.get("RH_OFFLINE"):
+            # The run goes on: recorded to a folder for `rh import` later.
+            client = _offline.OfflineClient(os.path.join(_backend.data_dir(), "offline"))
+            sys.__stderr__.write(f"roundhouse: no server reachable; recording offline to {client.dir} "
+                                 f"(upload later with: rh import {client.dir})\n")
+        task_id = os.environ.get("RH_TASK_ID") if not isinstance(client, _offline.OfflineClient) else None
         if task_id:
             record = client.request("GET", f"/api/v1/tasks/{quote(task_id)}")
             task = cls(client, record)
@@ -318,6 +325,8 @@ class Task:
                 self._client.request("POST", self._path("/status"), {"status": status, "message": message})
         except RoundhouseError as e:
             sys.__stderr__.write(f"roundhouse: could not record the end of task {self.id}: {e}\n")
+        if isinstance(self._client, _offline.OfflineClient):
+            self._client.close()
 
     def _at_exit(self):
         if self._closed:

@@ -14,5 +14,6 @@ void add_server_command(CLI::App& app, Context& ctx);
 void add_run_command(CLI::App& app, Context& ctx);
 void add_tasks_commands(CLI::App& app, Context& ctx);
 void add_artifacts_commands(CLI::App& app, Context& ctx);
+void add_import_command(CLI::App& app, Context& ctx);
 
 }  // namespace rh::cli

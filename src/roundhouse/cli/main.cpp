@@ -19,6 +19,7 @@ int run_main(int argc, char** argv) {
   add_run_command(app, ctx);
   add_tasks_commands(app, ctx);
   add_artifacts_commands(app, ctx);
+  add_import_command(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {
