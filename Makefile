@@ -37,7 +37,7 @@ bench-core: build
 bench-sdk: build
 	bench/run.sh $(BUILD) sdk
 
-SOURCES = $(shell git ls-files 'src/*.cpp' 'src/*.h' 'apps/*.cpp' 'bench/*.cpp')
+SOURCES = $(shell git ls-files --cached --others --exclude-standard 'src/*.cpp' 'src/*.h' 'apps/*.cpp' 'bench/*.cpp')
 
 format:
 	clang-format -i $(SOURCES)

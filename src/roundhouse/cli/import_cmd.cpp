@@ -29,13 +29,16 @@ struct Reply {
 class Replayer {
  public:
   Replayer(Context& ctx, Config& c) : m_ctx(ctx) {
-    if (!c.server.empty()) m_http = std::make_unique<HttpClient>(c.server, c.api_token);
+    if (!c.server.empty())
+      m_http = std::make_unique<HttpClient>(c.server, c.api_token);
   }
 
   Result<Reply> send(const std::string& method, const std::string& path,
-                     const std::string& content_type, const std::map<std::string, std::string>& headers,
-                     const std::string& body, const std::string& body_file) {
-    if (m_http) return send_http(method, path, content_type, headers, body, body_file);
+                     const std::string& content_type,
+                     const std::map<std::string, std::string>& headers, const std::string& body,
+                     const std::string& body_file) {
+    if (m_http)
+      return send_http(method, path, content_type, headers, body, body_file);
     if (!m_api) {
       RH_TRY_ASSIGN(MetadataStore * store, m_ctx.store());
       RH_TRY_ASSIGN(BlobStore * blobs, m_ctx.blobs());
@@ -50,11 +53,13 @@ class Replayer {
     api::HttpRequest req;
     req.method = method;
     req.path = path.substr(0, q);
-    if (q != std::string::npos) api::parse_query(std::string_view(path).substr(q + 1), req.query);
+    if (q != std::string::npos)
+      api::parse_query(std::string_view(path).substr(q + 1), req.query);
     req.headers["content-type"] = content_type;
     for (const auto& [k, v] : headers) {
       std::string lower = k;
-      for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      for (auto& ch : lower)
+        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
       req.headers[lower] = v;
     }
     req.params = match.params;
@@ -74,14 +79,15 @@ class Replayer {
  private:
   Result<Reply> send_http(const std::string& method, const std::string& path,
                           const std::string& content_type,
-                          const std::map<std::string, std::string>& headers, const std::string& body,
-                          const std::string& body_file) {
+                          const std::map<std::string, std::string>& headers,
+                          const std::string& body, const std::string& body_file) {
     if (method == "PUT" && path.rfind("/api/v1/blobs/", 0) == 0) {
       RH_TRY_ASSIGN(std::string r, m_http->upload_file(path, body_file));
       return Reply{201, r};
     }
     std::vector<std::string> extra;
-    for (const auto& [k, v] : headers) extra.push_back(k + ": " + v);
+    for (const auto& [k, v] : headers)
+      extra.push_back(k + ": " + v);
     RH_TRY_ASSIGN(HttpResult r, m_http->raw(method, path, body, content_type, extra));
     return Reply{static_cast<int>(r.status), r.body};
   }
@@ -94,12 +100,14 @@ class Replayer {
 
 std::string error_message(const Reply& r) {
   auto j = parse_json(r.body, "reply");
-  if (j && j->is_object() && j->contains("error")) return (*j)["error"].value("message", r.body);
+  if (j && j->is_object() && j->contains("error"))
+    return (*j)["error"].value("message", r.body);
   return "HTTP " + std::to_string(r.status);
 }
 
 Status import_dir(Context& ctx, std::string dir) {
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  while (dir.size() > 1 && dir.back() == '/')
+    dir.pop_back();
   RH_TRY_ASSIGN(std::string journal, read_file(dir + "/journal.jsonl"));
   RH_TRY_ASSIGN(Config * cfg, ctx.config());
   std::string offline_id = basename_of(dir);
@@ -114,7 +122,8 @@ Status import_dir(Context& ctx, std::string dir) {
     RH_TRY(read_int(state, "applied", state_path, applied));
   }
   auto lines = split(journal, '\n');
-  if (!lines.empty() && lines.back().empty()) lines.pop_back();
+  if (!lines.empty() && lines.back().empty())
+    lines.pop_back();
   Replayer replayer(ctx, *cfg);
   Progress progress("importing " + offline_id);
   for (int64_t i = applied; i < static_cast<int64_t>(lines.size()); ++i) {
@@ -138,7 +147,8 @@ Status import_dir(Context& ctx, std::string dir) {
     std::string body, body_file;
     if (!file.empty()) {
       if (file.find("..") != std::string::npos || file.front() == '/') {
-        return make_error(ErrorCode::invalid_argument, where + ": file \"" + file + "\" leaves the folder");
+        return make_error(ErrorCode::invalid_argument,
+                          where + ": file \"" + file + "\" leaves the folder");
       }
       body_file = dir + "/" + file;
       if (!(method == "PUT" && path.rfind("/api/v1/blobs/", 0) == 0)) {
@@ -163,7 +173,8 @@ Status import_dir(Context& ctx, std::string dir) {
   if (task_id.empty()) {
     return make_error(ErrorCode::invalid_argument, dir + "/journal.jsonl creates no task");
   }
-  std::printf("imported %s as task %s (%zu requests)\n", dir.c_str(), task_id.c_str(), lines.size());
+  std::printf("imported %s as task %s (%zu requests)\n", dir.c_str(), task_id.c_str(),
+              lines.size());
   return {};
 }
 
@@ -176,7 +187,8 @@ void add_import_command(CLI::App& app, Context& ctx) {
       ->required()
       ->check(CLI::ExistingDirectory);
   cmd->callback([&ctx, dir] {
-    if (auto st = import_dir(ctx, *dir); !st) throw CLI::RuntimeError(report(st.error()));
+    if (auto st = import_dir(ctx, *dir); !st)
+      throw CLI::RuntimeError(report(st.error()));
   });
 }
 
