@@ -257,16 +257,7 @@ class Api {
             Artifact a;
             RH_TRY(from_json(j, "body", a));
             RH_TRY(validate_artifact_name(a.name));
-            RH_TRY(validate_digest(a.digest));
-            // Blobs first, then the row that points to them.
-            auto size = m_ctx.blobs.stat(a.digest);
-            if (!size) {
-              return make_error(ErrorCode::invalid_argument, "body.digest " + a.digest +
-                                                                 " is not stored; upload it first "
-                                                                 "(PUT /api/v1/blobs/" +
-                                                                 a.digest + ")");
-            }
-            a.size = *size;
+            RH_TRY_ASSIGN(a.size, stored_blob_size(a.digest));
             RH_TRY_ASSIGN(Artifact stored, m_ctx.store.artifacts().put(id, a));
             return ok_json(to_json(stored), 201);
           }));
@@ -298,13 +289,7 @@ class Api {
             RH_TRY(from_json(j, "body", m));
             m.task_id = id;
             if (!m.digest.empty()) {
-              RH_TRY(validate_digest(m.digest));
-              auto size = m_ctx.blobs.stat(m.digest);
-              if (!size) {
-                return make_error(ErrorCode::invalid_argument,
-                                  "body.digest " + m.digest + " is not stored; upload it first");
-              }
-              m.size = *size;
+              RH_TRY_ASSIGN(m.size, stored_blob_size(m.digest));
             }
             RH_TRY_ASSIGN(Model stored, m_ctx.store.artifacts().add_model(m));
             return ok_json(to_json(stored), 201);
@@ -316,11 +301,7 @@ class Api {
             Plot p;
             RH_TRY(from_json(j, "body", p));
             if (!p.digest.empty()) {
-              RH_TRY(validate_digest(p.digest));
-              if (!m_ctx.blobs.stat(p.digest)) {
-                return make_error(ErrorCode::invalid_argument,
-                                  "body.digest " + p.digest + " is not stored; upload it first");
-              }
+              RH_TRY(stored_blob_size(p.digest));
             }
             RH_TRY_ASSIGN(Plot stored, m_ctx.store.plots().add(id, p));
             return ok_json(to_json(stored), 201);
@@ -350,6 +331,20 @@ class Api {
   }
 
  private:
+  // Blobs first, then the row that points to them: the size of body.digest's
+  // stored object, or an error telling the client to upload it.
+  Result<uint64_t> stored_blob_size(const std::string& digest) {
+    RH_TRY(validate_digest(digest));
+    auto size = m_ctx.blobs.stat(digest);
+    if (!size && size.error().code == ErrorCode::not_found) {
+      return make_error(ErrorCode::invalid_argument, "body.digest " + digest +
+                                                         " is not stored; upload it first (PUT "
+                                                         "/api/v1/blobs/" +
+                                                         digest + ")");
+    }
+    return size;
+  }
+
   static std::string basename_of_name(const std::string& name) {
     auto pos = name.find_last_of('/');
     return pos == std::string::npos ? name : name.substr(pos + 1);

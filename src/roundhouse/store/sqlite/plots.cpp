@@ -26,7 +26,7 @@ class SqlitePlots final : public PlotStore {
     Plot p = in;
     p.created = m_s.env.now();
     RH_TRY(m_s.writer->run([&](Db& db) -> Status {
-      RH_TRY(task_status_in_tx(db, task_id));
+      RH_TRY(task_status(db, task_id));
       RH_TRY_ASSIGN(Stmt * s,
                     db.cached("INSERT INTO plots(task_id, title, series, iteration, kind, "
                               "data, digest, created) VALUES(?,?,?,?,?,?,?,?)"));
@@ -54,12 +54,7 @@ class SqlitePlots final : public PlotStore {
       RH_TRY(validate_plot_kind(kind));
     }
     RH_TRY_ASSIGN(auto db, m_s.readers.acquire());
-    RH_TRY_ASSIGN(Stmt t, db->prepare("SELECT 1 FROM tasks WHERE id = ?"));
-    t.bind(1, task_id);
-    RH_TRY_ASSIGN(bool exists, t.step());
-    if (!exists) {
-      return std::unexpected(task_not_found(task_id));
-    }
+    RH_TRY(task_status(*db, task_id));
     RH_TRY_ASSIGN(Stmt s, db->prepare("SELECT id, title, series, iteration, kind, data, digest, "
                                       "created FROM plots WHERE task_id = ? AND id > ? AND "
                                       "(? = '' OR kind = ?) ORDER BY id LIMIT ?"));

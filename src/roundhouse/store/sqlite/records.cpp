@@ -54,7 +54,7 @@ class SqliteScalars final : public ScalarStore {
       prepared.push_back(Prepared{&s, encode_chunk(s.steps, s.values, s.times)});
     }
     return m_s.writer->run([&](Db& db) -> Status {
-      RH_TRY(task_status_in_tx(db, task_id));
+      RH_TRY(task_status(db, task_id));
       RH_TRY_ASSIGN(bool seen, request_key_seen(db, task_id, request_key, nullptr));
       if (seen)
         return {};
@@ -119,7 +119,7 @@ class SqliteScalars final : public ScalarStore {
 
   Result<std::vector<SeriesSummary>> summaries(const std::string& task_id) override {
     RH_TRY_ASSIGN(auto db, m_s.readers.acquire());
-    RH_TRY(require_task(*db, task_id));
+    RH_TRY(task_status(*db, task_id));
     RH_TRY_ASSIGN(Stmt s,
                   db->prepare("SELECT title, series, count, last_step, last_value, last_time, "
                               "min_value, max_value FROM series_latest WHERE task_id = ? "
@@ -139,7 +139,7 @@ class SqliteScalars final : public ScalarStore {
       return make_error(ErrorCode::invalid_argument, "max_points must be 0 (all) or at least 4");
     }
     RH_TRY_ASSIGN(auto db, m_s.readers.acquire());
-    RH_TRY(require_task(*db, task_id));
+    RH_TRY(task_status(*db, task_id));
     RH_TRY_ASSIGN(Stmt s, db->prepare("SELECT s.id, l.count FROM series s JOIN series_latest l ON "
                                       "l.series_id = s.id WHERE s.task_id = ? AND s.title = ? AND "
                                       "s.series = ?"));
@@ -212,14 +212,6 @@ class SqliteScalars final : public ScalarStore {
   }
 
  private:
-  static Status require_task(Db& db, const std::string& id) {
-    RH_TRY_ASSIGN(Stmt s, db.prepare("SELECT 1 FROM tasks WHERE id = ?"));
-    s.bind(1, id);
-    RH_TRY_ASSIGN(bool row, s.step());
-    if (!row)
-      return std::unexpected(task_not_found(id));
-    return {};
-  }
   Shared& m_s;
 };
 
@@ -236,7 +228,7 @@ class SqliteConsole final : public ConsoleStore {
     double now = m_s.env.now();
     int64_t last = 0;
     RH_TRY(m_s.writer->run([&](Db& db) -> Status {
-      RH_TRY(task_status_in_tx(db, task_id));
+      RH_TRY(task_status(db, task_id));
       RH_TRY_ASSIGN(bool seen, request_key_seen(db, task_id, request_key, &last));
       if (seen)
         return {};
@@ -267,11 +259,7 @@ class SqliteConsole final : public ConsoleStore {
       return make_error(ErrorCode::invalid_argument, "limit must be between 1 and 100000");
     }
     RH_TRY_ASSIGN(auto db, m_s.readers.acquire());
-    RH_TRY_ASSIGN(Stmt t, db->prepare("SELECT 1 FROM tasks WHERE id = ?"));
-    t.bind(1, task_id);
-    RH_TRY_ASSIGN(bool exists, t.step());
-    if (!exists)
-      return std::unexpected(task_not_found(task_id));
+    RH_TRY(task_status(*db, task_id));
     RH_TRY_ASSIGN(Stmt s, db->prepare("SELECT seq, time, stream, text FROM console WHERE "
                                       "task_id = ? AND seq > ? ORDER BY seq LIMIT ?"));
     s.bind(1, task_id).bind(2, after).bind(3, limit);
@@ -308,7 +296,7 @@ class SqliteArtifacts final : public ArtifactStore {
     Artifact stored = a;
     stored.created = m_s.env.now();
     RH_TRY(m_s.writer->run([&](Db& db) -> Status {
-      RH_TRY(task_status_in_tx(db, task_id));
+      RH_TRY(task_status(db, task_id));
       RH_TRY_ASSIGN(Stmt s,
                     db.prepare("INSERT INTO artifacts(task_id, name, digest, size, type, "
                                "content_type, metadata, created) VALUES(?,?,?,?,?,?,?,?) "
@@ -351,7 +339,7 @@ class SqliteArtifacts final : public ArtifactStore {
     m.id = m_s.env.new_id();
     m.created = m_s.env.now();
     RH_TRY(m_s.writer->run([&](Db& db) -> Status {
-      RH_TRY(task_status_in_tx(db, m.task_id));
+      RH_TRY(task_status(db, m.task_id));
       RH_TRY_ASSIGN(Stmt s, db.prepare("INSERT INTO models(id, task_id, name, direction, digest, "
                                        "size, framework, metadata, created) "
                                        "VALUES(?,?,?,?,?,?,?,?,?)"));
@@ -371,7 +359,7 @@ class SqliteArtifacts final : public ArtifactStore {
 
   Result<std::vector<Model>> models(const std::string& task_id) override {
     RH_TRY_ASSIGN(auto db, m_s.readers.acquire());
-    RH_TRY(exists(*db, task_id));
+    RH_TRY(task_status(*db, task_id));
     RH_TRY_ASSIGN(Stmt s, db->prepare("SELECT id, task_id, name, direction, digest, size, "
                                       "framework, metadata, created FROM models WHERE task_id = ? "
                                       "ORDER BY created, id"));
@@ -395,18 +383,9 @@ class SqliteArtifacts final : public ArtifactStore {
   }
 
  private:
-  static Status exists(Db& db, const std::string& id) {
-    RH_TRY_ASSIGN(Stmt t, db.prepare("SELECT 1 FROM tasks WHERE id = ?"));
-    t.bind(1, id);
-    RH_TRY_ASSIGN(bool row, t.step());
-    if (!row)
-      return std::unexpected(task_not_found(id));
-    return {};
-  }
-
   Result<std::vector<Artifact>> query(const std::string& task_id, const std::string* name) {
     RH_TRY_ASSIGN(auto db, m_s.readers.acquire());
-    RH_TRY(exists(*db, task_id));
+    RH_TRY(task_status(*db, task_id));
     std::string sql =
         "SELECT name, digest, size, type, content_type, metadata, created FROM artifacts WHERE "
         "task_id = ?";

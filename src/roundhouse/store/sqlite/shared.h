@@ -60,7 +60,8 @@ Status remember_request_key(Db& db, Env& env, const std::string& task_id, const 
 
 // Error for an unknown task ID.
 Error task_not_found(const std::string& id);
-// Checks, inside a write, that the task exists; returns its status.
-Result<std::string> task_status_in_tx(Db& db, const std::string& id);
+// The task's status, or not_found: on the writer inside a write, or on a
+// reader connection (its cached statement is reset when the lease ends).
+Result<std::string> task_status(Db& db, const std::string& id);
 
 }  // namespace rh::sqlite

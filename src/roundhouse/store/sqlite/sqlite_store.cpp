@@ -72,7 +72,7 @@ Error task_not_found(const std::string& id) {
   return Error{ErrorCode::not_found, "no task with ID " + id};
 }
 
-Result<std::string> task_status_in_tx(Db& db, const std::string& id) {
+Result<std::string> task_status(Db& db, const std::string& id) {
   RH_TRY_ASSIGN(Stmt * s, db.cached("SELECT status FROM tasks WHERE id = ?"));
   s->bind(1, id);
   RH_TRY_ASSIGN(bool row, s->step());

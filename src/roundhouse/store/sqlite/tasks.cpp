@@ -84,7 +84,7 @@ Status upsert_config(Db& db, const std::string& id, const Configuration& c) {
 }
 
 Status require_editable(Db& db, const std::string& id, const char* what) {
-  RH_TRY_ASSIGN(std::string st, task_status_in_tx(db, id));
+  RH_TRY_ASSIGN(std::string st, task_status(db, id));
   RH_TRY_ASSIGN(TaskStatus status, parse_task_status(st));
   if (!is_editable(status)) {
     return make_error(ErrorCode::conflict, std::string("cannot change the ") + what + " of task " +
@@ -148,7 +148,7 @@ class SqliteTasks final : public TaskStore {
       double now = m_s.env.now();
       RH_TRY_ASSIGN(std::string project_id, ensure_project_in_tx(db, m_s.env, in.project, ""));
       if (!in.parent.empty()) {
-        RH_TRY_ASSIGN(std::string parent_status, task_status_in_tx(db, in.parent));
+        RH_TRY_ASSIGN(std::string parent_status, task_status(db, in.parent));
         (void)parent_status;
       }
       RH_TRY_ASSIGN(Stmt * s,
@@ -381,7 +381,7 @@ class SqliteTasks final : public TaskStore {
     }
     RH_TRY(m_s.writer->run([&](Db& db) -> Status {
       double now = m_s.env.now();
-      RH_TRY(task_status_in_tx(db, id));
+      RH_TRY(task_status(db, id));
       if (p.script || p.environment)
         RH_TRY(require_editable(db, id, "code or environment"));
       auto set = [&](const char* sql, const std::string& v) -> Status {
@@ -416,7 +416,7 @@ class SqliteTasks final : public TaskStore {
                           const std::string& message) override {
     RH_TRY(validate_text("status message", message));
     RH_TRY(m_s.writer->run([&](Db& db) -> Status {
-      RH_TRY_ASSIGN(std::string cur, task_status_in_tx(db, id));
+      RH_TRY_ASSIGN(std::string cur, task_status(db, id));
       RH_TRY_ASSIGN(TaskStatus from, parse_task_status(cur));
       if (!is_legal_transition(from, to)) {
         return make_error(ErrorCode::conflict, "task " + id + " cannot go from " + cur + " to " +
@@ -445,7 +445,7 @@ class SqliteTasks final : public TaskStore {
     for (const auto& t : add)
       RH_TRY(validate_tag(t));
     RH_TRY(m_s.writer->run([&](Db& db) -> Status {
-      RH_TRY(task_status_in_tx(db, id));
+      RH_TRY(task_status(db, id));
       RH_TRY_ASSIGN(Stmt s, db.prepare("SELECT tag FROM task_tags WHERE task_id = ?"));
       s.bind(1, id);
       std::vector<std::string> tags;
@@ -493,7 +493,7 @@ class SqliteTasks final : public TaskStore {
 
   Status remove(const std::string& id) override {
     return m_s.writer->run([&](Db& db) -> Status {
-      RH_TRY(task_status_in_tx(db, id));
+      RH_TRY(task_status(db, id));
       RH_TRY_ASSIGN(Stmt s, db.prepare("DELETE FROM tasks WHERE id = ?"));
       return s.bind(1, id).exec();
     });
