@@ -166,6 +166,7 @@ Status task_logs(Context& ctx, const std::string& ref, bool follow) {
   RH_TRY_ASSIGN(MetadataStore * store, ctx.store());
   RH_TRY_ASSIGN(std::string id, ctx.resolve_task(ref));
   int64_t after = 0;
+  bool ended = false;
   while (true) {
     RH_TRY_ASSIGN(auto lines, store->console().read(id, after, 10000));
     for (const auto& l : lines) {
@@ -177,17 +178,13 @@ Status task_logs(Context& ctx, const std::string& ref, bool follow) {
     std::fflush(stdout);
     if (lines.size() == 10000)
       continue;
-    if (!follow)
+    if (!follow || ended)
       break;
     RH_TRY_ASSIGN(Task t, store->tasks().get(id));
     if (is_final(t.status)) {
-      // One last read: lines recorded just before the status changed.
-      RH_TRY_ASSIGN(auto tail, store->console().read(id, after, 100000));
-      for (const auto& l : tail) {
-        std::fputs(l.text.c_str(), l.stream == ConsoleStream::stderr_stream ? stderr : stdout);
-        std::fputc('\n', l.stream == ConsoleStream::stderr_stream ? stderr : stdout);
-      }
-      break;
+      // One more round: lines recorded just before the status changed.
+      ended = true;
+      continue;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
