@@ -54,9 +54,12 @@ struct Shared {
 // another task is invalid_argument.
 Result<bool> request_key_seen(Db& db, const std::string& task_id, const std::string& key,
                               int64_t* result);
-// Inside a write: remembers an applied key (and drops keys older than a day).
+// Inside a write: remembers an applied key.
 Status remember_request_key(Db& db, Env& env, const std::string& task_id, const std::string& key,
                             int64_t result);
+
+// Drops request keys older than a day (one write; run by the maintenance thread).
+Status expire_request_keys(Shared& s);
 
 // Error for an unknown task ID.
 Error task_not_found(const std::string& id);

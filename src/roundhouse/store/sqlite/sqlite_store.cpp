@@ -63,9 +63,15 @@ Status remember_request_key(Db& db, Env& env, const std::string& task_id, const 
   double now = env.now();
   RH_TRY_ASSIGN(Stmt * ins, db.cached("INSERT INTO request_keys(key, task_id, result, created) "
                                       "VALUES(?,?,?,?)"));
-  RH_TRY(ins->bind(1, key).bind(2, task_id).bind(3, result).bind(4, now).exec());
-  RH_TRY_ASSIGN(Stmt * old, db.cached("DELETE FROM request_keys WHERE created < ?"));
-  return old->bind(1, now - 86400.0).exec();
+  return ins->bind(1, key).bind(2, task_id).bind(3, result).bind(4, now).exec();
+}
+
+Status expire_request_keys(Shared& s) {
+  double cutoff = s.env.now() - 86400.0;
+  return s.writer->run([&](Db& db) -> Status {
+    RH_TRY_ASSIGN(Stmt * old, db.cached("DELETE FROM request_keys WHERE created < ?"));
+    return old->bind(1, cutoff).exec();
+  });
 }
 
 Error task_not_found(const std::string& id) {
@@ -85,7 +91,8 @@ namespace {
 
 // Background upkeep: moves WAL pages into the database on its own
 // connection twice a second (so the writer never pays for a checkpoint inside
-// a commit), and every two seconds merges small scalar chunks.
+// a commit), every two seconds merges small scalar chunks, and every minute
+// drops request keys older than a day (kept off the append path).
 class Maintenance {
  public:
   Maintenance(std::unique_ptr<Db> db, Shared& shared) : m_db(std::move(db)), m_shared(shared) {
@@ -111,9 +118,13 @@ class Maintenance {
         break;
       lock.unlock();
       sqlite3_wal_checkpoint_v2(m_db->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-      if (++m_ticks % 4 == 0) {
+      ++m_ticks;
+      if (m_ticks % 4 == 0) {
         // A failure leaves the chunks as they were; reads do not depend on it.
         (void)compact_small_chunks(m_shared);
+      }
+      if (m_ticks % 120 == 0) {
+        (void)expire_request_keys(m_shared);  // retried a minute later if it fails
       }
       lock.lock();
     }
