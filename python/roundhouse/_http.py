@@ -73,18 +73,14 @@ class HttpClient:
         return json.loads(payload) if payload else None
 
     def exists(self, path):
-        """True when HEAD path answers 200."""
-        conn = self._conn()
-        hdrs = {"Authorization": "Bearer " + self._token} if self._token else {}
+        """True when HEAD path answers 200, False on 404."""
         try:
-            conn.request("HEAD", path, headers=hdrs)
-            resp = conn.getresponse()
-            resp.read()
-            return resp.status == 200
-        except (ConnectionError, http.client.HTTPException, OSError):
-            conn.close()
-            self._local.conn = None
-            return False
+            self.request("HEAD", path, raw=True)
+            return True
+        except RoundhouseError as e:
+            if e.status == 404:
+                return False
+            raise
 
     def close(self):
         c = getattr(self._local, "conn", None)
