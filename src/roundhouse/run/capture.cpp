@@ -1,5 +1,6 @@
 #include "roundhouse/run/capture.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -15,6 +16,19 @@ namespace {
 bool is_regular_file(const std::string& p) {
   struct stat st;
   return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// Whether the file starts with "#!" (reads two bytes, not the whole file:
+// argv[0] may be a large binary).
+bool has_shebang(const std::string& p) {
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return false;
+  }
+  char head[2] = {0, 0};
+  bool yes = ::read(fd, head, 2) == 2 && head[0] == '#' && head[1] == '!';
+  ::close(fd);
+  return yes;
 }
 
 std::string git_line(const std::string& cwd, std::vector<std::string> args) {
@@ -41,8 +55,7 @@ std::string find_script(const std::vector<std::string>& argv, const std::string&
     return {};
   if (argv[0].find('/') != std::string::npos && is_regular_file(absolute(argv[0], cwd))) {
     // A script run directly (./train.sh); a binary is not a script.
-    auto head = read_file(absolute(argv[0], cwd));
-    if (head && head->rfind("#!", 0) == 0)
+    if (has_shebang(absolute(argv[0], cwd)))
       return argv[0];
   }
   for (size_t i = 1; i < argv.size(); ++i) {
