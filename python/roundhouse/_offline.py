@@ -9,7 +9,6 @@ Paths name the task by its offline ID; the import maps it to the new one."""
 import json
 import os
 import shutil
-import struct
 import threading
 import time
 import uuid

@@ -1,7 +1,6 @@
 """Logger: what a task reports while it runs: scalars, text, tables,
 scatter and line plots, debug images and matplotlib figures."""
 import csv
-import io
 import os
 import shutil
 import sys

@@ -4,7 +4,6 @@ the class methods read recorded tasks back."""
 import argparse
 import atexit
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -12,7 +11,6 @@ import sys
 import tarfile
 import tempfile
 import threading
-import time
 import traceback
 
 from . import _backend, _capture, _console, _imports, _offline
