@@ -10,7 +10,7 @@ build_pkgs=(
   nlohmann-json3-dev libsimdjson-dev libcli11-dev libfmt-dev
   libzstd-dev libboost-dev libyaml-cpp-dev
 )
-test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev python3-venv procps clang-format)
+test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev python3-venv procps clang-format chromium)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then
@@ -23,6 +23,13 @@ for p in "${want[@]}"; do
     missing+=("$p")
   fi
 done
+
+# The web UI's build needs Node and npm; a machine may have them from
+# elsewhere than Debian (e.g. NodeSource, which bundles npm), so look for the
+# commands rather than the packages.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   exit 0

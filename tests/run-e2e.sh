@@ -10,3 +10,6 @@ if [[ ! -x "$venv/bin/pytest" ]] || ! "$venv/bin/python" -c "import numpy, panda
   "$venv/bin/pip" install -q pytest numpy pandas matplotlib scikit-learn
 fi
 RH_BIN="$rh_bin" "$venv/bin/pytest" -q "$here" "${@:2}"
+# Browser tests: Debian's chromium driven by playwright-core (installed with
+# the web UI's npm packages by the build); screenshots go to tests/screenshots/.
+RH_BIN="$rh_bin" RH_TEST_PYTHON="$venv/bin/python" node --test --test-reporter=spec "$here/browser/"

@@ -45,6 +45,7 @@ class Reporter:
         self._retry_lines = None    # (key, lines)
         self._plots = []            # (plot body, image file or None), sent in order
         self._warned = False
+        self._send_lock = threading.Lock()  # one sender at a time: the thread or a user's flush()
         self._thread = threading.Thread(target=self._loop, name="roundhouse-reporter", daemon=True)
         self._thread.start()
 
@@ -97,6 +98,10 @@ class Reporter:
 
     def flush(self):
         """Sends what is buffered; returns False if something is still pending."""
+        with self._send_lock:
+            return self._flush_locked()
+
+    def _flush_locked(self):
         with self._lock:
             if self._retry_scalars is None and self._scalars:
                 batch, self._scalars, self._pending = list(self._scalars.items()), {}, 0

@@ -297,6 +297,13 @@ class Task:
             q.append("name=" + quote(name))
         return [cls(client, t) for t in client.request("GET", "/api/v1/tasks?" + "&".join(q))["tasks"]]
 
+    def flush(self, wait_for_uploads=True):
+        """Sends the scalars, console lines and plots buffered so far now, instead
+        of at the next background round. True when nothing is left pending."""
+        if self._reporter is None:
+            return True
+        return self._reporter.flush()
+
     # -- ending --------------------------------------------------------------
     def mark_failed(self, message=""):
         self._finish("failed", message)

@@ -68,6 +68,11 @@ Router::Match Router::match(const std::string& method, const std::string& path) 
     out.stream_body = r.stream_body;
     return out;
   }
+  if (m_fallback && !out.path_known && (method == "GET" || method == "HEAD") &&
+      !path.starts_with("/api/") && path != "/api") {
+    out.handler = &m_fallback;
+    out.params = {path.substr(1)};
+  }
   return out;
 }
 

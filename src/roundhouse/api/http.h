@@ -60,6 +60,15 @@ class Router {
   Match match(const std::string& method, const std::string& path) const;
   // Ties an object's lifetime to the router's (handlers that capture it).
   void keep_alive(std::shared_ptr<void> owner) { m_owned.push_back(std::move(owner)); }
+  // Answers GET/HEAD requests that no route matched outside /api/ (the web UI);
+  // its one param is the path without the leading '/'.
+  void set_fallback(Handler h) { m_fallback = std::move(h); }
+  // Run by the server when it begins to shut down (e.g. to answer long-polls).
+  void on_shutdown(std::function<void()> fn) { m_shutdown.push_back(std::move(fn)); }
+  void shutdown() const {
+    for (const auto& fn : m_shutdown)
+      fn();
+  }
 
  private:
   struct Route {
@@ -70,6 +79,8 @@ class Router {
   };
   std::vector<Route> m_routes;
   std::vector<std::shared_ptr<void>> m_owned;
+  Handler m_fallback;
+  std::vector<std::function<void()>> m_shutdown;
 };
 
 // {"error":{"code":..., "message":...}} with the status from the one table.

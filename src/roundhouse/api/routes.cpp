@@ -5,6 +5,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "roundhouse/api/change_hub.h"
 #include "roundhouse/api/scalar_body.h"
 #include "roundhouse/blob/local/local_blob_store.h"
 #include "roundhouse/hash/sha256.h"
@@ -84,6 +85,8 @@ void append_number_array(std::string& out, const std::vector<T>& v) {
 }
 
 class Api {
+  ChangeHub m_hub;
+
  public:
   explicit Api(ApiContext& ctx) : m_ctx(ctx) {}
 
@@ -94,18 +97,85 @@ class Api {
     return m_ctx.store.tasks().resolve(p);
   }
 
+  // Adds a route; writes to a task (or a new task) bump the change hub so
+  // that live pages and long-polls waiting on it wake up.
+  void route(Router& r, const std::string& method, const std::string& pattern, Handler h,
+             bool stream_body = false) {
+    bool writes = method != "GET" && method != "HEAD";
+    bool on_task = pattern.starts_with("/api/v1/tasks/{id}");
+    if (writes && (on_task || pattern == "/api/v1/tasks")) {
+      h = [this, on_task, h = std::move(h)](HttpRequest& req, Respond respond) {
+        std::string id;
+        if (on_task) {
+          auto full = task_id(req.params[0]);
+          if (full)
+            id = *full;
+        }
+        h(req, [this, id, respond = std::move(respond)](HttpResponse resp) {
+          if (resp.status < 300) {
+            if (!id.empty())
+              m_hub.bump("task:" + id);
+            m_hub.bump("tasks");
+          }
+          respond(std::move(resp));
+        });
+      };
+    }
+    r.add(method, pattern, std::move(h), stream_body);
+  }
+
   void add(Router& r) {
-    r.add("GET", "/api/v1/health", sync([this](HttpRequest&) -> Result<HttpResponse> {
+    r.on_shutdown([this] { m_hub.shutdown(); });
+    // Long-poll: answers when the task (or with no task, any task) changes
+    // from version `since`, or after `timeout` seconds (default 25, at most 60).
+    route(r, "GET", "/api/v1/changes", [this](HttpRequest& req, Respond respond) {
+      auto parsed = [&]() -> Result<std::pair<std::string, std::pair<int64_t, int64_t>>> {
+        std::string key = "tasks";
+        if (req.has_query("task")) {
+          RH_TRY_ASSIGN(std::string id, task_id(req.query_value("task")));
+          key = "task:" + id;
+        }
+        RH_TRY_ASSIGN(int64_t since, query_int(req, "since", -1));
+        RH_TRY_ASSIGN(int64_t timeout, query_int(req, "timeout", 25));
+        if (timeout < 0 || timeout > 60) {
+          return make_error(ErrorCode::invalid_argument, "query parameter timeout must be 0..60");
+        }
+        return std::pair{key, std::pair{since, timeout}};
+      }();
+      if (!parsed)
+        return respond(error_response(parsed.error()));
+      auto [key, args] = *parsed;
+      auto [since, timeout] = args;
+      // No `since`: the current version at once.
+      uint64_t since_v = since < 0 ? ~uint64_t(0) : static_cast<uint64_t>(since);
+      m_hub.wait(key, since_v, std::chrono::seconds(timeout), [respond](uint64_t v) {
+        respond(ok_json(Json{{"version", v}}));
+      });
+    });
+    route(r, "GET", "/api/v1/keys", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+            std::optional<std::string> project;
+            if (req.has_query("project"))
+              project = req.query_value("project");
+            RH_TRY_ASSIGN(TaskKeys k, m_ctx.store.tasks().keys(project));
+            auto names = [](const auto& pairs) {
+              Json arr = Json::array();
+              for (const auto& [a, b] : pairs)
+                arr.push_back(a + "/" + b);
+              return arr;
+            };
+            return ok_json(Json{{"params", names(k.params)}, {"metrics", names(k.metrics)}});
+          }));
+    route(r, "GET", "/api/v1/health", sync([this](HttpRequest&) -> Result<HttpResponse> {
             return ok_json(Json{{"status", "ok"}, {"version", m_ctx.version}});
           }));
-    r.add("GET", "/api/v1/projects", sync([this](HttpRequest&) -> Result<HttpResponse> {
+    route(r, "GET", "/api/v1/projects", sync([this](HttpRequest&) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(auto list, m_ctx.store.projects().list());
             Json arr = Json::array();
             for (const auto& p : list)
               arr.push_back(to_json(p));
             return ok_json(Json{{"projects", arr}});
           }));
-    r.add("POST", "/api/v1/projects", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+    route(r, "POST", "/api/v1/projects", sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(Json j, body_object(req));
             std::string name, description;
             RH_TRY(read_string(j, "name", "body", name, true));
@@ -113,13 +183,14 @@ class Api {
             RH_TRY_ASSIGN(auto p, m_ctx.store.projects().ensure(name, description));
             return ok_json(to_json(p), 201);
           }));
-    r.add("GET", "/api/v1/projects/{name}", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+    route(r, "GET", "/api/v1/projects/{name}",
+          sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(auto p, m_ctx.store.projects().get(req.params[0]));
             return ok_json(to_json(p));
           }));
 
-    r.add("GET", "/api/v1/tasks", sync([this](HttpRequest& req) { return list_tasks(req); }));
-    r.add("POST", "/api/v1/tasks", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+    route(r, "GET", "/api/v1/tasks", sync([this](HttpRequest& req) { return list_tasks(req); }));
+    route(r, "POST", "/api/v1/tasks", sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(Json j, body_object(req));
             NewTask t;
             RH_TRY(from_json(j, "body", t));
@@ -129,12 +200,12 @@ class Api {
             RH_TRY_ASSIGN(Task created, m_ctx.store.tasks().create(t));
             return ok_json(to_json(created), 201);
           }));
-    r.add("GET", "/api/v1/tasks/{id}", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+    route(r, "GET", "/api/v1/tasks/{id}", sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
             RH_TRY_ASSIGN(Task t, m_ctx.store.tasks().get(id));
             return ok_json(to_json(t));
           }));
-    r.add("PATCH", "/api/v1/tasks/{id}", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+    route(r, "PATCH", "/api/v1/tasks/{id}", sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
             RH_TRY_ASSIGN(Json j, body_object(req));
             TaskPatch p;
@@ -142,12 +213,12 @@ class Api {
             RH_TRY_ASSIGN(Task t, m_ctx.store.tasks().update(id, p));
             return ok_json(to_json(t));
           }));
-    r.add("DELETE", "/api/v1/tasks/{id}", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+    route(r, "DELETE", "/api/v1/tasks/{id}", sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
             RH_TRY(m_ctx.store.tasks().remove(id));
             return ok_json(Json{{"deleted", id}});
           }));
-    r.add("POST", "/api/v1/tasks/{id}/status",
+    route(r, "POST", "/api/v1/tasks/{id}/status",
           sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
             RH_TRY_ASSIGN(Json j, body_object(req));
@@ -158,7 +229,8 @@ class Api {
             RH_TRY_ASSIGN(Task t, m_ctx.store.tasks().set_status(id, to, message));
             return ok_json(to_json(t));
           }));
-    r.add("POST", "/api/v1/tasks/{id}/tags", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+    route(r, "POST", "/api/v1/tasks/{id}/tags",
+          sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
             RH_TRY_ASSIGN(Json j, body_object(req));
             std::vector<std::string> add, remove;
@@ -167,13 +239,13 @@ class Api {
             RH_TRY_ASSIGN(Task t, m_ctx.store.tasks().change_tags(id, add, remove));
             return ok_json(to_json(t));
           }));
-    r.add("GET", "/api/v1/tasks/{id}/hyperparameters",
+    route(r, "GET", "/api/v1/tasks/{id}/hyperparameters",
           sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
             RH_TRY_ASSIGN(Task t, m_ctx.store.tasks().get(id));
             return ok_json(Json{{"hyperparameters", hyperparameters_to_json(t.hyperparameters)}});
           }));
-    r.add("PUT", "/api/v1/tasks/{id}/hyperparameters",
+    route(r, "PUT", "/api/v1/tasks/{id}/hyperparameters",
           sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
             RH_TRY_ASSIGN(Json j, body_object(req));
@@ -188,7 +260,7 @@ class Api {
             RH_TRY_ASSIGN(Task t, m_ctx.store.tasks().get(id));
             return ok_json(Json{{"hyperparameters", hyperparameters_to_json(t.hyperparameters)}});
           }));
-    r.add("PUT", "/api/v1/tasks/{id}/configurations/{name}",
+    route(r, "PUT", "/api/v1/tasks/{id}/configurations/{name}",
           sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
             RH_TRY_ASSIGN(Json j, body_object(req));
@@ -200,9 +272,9 @@ class Api {
             return ok_json(to_json(c));
           }));
 
-    r.add("POST", "/api/v1/tasks/{id}/scalars",
+    route(r, "POST", "/api/v1/tasks/{id}/scalars",
           sync([this](HttpRequest& req) { return post_scalars(req); }));
-    r.add("GET", "/api/v1/tasks/{id}/scalars",
+    route(r, "GET", "/api/v1/tasks/{id}/scalars",
           sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
             RH_TRY_ASSIGN(auto sums, m_ctx.store.scalars().summaries(id));
@@ -211,10 +283,10 @@ class Api {
               arr.push_back(to_json(s));
             return ok_json(Json{{"scalars", arr}});
           }));
-    r.add("GET", "/api/v1/tasks/{id}/scalars/series",
+    route(r, "GET", "/api/v1/tasks/{id}/scalars/series",
           sync([this](HttpRequest& req) { return get_series(req); }));
 
-    r.add("POST", "/api/v1/tasks/{id}/console",
+    route(r, "POST", "/api/v1/tasks/{id}/console",
           sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
             RH_TRY_ASSIGN(Json j, body_object(req));
@@ -227,7 +299,7 @@ class Api {
                                             id, std::move(lines), req.header("idempotency-key")));
             return ok_json(Json{{"last_seq", last}});
           }));
-    r.add("GET", "/api/v1/tasks/{id}/console",
+    route(r, "GET", "/api/v1/tasks/{id}/console",
           sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
             RH_TRY_ASSIGN(int64_t after, query_int(req, "after", 0));
@@ -240,17 +312,19 @@ class Api {
             return ok_json(Json{{"lines", arr}});
           }));
 
-    r.add("PUT", "/api/v1/blobs/{digest}", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+    route(r, "PUT", "/api/v1/blobs/{digest}",
+          sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY(validate_digest(req.params[0]));
             RH_TRY_ASSIGN(BlobInfo info, m_ctx.blobs.put_file(req.body_file, req.params[0]));
             return ok_json(Json{{"digest", info.digest}, {"size", info.size}}, 201);
           }),
           /*stream_body=*/true);
-    r.add("GET", "/api/v1/blobs/{digest}", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+    route(r, "GET", "/api/v1/blobs/{digest}",
+          sync([this](HttpRequest& req) -> Result<HttpResponse> {
             return blob_response(req.params[0], "application/octet-stream", "");
           }));
 
-    r.add("POST", "/api/v1/tasks/{id}/artifacts",
+    route(r, "POST", "/api/v1/tasks/{id}/artifacts",
           sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
             RH_TRY_ASSIGN(Json j, body_object(req));
@@ -261,7 +335,7 @@ class Api {
             RH_TRY_ASSIGN(Artifact stored, m_ctx.store.artifacts().put(id, a));
             return ok_json(to_json(stored), 201);
           }));
-    r.add("GET", "/api/v1/tasks/{id}/artifacts",
+    route(r, "GET", "/api/v1/tasks/{id}/artifacts",
           sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
             RH_TRY_ASSIGN(auto list, m_ctx.store.artifacts().list(id));
@@ -270,7 +344,7 @@ class Api {
               arr.push_back(to_json(a));
             return ok_json(Json{{"artifacts", arr}});
           }));
-    r.add("GET", "/api/v1/tasks/{id}/artifacts/{name*}",
+    route(r, "GET", "/api/v1/tasks/{id}/artifacts/{name*}",
           sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
             RH_TRY_ASSIGN(Artifact a, m_ctx.store.artifacts().get(id, req.params[1]));
@@ -281,7 +355,7 @@ class Api {
             }
             return ok_json(to_json(a));
           }));
-    r.add("POST", "/api/v1/tasks/{id}/models",
+    route(r, "POST", "/api/v1/tasks/{id}/models",
           sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
             RH_TRY_ASSIGN(Json j, body_object(req));
@@ -294,7 +368,7 @@ class Api {
             RH_TRY_ASSIGN(Model stored, m_ctx.store.artifacts().add_model(m));
             return ok_json(to_json(stored), 201);
           }));
-    r.add("POST", "/api/v1/tasks/{id}/plots",
+    route(r, "POST", "/api/v1/tasks/{id}/plots",
           sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
             RH_TRY_ASSIGN(Json j, body_object(req));
@@ -306,7 +380,8 @@ class Api {
             RH_TRY_ASSIGN(Plot stored, m_ctx.store.plots().add(id, p));
             return ok_json(to_json(stored), 201);
           }));
-    r.add("GET", "/api/v1/tasks/{id}/plots", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+    route(r, "GET", "/api/v1/tasks/{id}/plots",
+          sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
             RH_TRY_ASSIGN(int64_t after, query_int(req, "after", 0));
             RH_TRY_ASSIGN(int64_t limit, query_int(req, "limit", 1000));
@@ -319,7 +394,7 @@ class Api {
             }
             return ok_json(Json{{"plots", arr}});
           }));
-    r.add("GET", "/api/v1/tasks/{id}/models",
+    route(r, "GET", "/api/v1/tasks/{id}/models",
           sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
             RH_TRY_ASSIGN(auto list, m_ctx.store.artifacts().models(id));
@@ -396,6 +471,26 @@ class Api {
     }
     q.limit = static_cast<int>(limit);
     q.cursor = req.query_value("cursor");
+    auto [fb, fe] = req.query.equal_range("filter");
+    for (auto it = fb; it != fe; ++it) {
+      RH_TRY_ASSIGN(TaskFilter f, parse_task_filter(it->second));
+      q.filters.push_back(std::move(f));
+    }
+    for (const char* kind : {"param", "metric"}) {
+      for (const auto& name : query_list(req, kind)) {
+        auto slash = name.find('/');
+        if (slash == std::string::npos || slash == 0 || slash + 1 == name.size()) {
+          return make_error(ErrorCode::invalid_argument,
+                            std::string("query parameter ") + kind + " \"" + name +
+                                "\" must be <section>/<name> (or <title>/<series> for metrics)");
+        }
+        auto& into = kind[0] == 'p' ? q.with_params : q.with_metrics;
+        into.emplace_back(name.substr(0, slash), name.substr(slash + 1));
+      }
+    }
+    if (q.with_params.size() + q.with_metrics.size() > 50) {
+      return make_error(ErrorCode::invalid_argument, "at most 50 param and metric columns");
+    }
     RH_TRY_ASSIGN(TaskPage page, m_ctx.store.tasks().list(q));
     Json arr = Json::array();
     for (const auto& t : page.tasks)

@@ -9,6 +9,7 @@
 #include "roundhouse/cli/commands.h"
 #include "roundhouse/cli/context.h"
 #include "roundhouse/server/http_server.h"
+#include "roundhouse/server/web_ui.h"
 #include "roundhouse/store/sqlite/sqlite_store.h"
 #include "roundhouse/util/fs.h"
 #include "roundhouse/version.h"
@@ -33,6 +34,7 @@ Status serve(Context& ctx, const ServerFlags& f) {
   api::Router router;
   api::ApiContext api_ctx{*store, *blobs, k_version};
   api::add_api_routes(router, api_ctx);
+  add_web_ui(router, web_assets());
 
   HttpServerOptions opt;
   opt.host = f.host.empty() ? c->host : f.host;
@@ -63,7 +65,8 @@ Status serve(Context& ctx, const ServerFlags& f) {
 
 void add_server_command(CLI::App& app, Context& ctx) {
   auto flags = std::make_shared<ServerFlags>();
-  auto* cmd = app.add_subcommand("server", "Serve the REST API on the embedded store");
+  auto* cmd =
+      app.add_subcommand("server", "Serve the REST API and the web UI on the embedded store");
   cmd->add_option("--host", flags->host, "Address to bind (default 127.0.0.1)");
   cmd->add_option("--port", flags->port, "Port to bind; 0 picks a free one and prints it")
       ->check(CLI::Range(0, 65535));

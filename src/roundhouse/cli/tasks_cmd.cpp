@@ -301,7 +301,7 @@ Status compare_tasks(Context& ctx, const std::vector<std::string>& refs, bool js
   }
   std::vector<std::string> header{"", "PARAMETER"};
   for (const auto& t : tasks)
-    header.push_back(t.id.substr(0, 8) + " " + t.name);
+    header.push_back(t.id.substr(0, 12) + " " + t.name);
   std::vector<std::vector<std::string>> rows;
   for (auto& [k, v] : params) {
     v.resize(tasks.size());

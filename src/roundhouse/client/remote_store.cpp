@@ -103,12 +103,34 @@ class RemoteTasks final : public TaskStore {
       qs += "&parent=" + url_encode(*q.parent);
     if (!q.cursor.empty())
       qs += "&cursor=" + url_encode(q.cursor);
+    for (const auto& f : q.filters)
+      qs += "&filter=" + url_encode(to_string(f));
+    for (const auto& [a, b] : q.with_params)
+      qs += "&param=" + url_encode(a + "/" + b);
+    for (const auto& [a, b] : q.with_metrics)
+      qs += "&metric=" + url_encode(a + "/" + b);
     RH_TRY_ASSIGN(Json j, call_json(m_c, "GET", "/api/v1/tasks" + qs));
     TaskPage page;
     RH_TRY(list_from_json(j["tasks"], "tasks", page.tasks));
     if (j["next_cursor"].is_string())
       page.next_cursor = j["next_cursor"].get<std::string>();
     return page;
+  }
+  Result<TaskKeys> keys(const std::optional<std::string>& project) override {
+    std::string qs = project ? "?project=" + url_encode(*project) : "";
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "GET", "/api/v1/keys" + qs));
+    TaskKeys out;
+    for (auto [field, into] : {std::pair{"params", &out.params}, {"metrics", &out.metrics}}) {
+      std::vector<std::string> names;
+      RH_TRY(read_string_list(j, field, "keys", names));
+      for (const auto& n : names) {
+        auto slash = n.find('/');
+        if (slash == std::string::npos)
+          return make_error(ErrorCode::internal, std::string("keys.") + field + ": bad name " + n);
+        into->emplace_back(n.substr(0, slash), n.substr(slash + 1));
+      }
+    }
+    return out;
   }
   Result<Task> update(const std::string& id, const TaskPatch& p) override {
     RH_TRY(check_full_id(id));

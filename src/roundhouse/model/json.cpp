@@ -83,6 +83,14 @@ Json to_json(const Task& t, bool full) {
     script.erase("content");
     env.erase("freeze");
     env.erase("requirements");
+    if (!t.hyperparameters.empty())  // the columns a listing asked for
+      j["hyperparameters"] = hyperparameters_to_json(t.hyperparameters);
+  }
+  if (!t.metrics.empty()) {
+    Json m = Json::array();
+    for (const auto& s : t.metrics)
+      m.push_back(to_json(s));
+    j["metrics"] = std::move(m);
   }
   j["script"] = std::move(script);
   j["environment"] = std::move(env);
@@ -334,6 +342,9 @@ Status from_json(const Json& j, const std::string& w, Task& t) {
   RH_TRY(read_double(j, "completed", w, t.completed));
   RH_TRY(read_double(j, "last_update", w, t.last_update));
   RH_TRY(read_string_map(j, "runtime", w, t.runtime));
+  if (auto it = j.find("metrics"); it != j.end()) {
+    RH_TRY(list_from_json(*it, w + ".metrics", t.metrics));
+  }
   return read_recorded_fields(j, w, t.script, t.environment, t.hyperparameters, t.configurations);
 }
 

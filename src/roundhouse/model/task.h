@@ -72,6 +72,17 @@ struct Configuration {
   bool operator==(const Configuration&) const = default;
 };
 
+struct SeriesSummary {
+  std::string title;
+  std::string series;
+  int64_t count = 0;
+  int64_t last_step = 0;
+  double last_value = 0;
+  double last_time = 0;
+  double min_value = 0;  // NaN values are stored but do not count towards min/max
+  double max_value = 0;
+};
+
 struct Task {
   std::string id;
   std::string project;
@@ -92,6 +103,9 @@ struct Task {
   std::vector<Configuration> configurations;    // sorted by name
   // Facts about the execution: exit_code, signal, peak_rss_bytes, wall_time_s, worker, ...
   std::map<std::string, std::string> runtime;
+  // Listings only: the series summaries asked for with TaskQuery::with_metrics
+  // (and in `hyperparameters`, the parameters asked for with with_params).
+  std::vector<SeriesSummary> metrics;
 };
 
 // What a new task starts with; the store assigns id, status and times.
@@ -132,17 +146,6 @@ struct ScalarSeries {
   std::vector<int64_t> steps;
   std::vector<double> values;
   std::vector<double> times;
-};
-
-struct SeriesSummary {
-  std::string title;
-  std::string series;
-  int64_t count = 0;
-  int64_t last_step = 0;
-  double last_value = 0;
-  double last_time = 0;
-  double min_value = 0;  // NaN values are stored but do not count towards min/max
-  double max_value = 0;
 };
 
 enum class ConsoleStream { stdout_stream = 1, stderr_stream = 2 };

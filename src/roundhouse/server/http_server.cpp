@@ -142,6 +142,7 @@ class ServerImpl final : public HttpServer {
     beast::error_code ec;
     m_acceptor.close(ec);
     m_signals.cancel(ec);
+    m_router.shutdown();
     // Copy: closing removes sessions from the set.
     std::vector<Session*> sessions(m_sessions.begin(), m_sessions.end());
     for (Session* s : sessions)
@@ -202,6 +203,26 @@ bool token_matches(const std::string& header, const std::string& token) {
   return CRYPTO_memcmp(header.data() + prefix.size(), token.data(), token.size()) == 0;
 }
 
+// The web UI keeps the token in a SameSite=Strict cookie (so <img> and
+// download links carry it too); other sites' pages cannot send it.
+bool cookie_token_matches(std::string_view cookies, const std::string& token) {
+  while (!cookies.empty()) {
+    auto semi = cookies.find(';');
+    std::string_view c = cookies.substr(0, semi);
+    while (!c.empty() && c.front() == ' ')
+      c.remove_prefix(1);
+    if (c.starts_with("rh_token=")) {
+      std::string value = api::url_decode(c.substr(9), false);
+      return value.size() == token.size() &&
+             CRYPTO_memcmp(value.data(), token.data(), token.size()) == 0;
+    }
+    if (semi == std::string_view::npos)
+      break;
+    cookies.remove_prefix(semi + 1);
+  }
+  return false;
+}
+
 void Session::on_header(beast::error_code ec) {
   if (ec)
     return close();
@@ -217,7 +238,8 @@ void Session::on_header(beast::error_code ec) {
   const auto& opt = m_server.options();
 
   if (!opt.api_token.empty() && path.rfind("/api/", 0) == 0 &&
-      !token_matches(std::string(h[http::field::authorization]), opt.api_token)) {
+      !token_matches(std::string(h[http::field::authorization]), opt.api_token) &&
+      !cookie_token_matches(std::string(h[http::field::cookie]), opt.api_token)) {
     return reply(api::error_response(Error{ErrorCode::unauthorized,
                                            "missing or wrong API token (send \"Authorization: "
                                            "Bearer <token>\")"}),

@@ -28,6 +28,21 @@ class ProjectStore {
   virtual Result<Project> ensure(const std::string& name, const std::string& description) = 0;
 };
 
+// One condition on a task's parameter or last metric value, e.g. General/lr >= 0.01.
+struct TaskFilter {
+  enum class Kind { param, metric };
+  Kind kind = Kind::param;
+  std::string group;  // parameter section, or metric title
+  std::string key;    // parameter name, or metric series
+  // "=", "!=", "<", "<=", ">", ">=" (numeric when `value` is a number), "~" (contains).
+  std::string op = "=";
+  std::string value;
+};
+
+// "param:<section>/<name><op><value>" or "metric:<title>/<series><op><value>".
+Result<TaskFilter> parse_task_filter(std::string_view text);
+std::string to_string(const TaskFilter& f);
+
 struct TaskQuery {
   std::optional<std::string> project;
   std::vector<TaskStatus> statuses;  // any of
@@ -38,8 +53,19 @@ struct TaskQuery {
   // or "metric:<title>/<series>" (last value; tasks without it last).
   std::string order_by = "created";
   bool descending = true;
-  int limit = 100;     // 1..1000
-  std::string cursor;  // opaque, from the previous page
+  int limit = 100;                  // 1..1000
+  std::string cursor;               // opaque, from the previous page
+  std::vector<TaskFilter> filters;  // all of
+  // Extra columns: these parameters land in each summary's hyperparameters,
+  // these series' summaries in its metrics (as {section|title, name|series}).
+  std::vector<std::pair<std::string, std::string>> with_params;
+  std::vector<std::pair<std::string, std::string>> with_metrics;
+};
+
+// The parameter and metric names in use, for column choosers and filters.
+struct TaskKeys {
+  std::vector<std::pair<std::string, std::string>> params;   // (section, name)
+  std::vector<std::pair<std::string, std::string>> metrics;  // (title, series)
 };
 
 struct TaskPage {
@@ -58,6 +84,8 @@ class TaskStore {
   // unless it is a full ID); not_found or ambiguous otherwise.
   virtual Result<std::string> resolve(const std::string& prefix) = 0;
   virtual Result<TaskPage> list(const TaskQuery& q) = 0;
+  // Names used by the newest 2,000 tasks (of the project, when given).
+  virtual Result<TaskKeys> keys(const std::optional<std::string>& project) = 0;
   virtual Result<Task> update(const std::string& id, const TaskPatch& patch) = 0;
   // Moves the task to `to`; conflict unless is_legal_transition(current, to).
   // Sets started on entering running (first time) and completed on a final status.

@@ -310,6 +310,109 @@ TEST_P(StoreConformance, ListSortsByMetricWithTasksLackingItLast) {
   EXPECT_EQ(rest, (std::set<std::string>{ids[3], ids[4], ids[5]}));
 }
 
+TEST_P(StoreConformance, ListFiltersByParameterAndMetricValues) {
+  std::vector<std::string> ids;
+  const char* lrs[] = {"0.1", "0.010", "0.001", "adam"};
+  for (int i = 0; i < 4; ++i) {
+    Task t = make_task("f" + std::to_string(i));
+    ids.push_back(t.id);
+    ASSERT_TRUE(tasks().set_hyperparameters(
+        t.id,
+        {Hyperparameter{"General", "lr", lrs[i], "float", ""},
+         Hyperparameter{"General", "opt", i % 2 ? "sgd" : "adamw", "str", ""}},
+        false));
+    if (i < 3) {
+      ASSERT_TRUE(m_store->scalars().append(
+          t.id, {ScalarSeries{"acc", "val", {0, 1}, {0.1, 0.6 + 0.1 * i}, {}}}));
+    }
+  }
+  auto ids_of = [&](std::vector<std::string> filters) {
+    TaskQuery q;
+    q.order_by = "name";
+    q.descending = false;
+    for (const auto& f : filters) {
+      auto parsed = parse_task_filter(f);
+      EXPECT_TRUE(parsed) << f << ": " << parsed.error().to_string();
+      q.filters.push_back(*parsed);
+    }
+    std::vector<std::string> out;
+    auto page = tasks().list(q);
+    EXPECT_TRUE(page) << page.error().to_string();
+    for (auto& t : page->tasks)
+      out.push_back(t.name);
+    return out;
+  };
+  using V = std::vector<std::string>;
+  // Numbers compare as numbers: "0.010" equals 0.01 and is above 0.005; "adam" is no number.
+  EXPECT_EQ(ids_of({"param:General/lr>=0.005"}), (V{"f0", "f1"}));
+  EXPECT_EQ(ids_of({"param:General/lr=0.01"}), (V{"f1"}));
+  EXPECT_EQ(ids_of({"param:General/lr<0.05"}), (V{"f1", "f2"}));
+  EXPECT_EQ(ids_of({"param:General/lr=adam"}), (V{"f3"}));
+  EXPECT_EQ(ids_of({"param:General/opt~adam"}), (V{"f0", "f2"}));
+  EXPECT_EQ(ids_of({"param:General/opt!=sgd"}), (V{"f0", "f2"}));
+  // The last value counts, not the best; tasks without the metric never match.
+  EXPECT_EQ(ids_of({"metric:acc/val>0.65"}), (V{"f1", "f2"}));
+  EXPECT_EQ(ids_of({"metric:acc/val>0.65", "param:General/opt=sgd"}), (V{"f1"}));
+  EXPECT_EQ(ids_of({"param:Other/lr>0"}), V{});
+
+  TaskQuery bad;
+  bad.filters.push_back(TaskFilter{TaskFilter::Kind::param, "General", "lr", "; DROP", "1"});
+  auto r = tasks().list(bad);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::invalid_argument);
+  for (const char* text : {"lr>1", "param:lr>1", "param:General/lr", "metric:acc/val>high",
+                           "metric:acc/val~1", "param:/lr=1"}) {
+    auto f = parse_task_filter(text);
+    EXPECT_FALSE(f) << text;
+    if (!f) {
+      EXPECT_EQ(f.error().code, ErrorCode::invalid_argument);
+      EXPECT_NE(f.error().message.find(text), std::string::npos) << f.error().message;
+    }
+  }
+}
+
+TEST_P(StoreConformance, ListAddsChosenColumnsAndKeysNameThem) {
+  Task a = make_task("a", "cols");
+  Task b = make_task("b", "cols");
+  make_task("c", "elsewhere");
+  ASSERT_TRUE(tasks().set_hyperparameters(a.id,
+                                          {Hyperparameter{"Args", "epochs", "5", "int", ""},
+                                           Hyperparameter{"Args", "x", "1", "int", ""}},
+                                          false));
+  ASSERT_TRUE(m_store->scalars().append(
+      a.id, {ScalarSeries{"loss", "train", {0, 1, 2}, {3.0, 1.0, 2.0}, {}}}));
+  TaskQuery q;
+  q.project = "cols";
+  q.order_by = "name";
+  q.descending = false;
+  q.with_params = {{"Args", "epochs"}};
+  q.with_metrics = {{"loss", "train"}};
+  auto page = tasks().list(q);
+  ASSERT_TRUE(page) << page.error().to_string();
+  ASSERT_EQ(page->tasks.size(), 2u);
+  const Task& ra = page->tasks[0];
+  ASSERT_EQ(ra.hyperparameters.size(), 1u);  // only the column asked for
+  EXPECT_EQ(ra.hyperparameters[0].name, "epochs");
+  EXPECT_EQ(ra.hyperparameters[0].value, "5");
+  ASSERT_EQ(ra.metrics.size(), 1u);
+  EXPECT_EQ(ra.metrics[0].last_value, 2.0);
+  EXPECT_EQ(ra.metrics[0].min_value, 1.0);
+  EXPECT_EQ(ra.metrics[0].count, 3);
+  EXPECT_TRUE(page->tasks[1].hyperparameters.empty());
+  EXPECT_TRUE(page->tasks[1].metrics.empty());
+  (void)b;
+
+  auto keys = tasks().keys(std::string("cols"));
+  ASSERT_TRUE(keys) << keys.error().to_string();
+  using P = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(keys->params, (P{{"Args", "epochs"}, {"Args", "x"}}));
+  EXPECT_EQ(keys->metrics, (P{{"loss", "train"}}));
+  auto none = tasks().keys(std::string("elsewhere"));
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->params.empty());
+  EXPECT_TRUE(none->metrics.empty());
+}
+
 TEST_P(StoreConformance, ScalarsKeepOrderNaNAndInfinity) {
   Task t = make_task();
   ScalarSeries a{"loss", "train", {0, 1, 2}, {1.0, NAN, INFINITY}, {10, 11, 12}};

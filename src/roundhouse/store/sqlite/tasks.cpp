@@ -227,6 +227,81 @@ class SqliteTasks final : public TaskStore {
     return hits[0];
   }
 
+  static Status add_filter(const TaskFilter& f, std::string& where,
+                           std::vector<std::string>& binds) {
+    static const char* ops[] = {"=", "!=", "<", "<=", ">", ">=", "~"};
+    if (std::find_if(std::begin(ops), std::end(ops), [&](const char* o) { return f.op == o; }) ==
+        std::end(ops)) {
+      return make_error(ErrorCode::invalid_argument,
+                        "filter operator \"" + f.op + "\" is not one of = != < <= > >= ~");
+    }
+    bool numeric = parse_double(f.value).has_value();
+    binds.push_back(f.group);
+    binds.push_back(f.key);
+    binds.push_back(f.value);
+    if (f.kind == TaskFilter::Kind::metric) {
+      if (!numeric || f.op == "~") {
+        return make_error(ErrorCode::invalid_argument,
+                          "filter " + to_string(f) + ": a metric is compared with a number");
+      }
+      where +=
+          " AND EXISTS (SELECT 1 FROM series_latest f WHERE f.task_id = t.id AND f.title = ? "
+          "AND f.series = ? AND f.last_value " +
+          f.op + " CAST(? AS REAL))";
+      return {};
+    }
+    std::string test;
+    if (f.op == "~")
+      test = "instr(h.value, ?) > 0";
+    else if (numeric)  // numbers compare as numbers: 0.010 = 0.01, 9 < 10
+      test = "h.value GLOB '*[0-9]*' AND CAST(h.value AS REAL) " + f.op + " CAST(? AS REAL)";
+    else
+      test = "h.value " + f.op + " ?";
+    where +=
+        " AND EXISTS (SELECT 1 FROM hyperparameters h WHERE h.task_id = t.id AND h.section = "
+        "? AND h.name = ? AND " +
+        test + ")";
+    return {};
+  }
+
+  // Fills the extra columns asked for: primary-key lookups, a handful per row.
+  static Status add_columns(Db& db, const TaskQuery& q, std::vector<Task>& tasks) {
+    if (!q.with_params.empty()) {
+      RH_TRY_ASSIGN(Stmt s, db.prepare("SELECT value, type, description FROM hyperparameters "
+                                       "WHERE task_id = ? AND section = ? AND name = ?"));
+      for (auto& t : tasks) {
+        for (const auto& [section, name] : q.with_params) {
+          s.reset();
+          s.bind(1, t.id).bind(2, section).bind(3, name);
+          RH_TRY_ASSIGN(bool row, s.step());
+          if (row)
+            t.hyperparameters.push_back(
+                Hyperparameter{section, name, s.text(0), s.text(1), s.text(2)});
+        }
+      }
+    }
+    if (!q.with_metrics.empty()) {
+      RH_TRY_ASSIGN(Stmt s, db.prepare("SELECT count, last_step, last_value, last_time, min_value, "
+                                       "max_value FROM series_latest WHERE task_id = ? AND "
+                                       "title = ? AND series = ?"));
+      auto nan_or = [&](int col) {
+        return s.is_null(col) ? std::numeric_limits<double>::quiet_NaN() : s.real(col);
+      };
+      for (auto& t : tasks) {
+        for (const auto& [title, series] : q.with_metrics) {
+          s.reset();
+          s.bind(1, t.id).bind(2, title).bind(3, series);
+          RH_TRY_ASSIGN(bool row, s.step());
+          if (row) {
+            t.metrics.push_back(SeriesSummary{title, series, s.int64(0), s.int64(1), nan_or(2),
+                                              s.real(3), nan_or(4), nan_or(5)});
+          }
+        }
+      }
+    }
+    return {};
+  }
+
   Result<TaskPage> list(const TaskQuery& q) override {
     if (q.limit < 1 || q.limit > 1000) {
       return make_error(ErrorCode::invalid_argument, "limit must be between 1 and 1000");
@@ -267,6 +342,9 @@ class SqliteTasks final : public TaskStore {
       where += " AND t.parent = ?";
       binds.push_back(*q.parent);
     }
+    for (const auto& f : q.filters) {
+      RH_TRY(add_filter(f, where, binds));
+    }
     const char* dir = q.descending ? "DESC" : "ASC";
     std::string select = std::string("SELECT ") + k_task_columns +
                          " FROM tasks t JOIN projects p ON p.id = t.project_id";
@@ -281,7 +359,7 @@ class SqliteTasks final : public TaskStore {
         s.bind(i++, b);
       for (const auto& b : binds)
         s.bind(i++, b);
-      s.bind(i++, limit).bind(i++, off);
+      s.bind(i, limit).bind(i + 1, off);
       RH_TRY(s.each_row([&]() -> Status {
         RH_TRY_ASSIGN(Task t, row_to_task(s));
         page.tasks.push_back(std::move(t));
@@ -331,8 +409,8 @@ class SqliteTasks final : public TaskStore {
         for (const auto& b : metric)
           s.bind(k++, b);
         int64_t want = q.limit + 1 - static_cast<int64_t>(page.tasks.size());
-        s.bind(k++, want).bind(
-            k++,
+        s.bind(k, want).bind(
+            k + 1,
             std::max<int64_t>(0, offset + static_cast<int64_t>(page.tasks.size()) - with_metric));
         RH_TRY(s.each_row([&]() -> Status {
           RH_TRY_ASSIGN(Task t, row_to_task(s));
@@ -363,7 +441,31 @@ class SqliteTasks final : public TaskStore {
       page.tasks.resize(static_cast<size_t>(q.limit));
       page.next_cursor = "o:" + std::to_string(offset + q.limit);
     }
+    RH_TRY(add_columns(*db, q, page.tasks));
     return page;
+  }
+
+  Result<TaskKeys> keys(const std::optional<std::string>& project) override {
+    RH_TRY_ASSIGN(auto db, m_s.readers.acquire());
+    // The newest tasks stand for the rest: a bounded scan however many tasks exist.
+    std::string newest = project ? "SELECT t.id FROM tasks t WHERE t.project_id = (SELECT id FROM "
+                                   "projects WHERE name = ?1) ORDER BY t.created DESC LIMIT 2000"
+                                 : "SELECT t.id FROM tasks t ORDER BY t.created DESC LIMIT 2000";
+    TaskKeys out;
+    auto collect = [&](const std::string& sql,
+                       std::vector<std::pair<std::string, std::string>>& into) -> Status {
+      RH_TRY_ASSIGN(Stmt s, db->prepare(sql));
+      if (project)
+        s.bind(1, *project);
+      return s.each_row([&] { into.emplace_back(s.text(0), s.text(1)); });
+    };
+    RH_TRY(collect("SELECT DISTINCT section, name FROM hyperparameters WHERE task_id IN (" +
+                       newest + ") ORDER BY section, name LIMIT 5000",
+                   out.params));
+    RH_TRY(collect("SELECT DISTINCT title, series FROM series_latest WHERE task_id IN (" + newest +
+                       ") ORDER BY title, series LIMIT 5000",
+                   out.metrics));
+    return out;
   }
 
   Result<Task> update(const std::string& id, const TaskPatch& p) override {

@@ -1,0 +1,35 @@
+import { render } from "preact";
+import { Link, useLocation } from "./router";
+import { Projects } from "./views/projects";
+import { TaskTable } from "./views/tasks";
+import { TaskPage } from "./views/task";
+import { Compare } from "./views/compare";
+import "./style.css";
+
+function App() {
+  const { path, query } = useLocation();
+  let view;
+  let m: RegExpMatchArray | null;
+  if (path === "/" || path === "/projects") view = <Projects />;
+  else if ((m = path.match(/^\/projects\/([^/]+)$/))) view = <TaskTable project={decodeURIComponent(m[1])} query={query} />;
+  else if (path === "/tasks") view = <TaskTable project={null} query={query} />;
+  else if ((m = path.match(/^\/tasks\/([0-9a-f]+)(?:\/([a-z]+))?$/))) view = <TaskPage id={m[1]} tab={m[2] ?? "overview"} />;
+  else if (path === "/compare") view = <Compare ids={(query.get("ids") ?? "").split(",").filter(Boolean)} />;
+  else view = <p class="error">No page at {path}.</p>;
+  return (
+    <>
+      <header class="top">
+        <Link href="/" class="brand">
+          Roundhouse
+        </Link>
+        <nav>
+          <Link href="/">Projects</Link>
+          <Link href="/tasks">All tasks</Link>
+        </nav>
+      </header>
+      <main>{view}</main>
+    </>
+  );
+}
+
+render(<App />, document.getElementById("app")!);
