@@ -37,6 +37,9 @@ bench-core: build
 bench-sdk: build
 	bench/run.sh $(BUILD) sdk
 
+bench-ui: build
+	python3 bench/ui_table.py $(BUILD)
+
 SOURCES = $(shell git ls-files --cached --others --exclude-standard 'src/*.cpp' 'src/*.h' 'apps/*.cpp' 'bench/*.cpp')
 
 format:

@@ -1,9 +1,11 @@
 // Load generator and probes for bench/run.sh (not a test: it prints figures).
 //
 //   rh_bench populate DATA_DIR TASKS            tasks with one metric each, straight into SQLite
+//   rh_bench query URL QUERY_STRING REPS        GET /api/v1/tasks?QUERY_STRING, median ms
 //   rh_bench ingest URL TASK CLIENTS BATCH SECONDS binary|json
 //   rh_bench series URL TASK POINTS REPS        write a POINTS-long series, time downsampled reads
 //   rh_bench list URL ORDER_BY LIMIT REPS       time the first page of the task list
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -186,6 +188,25 @@ int list(const std::string& url, const std::string& order_by, int limit, int rep
   return 0;
 }
 
+// Times GET /api/v1/tasks?QS, the request the UI's task table makes.
+int query(const std::string& url, const std::string& qs, int reps) {
+  HttpClient http(url, "");
+  std::vector<double> ms;
+  size_t count = 0;
+  for (int i = 0; i < reps; ++i) {
+    auto t0 = Clock::now();
+    auto r = http.call("GET", "/api/v1/tasks?" + qs);
+    ms.push_back(seconds_since(t0) * 1000);
+    if (!r)
+      return die(r.error().to_string());
+    count = nlohmann::json::parse(*r)["tasks"].size();
+  }
+  std::sort(ms.begin(), ms.end());
+  std::printf("{\"median_ms\": %.2f, \"max_ms\": %.2f, \"tasks\": %zu}\n", median(ms), ms.back(),
+              count);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -197,6 +218,8 @@ int main(int argc, char** argv) {
   }
   if (a.size() == 5 && a[0] == "series")
     return series(a[1], a[2], std::stoi(a[3]), std::stoi(a[4]));
+  if (a.size() == 4 && a[0] == "query")
+    return query(a[1], a[2], std::stoi(a[3]));
   if (a.size() == 5 && a[0] == "list")
     return list(a[1], a[2], std::stoi(a[3]), std::stoi(a[4]));
   return die("usage: see the comment at the top of bench/rh_bench.cpp");

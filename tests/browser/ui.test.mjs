@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
@@ -299,5 +300,56 @@ while os.path.exists(${JSON.stringify(flag)}):
   } finally {
     fs.rmSync(flag, { force: true });
     await new Promise((r) => (p.exitCode !== null ? r() : p.on("exit", r)));
+  }
+});
+
+test("the README's demo shows its recorded tasks in the browser", async () => {
+  const port = await new Promise((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+  const demoData = fs.mkdtempSync(path.join(os.tmpdir(), "rh-demo-"));
+  const demo = spawn("bash", [path.join(root, "scripts/demo.sh"), RH], {
+    env: { ...process.env, RH_DATA_DIR: demoData, RH_PORT: String(port), RH_SERVER: "" },
+    stdio: ["ignore", "pipe", "inherit"],
+    detached: true,
+  });
+  try {
+    const demoUrl = await new Promise((resolve, reject) => {
+      let out = "";
+      demo.stdout.on("data", (d) => {
+        out += d;
+        const m = out.match(/Open (http:\/\/\S+)\/projects\/demo/);
+        if (m) resolve(m[1]);
+      });
+      demo.on("exit", (c) => reject(new Error(`demo exited with ${c}:\n${out}`)));
+    });
+    await page.goto(demoUrl + "/projects/demo");
+    await page.locator("#task-table tbody tr").nth(1).waitFor();
+    const table = await page.locator("#task-table").innerText();
+    assert.match(table, /quickstart-sdk/);
+    assert.match(table, /quickstart\b/);
+    await shot("16-demo-table");
+    await page.getByRole("link", { name: "quickstart-sdk" }).click();
+    await page.locator("nav.tabs a", { hasText: "Scalars" }).click();
+    await page.waitForFunction(() => document.querySelector('[data-chart="loss"]')?.uplot?.data[0].length === 30);
+    await shot("17-demo-scalars");
+    await page.locator("nav.tabs a", { hasText: "Plots" }).click();
+    await page.locator('[data-plot="threshold sweep"] canvas').waitFor();
+    await page.locator('[data-plot="confusion matrix"] table').waitFor();
+    await shot("18-demo-plots");
+    await page.locator("nav.tabs a", { hasText: "Artifacts" }).click();
+    await page.locator("#artifacts").getByText("evaluation").waitFor();
+    await page.locator("#models").getByText("logreg.json").waitFor();
+    await page.locator("nav.tabs a", { hasText: "Console" }).click();
+    await page.locator("#console").getByText("final test accuracy").waitFor();
+    await page.locator("nav.tabs a", { hasText: "Code" }).click();
+    assert.match(await page.locator(".tab-body").innerText(), /quickstart_sdk\.py/);
+  } finally {
+    process.kill(-demo.pid, "SIGINT");
+    await new Promise((r) => (demo.exitCode !== null ? r() : demo.on("exit", r)));
+    fs.rmSync(demoData, { recursive: true, force: true });
   }
 });

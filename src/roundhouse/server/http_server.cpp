@@ -55,9 +55,9 @@ class Session : public std::enable_shared_from_this<Session> {
   bool m_busy = false;
   bool m_closed = false;
   bool m_keep_alive = true;
-  bool m_head = false;         // answer with headers only
-  bool m_body_unread = false;  // answered before reading the request body
-  std::array<char, 65536> m_drain{};
+  bool m_head = false;                               // answer with headers only
+  bool m_body_unread = false;                        // answered before reading the request body
+  std::unique_ptr<std::array<char, 16384>> m_drain;  // only while lingering: sessions stay small
   std::optional<net::executor_work_guard<net::io_context::executor_type>> m_guard;
 };
 
@@ -411,7 +411,9 @@ void Session::linger() {
   beast::error_code ec;
   m_stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   m_stream.expires_after(std::chrono::seconds(10));
-  m_stream.async_read_some(net::buffer(m_drain),
+  if (!m_drain)
+    m_drain = std::make_unique<std::array<char, 16384>>();
+  m_stream.async_read_some(net::buffer(*m_drain),
                            [self = shared_from_this()](beast::error_code ec, size_t) {
                              if (ec)
                                return self->close();

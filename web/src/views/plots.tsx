@@ -56,7 +56,7 @@ export function PlotView({ plot }: { plot: Plot }) {
     return (
       <div class="section plot" data-plot={plot.title}>
         {head}
-        <Chart title={`${plot.title} / ${plot.series}`} lines={lines} xLabel={xLabel} />
+        <Chart title={plot.series} lines={lines} xLabel={xLabel} />
       </div>
     );
   }

@@ -244,9 +244,11 @@ class SqliteTasks final : public TaskStore {
         return make_error(ErrorCode::invalid_argument,
                           "filter " + to_string(f) + ": a metric is compared with a number");
       }
+      // One lookup per candidate task: without the hint SQLite walks the
+      // (title, series, last_value) index for every row of the outer scan.
       where +=
-          " AND EXISTS (SELECT 1 FROM series_latest f WHERE f.task_id = t.id AND f.title = ? "
-          "AND f.series = ? AND f.last_value " +
+          " AND EXISTS (SELECT 1 FROM series_latest f INDEXED BY series_latest_task WHERE "
+          "f.task_id = t.id AND f.title = ? AND f.series = ? AND f.last_value " +
           f.op + " CAST(? AS REAL))";
       return {};
     }
