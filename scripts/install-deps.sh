@@ -10,7 +10,7 @@ build_pkgs=(
   nlohmann-json3-dev libsimdjson-dev libcli11-dev libfmt-dev
   libzstd-dev libboost-dev libyaml-cpp-dev
 )
-test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev python3-venv procps clang-format chromium)
+test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev python3-venv procps clang-format chromium python3-torch)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then

@@ -101,6 +101,12 @@ def test_script_records_everything(tmp_path, server):
     assert got.id == t["id"]
     assert got.get_parameters()["Args/lr"] == "0.05"
     assert got.get_reported_scalars()["loss"]["train"]["y"] == [1.0, 0.5, pytest.approx(1 / 3)]
+    df = got.get_reported_scalars(as_dataframe=True)
+    assert list(df.columns) == ["title", "series", "iteration", "value", "time"]
+    loss = df[(df.title == "loss") & (df.series == "train")]
+    assert loss.iteration.tolist() == [0, 1, 2] and loss.value.tolist() == [1.0, 0.5, pytest.approx(1 / 3)]
+    acc = df[df.title == "acc"].set_index("iteration")["value"]
+    assert acc[0] == 0.5 and acc[1] != acc[1] and (df.time > 1.7e9).all()
     assert got.get_last_scalar_metrics()["loss"]["train"]["min"] == pytest.approx(1 / 3)
     arts = got.artifacts
     assert set(arts) == {"summary", "weights", "outdir"}

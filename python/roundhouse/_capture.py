@@ -2,6 +2,7 @@
 script, interpreter, OS, host, installed distributions and the script's
 top-level imports mapped to them."""
 import ast
+import json
 import os
 import platform
 import socket
@@ -18,10 +19,69 @@ def _git(cwd, *args):
     return p.stdout if p.returncode == 0 else None
 
 
+def _ipython():
+    """The running IPython shell when inside a Jupyter kernel, else None."""
+    if "ipykernel" not in sys.modules:
+        return None
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
+def notebook_path():
+    """The .ipynb a Jupyter kernel runs, where the front end says: Jupyter
+    Server sets JPY_SESSION_NAME, JupyterLab puts __session__ and VS Code
+    __vsc_ipynb_file__ in the kernel's namespace."""
+    shell = _ipython()
+    if shell is None:
+        return None
+    ns = getattr(shell, "user_ns", {}) or {}
+    for candidate in (os.environ.get("JPY_SESSION_NAME"), ns.get("__session__"), ns.get("__vsc_ipynb_file__")):
+        if isinstance(candidate, str) and candidate.endswith(".ipynb") and os.path.isfile(candidate):
+            return os.path.abspath(candidate)
+    return None
+
+
+def notebook_to_script(cells):
+    """A notebook's cells ([(cell_type, source)]) as a Python script in the
+    "percent" format editors and jupytext read: code as is, IPython magics
+    and shell escapes commented out, markdown as comments."""
+    parts = []
+    for kind, source in cells:
+        if isinstance(source, list):
+            source = "".join(source)
+        if kind == "code":
+            lines = [("# " + l if l.lstrip().startswith(("%", "!")) else l) for l in source.splitlines()]
+            parts.append("# %%\n" + "\n".join(lines))
+        elif kind == "markdown":
+            parts.append("# %% [markdown]\n" + "\n".join("# " + l for l in source.splitlines()))
+    return "\n\n".join(parts) + "\n"
+
+
+def read_notebook(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            nb = json.load(f)
+        return notebook_to_script([(c.get("cell_type"), c.get("source", "")) for c in nb.get("cells", [])])
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def kernel_history():
+    """Without the notebook file: the cells this kernel has run so far."""
+    shell = _ipython()
+    cells = (getattr(shell, "user_ns", {}) or {}).get("In", []) if shell else []
+    return notebook_to_script([("code", c) for c in cells if c]) if cells else ""
+
+
 def script_path():
     main = sys.modules.get("__main__")
     path = getattr(main, "__file__", None)
-    return os.path.abspath(path) if path else None
+    if path:
+        return os.path.abspath(path)
+    return notebook_path()
 
 
 def capture_script(argv=None):
@@ -44,13 +104,21 @@ def capture_script(argv=None):
         if untracked:
             diff = "# untracked files: " + ", ".join(untracked) + "\n" + (diff or "")
         script["diff"] = diff or ""
-    elif path:
+    elif path and not path.endswith(".ipynb"):
         try:
             with open(path, encoding="utf-8") as f:
                 script["content"] = f.read(1 << 20)
         except (OSError, UnicodeDecodeError):
             pass
         script["working_dir"] = os.getcwd()
+    if _ipython() is not None:
+        # In Jupyter the notebook, converted, is what an agent can run; the
+        # kernel's own argv says nothing about it.
+        script["argv"] = []
+        converted = read_notebook(path) if path else None
+        script["content"] = (converted if converted is not None else kernel_history())[: 1 << 20]
+        if not root:
+            script["working_dir"] = os.getcwd()
     return script
 
 
@@ -75,9 +143,17 @@ def installed_distributions():
 
 
 def _top_level_imports(path):
+    """Modules imported by the script at path (a notebook is converted first);
+    with no path inside Jupyter, by the cells the kernel has run."""
     try:
-        with open(path, encoding="utf-8") as f:
-            tree = ast.parse(f.read())
+        if path is None:
+            text = kernel_history() if _ipython() is not None else ""
+        elif path.endswith(".ipynb"):
+            text = read_notebook(path) or ""
+        else:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        tree = ast.parse(text)
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
         return set()
     mods = set()
@@ -102,7 +178,7 @@ def requirements_and_freeze(path):
         pkg_map = {}
     stdlib = getattr(sys, "stdlib_module_names", set())
     reqs = set()
-    for mod in (_top_level_imports(path) if path else set()):
+    for mod in _top_level_imports(path):
         if mod in stdlib or mod == "roundhouse":
             continue
         for dist in pkg_map.get(mod, [mod]):

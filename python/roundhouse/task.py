@@ -245,8 +245,22 @@ class Task:
         return {a["name"]: Artifact(self, a) for a in arts}
 
     # -- reading -------------------------------------------------------------
-    def get_reported_scalars(self, max_points=0):
-        """{title: {series: {"x": iterations, "y": values}}}"""
+    def get_reported_scalars(self, max_points=0, as_dataframe=False):
+        """{title: {series: {"x": iterations, "y": values, "time": times}}}; with
+        as_dataframe, a pandas DataFrame with one row a point: title, series,
+        iteration, value, time. max_points (>= 4) reduces long series on the
+        server, keeping each bucket's extremes."""
+        if as_dataframe:
+            import pandas as pd  # only when asked for: the SDK itself needs no pandas
+            rows = {"title": [], "series": [], "iteration": [], "value": [], "time": []}
+            for title, by_series in self.get_reported_scalars(max_points).items():
+                for series, d in by_series.items():
+                    rows["title"] += [title] * len(d["x"])
+                    rows["series"] += [series] * len(d["x"])
+                    rows["iteration"] += d["x"]
+                    rows["value"] += d["y"]
+                    rows["time"] += d["time"]
+            return pd.DataFrame(rows)
         out = {}
         for s in self._client.request("GET", self._path("/scalars"))["scalars"]:
             data = self._client.request(
@@ -573,11 +587,22 @@ def _patch_torch(torch):
     def save(obj, f, *args, **kwargs):
         out = original(obj, f, *args, **kwargs)
         task = _current
-        if task is not None and not task._closed and isinstance(f, (str, os.PathLike)):
+        if task is None or task._closed:
+            return out
+        if isinstance(f, (str, os.PathLike)):
+            path = os.fspath(f)
+        else:  # an open file: registered by its name once what torch wrote is flushed
+            path = getattr(f, "name", None)
+            if not isinstance(path, str) or not os.path.isfile(path):
+                return out
             try:
-                OutputModel(task, framework="pytorch").update_weights(os.fspath(f))
-            except Exception as e:
-                sys.__stderr__.write(f"roundhouse: could not register {f} as a model: {e}\n")
+                f.flush()
+            except (OSError, ValueError, AttributeError):
+                return out
+        try:
+            OutputModel(task, framework="pytorch").update_weights(path)
+        except Exception as e:
+            sys.__stderr__.write(f"roundhouse: could not register {path} as a model: {e}\n")
         return out
 
     torch.save = save
