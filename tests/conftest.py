@@ -12,7 +12,10 @@ import urllib.request
 import pytest
 
 RH = os.environ.get("RH_BIN") or os.path.join(os.path.dirname(__file__), "..", "build", "rh")
-FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "fixtures")
+# Other tools' files for tests (shared/fixtures): inside the checkout or beside it.
+FIXTURES = next((p for p in (os.path.join(os.path.dirname(__file__), "..", "shared", "fixtures"),
+                             os.path.join(os.path.dirname(__file__), "..", "..", "shared", "fixtures"))
+                 if os.path.isdir(p)), os.path.join(os.path.dirname(__file__), "..", "..", "shared", "fixtures"))
 
 
 class Server:

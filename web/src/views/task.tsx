@@ -26,9 +26,11 @@ const isLive = (s: string) => s === "running" || s === "queued" || s === "create
 
 export function TaskPage({ id, tab }: { id: string; tab: string }) {
   const [liveOn, setLiveOn] = useState(true);
-  const first = useLoad((s) => get<Task>(`/tasks/${id}`, s), [id]);
-  const live = useChanges(first.data?.id ?? null, liveOn && !!first.data && isLive(first.data.status));
+  // Follows the task while it may still change; the status comes from the last load.
+  const [status, setStatus] = useState<string | null>(null);
+  const live = useChanges(id, liveOn && status !== null && isLive(status));
   const { data: task, error } = useLoad((s) => get<Task>(`/tasks/${id}`, s), [id, live]);
+  useEffect(() => setStatus(task && task.id.startsWith(id) ? task.status : null), [task?.id, task?.status, id]);
   if (error && !task) return <ErrorBox error={error} />;
   if (!task) return <Loading />;
   return (
@@ -339,14 +341,20 @@ function Console({ task, live }: { task: Task; live: number }) {
   useEffect(() => {
     if (follow && box.current) box.current.scrollTop = box.current.scrollHeight;
   }, [lines, follow]);
-  const shown = search ? lines.filter((l) => l.text.toLowerCase().includes(search.toLowerCase())) : lines;
+  const [all, setAll] = useState(false);
+  const matching = search ? lines.filter((l) => l.text.toLowerCase().includes(search.toLowerCase())) : lines;
+  // The DOM holds the last 5,000 lines unless asked for all (a long log stays responsive).
+  const shown = all || matching.length <= 5000 ? matching : matching.slice(matching.length - 5000);
   return (
     <div>
       <div class="toolbar">
         <input type="search" placeholder="Search the console…" value={search} onInput={(e) => setSearch((e.target as HTMLInputElement).value)} />
         <span class="muted">
-          {search ? `${shown.length} of ${lines.length} lines` : `${lines.length} lines`}
+          {search ? `${matching.length} of ${lines.length} lines` : `${lines.length} lines`}
         </span>
+        {shown.length < matching.length && (
+          <button onClick={() => setAll(true)}>Show all {matching.length} (the last {shown.length} are shown)</button>
+        )}
         <label>
           <input type="checkbox" checked={follow} onChange={() => setFollow(!follow)} /> follow
         </label>
