@@ -184,6 +184,8 @@ test("every other tab of the example's task renders its part of the record", asy
   await page.goto(url + `/tasks/${ids.a}`);
   await page.locator("#last-metrics").waitFor();
   assert.match(await page.locator(".tab-body").innerText(), /accuracy \/ test/);
+  // 4 epochs: the last iteration is 3.
+  assert.equal(await page.locator("#last-metrics tr", { hasText: "accuracy / test" }).locator("td").last().innerText(), "3");
   await shot("06-task-overview");
 
   await page.goto(url + `/tasks/${ids.a}/hyperparameters`);

@@ -14,7 +14,7 @@ export interface SeriesSummary {
   title: string;
   series: string;
   count: number;
-  last_step: number;
+  last_iteration: number;
   last_value: number | null | string;
   last_time: number;
   min_value: number | null | string;

@@ -127,7 +127,7 @@ function Overview({ task, live }: { task: Task; live: number }) {
                   <td class="num">{fmtNumber(num(s.last_value))}</td>
                   <td class="num">{fmtNumber(num(s.min_value))}</td>
                   <td class="num">{fmtNumber(num(s.max_value))}</td>
-                  <td class="num">{s.last_step}</td>
+                  <td class="num">{s.last_iteration}</td>
                 </tr>
               ))}
             </tbody>
