@@ -9,20 +9,10 @@ import argparse
 import json
 import math
 import os
-import random
 import tempfile
 
 import roundhouse
-
-
-def make_data(n, seed):
-    rng = random.Random(seed)
-    data = []
-    for _ in range(n):
-        label = rng.random() < 0.5
-        cx, cy = (1.5, 1.0) if label else (-1.0, -1.5)
-        data.append(((rng.gauss(cx, 1.2), rng.gauss(cy, 1.2)), 1.0 if label else 0.0))
-    return data
+from quickstart import make_data  # the same synthetic data as the rh run example
 
 
 def main():
