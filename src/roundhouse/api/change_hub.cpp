@@ -80,6 +80,11 @@ void ChangeHub::shutdown() {
     done(v);
 }
 
+bool ChangeHub::stopping() const {
+  std::lock_guard lk(m_mu);
+  return m_stopping;
+}
+
 size_t ChangeHub::waiting() const {
   std::lock_guard lk(m_mu);
   return m_waiters.size();

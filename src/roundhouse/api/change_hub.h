@@ -34,6 +34,7 @@ class ChangeHub {
   // Answers every waiter now with its key's current version; later waits answer at once.
   void shutdown();
   size_t waiting() const;
+  bool stopping() const;
 
  private:
   struct Waiter {

@@ -3,6 +3,9 @@
 // http_status_for(). Handlers call the MetadataStore and BlobStore only.
 #pragma once
 
+#include <chrono>
+#include <functional>
+
 #include "roundhouse/api/http.h"
 #include "roundhouse/blob/blob_store.h"
 #include "roundhouse/store/metadata_store.h"
@@ -13,6 +16,13 @@ struct ApiContext {
   MetadataStore& store;
   BlobStore& blobs;
   std::string version;
+  // > 0: agents silent this long lose their running task (see QueueStore::reap_workers).
+  double worker_timeout_s = 0;
+  // The store's clock (its Env), for the reaper's cutoff.
+  std::function<double()> store_now = [] {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
 };
 
 void add_api_routes(Router& router, ApiContext& ctx);

@@ -23,6 +23,7 @@ struct ServerFlags {
   int port = -1;
   int max_body_mb = 0;
   int workers = 4;
+  double worker_timeout_s = 60;
 };
 
 Status serve(Context& ctx, const ServerFlags& f) {
@@ -33,6 +34,8 @@ Status serve(Context& ctx, const ServerFlags& f) {
 
   api::Router router;
   api::ApiContext api_ctx{*store, *blobs, k_version};
+  api_ctx.worker_timeout_s = f.worker_timeout_s;
+  api_ctx.store_now = [&ctx] { return ctx.env.now(); };
   api::add_api_routes(router, api_ctx);
   add_web_ui(router, web_assets());
 
@@ -73,6 +76,10 @@ void add_server_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--max-body-mb", flags->max_body_mb, "Largest JSON request body in MiB")
       ->check(CLI::Range(1, 65536));
   cmd->add_option("--workers", flags->workers, "Handler threads")->check(CLI::Range(1, 256));
+  cmd->add_option("--worker-timeout", flags->worker_timeout_s,
+                  "Seconds without a heartbeat after which an agent's task is failed or requeued "
+                  "(default 60)")
+      ->check(CLI::Range(1.0, 86400.0));
   cmd->callback([&ctx, flags] {
     if (auto st = serve(ctx, *flags); !st)
       throw CLI::RuntimeError(report(st.error()));

@@ -8,6 +8,7 @@
 #include "roundhouse/hash/sha256.h"
 #include "roundhouse/model/json.h"
 #include "roundhouse/model/validate.h"
+#include "roundhouse/store/queue_json.h"
 #include "roundhouse/util/fs.h"
 
 namespace rh {
@@ -28,6 +29,12 @@ Result<Json> call_json(HttpClient& c, const std::string& method, const std::stri
   }
   RH_TRY_ASSIGN(std::string text, c.call(method, path, payload, "application/json", headers));
   return parse_json(text, "response from " + path);
+}
+
+Status status_of(const Result<Json>& r) {
+  if (!r)
+    return std::unexpected(r.error());
+  return {};
 }
 
 template <class T>
@@ -368,6 +375,87 @@ class RemotePlots final : public PlotStore {
   HttpClient& m_c;
 };
 
+class RemoteQueues final : public QueueStore {
+ public:
+  explicit RemoteQueues(HttpClient& c) : m_c(c) {}
+  Result<Queue> create(const std::string& name, bool requeue_on_lost) override {
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "POST", "/api/v1/queues",
+                                    Json{{"name", name}, {"requeue_on_lost", requeue_on_lost}}));
+    return decode<Queue>(j, "queue");
+  }
+  Result<std::vector<Queue>> list() override {
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "GET", "/api/v1/queues"));
+    std::vector<Queue> out;
+    RH_TRY(list_from_json(j["queues"], "queues", out));
+    return out;
+  }
+  Result<Queue> get(const std::string& name) override {
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "GET", "/api/v1/queues/" + url_encode(name)));
+    return decode<Queue>(j, "queue");
+  }
+  Status remove(const std::string& name) override {
+    return status_of(call_json(m_c, "DELETE", "/api/v1/queues/" + url_encode(name)));
+  }
+  Result<Task> enqueue(const std::string& task_id, const std::string& queue,
+                       int64_t priority) override {
+    RH_TRY(RemoteTasks::check_full_id(task_id));
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "POST", task_path(task_id) + "/enqueue",
+                                    Json{{"queue", queue}, {"priority", priority}}));
+    return decode<Task>(j, "task");
+  }
+  Result<Task> dequeue(const std::string& task_id) override {
+    RH_TRY(RemoteTasks::check_full_id(task_id));
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "POST", task_path(task_id) + "/dequeue", Json::object()));
+    return decode<Task>(j, "task");
+  }
+  Result<std::vector<QueueEntry>> entries(const std::string& queue, int limit) override {
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "GET",
+                                    "/api/v1/queues/" + url_encode(queue) +
+                                        "/entries?limit=" + std::to_string(limit)));
+    std::vector<QueueEntry> out;
+    RH_TRY(list_from_json(j["entries"], "entries", out));
+    return out;
+  }
+  Result<std::optional<Task>> take(const std::vector<std::string>& queues,
+                                   const std::string& worker) override {
+    return take_waiting(queues, worker, 0);
+  }
+  // The long-poll form: waits up to timeout_s on the server for a task.
+  Result<std::optional<Task>> take_waiting(const std::vector<std::string>& queues,
+                                           const std::string& worker, int timeout_s) {
+    RH_TRY_ASSIGN(Json j,
+                  call_json(m_c, "POST", "/api/v1/queues/take",
+                            Json{{"queues", queues}, {"worker", worker}, {"timeout", timeout_s}}));
+    if (!j.contains("task") || j["task"].is_null())
+      return std::optional<Task>{};
+    RH_TRY_ASSIGN(Task t, decode<Task>(j["task"], "task"));
+    return std::optional<Task>{std::move(t)};
+  }
+  Status heartbeat(const Worker& w) override {
+    Json body = to_json(w);
+    body.erase("registered");
+    body.erase("last_heartbeat");
+    return status_of(
+        call_json(m_c, "POST", "/api/v1/workers/" + url_encode(w.name) + "/heartbeat", body));
+  }
+  Result<std::vector<Worker>> workers() override {
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "GET", "/api/v1/workers"));
+    std::vector<Worker> out;
+    RH_TRY(list_from_json(j["workers"], "workers", out));
+    return out;
+  }
+  Status unregister(const std::string& worker) override {
+    return status_of(call_json(m_c, "DELETE", "/api/v1/workers/" + url_encode(worker)));
+  }
+  Result<std::vector<LostTask>> reap_workers(double) override {
+    return make_error(ErrorCode::invalid_argument,
+                      "the server reaps silent workers itself; a client cannot");
+  }
+
+ private:
+  HttpClient& m_c;
+};
+
 class RemoteStore final : public MetadataStore {
  public:
   explicit RemoteStore(std::shared_ptr<HttpClient> c)
@@ -377,13 +465,15 @@ class RemoteStore final : public MetadataStore {
         m_scalars(*m_c),
         m_console(*m_c),
         m_artifacts(*m_c),
-        m_plots(*m_c) {}
+        m_plots(*m_c),
+        m_queues(*m_c) {}
   ProjectStore& projects() override { return m_projects; }
   TaskStore& tasks() override { return m_tasks; }
   ScalarStore& scalars() override { return m_scalars; }
   ConsoleStore& console() override { return m_console; }
   ArtifactStore& artifacts() override { return m_artifacts; }
   PlotStore& plots() override { return m_plots; }
+  QueueStore& queues() override { return m_queues; }
   void close() override {}
 
  private:
@@ -394,6 +484,7 @@ class RemoteStore final : public MetadataStore {
   RemoteConsole m_console;
   RemoteArtifacts m_artifacts;
   RemotePlots m_plots;
+  RemoteQueues m_queues;
 };
 
 // Blobs over /api/v1/blobs. The server owns deletion (it knows what is referenced).

@@ -24,6 +24,7 @@ class LossyStore final : public MetadataStore {
   ConsoleStore& console() override { return m_console; }
   ArtifactStore& artifacts() override { return m_real.artifacts(); }
   PlotStore& plots() override { return m_real.plots(); }
+  QueueStore& queues() override { return m_real.queues(); }
   void close() override {}
   int calls = 0;
 

@@ -17,11 +17,11 @@
 namespace rh {
 
 struct SuperviseOptions {
-  std::vector<std::string> argv;  // argv[0] is looked up on PATH (of `env`)
-  std::vector<std::string> env;   // the child's whole environment, "K=V"
-  std::string cwd;                // empty: ours
-  bool tee = true;                // also write the child's output to our stdout/stderr
-  bool own_process_group = false; // signals then reach the child's whole process tree
+  std::vector<std::string> argv;   // argv[0] is looked up on PATH (of `env`)
+  std::vector<std::string> env;    // the child's whole environment, "K=V"
+  std::string cwd;                 // empty: ours
+  bool tee = true;                 // also write the child's output to our stdout/stderr
+  bool own_process_group = false;  // signals then reach the child's whole process tree
   std::string tensorboard_dir;
   // Polled at least every 100 ms and whenever wake_fd is readable: 0 to go
   // on, a signal number to send the child (the run counts as aborted), or -1

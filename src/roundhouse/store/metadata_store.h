@@ -165,6 +165,71 @@ class ArtifactStore {
   virtual Result<std::vector<Model>> models(const std::string& task_id) = 0;
 };
 
+struct Queue {
+  std::string id;
+  std::string name;
+  double created = 0;
+  // When the agent running one of its tasks goes silent: true puts the task
+  // back in the queue (where it was), false marks it failed.
+  bool requeue_on_lost = false;
+  int64_t waiting = 0;  // tasks in the queue now
+};
+
+struct QueueEntry {
+  std::string task_id;
+  std::string task_name;
+  int64_t priority = 0;
+  double enqueued = 0;
+};
+
+struct Worker {
+  std::string name;  // unique; an agent picks it (default: host:pid)
+  std::string host;
+  std::vector<std::string> queues;  // served, in preference order
+  std::string gpus;                 // e.g. "0,1"; empty: none
+  std::string task_id;              // running now; empty when idle
+  double registered = 0;
+  double last_heartbeat = 0;
+};
+
+// A task whose agent went silent, and what became of it (failed or queued).
+struct LostTask {
+  std::string task_id;
+  std::string worker;
+  TaskStatus status = TaskStatus::failed;
+};
+
+class QueueStore {
+ public:
+  virtual ~QueueStore() = default;
+  virtual Result<Queue> create(const std::string& name, bool requeue_on_lost) = 0;
+  virtual Result<std::vector<Queue>> list() = 0;
+  virtual Result<Queue> get(const std::string& name) = 0;
+  // Refused (conflict) while tasks wait in it.
+  virtual Status remove(const std::string& name) = 0;
+  // created (or paused) -> queued, behind the tasks of higher or equal
+  // priority already waiting. Records queue and priority in the runtime.
+  virtual Result<Task> enqueue(const std::string& task_id, const std::string& queue,
+                               int64_t priority) = 0;
+  // queued -> created (a draft again).
+  virtual Result<Task> dequeue(const std::string& task_id) = 0;
+  // Waiting tasks in the order they will be taken: priority high to low, then
+  // enqueue time.
+  virtual Result<std::vector<QueueEntry>> entries(const std::string& queue, int limit) = 0;
+  // Atomically takes the next task of the first queue (in the order given)
+  // that has one: queued -> running, runtime.worker set, and the worker's
+  // current task. Two callers never get the same task. nullopt: all empty.
+  virtual Result<std::optional<Task>> take(const std::vector<std::string>& queues,
+                                           const std::string& worker) = 0;
+  // Registers or refreshes a worker; last_heartbeat = now.
+  virtual Status heartbeat(const Worker& w) = 0;
+  virtual Result<std::vector<Worker>> workers() = 0;
+  virtual Status unregister(const std::string& worker) = 0;
+  // Workers not heard from since `cutoff` are removed; the task each was
+  // running, if still running, is failed or requeued as its queue says.
+  virtual Result<std::vector<LostTask>> reap_workers(double cutoff) = 0;
+};
+
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
@@ -174,6 +239,7 @@ class MetadataStore {
   virtual ConsoleStore& console() = 0;
   virtual ArtifactStore& artifacts() = 0;
   virtual PlotStore& plots() = 0;
+  virtual QueueStore& queues() = 0;
   // Finishes pending writes and releases the backend; later calls fail.
   virtual void close() = 0;
 };

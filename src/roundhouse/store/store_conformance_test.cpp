@@ -29,6 +29,14 @@ class HasBlobs {
   virtual BlobStore& blob_store() = 0;
 };
 
+// Backends that front another store (the REST client) expose it for what
+// only the server does itself (reaping silent workers).
+class HasBacking {
+ public:
+  virtual ~HasBacking() = default;
+  virtual MetadataStore& backing() = 0;
+};
+
 struct StoreBackend {
   std::string name;
   // Opens the store kept in dir; opening the same dir again sees the same data.
@@ -674,7 +682,7 @@ std::unique_ptr<MetadataStore> open_sqlite(const std::string& dir, Env& env) {
 // The REST client against a real rh server (in this process, on a free port)
 // whose own store is SQLite in dir. Closing it stops the server, so reopen()
 // also shows that acknowledged writes survive a server restart.
-class RemoteHarness final : public MetadataStore, public HasBlobs {
+class RemoteHarness final : public MetadataStore, public HasBlobs, public HasBacking {
  public:
   RemoteHarness(const std::string& dir, Env& env) {
     m_backing = open_sqlite(dir, env);
@@ -702,6 +710,8 @@ class RemoteHarness final : public MetadataStore, public HasBlobs {
   ConsoleStore& console() override { return m_remote->console(); }
   ArtifactStore& artifacts() override { return m_remote->artifacts(); }
   PlotStore& plots() override { return m_remote->plots(); }
+  QueueStore& queues() override { return m_remote->queues(); }
+  MetadataStore& backing() override { return *m_backing; }
   void close() override {
     if (!m_thread.joinable())
       return;

@@ -155,6 +155,32 @@ CREATE TABLE plots(
 );
 CREATE INDEX plots_task ON plots(task_id, id);
 )sql"},
+    {4, R"sql(
+-- Execution queues, the tasks waiting in them, and the agents serving them.
+CREATE TABLE queues(
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  created REAL NOT NULL,
+  requeue_on_lost INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE queue_entries(
+  task_id TEXT PRIMARY KEY REFERENCES tasks(id) ON DELETE CASCADE,
+  queue_id TEXT NOT NULL REFERENCES queues(id),
+  priority INTEGER NOT NULL,
+  enqueued REAL NOT NULL,
+  seq INTEGER NOT NULL
+);
+CREATE INDEX queue_entries_order ON queue_entries(queue_id, priority DESC, enqueued, seq);
+CREATE TABLE workers(
+  name TEXT PRIMARY KEY,
+  host TEXT NOT NULL DEFAULT '',
+  queues TEXT NOT NULL DEFAULT '[]',
+  gpus TEXT NOT NULL DEFAULT '',
+  task_id TEXT NOT NULL DEFAULT '',
+  registered REAL NOT NULL,
+  last_heartbeat REAL NOT NULL
+) WITHOUT ROWID;
+)sql"},
 };
 
 }  // namespace

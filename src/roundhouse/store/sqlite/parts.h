@@ -2,6 +2,7 @@
 // Internal to store/sqlite.
 #pragma once
 
+#include <map>
 #include <memory>
 
 #include "roundhouse/store/metadata_store.h"
@@ -15,6 +16,7 @@ std::unique_ptr<ScalarStore> make_scalar_part(Shared& s);
 std::unique_ptr<ConsoleStore> make_console_part(Shared& s);
 std::unique_ptr<ArtifactStore> make_artifact_part(Shared& s);
 std::unique_ptr<PlotStore> make_plot_part(Shared& s);
+std::unique_ptr<QueueStore> make_queue_part(Shared& s, TaskStore& tasks);
 
 // Chunks under this many points are merged with their small neighbours.
 inline constexpr int64_t k_small_chunk_points = 4096;
@@ -25,5 +27,9 @@ Status compact_small_chunks(Shared& s);
 // Inside a write: the project's ID, creating the project when new.
 Result<std::string> ensure_project_in_tx(Db& db, Env& env, const std::string& name,
                                          const std::string& description);
+
+// Inside a write: merges keys into the task's runtime facts.
+Status merge_runtime_in_tx(Db& db, const std::string& task_id,
+                           const std::map<std::string, std::string>& facts);
 
 }  // namespace rh::sqlite

@@ -149,7 +149,8 @@ class SqliteStore final : public MetadataStore {
         m_scalars(make_scalar_part(*m_shared)),
         m_console(make_console_part(*m_shared)),
         m_artifacts(make_artifact_part(*m_shared)),
-        m_plots(make_plot_part(*m_shared)) {}
+        m_plots(make_plot_part(*m_shared)),
+        m_queues(make_queue_part(*m_shared, *m_tasks)) {}
   ~SqliteStore() override { close(); }
 
   ProjectStore& projects() override { return *m_projects; }
@@ -158,6 +159,7 @@ class SqliteStore final : public MetadataStore {
   ConsoleStore& console() override { return *m_console; }
   ArtifactStore& artifacts() override { return *m_artifacts; }
   PlotStore& plots() override { return *m_plots; }
+  QueueStore& queues() override { return *m_queues; }
   Status compact() { return compact_small_chunks(*m_shared); }
 
   void close() override {
@@ -183,6 +185,7 @@ class SqliteStore final : public MetadataStore {
   std::unique_ptr<ConsoleStore> m_console;
   std::unique_ptr<ArtifactStore> m_artifacts;
   std::unique_ptr<PlotStore> m_plots;
+  std::unique_ptr<QueueStore> m_queues;
   std::atomic<bool> m_closed{false};
 };
 

@@ -526,6 +526,16 @@ class SqliteTasks final : public TaskStore {
         return make_error(ErrorCode::conflict, "task " + id + " cannot go from " + cur + " to " +
                                                    std::string(to_string(to)));
       }
+      if (to == TaskStatus::queued) {
+        return make_error(ErrorCode::conflict,
+                          "task " + id +
+                              ": a task enters a queue by being enqueued (POST "
+                              "/api/v1/tasks/{id}/enqueue), not by a status change");
+      }
+      if (from == TaskStatus::queued) {  // leaving its queue: its entry goes too
+        RH_TRY_ASSIGN(Stmt d, db.prepare("DELETE FROM queue_entries WHERE task_id = ?"));
+        RH_TRY(d.bind(1, id).exec());
+      }
       double now = m_s.env.now();
       RH_TRY_ASSIGN(Stmt s,
                     db.prepare("UPDATE tasks SET status = ?, status_message = ?, last_update = ?, "
