@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <functional>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -419,6 +420,155 @@ TEST_P(StoreConformance, ListAddsChosenColumnsAndKeysNameThem) {
   ASSERT_TRUE(none);
   EXPECT_TRUE(none->params.empty());
   EXPECT_TRUE(none->metrics.empty());
+}
+
+TEST_P(StoreConformance, QueuesAreCreatedListedAndKeptWhileTasksWait) {
+  auto& qs = m_store->queues();
+  auto q = qs.create("gpu", true);
+  ASSERT_TRUE(q) << q.error().to_string();
+  EXPECT_TRUE(q->requeue_on_lost);
+  auto dup = qs.create("gpu", false);
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, ErrorCode::already_exists);
+  ASSERT_TRUE(qs.create("cpu", false));
+  EXPECT_FALSE(qs.create("bad name/x", false));
+  Task t = make_task();
+  ASSERT_TRUE(qs.enqueue(t.id, "gpu", 0));
+  auto list = qs.list();
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[1].name, "gpu");
+  EXPECT_EQ((*list)[1].waiting, 1);
+  auto refused = qs.remove("gpu");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::conflict);
+  ASSERT_TRUE(qs.dequeue(t.id));
+  EXPECT_TRUE(qs.remove("gpu"));
+  EXPECT_EQ(qs.get("gpu").error().code, ErrorCode::not_found);
+}
+
+TEST_P(StoreConformance, TasksAreTakenByPriorityThenEnqueueTime) {
+  auto& qs = m_store->queues();
+  ASSERT_TRUE(qs.create("q1", false));
+  ASSERT_TRUE(qs.create("q2", false));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i)
+    ids.push_back(make_task("t" + std::to_string(i)).id);
+  // t0 (p0), t1 (p5), t2 (p0), t3 (p5) in q1; t4 in q2.
+  int64_t prio[] = {0, 5, 0, 5};
+  for (int i = 0; i < 4; ++i) {
+    auto t = qs.enqueue(ids[i], "q1", prio[i]);
+    ASSERT_TRUE(t) << t.error().to_string();
+    EXPECT_EQ(t->status, TaskStatus::queued);
+    EXPECT_EQ(t->runtime.at("queue"), "q1");
+    m_env.advance(0.01);
+  }
+  ASSERT_TRUE(qs.enqueue(ids[4], "q2", 100));
+  auto entries = qs.entries("q1", 10);
+  ASSERT_TRUE(entries);
+  std::vector<std::string> order;
+  for (auto& e : *entries)
+    order.push_back(e.task_id);
+  EXPECT_EQ(order, (std::vector<std::string>{ids[1], ids[3], ids[0], ids[2]}));
+  // Only drafts are enqueued; the status route cannot queue a task.
+  auto again = qs.enqueue(ids[0], "q1", 0);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::conflict);
+  Task other = make_task("other");
+  auto by_status = tasks().set_status(other.id, TaskStatus::queued, "");
+  ASSERT_FALSE(by_status);
+  EXPECT_EQ(by_status.error().code, ErrorCode::conflict);
+  EXPECT_EQ(qs.enqueue(other.id, "nope", 0).error().code, ErrorCode::not_found);
+  // Aborting a queued task takes it out of its queue.
+  ASSERT_TRUE(tasks().set_status(ids[3], TaskStatus::aborted, "not needed"));
+  // The first queue named wins over a higher priority in the second.
+  ASSERT_TRUE(qs.heartbeat(Worker{"w1", "host", {"q1", "q2"}, "", "", 0, 0}));
+  std::vector<std::string> taken;
+  for (int i = 0; i < 4; ++i) {
+    auto t = qs.take({"q1", "q2"}, "w1");
+    ASSERT_TRUE(t) << t.error().to_string();
+    ASSERT_TRUE(t->has_value());
+    EXPECT_EQ((*t)->status, TaskStatus::running);
+    EXPECT_EQ((*t)->runtime.at("worker"), "w1");
+    EXPECT_GT((*t)->started, 0);
+    taken.push_back((*t)->id);
+  }
+  EXPECT_EQ(taken, (std::vector<std::string>{ids[1], ids[0], ids[2], ids[4]}));
+  auto none = qs.take({"q1", "q2"}, "w1");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->has_value());
+  auto workers = qs.workers();
+  ASSERT_TRUE(workers);
+  ASSERT_EQ(workers->size(), 1u);
+  EXPECT_EQ((*workers)[0].task_id, ids[4]);
+  EXPECT_EQ((*workers)[0].queues, (std::vector<std::string>{"q1", "q2"}));
+}
+
+TEST_P(StoreConformance, ConcurrentTakersNeverShareATask) {
+  auto& qs = m_store->queues();
+  ASSERT_TRUE(qs.create("q", false));
+  std::set<std::string> all;
+  for (int i = 0; i < 40; ++i) {
+    Task t = make_task("t" + std::to_string(i));
+    ASSERT_TRUE(qs.enqueue(t.id, "q", 0));
+    all.insert(t.id);
+  }
+  std::mutex mu;
+  std::vector<std::string> got;
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 6; ++w) {
+    threads.emplace_back([&, w] {
+      while (true) {
+        auto t = qs.take({"q"}, "w" + std::to_string(w));
+        if (!t || !t->has_value())
+          return;
+        std::lock_guard lk(mu);
+        got.push_back((*t)->id);
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  EXPECT_EQ(got.size(), all.size());
+  EXPECT_EQ(std::set<std::string>(got.begin(), got.end()), all);
+}
+
+TEST_P(StoreConformance, SilentWorkersLoseTheirTasksByTheQueuesRule) {
+  auto& qs = m_store->queues();
+  ASSERT_TRUE(qs.create("fail", false));
+  ASSERT_TRUE(qs.create("again", true));
+  Task a = make_task("a");
+  Task b = make_task("b");
+  ASSERT_TRUE(qs.enqueue(a.id, "fail", 0));
+  ASSERT_TRUE(qs.enqueue(b.id, "again", 3));
+  ASSERT_TRUE(qs.heartbeat(Worker{"wa", "h", {"fail"}, "", "", 0, 0}));
+  ASSERT_TRUE(qs.heartbeat(Worker{"wb", "h", {"again"}, "", "", 0, 0}));
+  ASSERT_TRUE(qs.take({"fail"}, "wa"));
+  ASSERT_TRUE(qs.take({"again"}, "wb"));
+  m_env.advance(100);
+  ASSERT_TRUE(qs.heartbeat(Worker{"alive", "h", {"fail"}, "", "", 0, 0}));
+  // Reaping is the server's own job: through the REST client, on its store.
+  auto* fronted = dynamic_cast<HasBacking*>(m_store.get());
+  QueueStore& reaper = fronted ? fronted->backing().queues() : qs;
+  auto lost = reaper.reap_workers(m_env.now() - 30);
+  ASSERT_TRUE(lost) << lost.error().to_string();
+  ASSERT_EQ(lost->size(), 2u);
+  auto ta = tasks().get(a.id);
+  EXPECT_EQ(ta->status, TaskStatus::failed);
+  EXPECT_NE(ta->status_message.find("agent wa stopped sending heartbeats"), std::string::npos)
+      << ta->status_message;
+  auto tb = tasks().get(b.id);
+  EXPECT_EQ(tb->status, TaskStatus::queued);
+  auto waiting = qs.entries("again", 10);
+  ASSERT_EQ(waiting->size(), 1u);
+  EXPECT_EQ((*waiting)[0].priority, 3);
+  auto workers = qs.workers();
+  ASSERT_EQ(workers->size(), 1u);
+  EXPECT_EQ((*workers)[0].name, "alive");
+  // A requeued task runs again on the next agent.
+  auto again = qs.take({"again"}, "alive");
+  ASSERT_TRUE(again && again->has_value());
+  EXPECT_EQ((*again)->id, b.id);
 }
 
 TEST_P(StoreConformance, ScalarsKeepOrderNaNAndInfinity) {

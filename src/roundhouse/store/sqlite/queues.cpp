@@ -2,6 +2,7 @@
 // Every change of a task's status here happens in the same write as the
 // change of its queue entry, so a task is never queued without an entry nor
 // taken twice (the single writer serialises takes).
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "roundhouse/model/json.h"
@@ -37,6 +38,22 @@ Status set_status_in_tx(Db& db, const std::string& id, TaskStatus to, const std:
       .exec();
 }
 
+// Queue and worker names travel in URL paths: letters, digits and . _ - (and : @ for
+// workers, whose default name is host:pid), 1 to 64 of them.
+Status validate_token(const char* what, const std::string& name, std::string_view extra) {
+  bool ok = !name.empty() && name.size() <= 64;
+  for (char c : name) {
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ||
+                extra.find(c) != std::string_view::npos);
+  }
+  if (!ok) {
+    return make_error(ErrorCode::invalid_argument,
+                      std::string(what) + " \"" + name + "\" must be 1-64 letters, digits, . _ -" +
+                          (extra.empty() ? "" : " " + std::string(extra)));
+  }
+  return {};
+}
+
 Result<std::string> queue_id_in(Db& db, const std::string& name) {
   RH_TRY_ASSIGN(Stmt * s, db.cached("SELECT id FROM queues WHERE name = ?"));
   s->bind(1, name);
@@ -53,7 +70,7 @@ class SqliteQueues final : public QueueStore {
   SqliteQueues(Shared& s, TaskStore& tasks) : m_s(s), m_tasks(tasks) {}
 
   Result<Queue> create(const std::string& name, bool requeue_on_lost) override {
-    RH_TRY(validate_name("queue name", name));
+    RH_TRY(validate_token("queue name", name, ""));
     std::string id = m_s.env.new_id();
     RH_TRY(m_s.writer->run([&](Db& db) -> Status {
       RH_TRY_ASSIGN(Stmt s, db.prepare("INSERT INTO queues(id, name, created, requeue_on_lost) "
@@ -148,7 +165,7 @@ class SqliteQueues final : public QueueStore {
                                    const std::string& worker) override {
     if (queues.empty())
       return make_error(ErrorCode::invalid_argument, "take needs at least one queue");
-    RH_TRY(validate_name("worker name", worker));
+    RH_TRY(validate_token("worker name", worker, ":@"));
     std::string taken;
     RH_TRY(m_s.writer->run([&](Db& db) -> Status {
       taken.clear();
@@ -181,9 +198,9 @@ class SqliteQueues final : public QueueStore {
   }
 
   Status heartbeat(const Worker& w) override {
-    RH_TRY(validate_name("worker name", w.name));
+    RH_TRY(validate_token("worker name", w.name, ":@"));
     for (const auto& q : w.queues)
-      RH_TRY(validate_name("queue name", q));
+      RH_TRY(validate_token("queue name", q, ""));
     RH_TRY(validate_text("worker host", w.host));
     RH_TRY(validate_text("worker gpus", w.gpus));
     return m_s.writer->run([&](Db& db) -> Status {
