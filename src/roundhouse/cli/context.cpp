@@ -1,6 +1,9 @@
 #include "roundhouse/cli/context.h"
 
+#include <signal.h>
+
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "roundhouse/blob/local/local_blob_store.h"
 #include "roundhouse/client/remote_store.h"
@@ -33,6 +36,20 @@ Status Context::open() {
     return {};
   }
   RH_TRY(make_dirs(c->data_dir));
+  // A server already running on this data folder (its discovery file names a
+  // live process): go through it, so its live pages and waiting agents see
+  // the change at once. Otherwise the embedded store directly.
+  if (auto text = read_file(c->data_dir + "/server.json")) {
+    auto j = nlohmann::json::parse(*text, nullptr, false);
+    if (j.is_object() && j.value("url", "").starts_with("http") && j.value("pid", 0) > 0 &&
+        ::kill(j.value("pid", 0), 0) == 0) {
+      if (auto remote = open_remote(j.value("url", ""), c->api_token)) {
+        m_store = std::move(remote->store);
+        m_blobs = std::move(remote->blobs);
+        return {};
+      }
+    }
+  }
   RH_TRY_ASSIGN(m_store, open_sqlite_store(c->data_dir + "/rh.db", env));
   RH_TRY_ASSIGN(auto blobs, LocalBlobStore::open(c->data_dir + "/blobs"));
   m_blobs = std::move(blobs);

@@ -20,6 +20,7 @@ int run_main(int argc, char** argv) {
   add_tasks_commands(app, ctx);
   add_artifacts_commands(app, ctx);
   add_import_command(app, ctx);
+  add_queues_commands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

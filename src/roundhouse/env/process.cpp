@@ -13,7 +13,7 @@
 namespace rh {
 
 Result<ProcessOutput> run_capture(const std::vector<std::string>& argv, const std::string& cwd,
-                                  int timeout_ms) {
+                                  int timeout_ms, bool with_stderr) {
   if (argv.empty())
     return make_error(ErrorCode::invalid_argument, "empty command");
   int out[2], status_pipe[2];
@@ -31,7 +31,7 @@ Result<ProcessOutput> run_capture(const std::vector<std::string>& argv, const st
     ::dup2(out[1], 1);
     int devnull = ::open("/dev/null", O_RDWR);
     ::dup2(devnull, 0);
-    ::dup2(devnull, 2);
+    ::dup2(with_stderr ? out[1] : devnull, 2);
     if (!cwd.empty() && ::chdir(cwd.c_str()) != 0)
       _exit(127);
     ::execvp(args[0], args.data());

@@ -17,7 +17,8 @@ struct ProcessOutput {
 
 // Runs argv (PATH lookup) in cwd (empty = current); kills it after timeout_ms.
 // Failing to start is `not_found`; a non-zero exit is a result, not an error.
+// With with_stderr, stderr lands in `out` too (for error messages).
 Result<ProcessOutput> run_capture(const std::vector<std::string>& argv, const std::string& cwd = {},
-                                  int timeout_ms = 10000);
+                                  int timeout_ms = 10000, bool with_stderr = false);
 
 }  // namespace rh

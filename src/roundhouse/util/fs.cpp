@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <random>
 
 namespace rh {
@@ -166,6 +167,26 @@ std::string home_dir() {
   if (struct passwd* pw = ::getpwuid(::getuid()); pw && pw->pw_dir)
     return pw->pw_dir;
   return "/tmp";
+}
+
+}  // namespace rh
+
+namespace rh {
+
+Status remove_all(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+  if (ec)
+    return make_error(ErrorCode::io, "cannot remove " + path + ": " + ec.message());
+  return {};
+}
+
+Status rename_path(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    return make_error(ErrorCode::io,
+                      "cannot rename " + from + " to " + to + ": " + std::strerror(errno));
+  }
+  return {};
 }
 
 }  // namespace rh

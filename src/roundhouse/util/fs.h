@@ -44,6 +44,9 @@ Status fsync_dir(const std::string& dir);
 Result<std::string> read_file(const std::string& path);
 Status write_file_atomic(const std::string& path, std::string_view data);
 bool path_exists(const std::string& path);
+// Removes a file or a whole tree; a missing path is fine.
+Status remove_all(const std::string& path);
+Status rename_path(const std::string& from, const std::string& to);
 std::string dirname_of(const std::string& path);
 std::string basename_of(const std::string& path);
 // $HOME, or the passwd entry's home.
