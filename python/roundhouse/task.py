@@ -105,7 +105,8 @@ class Task:
 
     def _start(self, capture_console):
         self._reporter = Reporter(self._client, self.id)
-        if capture_console:
+        # Under `rh run` or an agent the parent process records the console already.
+        if capture_console and not os.environ.get("RH_CONSOLE_CAPTURED"):
             self._tees = _console.install(self._reporter)
         # Listing distributions takes a moment; it runs beside the user's code
         # and is waited for at the end of the run.

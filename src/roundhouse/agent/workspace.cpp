@@ -68,7 +68,9 @@ Result<Workspace> build_workspace(const Task& t, const std::string& workdir) {
   if (!s.repository.empty() && !s.commit.empty()) {
     std::string mirror = workdir + "/repos/" + short_hash(s.repository) + ".git";
     FileLock lock(mirror + ".lock");  // agents sharing a workdir fetch one at a time
+    bool fresh = false;
     if (!path_exists(mirror)) {
+      fresh = true;
       std::string tmp = mirror + ".tmp" + std::to_string(::getpid());
       RH_TRY(remove_all(tmp));
       RH_TRY(git({"clone", "--quiet", "--mirror", s.repository, tmp}, "",
@@ -87,7 +89,7 @@ Result<Workspace> build_workspace(const Task& t, const std::string& workdir) {
         return make_error(ErrorCode::not_found, "commit " + s.commit + " is not in " +
                                                     s.repository + " (was it pushed?)");
       }
-    } else {
+    } else if (!fresh) {
       ws.notes.push_back("repository " + s.repository + " from the cache");
     }
     RH_TRY(make_dirs(workdir + "/tasks"));
@@ -108,12 +110,13 @@ Result<Workspace> build_workspace(const Task& t, const std::string& workdir) {
                           "the recorded uncommitted changes no longer apply to commit " +
                               s.commit.substr(0, 12) + ": " + tail(applied->out));
       }
-      ws.notes.push_back("checked out " + s.commit.substr(0, 12) + " and applied the recorded diff");
+      ws.notes.push_back("checked out " + s.commit.substr(0, 12) +
+                         " and applied the recorded diff");
     } else {
       ws.notes.push_back("checked out " + s.commit.substr(0, 12));
     }
-    ws.run_dir = s.working_dir.empty() || s.working_dir == "." ? ws.root
-                                                                 : ws.root + "/" + s.working_dir;
+    ws.run_dir =
+        s.working_dir.empty() || s.working_dir == "." ? ws.root : ws.root + "/" + s.working_dir;
     if (!path_exists(ws.run_dir)) {
       return make_error(ErrorCode::not_found,
                         "working folder " + s.working_dir + " is not in the checkout");
@@ -169,16 +172,16 @@ Result<Venv> build_venv(const std::string& requirements, const std::string& pyth
     return v;
   }
   RH_TRY(remove_all(v.dir));  // a half-built one from an interrupted agent
-  RH_TRY_ASSIGN(ProcessOutput mk, run_capture({python, "-m", "venv", "--system-site-packages",
-                                               v.dir},
-                                              "", k_pip_timeout_ms, true));
+  RH_TRY_ASSIGN(ProcessOutput mk,
+                run_capture({python, "-m", "venv", "--system-site-packages", v.dir}, "",
+                            k_pip_timeout_ms, true));
   if (mk.exit_code != 0)
     return make_error(ErrorCode::io, "cannot create a venv with " + python + ": " + tail(mk.out));
   if (!reqs.empty()) {
     std::string req_file = v.dir + "/requirements.txt";
     RH_TRY(write_file_atomic(req_file, join(reqs, "\n") + "\n"));
-    std::vector<std::string> pip{v.python, "-m", "pip", "install", "--quiet",
-                                 "--disable-pip-version-check", "--no-input"};
+    std::vector<std::string> pip{
+        v.python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input"};
     auto all = pip;
     all.insert(all.end(), {"-r", req_file});
     RH_TRY_ASSIGN(ProcessOutput out, run_capture(all, "", k_pip_timeout_ms, true));

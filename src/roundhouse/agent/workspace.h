@@ -11,8 +11,8 @@
 namespace rh::agent {
 
 struct Workspace {
-  std::string root;     // removed after the run
-  std::string run_dir;  // where the entry point runs (root + working_dir)
+  std::string root;                // removed after the run
+  std::string run_dir;             // where the entry point runs (root + working_dir)
   std::vector<std::string> notes;  // what was done, for the task's console
 };
 
@@ -25,8 +25,8 @@ Result<Workspace> build_workspace(const Task& t, const std::string& workdir);
 
 struct Venv {
   std::string dir;
-  std::string python;                   // dir/bin/python
-  std::vector<std::string> failed;      // requirement lines pip could not install
+  std::string python;               // dir/bin/python
+  std::vector<std::string> failed;  // requirement lines pip could not install
   bool reused = false;
   std::vector<std::string> notes;
 };

@@ -54,8 +54,8 @@ Status apply_edits(MetadataStore& store, const std::string& id, const Edits& e) 
         return make_error(ErrorCode::invalid_argument,
                           "--set " + kv + ": expected Section/name=value (e.g. Args/lr=0.01)");
       }
-      Hyperparameter h{kv.substr(0, slash), kv.substr(slash + 1, eq - slash - 1),
-                       kv.substr(eq + 1), "", ""};
+      Hyperparameter h{kv.substr(0, slash), kv.substr(slash + 1, eq - slash - 1), kv.substr(eq + 1),
+                       "", ""};
       // Keeps the recorded type and description, so the code reads the value as before.
       for (const auto& old : t.hyperparameters) {
         if (old.section == h.section && old.name == h.name) {
@@ -141,7 +141,8 @@ Status list_queues(Context& ctx, bool json) {
     std::string serving;
     for (const auto& w : workers) {
       if (std::find(w.queues.begin(), w.queues.end(), q.name) != w.queues.end())
-        serving += (serving.empty() ? "" : ", ") + w.name + (w.task_id.empty() ? " (idle)" : " (busy)");
+        serving +=
+            (serving.empty() ? "" : ", ") + w.name + (w.task_id.empty() ? " (idle)" : " (busy)");
     }
     rows.push_back({q.name, std::to_string(q.waiting), q.requeue_on_lost ? "requeue" : "fail",
                     waiting.empty() ? "-" : waiting, serving.empty() ? "-" : serving});
@@ -230,14 +231,16 @@ void add_queues_commands(CLI::App& app, Context& ctx) {
     });
   });
 
-  auto* edit = tasks->add_subcommand("edit", "Change a draft's parameters, configurations, requirements");
+  auto* edit =
+      tasks->add_subcommand("edit", "Change a draft's parameters, configurations, requirements");
   edit->add_option("id", *id, "Task ID or unique prefix")->required();
   edit->add_option("--name", edits->name, "New name");
   add_edit_options(edit, *edits);
   edit->callback([&ctx, id, edits] {
     guard([&]() -> Status {
       if (!edits->any())
-        return make_error(ErrorCode::invalid_argument, "nothing to change: give --set, --config, --requirements or --name");
+        return make_error(ErrorCode::invalid_argument,
+                          "nothing to change: give --set, --config, --requirements or --name");
       RH_TRY_ASSIGN(MetadataStore * store, ctx.store());
       RH_TRY_ASSIGN(std::string tid, ctx.resolve_task(*id));
       RH_TRY(apply_edits(*store, tid, *edits));
@@ -260,7 +263,8 @@ void add_queues_commands(CLI::App& app, Context& ctx) {
     });
   });
 
-  auto* deq = tasks->add_subcommand("dequeue", "Take a queued task out of its queue (a draft again)");
+  auto* deq =
+      tasks->add_subcommand("dequeue", "Take a queued task out of its queue (a draft again)");
   deq->add_option("id", *id, "Task ID or unique prefix")->required();
   deq->callback([&ctx, id] {
     guard([&]() -> Status {
@@ -272,7 +276,8 @@ void add_queues_commands(CLI::App& app, Context& ctx) {
     });
   });
 
-  auto* abort = tasks->add_subcommand("abort", "Stop a running or queued task (its agent kills the process)");
+  auto* abort =
+      tasks->add_subcommand("abort", "Stop a running or queued task (its agent kills the process)");
   abort->add_option("id", *id, "Task ID or unique prefix")->required();
   abort->callback([&ctx, id] {
     guard([&]() -> Status {

@@ -252,6 +252,17 @@ class SqliteQueues final : public QueueStore {
       std::vector<std::tuple<std::string, std::string, double>> gone;
       RH_TRY(s.each_row([&] { gone.emplace_back(s.text(0), s.text(1), s.real(2)); }));
       double now = m_s.env.now();
+      // Also tasks running under a worker no longer registered (it stopped, or
+      // vanished while its take was being answered) and silent since cutoff.
+      RH_TRY_ASSIGN(Stmt orphans,
+                    db.prepare("SELECT id, json_extract(runtime, '$.worker'), last_update FROM "
+                               "tasks WHERE status = 'running' AND json_extract(runtime, "
+                               "'$.worker') IS NOT NULL AND last_update < ? AND "
+                               "json_extract(runtime, '$.worker') NOT IN (SELECT name FROM "
+                               "workers)"));
+      orphans.bind(1, cutoff);
+      RH_TRY(orphans.each_row(
+          [&] { gone.emplace_back(orphans.text(1), orphans.text(0), orphans.real(2)); }));
       for (const auto& [name, task_id, last] : gone) {
         RH_TRY_ASSIGN(Stmt d, db.prepare("DELETE FROM workers WHERE name = ?"));
         RH_TRY(d.bind(1, name).exec());
