@@ -40,6 +40,9 @@ bench-sdk: build
 bench-ui: build
 	python3 bench/ui_table.py $(BUILD)
 
+bench-agent: build
+	python3 bench/agent_bench.py $(BUILD)
+
 SOURCES = $(shell git ls-files --cached --others --exclude-standard 'src/*.cpp' 'src/*.h' 'apps/*.cpp' 'bench/*.cpp')
 
 format:

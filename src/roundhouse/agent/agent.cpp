@@ -291,11 +291,11 @@ class Agent {
     runtime["agent_setup_ms"] = fmt_double(overhead_start_ms);
     TaskPatch patch;
     patch.runtime = runtime;
+    done = true;  // before the write that wakes the watcher: it must not poll again
     if (auto st = m_store->tasks().update(task.id, patch); !st)
       std::fprintf(stderr, "rh agent %s: cannot record the run: %s\n", m_opt.name.c_str(),
                    st.error().message.c_str());
-    done = true;
-    watcher.join();  // the update above woke it
+    watcher.join();
     ::close(wake[0]);
     ::close(wake[1]);
     // The SDK inside may have recorded the end already (completed, or failed

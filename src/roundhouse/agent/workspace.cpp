@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
+#include <mutex>
 
 #include "roundhouse/env/process.h"
 #include "roundhouse/hash/sha256.h"
@@ -150,12 +152,26 @@ Result<Venv> build_venv(const std::string& requirements, const std::string& pyth
     reqs.push_back(l);
   }
   std::sort(reqs.begin(), reqs.end());
-  auto version = run_capture({python, "-c", "import sys; print(sys.version)"});
-  if (!version || version->exit_code != 0) {
-    return make_error(ErrorCode::not_found, "cannot run the interpreter " + python);
+  // The interpreter's version is part of the key; asked once per interpreter
+  // (starting Python costs more than the rest of a cached setup).
+  static std::mutex cache_mu;
+  static std::map<std::string, std::string> versions;
+  std::string version_text;
+  {
+    std::lock_guard lk(cache_mu);
+    if (auto it = versions.find(python); it != versions.end())
+      version_text = it->second;
+  }
+  if (version_text.empty()) {
+    auto version = run_capture({python, "-c", "import sys; print(sys.version)"});
+    if (!version || version->exit_code != 0)
+      return make_error(ErrorCode::not_found, "cannot run the interpreter " + python);
+    version_text = version->out;
+    std::lock_guard lk(cache_mu);
+    versions[python] = version_text;
   }
   Venv v;
-  v.dir = workdir + "/venvs/" + short_hash(python + "\n" + version->out + "\n" + join(reqs, "\n"));
+  v.dir = workdir + "/venvs/" + short_hash(python + "\n" + version_text + "\n" + join(reqs, "\n"));
   v.python = v.dir + "/bin/python";
   RH_TRY(make_dirs(workdir + "/venvs"));
   FileLock lock(v.dir + ".lock");
