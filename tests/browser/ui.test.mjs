@@ -4,62 +4,19 @@
 // Screenshots of every view land in tests/screenshots/ for review.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { createRequire } from "node:module";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { RH, PYTHON, root, startServer as start, python as runPython, api as makeApi, launch, shot as saveShot } from "./harness.mjs";
 
-const here = path.dirname(new URL(import.meta.url).pathname);
-const root = path.resolve(here, "../..");
-const require = createRequire(path.join(root, "web/package.json"));
-const { chromium } = require("playwright-core");
-
-const RH = process.env.RH_BIN ?? path.join(root, "build/rh");
-const PYTHON = process.env.RH_TEST_PYTHON ?? path.join(root, "tests/.venv/bin/python");
-const CHROMIUM = process.env.RH_CHROMIUM ?? "/usr/bin/chromium";
-const SHOTS = path.join(root, "tests/screenshots");
-
-let server, url, dataDir, ctx, page;
-const pageErrors = [];
+let server, url, dataDir, ctx, page, pageErrors;
 const ids = {};
-
-function startServer() {
-  return new Promise((resolve, reject) => {
-    const p = spawn(RH, ["--data-dir", dataDir, "server", "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    p.stdout.on("data", (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/[^ ]+)/);
-      if (m) resolve([p, m[1]]);
-    });
-    p.on("exit", (code) => reject(new Error(`rh server exited with ${code}: ${out}`)));
-  });
-}
-
-// Runs Python with the SDK on the path against our server; returns stdout.
-function python(args, opts = {}) {
-  const r = spawnSync(PYTHON, args, {
-    cwd: opts.cwd ?? root,
-    env: { ...process.env, RH_SERVER: url, PYTHONPATH: path.join(root, "python"), MPLBACKEND: "Agg" },
-    encoding: "utf8",
-    timeout: 120000,
-  });
-  assert.equal(r.status, 0, `python ${args.join(" ")} failed:\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
-
-async function api(p) {
-  const r = await fetch(url + "/api/v1" + p);
-  assert.ok(r.ok, `GET ${p}: ${r.status}`);
-  return r.json();
-}
-
-async function shot(name) {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, name + ".png"), fullPage: true });
-}
+const startServer = () => start(dataDir);
+const python = (args, opts) => runPython(url, args, opts);
+const api = (p) => makeApi(url)(p);
+const shot = (name) => saveShot(page, name);
 
 // The values the "known" task logs, and the lines it prints.
 const KNOWN = `
@@ -85,15 +42,7 @@ before(async () => {
     ids[name] = (await api(`/tasks?project=examples&limit=1`)).tasks[0].id;
   }
   ids.known = python(["-c", KNOWN]).match(/TASK ([0-9a-f]{32})/)[1];
-  ctx = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), "pw-")), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1400, height: 900 },
-    args: ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  page = ctx.pages()[0] ?? (await ctx.newPage());
-  page.on("pageerror", (e) => pageErrors.push(String(e)));
-  page.setDefaultTimeout(15000);
+  ({ ctx, page, errors: pageErrors } = await launch());
 });
 
 after(async () => {

@@ -192,3 +192,49 @@ export async function waitForChange(task: string | null, since: number | null, s
   const r = await get<{ version: number }>(`/changes?${params.join("&")}`, signal);
   return r.version;
 }
+
+export async function send<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const r = await fetch("/api/v1" + path, {
+    method,
+    credentials: "same-origin",
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  let parsed: any = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    throw new ApiError(r.status, "bad_reply", `${method} ${path}: the server sent no JSON (${r.status})`);
+  }
+  if (!r.ok) {
+    const e = parsed?.error ?? {};
+    throw new ApiError(r.status, e.code ?? "error", e.message ?? `${method} ${path} failed (${r.status})`);
+  }
+  return parsed as T;
+}
+
+export interface Queue {
+  id: string;
+  name: string;
+  created: number;
+  requeue_on_lost: boolean;
+  waiting: number;
+}
+
+export interface QueueEntry {
+  task_id: string;
+  task_name: string;
+  priority: number;
+  enqueued: number;
+}
+
+export interface Worker {
+  name: string;
+  host: string;
+  queues: string[];
+  gpus: string;
+  task_id: string;
+  registered: number;
+  last_heartbeat: number;
+}

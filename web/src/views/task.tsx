@@ -1,12 +1,12 @@
 // One task: a tab per part of the record. Tabs reload when the task changes
 // while it runs (long-poll, see live.ts).
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { allConsole, allPlots, artifactUrl, Artifact, blobUrl, ConsoleLine, get, Model, num, Plot, readSeries, SeriesSummary, Task } from "../api";
+import { allConsole, allPlots, artifactUrl, Artifact, blobUrl, ConsoleLine, get, Model, num, Plot, Queue, readSeries, send, SeriesSummary, Task } from "../api";
 import { Chart, Line, smooth } from "../chart";
 import { ErrorBox, KeyValues, Loading, StatusBadge, useLoad } from "../common";
 import { fmtBytes, fmtNumber, fmtTime, shortId, taskDuration } from "../format";
 import { useChanges } from "../live";
-import { Link } from "../router";
+import { Link, navigate } from "../router";
 import { PlotView } from "./plots";
 
 const TABS: [string, string][] = [
@@ -29,7 +29,9 @@ export function TaskPage({ id, tab }: { id: string; tab: string }) {
   // Follows the task while it may still change; the status comes from the last load.
   const [status, setStatus] = useState<string | null>(null);
   const live = useChanges(id, liveOn && status !== null && isLive(status));
-  const { data: task, error } = useLoad((s) => get<Task>(`/tasks/${id}`, s), [id, live]);
+  const [edits, setEdits] = useState(0); // bumped after an action here
+  const { data: task, error } = useLoad((s) => get<Task>(`/tasks/${id}`, s), [id, live, edits]);
+  const changed = () => setEdits((e) => e + 1);
   useEffect(() => setStatus(task && task.id.startsWith(id) ? task.status : null), [task?.id, task?.status, id]);
   if (error && !task) return <ErrorBox error={error} />;
   if (!task) return <Loading />;
@@ -47,6 +49,7 @@ export function TaskPage({ id, tab }: { id: string; tab: string }) {
             </label>
           )}
         </div>
+        <TaskActions task={task} changed={changed} />
       </div>
       <nav class="tabs">
         {TABS.map(([key, label]) => (
@@ -57,8 +60,8 @@ export function TaskPage({ id, tab }: { id: string; tab: string }) {
       </nav>
       <div class="tab-body" data-tab={tab}>
         {tab === "overview" && <Overview task={task} live={live} />}
-        {tab === "hyperparameters" && <Hyperparameters task={task} />}
-        {tab === "configurations" && <Configurations task={task} />}
+        {tab === "hyperparameters" && <Hyperparameters task={task} changed={changed} />}
+        {tab === "configurations" && <Configurations task={task} changed={changed} />}
         {tab === "scalars" && <Scalars task={task} live={live} />}
         {tab === "plots" && <Plots task={task} live={live} images={false} />}
         {tab === "images" && <Plots task={task} live={live} images={true} />}
@@ -138,11 +141,100 @@ function Overview({ task, live }: { task: Task; live: number }) {
   );
 }
 
-function Hyperparameters({ task }: { task: Task }) {
+// Clone any task; enqueue a draft; dequeue or abort what waits or runs.
+function TaskActions({ task, changed }: { task: Task; changed: () => void }) {
+  const [error, setError] = useState<Error | null>(null);
+  const [queue, setQueue] = useState("");
+  const queues = useLoad((s) => (task.status === "created" ? get<{ queues: Queue[] }>("/queues", s) : Promise.resolve({ queues: [] as Queue[] })), [task.status]);
+  const act = async (fn: () => Promise<unknown>) => {
+    try {
+      setError(null);
+      await fn();
+      changed();
+    } catch (e) {
+      setError(e as Error);
+    }
+  };
+  const names = queues.data?.queues.map((x) => x.name) ?? [];
+  const chosen = queue || names[0] || "";
+  return (
+    <div class="toolbar actions" id="task-actions">
+      <button
+        id="clone"
+        onClick={() =>
+          act(async () => {
+            const t = await send<Task>("POST", `/tasks/${task.id}/clone`, {});
+            navigate(`/tasks/${t.id}/hyperparameters`);
+          })
+        }
+      >
+        Clone
+      </button>
+      {task.status === "created" && (
+        <>
+          <select id="enqueue-queue" value={chosen} onChange={(e) => setQueue((e.target as HTMLSelectElement).value)} disabled={!names.length}>
+            {names.length === 0 && <option value="">no queues</option>}
+            {names.map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            ))}
+          </select>
+          <button id="enqueue" disabled={!chosen} onClick={() => act(() => send("POST", `/tasks/${task.id}/enqueue`, { queue: chosen }))}>
+            Enqueue
+          </button>
+        </>
+      )}
+      {task.status === "queued" && (
+        <button id="dequeue" onClick={() => act(() => send("POST", `/tasks/${task.id}/dequeue`))}>
+          Dequeue
+        </button>
+      )}
+      {(task.status === "queued" || task.status === "running") && (
+        <button id="abort" class="danger" onClick={() => act(() => send("POST", `/tasks/${task.id}/status`, { status: "aborted", message: "aborted from the web UI" }))}>
+          Abort
+        </button>
+      )}
+      {task.status === "created" && <span class="muted">draft: parameters and configurations can be edited</span>}
+      {error && <span class="error">{error.message}</span>}
+    </div>
+  );
+}
+
+function Hyperparameters({ task, changed }: { task: Task; changed: () => void }) {
   const sections = Object.entries(task.hyperparameters ?? {});
+  const editable = task.status === "created";
+  const [draft, setDraft] = useState<Record<string, string>>({});
+  const [error, setError] = useState<Error | null>(null);
   if (!sections.length) return <p class="muted">No hyperparameters recorded.</p>;
+  const dirty = Object.keys(draft).length > 0;
+  const save = async () => {
+    const body: Record<string, Record<string, { value: string; type: string; description: string }>> = {};
+    for (const [key, value] of Object.entries(draft)) {
+      const [section, name] = key.split("\u0000");
+      const old = task.hyperparameters![section][name];
+      (body[section] ??= {})[name] = { value, type: old.type, description: old.description };
+    }
+    try {
+      await send("PUT", `/tasks/${task.id}/hyperparameters`, { hyperparameters: body });
+      setDraft({});
+      setError(null);
+      changed();
+    } catch (e) {
+      setError(e as Error);
+    }
+  };
   return (
     <div>
+      {editable && (
+        <div class="toolbar">
+          <button id="save-params" disabled={!dirty} onClick={save}>
+            Save changes
+          </button>
+          {dirty && <span class="muted">{Object.keys(draft).length} changed</span>}
+          {error && <span class="error">{error.message}</span>}
+        </div>
+      )}
       {sections.map(([section, params]) => (
         <div key={section} class="section">
           <h3>{section}</h3>
@@ -156,14 +248,36 @@ function Hyperparameters({ task }: { task: Task }) {
               </tr>
             </thead>
             <tbody>
-              {Object.entries(params).map(([name, p]) => (
-                <tr key={name}>
-                  <td>{name}</td>
-                  <td class="mono">{p.value}</td>
-                  <td class="muted">{p.type}</td>
-                  <td class="muted">{p.description}</td>
-                </tr>
-              ))}
+              {Object.entries(params).map(([name, p]) => {
+                const key = `${section}\u0000${name}`;
+                return (
+                  <tr key={name}>
+                    <td>{name}</td>
+                    <td class="mono">
+                      {editable ? (
+                        <input
+                          class="mono"
+                          name={`${section}/${name}`}
+                          value={draft[key] ?? p.value}
+                          onInput={(e) => {
+                            const v = (e.target as HTMLInputElement).value;
+                            setDraft((d) => {
+                              const n = { ...d };
+                              if (v === p.value) delete n[key];
+                              else n[key] = v;
+                              return n;
+                            });
+                          }}
+                        />
+                      ) : (
+                        p.value
+                      )}
+                    </td>
+                    <td class="muted">{p.type}</td>
+                    <td class="muted">{p.description}</td>
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         </div>
@@ -172,16 +286,41 @@ function Hyperparameters({ task }: { task: Task }) {
   );
 }
 
-function Configurations({ task }: { task: Task }) {
+function Configurations({ task, changed }: { task: Task; changed: () => void }) {
   const configs = Object.entries(task.configurations ?? {});
+  const editable = task.status === "created";
+  const [text, setText] = useState<Record<string, string>>({});
+  const [error, setError] = useState<Error | null>(null);
   if (!configs.length) return <p class="muted">No configurations recorded.</p>;
   return (
     <div>
+      {error && <p class="error">{error.message}</p>}
       {configs.map(([name, c]) => (
-        <div key={name} class="section">
+        <div key={name} class="section" data-config={name}>
           <h3>{name}</h3>
           {c.description && <p class="muted">{c.description}</p>}
-          <pre class="code">{c.value}</pre>
+          {editable ? (
+            <>
+              <textarea class="code config-edit" rows={Math.min(30, c.value.split("\n").length + 2)} value={text[name] ?? c.value} onInput={(e) => setText({ ...text, [name]: (e.target as HTMLTextAreaElement).value })} />
+              <button
+                disabled={text[name] === undefined || text[name] === c.value}
+                onClick={async () => {
+                  try {
+                    await send("PUT", `/tasks/${task.id}/configurations/${encodeURIComponent(name)}`, { value: text[name], description: c.description });
+                    setText({});
+                    setError(null);
+                    changed();
+                  } catch (e) {
+                    setError(e as Error);
+                  }
+                }}
+              >
+                Save {name}
+              </button>
+            </>
+          ) : (
+            <pre class="code">{c.value}</pre>
+          )}
         </div>
       ))}
     </div>
