@@ -358,3 +358,45 @@ def test_bad_queue_requests_are_refused_clearly(server):
     assert s == 409 and "enqueue" in r["error"]["message"]
     out = rh("agent", "--queue", "missing", env={"RH_SERVER": server.url}, check=False, timeout=30)
     assert out.returncode != 0 and "rh queues create missing" in out.stderr
+
+
+def test_sdk_clone_set_parameters_enqueue(tmp_path, server, workdir):
+    repo = make_repo(tmp_path)
+    run_local(repo, server, "--epochs", "2")
+    sys.path.insert(0, PYTHON_DIR)
+    import roundhouse
+    src = roundhouse.Task.get_task(project_name="remote", task_name="train", server=server.url)
+    draft = roundhouse.Task.clone(source_task=src, name="train-sdk-clone")
+    assert draft.id != src.id and draft.status == "created"
+    draft.set_parameters({"Args/epochs": "4", "General/opt": "rmsprop"})
+    hp = task_of(server, draft.id)["hyperparameters"]
+    assert hp["Args"]["epochs"] == {"value": "4", "type": "int", "description": hp["Args"]["epochs"]["description"]}
+    server.request("POST", "/api/v1/queues", {"name": "q"})
+    rec = roundhouse.Task.enqueue(draft, queue_name="q")
+    assert rec["status"] == "queued"
+    a = Agent(server, "h1", workdir)
+    try:
+        t = wait_status(server, draft.id, ("completed", "failed"))
+        assert t["status"] == "completed" and t["name"] == "train-sdk-clone"
+        assert "RESULT lr=0.1 epochs=4 batch=32 opt=rmsprop layers=2" in console(server, draft.id)
+    finally:
+        a.stop()
+    # Aborting from the SDK: a queued task leaves its queue.
+    again = roundhouse.Task.clone(source_task=src.id, server=server.url)
+    roundhouse.Task.enqueue(again, queue_name="q")
+    assert again.mark_stopped()["status"] == "aborted"
+    assert server.request("GET", "/api/v1/queues/q/entries")[1]["entries"] == []
+
+
+def test_the_remote_example_runs_end_to_end(tmp_path):
+    env = dict(os.environ, RH_BIN=RH, RH_DATA_DIR=str(tmp_path / "home"), PYTHON=sys.executable)
+    env.pop("RH_SERVER", None)
+    p = subprocess.run(["bash", os.path.join(os.path.dirname(__file__), "..", "examples", "remote.sh")],
+                       env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    out = p.stdout + p.stderr
+    assert "final test accuracy" in out
+    assert "completed (setup" in out, out[-3000:]
+    lr_row = [l for l in p.stdout.splitlines() if "Args/lr" in l]
+    assert lr_row and lr_row[0].startswith("*") and "0.1" in lr_row[0] and "0.5" in lr_row[0], p.stdout
+    assert "/compare?ids=" in p.stdout

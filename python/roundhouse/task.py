@@ -213,14 +213,51 @@ class Task:
         return {f"{s}/{n}": p["value"] for s, params in hp.items() for n, p in params.items()}
 
     def set_parameters(self, params):
-        """Sets {"Section/name": value} on the task (a draft, or this run)."""
+        """Sets {"Section/name": value} on the task (a draft, or this run). A
+        value given as text keeps the parameter's recorded type."""
+        recorded = self._refresh().get("hyperparameters", {})
         sections = {}
         for key, v in params.items():
             section, _, pname = key.partition("/")
             if not pname:
                 section, pname = "General", section
-            sections.setdefault(section, {})[pname] = {"value": _to_text(v), "type": type(v).__name__}
+            old = recorded.get(section, {}).get(pname)
+            kind = old["type"] if (old and isinstance(v, str)) else type(v).__name__
+            sections.setdefault(section, {})[pname] = {"value": _to_text(v), "type": kind,
+                                                       "description": old["description"] if old else ""}
         self._client.request("PUT", self._path("/hyperparameters"), {"hyperparameters": sections})
+
+    # -- remote execution ----------------------------------------------------
+    @classmethod
+    def clone(cls, source_task=None, name=None, comment=None, server=None):
+        """A draft copy of source_task (a Task or an ID): the same code,
+        environment, parameters and configurations, parent = the source.
+        Edit it with set_parameters(), then Task.enqueue() it."""
+        src = source_task if isinstance(source_task, Task) else cls.get_task(task_id=source_task, server=server)
+        rec = src._client.request("POST", src._path("/clone"), {"name": name or "", "comment": comment or ""})
+        return cls(src._client, rec)
+
+    @staticmethod
+    def enqueue(task, queue_name=None, priority=0):
+        """Puts a draft in a queue for an agent to run; returns the task's record."""
+        if not queue_name:
+            raise RoundhouseError("invalid_argument", "Task.enqueue needs queue_name")
+        t = task if isinstance(task, Task) else Task.get_task(task_id=task)
+        t._record = t._client.request("POST", t._path("/enqueue"), {"queue": queue_name, "priority": int(priority)})
+        return t._record
+
+    @staticmethod
+    def dequeue(task):
+        """Takes a queued task out of its queue (a draft again)."""
+        t = task if isinstance(task, Task) else Task.get_task(task_id=task)
+        t._record = t._client.request("POST", t._path("/dequeue"), {})
+        return t._record
+
+    def mark_stopped(self, status_message="aborted from the SDK"):
+        """Aborts the task; an agent running it stops the process."""
+        self._record = self._client.request("POST", self._path("/status"),
+                                            {"status": "aborted", "message": status_message})
+        return self._record
 
     # -- reporting -----------------------------------------------------------
     def get_logger(self):
