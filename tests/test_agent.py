@@ -400,3 +400,19 @@ def test_the_remote_example_runs_end_to_end(tmp_path):
     lr_row = [l for l in p.stdout.splitlines() if "Args/lr" in l]
     assert lr_row and lr_row[0].startswith("*") and "0.1" in lr_row[0] and "0.5" in lr_row[0], p.stdout
     assert "/compare?ids=" in p.stdout
+
+
+def test_gpus_option_sets_cuda_visible_devices_for_tasks(server, workdir):
+    server.request("POST", "/api/v1/queues", {"name": "q"})
+    code = "import os\nprint('CVD=' + repr(os.environ.get('CUDA_VISIBLE_DEVICES')))\n"
+    for gpus, expected in (("1,3", "CVD='1,3'"), ("none", "CVD=''")):
+        a = Agent(server, "gpu-" + gpus.replace(",", "-"), workdir, extra=("--gpus", gpus))
+        try:
+            tid = make_script_task(server, code)
+            enqueue(server, tid)
+            assert wait_status(server, tid, ("completed", "failed"))["status"] == "completed"
+            assert expected in console(server, tid)
+            w = [w for w in server.request("GET", "/api/v1/workers")[1]["workers"] if w["name"] == a.name][0]
+            assert w["gpus"] == ("1,3" if gpus == "1,3" else "")
+        finally:
+            a.stop()
