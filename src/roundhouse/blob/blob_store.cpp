@@ -60,3 +60,20 @@ Result<std::string> BlobStore::get_bytes(std::string_view digest) {
 }
 
 }  // namespace rh
+
+namespace rh {
+
+Result<std::vector<std::string>> BlobStore::missing(const std::vector<std::string>& digests) {
+  std::vector<std::string> out;
+  for (const auto& d : digests) {
+    auto st = stat(d);
+    if (!st) {
+      if (st.error().code != ErrorCode::not_found)
+        return std::unexpected(st.error());
+      out.push_back(d);
+    }
+  }
+  return out;
+}
+
+}  // namespace rh

@@ -109,6 +109,9 @@ class BlobStore {
   Result<BlobInfo> put_file(const std::string& path) { return put_file(path, {}); }
   // Progress of long transfers (bytes done, total), for the CLI's progress bar.
   virtual void set_progress(std::function<void(uint64_t, uint64_t)>) {}
+  // The digests of `digests` this store does not hold (one stat each here;
+  // remote stores ask in one request).
+  virtual Result<std::vector<std::string>> missing(const std::vector<std::string>& digests);
   Result<std::string> get_bytes(std::string_view digest);
 };
 

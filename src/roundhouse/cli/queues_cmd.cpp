@@ -8,7 +8,7 @@
 #include "roundhouse/cli/context.h"
 #include "roundhouse/cli/output.h"
 #include "roundhouse/model/json.h"
-#include "roundhouse/store/queue_json.h"
+#include "roundhouse/store/store_json.h"
 #include "roundhouse/util/fs.h"
 
 namespace rh::cli {

@@ -8,8 +8,9 @@
 #include "roundhouse/hash/sha256.h"
 #include "roundhouse/model/json.h"
 #include "roundhouse/model/validate.h"
-#include "roundhouse/store/queue_json.h"
+#include "roundhouse/store/store_json.h"
 #include "roundhouse/util/fs.h"
+#include "roundhouse/util/strings.h"
 
 namespace rh {
 
@@ -456,6 +457,110 @@ class RemoteQueues final : public QueueStore {
   HttpClient& m_c;
 };
 
+class RemoteDatasets final : public DatasetStore {
+ public:
+  explicit RemoteDatasets(HttpClient& c) : m_c(c) {}
+  static std::string path(const std::string& id) { return "/api/v1/datasets/" + url_encode(id); }
+  Result<DatasetVersion> create(const NewDatasetVersion& v) override {
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "POST", "/api/v1/datasets",
+                                    Json{{"project", v.project},
+                                         {"name", v.name},
+                                         {"version", v.version},
+                                         {"parents", v.parents},
+                                         {"tags", v.tags},
+                                         {"task_id", v.task_id}}));
+    return decode<DatasetVersion>(j, "dataset");
+  }
+  Result<DatasetVersion> get(const std::string& id) override {
+    RH_TRY(check_id(id));
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "GET", path(id)));
+    return decode<DatasetVersion>(j, "dataset");
+  }
+  Result<std::string> resolve(const std::string& prefix) override {
+    if (prefix.size() < 4 || !is_hex(prefix)) {
+      return make_error(ErrorCode::invalid_argument,
+                        "dataset version ID \"" + prefix + "\" must be at least 4 hex digits");
+    }
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "GET", path(prefix)));
+    return j.value("id", std::string());
+  }
+  Result<std::vector<DatasetVersion>> list(const DatasetQuery& q) override {
+    std::string qs = "?limit=" + std::to_string(q.limit) + (q.final_only ? "&final=1" : "");
+    if (q.project)
+      qs += "&project=" + url_encode(*q.project);
+    if (q.name)
+      qs += "&name=" + url_encode(*q.name);
+    if (q.version)
+      qs += "&version=" + url_encode(*q.version);
+    for (const auto& t : q.tags)
+      qs += "&tag=" + url_encode(t);
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "GET", "/api/v1/datasets" + qs));
+    std::vector<DatasetVersion> out;
+    RH_TRY(list_from_json(j["datasets"], "datasets", out));
+    return out;
+  }
+  Status put_files(const std::string& id, const std::vector<DatasetFile>& files) override {
+    RH_TRY(check_id(id));
+    // In slices: one request stays well under the body limit.
+    for (size_t i = 0; i < files.size() || (i == 0 && files.empty()); i += 20000) {
+      Json arr = Json::array();
+      for (size_t k = i; k < std::min(files.size(), i + 20000); ++k)
+        arr.push_back(to_json(files[k]));
+      RH_TRY(status_of(call_json(m_c, "POST", path(id) + "/files", Json{{"files", arr}})));
+      if (files.empty())
+        break;
+    }
+    return {};
+  }
+  Result<int64_t> remove_files(const std::string& id, const std::string& pattern) override {
+    RH_TRY(check_id(id));
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "POST", path(id) + "/remove", Json{{"pattern", pattern}}));
+    return j.value("removed", int64_t{0});
+  }
+  Result<std::vector<DatasetFile>> files(const std::string& id, const std::string& after,
+                                         int limit) override {
+    RH_TRY(check_id(id));
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "GET",
+                                    path(id) + "/files?after=" + url_encode(after) +
+                                        "&limit=" + std::to_string(limit)));
+    std::vector<DatasetFile> out;
+    RH_TRY(list_from_json(j["files"], "files", out));
+    return out;
+  }
+  Result<DatasetSummary> summarize(const std::string& id) override {
+    RH_TRY(check_id(id));
+    RH_TRY_ASSIGN(Json j, call_json(m_c, "GET", path(id) + "/summary"));
+    return decode<DatasetSummary>(j, "summary");
+  }
+  Result<DatasetVersion> finalize(const std::string& id, const std::string& manifest) override {
+    RH_TRY(check_id(id));
+    RH_TRY_ASSIGN(Json j,
+                  call_json(m_c, "POST", path(id) + "/finalize", Json{{"manifest", manifest}}));
+    return decode<DatasetVersion>(j, "dataset");
+  }
+  Result<DatasetVersion> change_tags(const std::string& id, const std::vector<std::string>& add,
+                                     const std::vector<std::string>& remove) override {
+    RH_TRY(check_id(id));
+    RH_TRY_ASSIGN(
+        Json j, call_json(m_c, "POST", path(id) + "/tags", Json{{"add", add}, {"remove", remove}}));
+    return decode<DatasetVersion>(j, "dataset");
+  }
+  Status remove(const std::string& id) override {
+    RH_TRY(check_id(id));
+    return status_of(call_json(m_c, "DELETE", path(id)));
+  }
+
+ private:
+  static Status check_id(const std::string& id) {
+    if (id.size() != 32 || !is_hex(id)) {
+      return make_error(ErrorCode::invalid_argument,
+                        "dataset version ID must be 32 hex digits (resolve prefixes first)");
+    }
+    return {};
+  }
+  HttpClient& m_c;
+};
+
 class RemoteStore final : public MetadataStore {
  public:
   explicit RemoteStore(std::shared_ptr<HttpClient> c)
@@ -466,7 +571,8 @@ class RemoteStore final : public MetadataStore {
         m_console(*m_c),
         m_artifacts(*m_c),
         m_plots(*m_c),
-        m_queues(*m_c) {}
+        m_queues(*m_c),
+        m_datasets(*m_c) {}
   ProjectStore& projects() override { return m_projects; }
   TaskStore& tasks() override { return m_tasks; }
   ScalarStore& scalars() override { return m_scalars; }
@@ -474,6 +580,7 @@ class RemoteStore final : public MetadataStore {
   ArtifactStore& artifacts() override { return m_artifacts; }
   PlotStore& plots() override { return m_plots; }
   QueueStore& queues() override { return m_queues; }
+  DatasetStore& datasets() override { return m_datasets; }
   void close() override {}
 
  private:
@@ -485,12 +592,28 @@ class RemoteStore final : public MetadataStore {
   RemoteArtifacts m_artifacts;
   RemotePlots m_plots;
   RemoteQueues m_queues;
+  RemoteDatasets m_datasets;
 };
 
 // Blobs over /api/v1/blobs. The server owns deletion (it knows what is referenced).
 class RemoteBlobStore final : public BlobStore {
  public:
   explicit RemoteBlobStore(std::shared_ptr<HttpClient> c) : m_c(std::move(c)) {}
+
+  Result<std::vector<std::string>> missing(const std::vector<std::string>& digests) override {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < digests.size(); i += 50000) {
+      std::vector<std::string> slice(
+          digests.begin() + static_cast<long>(i),
+          digests.begin() + static_cast<long>(std::min(digests.size(), i + 50000)));
+      RH_TRY_ASSIGN(Json j,
+                    call_json(*m_c, "POST", "/api/v1/blobs/missing", Json{{"digests", slice}}));
+      std::vector<std::string> got;
+      RH_TRY(read_string_list(j, "missing", "reply", got));
+      out.insert(out.end(), got.begin(), got.end());
+    }
+    return out;
+  }
 
   Result<BlobInfo> put(ByteSource& src, std::string_view expected) override {
     // The digest names the upload, so the bytes are staged and hashed first.

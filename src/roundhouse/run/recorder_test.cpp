@@ -25,6 +25,7 @@ class LossyStore final : public MetadataStore {
   ArtifactStore& artifacts() override { return m_real.artifacts(); }
   PlotStore& plots() override { return m_real.plots(); }
   QueueStore& queues() override { return m_real.queues(); }
+  DatasetStore& datasets() override { return m_real.datasets(); }
   void close() override {}
   int calls = 0;
 

@@ -230,6 +230,88 @@ class QueueStore {
   virtual Result<std::vector<LostTask>> reap_workers(double cutoff) = 0;
 };
 
+// One file of a dataset version: where it sits in the dataset, what it holds.
+struct DatasetFile {
+  std::string path;    // relative, '/'-separated, no "..", no leading '/'
+  std::string digest;  // sha256:<hex> in the BlobStore
+  uint64_t size = 0;
+  uint32_t mode = 0644;
+  bool operator==(const DatasetFile&) const = default;
+};
+
+// A version against its parents (the union of their files, later parents win).
+struct DatasetSummary {
+  int64_t files = 0;
+  int64_t bytes = 0;
+  int64_t added = 0, modified = 0, removed = 0;
+  int64_t added_bytes = 0, modified_bytes = 0, removed_bytes = 0;
+};
+
+enum class DatasetState { draft, final_ };
+
+struct DatasetVersion {
+  std::string id;
+  std::string project;
+  std::string name;
+  std::string version;  // unique per (project, name)
+  std::vector<std::string> parents;
+  DatasetState state = DatasetState::draft;
+  std::vector<std::string> tags;
+  std::string manifest;  // final versions: the manifest blob's digest
+  std::string task_id;   // the task that created it, if any
+  DatasetSummary summary;
+  double created = 0;
+  double finalized = 0;
+};
+
+struct NewDatasetVersion {
+  std::string project;
+  std::string name;
+  std::string version;  // empty: the next patch version after the highest (1.0.0 first)
+  std::vector<std::string> parents;  // final versions; the draft starts with their files
+  std::vector<std::string> tags;
+  std::string task_id;
+};
+
+struct DatasetQuery {
+  std::optional<std::string> project;
+  std::optional<std::string> name;
+  std::optional<std::string> version;
+  std::vector<std::string> tags;  // all of
+  bool final_only = false;
+  int limit = 100;
+};
+
+class DatasetStore {
+ public:
+  virtual ~DatasetStore() = default;
+  virtual Result<DatasetVersion> create(const NewDatasetVersion& v) = 0;
+  virtual Result<DatasetVersion> get(const std::string& id) = 0;
+  virtual Result<std::string> resolve(const std::string& prefix) = 0;
+  // Newest first.
+  virtual Result<std::vector<DatasetVersion>> list(const DatasetQuery& q) = 0;
+  // Drafts only: adds or replaces files by path.
+  virtual Status put_files(const std::string& id, const std::vector<DatasetFile>& files) = 0;
+  // Drafts only: removes files whose path matches the glob (fnmatch, '*'
+  // crosses '/'); returns how many.
+  virtual Result<int64_t> remove_files(const std::string& id, const std::string& pattern) = 0;
+  // Files in path order after `after`, at most limit.
+  virtual Result<std::vector<DatasetFile>> files(const std::string& id, const std::string& after,
+                                                 int limit) = 0;
+  // The draft's summary against its parents, as finalizing would record it.
+  virtual Result<DatasetSummary> summarize(const std::string& id) = 0;
+  // draft -> final with its manifest blob (stored first); conflict when it
+  // is not a draft (a second finalizer loses).
+  virtual Result<DatasetVersion> finalize(const std::string& id, const std::string& manifest) = 0;
+  virtual Result<DatasetVersion> change_tags(const std::string& id,
+                                             const std::vector<std::string>& add,
+                                             const std::vector<std::string>& remove) = 0;
+  // Refused (conflict) while another version has it as a parent.
+  virtual Status remove(const std::string& id) = 0;
+};
+
+std::string_view to_string(DatasetState s);
+
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
@@ -240,6 +322,7 @@ class MetadataStore {
   virtual ArtifactStore& artifacts() = 0;
   virtual PlotStore& plots() = 0;
   virtual QueueStore& queues() = 0;
+  virtual DatasetStore& datasets() = 0;
   // Finishes pending writes and releases the backend; later calls fail.
   virtual void close() = 0;
 };

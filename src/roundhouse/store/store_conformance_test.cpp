@@ -861,6 +861,7 @@ class RemoteHarness final : public MetadataStore, public HasBlobs, public HasBac
   ArtifactStore& artifacts() override { return m_remote->artifacts(); }
   PlotStore& plots() override { return m_remote->plots(); }
   QueueStore& queues() override { return m_remote->queues(); }
+  DatasetStore& datasets() override { return m_remote->datasets(); }
   MetadataStore& backing() override { return *m_backing; }
   void close() override {
     if (!m_thread.joinable())

@@ -181,6 +181,41 @@ CREATE TABLE workers(
   last_heartbeat REAL NOT NULL
 ) WITHOUT ROWID;
 )sql"},
+    {5, R"sql(
+-- Dataset versions and their files (the rows are the index; a final
+-- version's manifest blob is the durable copy).
+CREATE TABLE dataset_versions(
+  id TEXT PRIMARY KEY,
+  project TEXT NOT NULL,
+  name TEXT NOT NULL,
+  version TEXT NOT NULL,
+  parents TEXT NOT NULL DEFAULT '[]',
+  state TEXT NOT NULL,
+  tags TEXT NOT NULL DEFAULT '[]',
+  manifest TEXT NOT NULL DEFAULT '',
+  task_id TEXT NOT NULL DEFAULT '',
+  summary TEXT NOT NULL DEFAULT '{}',
+  created REAL NOT NULL,
+  finalized REAL NOT NULL DEFAULT 0,
+  UNIQUE(project, name, version)
+);
+CREATE INDEX dataset_versions_name ON dataset_versions(project, name, created);
+CREATE TABLE dataset_parents(
+  version_id TEXT NOT NULL REFERENCES dataset_versions(id) ON DELETE CASCADE,
+  parent_id TEXT NOT NULL REFERENCES dataset_versions(id),
+  position INTEGER NOT NULL,
+  PRIMARY KEY(version_id, parent_id)
+) WITHOUT ROWID;
+CREATE INDEX dataset_parents_parent ON dataset_parents(parent_id);
+CREATE TABLE dataset_files(
+  version_id TEXT NOT NULL REFERENCES dataset_versions(id) ON DELETE CASCADE,
+  path TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  mode INTEGER NOT NULL,
+  PRIMARY KEY(version_id, path)
+) WITHOUT ROWID;
+)sql"},
 };
 
 }  // namespace

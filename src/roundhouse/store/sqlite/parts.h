@@ -17,6 +17,7 @@ std::unique_ptr<ConsoleStore> make_console_part(Shared& s);
 std::unique_ptr<ArtifactStore> make_artifact_part(Shared& s);
 std::unique_ptr<PlotStore> make_plot_part(Shared& s);
 std::unique_ptr<QueueStore> make_queue_part(Shared& s, TaskStore& tasks);
+std::unique_ptr<DatasetStore> make_dataset_part(Shared& s);
 
 // Chunks under this many points are merged with their small neighbours.
 inline constexpr int64_t k_small_chunk_points = 4096;

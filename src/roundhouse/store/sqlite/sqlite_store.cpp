@@ -150,7 +150,8 @@ class SqliteStore final : public MetadataStore {
         m_console(make_console_part(*m_shared)),
         m_artifacts(make_artifact_part(*m_shared)),
         m_plots(make_plot_part(*m_shared)),
-        m_queues(make_queue_part(*m_shared, *m_tasks)) {}
+        m_queues(make_queue_part(*m_shared, *m_tasks)),
+        m_datasets(make_dataset_part(*m_shared)) {}
   ~SqliteStore() override { close(); }
 
   ProjectStore& projects() override { return *m_projects; }
@@ -160,6 +161,7 @@ class SqliteStore final : public MetadataStore {
   ArtifactStore& artifacts() override { return *m_artifacts; }
   PlotStore& plots() override { return *m_plots; }
   QueueStore& queues() override { return *m_queues; }
+  DatasetStore& datasets() override { return *m_datasets; }
   Status compact() { return compact_small_chunks(*m_shared); }
 
   void close() override {
@@ -186,6 +188,7 @@ class SqliteStore final : public MetadataStore {
   std::unique_ptr<ArtifactStore> m_artifacts;
   std::unique_ptr<PlotStore> m_plots;
   std::unique_ptr<QueueStore> m_queues;
+  std::unique_ptr<DatasetStore> m_datasets;
   std::atomic<bool> m_closed{false};
 };
 
