@@ -571,6 +571,97 @@ TEST_P(StoreConformance, SilentWorkersLoseTheirTasksByTheQueuesRule) {
   EXPECT_EQ((*again)->id, b.id);
 }
 
+DatasetFile dfile(const std::string& path, const std::string& content) {
+  return DatasetFile{path, sha256_digest(content), content.size(), 0644};
+}
+
+TEST_P(StoreConformance, DatasetVersionsAreParentsPlusDeltas) {
+  auto& ds = m_store->datasets();
+  auto v1 = ds.create(NewDatasetVersion{"p", "images", "", {}, {"raw"}, ""});
+  ASSERT_TRUE(v1) << v1.error().to_string();
+  EXPECT_EQ(v1->version, "1.0.0");
+  EXPECT_EQ(v1->state, DatasetState::draft);
+  ASSERT_TRUE(ds.put_files(v1->id, {dfile("a.txt", "a"), dfile("dir/b.txt", "b"), dfile("dir/c.csv", "c")}));
+  ASSERT_TRUE(ds.put_files(v1->id, {dfile("a.txt", "A")}));  // replaces by path
+  auto removed = ds.remove_files(v1->id, "*.csv");
+  ASSERT_TRUE(removed);
+  EXPECT_EQ(*removed, 1);
+  auto s1 = ds.summarize(v1->id);
+  ASSERT_TRUE(s1);
+  EXPECT_EQ(s1->files, 2);
+  EXPECT_EQ(s1->added, 2);
+  // A child of a draft is refused; final versions are immutable.
+  auto early = ds.create(NewDatasetVersion{"p", "images", "", {v1->id}, {}, ""});
+  ASSERT_FALSE(early);
+  EXPECT_EQ(early.error().code, ErrorCode::conflict);
+  // Blobs, then the manifest, then the row: the manifest is stored first.
+  StringSource manifest_src("manifest");
+  auto stored = blobs().put(manifest_src, "");
+  ASSERT_TRUE(stored) << stored.error().to_string();
+  std::string manifest = stored->digest;
+  auto f1 = ds.finalize(v1->id, manifest);
+  ASSERT_TRUE(f1) << f1.error().to_string();
+  EXPECT_EQ(f1->state, DatasetState::final_);
+  EXPECT_EQ(f1->manifest, manifest);
+  EXPECT_EQ(f1->summary.files, 2);
+  auto again = ds.finalize(v1->id, manifest);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::conflict);
+  EXPECT_EQ(ds.put_files(v1->id, {dfile("x", "x")}).error().code, ErrorCode::conflict);
+  EXPECT_EQ(ds.remove_files(v1->id, "a.txt").error().code, ErrorCode::conflict);
+
+  // v2 = v1 + a change, an addition and a removal.
+  m_env.advance(1);
+  auto v2 = ds.create(NewDatasetVersion{"p", "images", "", {v1->id}, {}, "task-1"});
+  ASSERT_TRUE(v2) << v2.error().to_string();
+  EXPECT_EQ(v2->version, "1.0.1");
+  EXPECT_EQ(v2->parents, std::vector<std::string>{v1->id});
+  auto inherited = ds.files(v2->id, "", 100);
+  ASSERT_TRUE(inherited);
+  EXPECT_EQ(inherited->size(), 2u);
+  ASSERT_TRUE(ds.put_files(v2->id, {dfile("a.txt", "AA"), dfile("new.txt", "n")}));
+  ASSERT_EQ(*ds.remove_files(v2->id, "dir"), 1);
+  auto s2 = ds.summarize(v2->id);
+  ASSERT_TRUE(s2);
+  EXPECT_EQ(s2->files, 2);
+  EXPECT_EQ(s2->added, 1);
+  EXPECT_EQ(s2->modified, 1);
+  EXPECT_EQ(s2->modified_bytes, 2);
+  EXPECT_EQ(s2->removed, 1);
+  EXPECT_EQ(s2->removed_bytes, 1);
+  auto page = ds.files(v2->id, "a.txt", 10);
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_EQ((*page)[0].path, "new.txt");
+  // Bad paths and duplicate versions.
+  EXPECT_EQ(ds.put_files(v2->id, {dfile("../up", "u")}).error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(ds.put_files(v2->id, {dfile("/abs", "u")}).error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(ds.create(NewDatasetVersion{"p", "images", "1.0.0", {}, {}, ""}).error().code,
+            ErrorCode::already_exists);
+  // Deleting a parent is refused while a child exists.
+  EXPECT_EQ(ds.remove(v1->id).error().code, ErrorCode::conflict);
+  // Lookups by name, version and tag.
+  DatasetQuery q;
+  q.project = "p";
+  q.name = "images";
+  auto all = ds.list(q);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].id, v2->id);  // newest first
+  q.final_only = true;
+  EXPECT_EQ(ds.list(q)->size(), 1u);
+  q.final_only = false;
+  q.tags = {"raw"};
+  EXPECT_EQ(ds.list(q)->front().id, v1->id);
+  auto tagged = ds.change_tags(v2->id, {"best"}, {});
+  ASSERT_TRUE(tagged);
+  EXPECT_EQ(tagged->tags, std::vector<std::string>{"best"});
+  auto resolved = ds.resolve(v2->id.substr(0, 12));
+  ASSERT_TRUE(resolved);
+  EXPECT_EQ(*resolved, v2->id);
+  ASSERT_TRUE(ds.remove(v2->id));
+  ASSERT_TRUE(ds.remove(v1->id));
+  EXPECT_EQ(ds.get(v1->id).error().code, ErrorCode::not_found);
+}
+
 TEST_P(StoreConformance, ScalarsKeepOrderNaNAndInfinity) {
   Task t = make_task();
   ScalarSeries a{"loss", "train", {0, 1, 2}, {1.0, NAN, INFINITY}, {10, 11, 12}};

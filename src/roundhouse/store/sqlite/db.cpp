@@ -71,11 +71,17 @@ Result<bool> Stmt::step() {
 }
 
 Status Stmt::exec() {
+  // Reset when done (or failed), so the statement can be bound and run again.
   while (true) {
-    RH_TRY_ASSIGN(bool row, step());
-    if (!row)
+    auto row = step();
+    if (!row) {
+      sqlite3_reset(m_stmt);
+      return std::unexpected(row.error());
+    }
+    if (!*row)
       break;
   }
+  sqlite3_reset(m_stmt);
   return {};
 }
 
