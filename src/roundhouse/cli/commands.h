@@ -18,5 +18,6 @@ void add_import_command(CLI::App& app, Context& ctx);
 // After add_tasks_commands: also adds clone/edit/enqueue/dequeue/abort to `rh tasks`.
 void add_queues_commands(CLI::App& app, Context& ctx);
 void add_agent_command(CLI::App& app, Context& ctx);
+void add_data_commands(CLI::App& app, Context& ctx);
 
 }  // namespace rh::cli

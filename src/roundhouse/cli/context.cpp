@@ -33,6 +33,7 @@ Status Context::open() {
     RH_TRY_ASSIGN(auto remote, open_remote(c->server, c->api_token));
     m_store = std::move(remote.store);
     m_blobs = std::move(remote.blobs);
+    m_remote = true;
     return {};
   }
   RH_TRY(make_dirs(c->data_dir));
@@ -46,6 +47,7 @@ Status Context::open() {
       if (auto remote = open_remote(j.value("url", ""), c->api_token)) {
         m_store = std::move(remote->store);
         m_blobs = std::move(remote->blobs);
+        m_remote = true;
         return {};
       }
     }
@@ -64,6 +66,27 @@ Result<MetadataStore*> Context::store() {
 Result<BlobStore*> Context::blobs() {
   RH_TRY(open());
   return m_blobs.get();
+}
+
+Result<bool> Context::is_remote() {
+  RH_TRY(open());
+  return m_remote;
+}
+
+Result<LocalBlobStore*> Context::local_cache() {
+  RH_TRY(open());
+  if (!m_remote)
+    return static_cast<LocalBlobStore*>(m_blobs.get());
+  if (!m_cache) {
+    RH_TRY_ASSIGN(Config * c, config());
+    RH_TRY_ASSIGN(m_cache, LocalBlobStore::open(c->data_dir + "/cache/blobs"));
+  }
+  return m_cache.get();
+}
+
+Result<std::string> Context::datasets_resolve(const std::string& id) {
+  RH_TRY_ASSIGN(MetadataStore * s, store());
+  return s->datasets().resolve(id);
 }
 
 Result<std::string> Context::resolve_task(const std::string& id) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "roundhouse/blob/blob_store.h"
+#include "roundhouse/blob/local/local_blob_store.h"
 #include "roundhouse/cli/config.h"
 #include "roundhouse/env/env.h"
 #include "roundhouse/store/metadata_store.h"
@@ -22,8 +23,15 @@ class Context {
   // Opens the stores on first use.
   Result<MetadataStore*> store();
   Result<BlobStore*> blobs();
+  // Talking to a server (not the embedded store)?
+  Result<bool> is_remote();
+  // The local read-only content cache for datasets: the embedded blob folder
+  // itself, or <data dir>/cache/blobs in front of a server.
+  Result<LocalBlobStore*> local_cache();
   // Task ID from a full ID or unique prefix.
   Result<std::string> resolve_task(const std::string& id_or_prefix);
+  // Dataset version ID from a full ID or unique prefix.
+  Result<std::string> datasets_resolve(const std::string& id_or_prefix);
   ~Context();
 
  private:
@@ -31,6 +39,8 @@ class Context {
   std::unique_ptr<Config> m_config;
   std::unique_ptr<MetadataStore> m_store;
   std::unique_ptr<BlobStore> m_blobs;
+  bool m_remote = false;
+  std::unique_ptr<LocalBlobStore> m_cache;
 };
 
 // Prints "rh: <message>" to stderr and returns the exit status for the error.

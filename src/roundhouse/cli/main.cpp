@@ -22,6 +22,7 @@ int run_main(int argc, char** argv) {
   add_import_command(app, ctx);
   add_queues_commands(app, ctx);
   add_agent_command(app, ctx);
+  add_data_commands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

@@ -581,7 +581,8 @@ TEST_P(StoreConformance, DatasetVersionsAreParentsPlusDeltas) {
   ASSERT_TRUE(v1) << v1.error().to_string();
   EXPECT_EQ(v1->version, "1.0.0");
   EXPECT_EQ(v1->state, DatasetState::draft);
-  ASSERT_TRUE(ds.put_files(v1->id, {dfile("a.txt", "a"), dfile("dir/b.txt", "b"), dfile("dir/c.csv", "c")}));
+  ASSERT_TRUE(ds.put_files(
+      v1->id, {dfile("a.txt", "a"), dfile("dir/b.txt", "b"), dfile("dir/c.csv", "c")}));
   ASSERT_TRUE(ds.put_files(v1->id, {dfile("a.txt", "A")}));  // replaces by path
   auto removed = ds.remove_files(v1->id, "*.csv");
   ASSERT_TRUE(removed);

@@ -80,8 +80,8 @@ Status AtomicFile::write(const char* data, size_t n) {
   return {};
 }
 
-Status AtomicFile::commit_to(const std::string& target, bool keep_existing) {
-  if (::fsync(m_fd) != 0)
+Status AtomicFile::commit_to(const std::string& target, bool keep_existing, bool sync) {
+  if (sync && ::fsync(m_fd) != 0)
     return std::unexpected(os_error("cannot fsync", m_tmp));
   ::close(m_fd);
   m_fd = -1;
@@ -95,7 +95,7 @@ Status AtomicFile::commit_to(const std::string& target, bool keep_existing) {
     return std::unexpected(os_error("cannot rename into place", target));
   }
   m_done = true;
-  return fsync_dir(dirname_of(target));
+  return sync ? fsync_dir(dirname_of(target)) : Status{};
 }
 
 Status fsync_dir(const std::string& dir) {

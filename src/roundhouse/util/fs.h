@@ -27,7 +27,8 @@ class AtomicFile {
   // target is left as it is (content-addressed objects are equal by name).
   Status commit(bool keep_existing = false) { return commit_to(m_target, keep_existing); }
   // Same, under a name known only once the content is written (a digest).
-  Status commit_to(const std::string& target, bool keep_existing);
+  // sync = false skips the fsyncs (the caller syncs the file system once for a batch).
+  Status commit_to(const std::string& target, bool keep_existing, bool sync = true);
   const std::string& temp_path() const { return m_tmp; }
 
  private:

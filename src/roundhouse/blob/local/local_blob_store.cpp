@@ -53,8 +53,19 @@ Result<BlobInfo> LocalBlobStore::put(ByteSource& src, std::string_view expected_
   RH_TRY_ASSIGN(std::string final_path, path_of(digest));
   RH_TRY(make_dirs(dirname_of(final_path)));
   ::chmod(file.temp_path().c_str(), 0444);
-  RH_TRY(file.commit_to(final_path, /*keep_existing=*/true));
+  RH_TRY(file.commit_to(final_path, /*keep_existing=*/true, /*sync=*/!m_bulk));
   return BlobInfo{digest, size};
+}
+
+Status LocalBlobStore::sync() {
+  int fd = ::open(m_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return make_error(ErrorCode::io, "cannot open " + m_root);
+  int rc = ::syncfs(fd);
+  ::close(fd);
+  if (rc != 0)
+    return make_error(ErrorCode::io, "cannot sync " + m_root);
+  return {};
 }
 
 Status LocalBlobStore::get(std::string_view digest, ByteSink& sink, uint64_t offset,

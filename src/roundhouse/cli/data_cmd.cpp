@@ -1,0 +1,423 @@
+// rh data create|add|remove|sync|finalize|upload|get|list|show|diff|tag|delete
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "roundhouse/cli/commands.h"
+#include "roundhouse/cli/context.h"
+#include "roundhouse/cli/output.h"
+#include "roundhouse/data/ops.h"
+#include "roundhouse/store/store_json.h"
+#include "roundhouse/util/fs.h"
+
+namespace rh::cli {
+
+namespace {
+
+void guard(const std::function<Status()>& fn) {
+  if (auto st = fn(); !st)
+    throw CLI::RuntimeError(report(st.error()));
+}
+
+struct DataEnv {
+  std::unique_ptr<data::DataContext> ctx;
+  std::map<std::string, std::unique_ptr<Progress>> bars;
+};
+
+Result<DataEnv> data_env(Context& c) {
+  RH_TRY_ASSIGN(MetadataStore * store, c.store());
+  RH_TRY_ASSIGN(BlobStore * blobs, c.blobs());
+  RH_TRY_ASSIGN(LocalBlobStore * cache, c.local_cache());
+  RH_TRY_ASSIGN(bool remote, c.is_remote());
+  RH_TRY_ASSIGN(Config * cfg, c.config());
+  DataEnv env;
+  env.ctx = std::make_unique<data::DataContext>(data::DataContext{*store, *blobs, *cache, !remote});
+  env.ctx->stat_cache_path = cfg->data_dir + "/statcache.db";
+  env.ctx->datasets_dir = cfg->data_dir + "/datasets";
+  RH_TRY(make_dirs(env.ctx->datasets_dir));
+  auto bars = std::make_shared<std::map<std::string, std::unique_ptr<Progress>>>();
+  env.ctx->progress = [bars](const std::string& label, uint64_t done, uint64_t total) {
+    auto& b = (*bars)[label];
+    if (!b)
+      b = std::make_unique<Progress>(label);
+    b->update(done, total);
+  };
+  return env;
+}
+
+// A version by ID (prefix) or by project + name (+ version / tag): the newest final one.
+struct Ref {
+  std::string id;
+  std::string project;
+  std::string name;
+  std::string version;
+  std::string tag;
+};
+
+Result<std::string> resolve(Context& c, const Ref& r) {
+  RH_TRY_ASSIGN(MetadataStore * store, c.store());
+  if (!r.id.empty())
+    return store->datasets().resolve(r.id);
+  if (r.project.empty() || r.name.empty())
+    return make_error(ErrorCode::invalid_argument, "give a version ID, or --project and --name");
+  DatasetQuery q;
+  q.project = r.project;
+  q.name = r.name;
+  if (!r.version.empty())
+    q.version = r.version;
+  if (!r.tag.empty())
+    q.tags = {r.tag};
+  q.final_only = true;
+  q.limit = 1;
+  RH_TRY_ASSIGN(auto list, store->datasets().list(q));
+  if (list.empty()) {
+    return make_error(ErrorCode::not_found, "no final version of dataset " + r.project + "/" +
+                                                r.name +
+                                                (r.version.empty() ? "" : " version " + r.version) +
+                                                (r.tag.empty() ? "" : " tagged " + r.tag));
+  }
+  return list[0].id;
+}
+
+std::string human_bytes(int64_t n) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(n);
+  int i = 0;
+  while (v >= 1024 && i < 4) {
+    v /= 1024;
+    ++i;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, i ? "%.1f %s" : "%.0f %s", v, units[i]);
+  return buf;
+}
+
+std::string summary_line(const DatasetSummary& s) {
+  return std::to_string(s.files) + " files, " + human_bytes(s.bytes) + "; +" +
+         std::to_string(s.added) + " (" + human_bytes(s.added_bytes) + ") ~" +
+         std::to_string(s.modified) + " (" + human_bytes(s.modified_bytes) + ") -" +
+         std::to_string(s.removed) + " (" + human_bytes(s.removed_bytes) + ")";
+}
+
+void add_ref_options(CLI::App* cmd, Ref& r, bool id_required) {
+  auto* id = cmd->add_option("id", r.id, "Version ID or unique prefix");
+  if (id_required)
+    id->required();
+  cmd->add_option("--project", r.project, "Dataset project (instead of an ID)");
+  cmd->add_option("--name", r.name, "Dataset name (instead of an ID)");
+  cmd->add_option("--version", r.version, "That version (default: the newest final)");
+  cmd->add_option("--tag", r.tag, "The newest final version with this tag");
+}
+
+}  // namespace
+
+void add_data_commands(CLI::App& app, Context& ctx) {
+  auto* data = app.add_subcommand("data", "Versioned datasets: content-addressed, deduplicated");
+  data->require_subcommand(1);
+
+  struct CreateFlags {
+    std::string project, name, version, task;
+    std::vector<std::string> parents, tags;
+    bool json = false;
+  };
+  auto cf = std::make_shared<CreateFlags>();
+  auto* create = data->add_subcommand("create", "Start a draft version (parents' files included)");
+  create->add_option("--project", cf->project, "Project")->required();
+  create->add_option("--name", cf->name, "Dataset name")->required();
+  create->add_option("--parent", cf->parents, "Parent version ID (repeatable)");
+  create->add_option("--version", cf->version, "Version (default: next patch, 1.0.0 first)");
+  create->add_option("--tag", cf->tags, "Tag (repeatable)");
+  create->add_option("--task", cf->task, "ID of the task creating it");
+  create->callback([&ctx, cf] {
+    guard([&]() -> Status {
+      RH_TRY_ASSIGN(MetadataStore * store, ctx.store());
+      NewDatasetVersion v{cf->project, cf->name, cf->version, {}, cf->tags, cf->task};
+      for (const auto& p : cf->parents) {
+        RH_TRY_ASSIGN(std::string id, store->datasets().resolve(p));
+        v.parents.push_back(id);
+      }
+      RH_TRY_ASSIGN(DatasetVersion made, store->datasets().create(v));
+      std::printf("%s\n", made.id.c_str());
+      std::fprintf(stderr, "rh: draft %s/%s %s created\n", made.project.c_str(), made.name.c_str(),
+                   made.version.c_str());
+      return {};
+    });
+  });
+
+  struct AddFlags {
+    std::string id;
+    std::vector<std::string> paths;
+    data::AddOptions opt;
+  };
+  auto af = std::make_shared<AddFlags>();
+  auto* add = data->add_subcommand("add", "Add files or folders to a draft (hashed once, cached)");
+  add->add_option("id", af->id, "Draft version ID")->required();
+  add->add_option("paths", af->paths, "Files or folders")->required();
+  add->add_option("--dataset-path", af->opt.dataset_path, "Folder inside the dataset");
+  add->add_option("--wildcard", af->opt.wildcard, "Only files whose name matches");
+  add->callback([&ctx, af] {
+    guard([&]() -> Status {
+      RH_TRY_ASSIGN(DataEnv env, data_env(ctx));
+      RH_TRY_ASSIGN(std::string id, ctx.datasets_resolve(af->id));
+      RH_TRY_ASSIGN(int64_t n, data::add(*env.ctx, id, af->paths, af->opt));
+      std::fprintf(stderr, "rh: %lld file(s) added\n", static_cast<long long>(n));
+      return {};
+    });
+  });
+
+  auto id = std::make_shared<std::string>();
+  auto pattern = std::make_shared<std::string>();
+  auto* remove = data->add_subcommand("remove", "Remove files from a draft (path, folder or glob)");
+  remove->add_option("id", *id, "Draft version ID")->required();
+  remove->add_option("pattern", *pattern, "A path, a folder or a glob like '*.tmp'")->required();
+  remove->callback([&ctx, id, pattern] {
+    guard([&]() -> Status {
+      RH_TRY_ASSIGN(MetadataStore * store, ctx.store());
+      RH_TRY_ASSIGN(std::string vid, store->datasets().resolve(*id));
+      RH_TRY_ASSIGN(int64_t n, store->datasets().remove_files(vid, *pattern));
+      std::fprintf(stderr, "rh: %lld file(s) removed\n", static_cast<long long>(n));
+      return {};
+    });
+  });
+
+  auto dir = std::make_shared<std::string>();
+  auto* sync = data->add_subcommand("sync", "Make a draft mirror a folder");
+  sync->add_option("id", *id, "Draft version ID")->required();
+  sync->add_option("dir", *dir, "Folder")->required();
+  sync->callback([&ctx, id, dir] {
+    guard([&]() -> Status {
+      RH_TRY_ASSIGN(DataEnv env, data_env(ctx));
+      RH_TRY_ASSIGN(std::string vid, ctx.datasets_resolve(*id));
+      RH_TRY_ASSIGN(auto r, data::sync(*env.ctx, vid, *dir));
+      std::fprintf(stderr, "rh: %lld added, %lld modified, %lld removed, %lld unchanged\n",
+                   static_cast<long long>(r.added), static_cast<long long>(r.modified),
+                   static_cast<long long>(r.removed), static_cast<long long>(r.unchanged));
+      return {};
+    });
+  });
+
+  auto upload_first = std::make_shared<bool>(false);
+  auto* fin = data->add_subcommand("finalize", "Make a draft final (immutable)");
+  fin->add_option("id", *id, "Draft version ID")->required();
+  fin->add_flag("--upload", *upload_first, "Upload the files first");
+  fin->callback([&ctx, id, upload_first] {
+    guard([&]() -> Status {
+      RH_TRY_ASSIGN(DataEnv env, data_env(ctx));
+      RH_TRY_ASSIGN(std::string vid, ctx.datasets_resolve(*id));
+      RH_TRY_ASSIGN(DatasetVersion v, data::finalize(*env.ctx, vid, *upload_first));
+      std::fprintf(stderr, "rh: %s/%s %s final: %s\n", v.project.c_str(), v.name.c_str(),
+                   v.version.c_str(), summary_line(v.summary).c_str());
+      return {};
+    });
+  });
+
+  auto* up = data->add_subcommand("upload", "Send the version's files the server lacks");
+  up->add_option("id", *id, "Version ID")->required();
+  up->callback([&ctx, id] {
+    guard([&]() -> Status {
+      RH_TRY_ASSIGN(DataEnv env, data_env(ctx));
+      RH_TRY_ASSIGN(std::string vid, ctx.datasets_resolve(*id));
+      RH_TRY_ASSIGN(int64_t n, data::upload(*env.ctx, vid));
+      std::fprintf(stderr, "rh: %lld file(s) uploaded\n", static_cast<long long>(n));
+      return {};
+    });
+  });
+
+  struct GetFlags {
+    Ref ref;
+    std::string output;
+    bool writable = false, verify = false;
+  };
+  auto gf = std::make_shared<GetFlags>();
+  auto* get = data->add_subcommand("get", "Materialise a version (read-only links to the cache)");
+  add_ref_options(get, gf->ref, false);
+  get->add_option("--output", gf->output, "Folder (default <data dir>/datasets/<id>)");
+  get->add_flag("--mutable", gf->writable, "Writable copies instead of links");
+  get->add_flag("--verify", gf->verify, "Re-hash cached files (repairs damaged ones)");
+  get->callback([&ctx, gf] {
+    guard([&]() -> Status {
+      RH_TRY_ASSIGN(DataEnv env, data_env(ctx));
+      RH_TRY_ASSIGN(std::string vid, resolve(ctx, gf->ref));
+      RH_TRY_ASSIGN(auto r, data::get(*env.ctx, vid, gf->output, gf->writable, gf->verify));
+      for (const auto& d : r.repaired)
+        std::fprintf(stderr, "rh: the cached copy of %s was damaged; fetched again\n", d.c_str());
+      std::printf("%s\n", r.dir.c_str());
+      std::fprintf(stderr, "rh: %lld files (%lld downloaded, %lld linked, %lld copied)\n",
+                   static_cast<long long>(r.files), static_cast<long long>(r.downloaded),
+                   static_cast<long long>(r.linked), static_cast<long long>(r.copied));
+      return {};
+    });
+  });
+
+  struct ListFlags {
+    std::string project, name, tag;
+    bool json = false;
+  };
+  auto lf = std::make_shared<ListFlags>();
+  auto* list = data->add_subcommand("list", "Dataset versions, newest first");
+  list->add_option("--project", lf->project, "Only this project");
+  list->add_option("--name", lf->name, "Only this dataset");
+  list->add_option("--tag", lf->tag, "Only versions with this tag");
+  list->add_flag("--json", lf->json, "JSON output");
+  list->callback([&ctx, lf] {
+    guard([&]() -> Status {
+      RH_TRY_ASSIGN(MetadataStore * store, ctx.store());
+      DatasetQuery q;
+      if (!lf->project.empty())
+        q.project = lf->project;
+      if (!lf->name.empty())
+        q.name = lf->name;
+      if (!lf->tag.empty())
+        q.tags = {lf->tag};
+      q.limit = 1000;
+      RH_TRY_ASSIGN(auto vs, store->datasets().list(q));
+      if (lf->json) {
+        Json arr = Json::array();
+        for (const auto& v : vs)
+          arr.push_back(to_json(v));
+        std::puts(Json{{"datasets", arr}}.dump(2).c_str());
+        return {};
+      }
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& v : vs) {
+        std::string tags;
+        for (const auto& t : v.tags)
+          tags += (tags.empty() ? "" : ",") + t;
+        rows.push_back({v.id.substr(0, 12), v.project, v.name, v.version,
+                        std::string(to_string(v.state)),
+                        v.state == DatasetState::final_ ? std::to_string(v.summary.files) : "-",
+                        v.state == DatasetState::final_ ? human_bytes(v.summary.bytes) : "-",
+                        format_time(v.created), tags});
+      }
+      print_table({"ID", "PROJECT", "NAME", "VERSION", "STATE", "FILES", "SIZE", "CREATED", "TAGS"},
+                  rows);
+      return {};
+    });
+  });
+
+  auto json = std::make_shared<bool>(false);
+  auto* show = data->add_subcommand("show", "One version: summary, parents, files");
+  show->add_option("id", *id, "Version ID")->required();
+  show->add_flag("--json", *json, "JSON output");
+  show->callback([&ctx, id, json] {
+    guard([&]() -> Status {
+      RH_TRY_ASSIGN(MetadataStore * store, ctx.store());
+      RH_TRY_ASSIGN(std::string vid, store->datasets().resolve(*id));
+      RH_TRY_ASSIGN(DatasetVersion v, store->datasets().get(vid));
+      RH_TRY_ASSIGN(auto files, data::all_files(store->datasets(), vid));
+      if (v.state == DatasetState::draft) {
+        RH_TRY_ASSIGN(v.summary, store->datasets().summarize(vid));
+      }
+      if (*json) {
+        Json j = to_json(v);
+        j["files"] = Json::array();
+        for (const auto& f : files)
+          j["files"].push_back(to_json(f));
+        std::puts(j.dump(2).c_str());
+        return {};
+      }
+      std::printf("id:       %s\nproject:  %s\nname:     %s\nversion:  %s\nstate:    %s\n",
+                  v.id.c_str(), v.project.c_str(), v.name.c_str(), v.version.c_str(),
+                  std::string(to_string(v.state)).c_str());
+      for (const auto& p : v.parents)
+        std::printf("parent:   %s\n", p.c_str());
+      if (!v.task_id.empty())
+        std::printf("task:     %s\n", v.task_id.c_str());
+      std::printf("summary:  %s\n", summary_line(v.summary).c_str());
+      if (!v.manifest.empty())
+        std::printf("manifest: %s\n", v.manifest.c_str());
+      size_t shown = 0;
+      for (const auto& f : files) {
+        if (++shown > 50) {
+          std::printf("  ... %zu more (--json lists all)\n", files.size() - 50);
+          break;
+        }
+        std::printf("  %10s  %s\n", human_bytes(static_cast<int64_t>(f.size)).c_str(),
+                    f.path.c_str());
+      }
+      return {};
+    });
+  });
+
+  auto ids = std::make_shared<std::vector<std::string>>();
+  auto* diff = data->add_subcommand("diff", "Files added, modified and removed from A to B");
+  diff->add_option("ids", *ids, "Two version IDs")->required()->expected(2);
+  diff->callback([&ctx, ids] {
+    guard([&]() -> Status {
+      RH_TRY_ASSIGN(MetadataStore * store, ctx.store());
+      RH_TRY_ASSIGN(std::string a, store->datasets().resolve((*ids)[0]));
+      RH_TRY_ASSIGN(std::string b, store->datasets().resolve((*ids)[1]));
+      RH_TRY_ASSIGN(auto fa, data::all_files(store->datasets(), a));
+      RH_TRY_ASSIGN(auto fb, data::all_files(store->datasets(), b));
+      std::map<std::string, const DatasetFile*> left;
+      for (const auto& f : fa)
+        left[f.path] = &f;
+      int64_t added = 0, modified = 0, removed = 0;
+      for (const auto& f : fb) {
+        auto it = left.find(f.path);
+        if (it == left.end()) {
+          std::printf("+ %s\n", f.path.c_str());
+          ++added;
+        } else {
+          if (it->second->digest != f.digest) {
+            std::printf("~ %s\n", f.path.c_str());
+            ++modified;
+          }
+          left.erase(it);
+        }
+      }
+      for (const auto& [path, f] : left) {
+        std::printf("- %s\n", path.c_str());
+        ++removed;
+      }
+      std::fprintf(stderr, "rh: %lld added, %lld modified, %lld removed\n",
+                   static_cast<long long>(added), static_cast<long long>(modified),
+                   static_cast<long long>(removed));
+      return {};
+    });
+  });
+
+  auto changes = std::make_shared<std::vector<std::string>>();
+  auto* tag = data->add_subcommand("tag", "Add (+T) and remove (-T) tags");
+  tag->add_option("id", *id, "Version ID")->required();
+  tag->add_option("changes", *changes, "+tag / -tag ...")->required()->allow_extra_args();
+  tag->positionals_at_end();
+  tag->prefix_command();
+  tag->callback([&ctx, id, changes, tag] {
+    guard([&]() -> Status {
+      std::vector<std::string> all = *changes, add_tags, remove_tags;
+      for (const auto& extra : tag->remaining())
+        all.push_back(extra);
+      for (const auto& c : all) {
+        if (c.starts_with("-"))
+          remove_tags.push_back(c.substr(1));
+        else
+          add_tags.push_back(c.starts_with("+") ? c.substr(1) : c);
+      }
+      RH_TRY_ASSIGN(MetadataStore * store, ctx.store());
+      RH_TRY_ASSIGN(std::string vid, store->datasets().resolve(*id));
+      RH_TRY_ASSIGN(DatasetVersion v, store->datasets().change_tags(vid, add_tags, remove_tags));
+      std::string tags;
+      for (const auto& t : v.tags)
+        tags += (tags.empty() ? "" : ",") + t;
+      std::fprintf(stderr, "rh: tags of %s: %s\n", v.id.substr(0, 12).c_str(),
+                   tags.empty() ? "(none)" : tags.c_str());
+      return {};
+    });
+  });
+
+  auto* del = data->add_subcommand("delete", "Delete a version (refused while others build on it)");
+  del->add_option("id", *id, "Version ID")->required();
+  del->callback([&ctx, id] {
+    guard([&]() -> Status {
+      RH_TRY_ASSIGN(MetadataStore * store, ctx.store());
+      RH_TRY_ASSIGN(std::string vid, store->datasets().resolve(*id));
+      RH_TRY(store->datasets().remove(vid));
+      std::fprintf(stderr, "rh: deleted %s\n", vid.c_str());
+      return {};
+    });
+  });
+}
+
+}  // namespace rh::cli

@@ -1,0 +1,533 @@
+#include "roundhouse/data/ops.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <climits>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <unordered_map>
+
+#include "roundhouse/hash/sha256.h"
+#include "roundhouse/store/sqlite/db.h"
+#include "roundhouse/store/store_json.h"
+#include "roundhouse/util/fs.h"
+
+namespace rh::data {
+
+namespace {
+
+struct Found {
+  std::string abs;  // what to read (a symlink's target)
+  std::string rel;  // path in the dataset
+  struct stat st {};
+};
+
+Error os_err(const std::string& what, const std::string& path) {
+  return Error{ErrorCode::io, what + " " + path + ": " + std::strerror(errno)};
+}
+
+std::string real_path(const std::string& p) {
+  char buf[PATH_MAX];
+  return ::realpath(p.c_str(), buf) ? std::string(buf) : std::string();
+}
+
+bool inside(const std::string& path, const std::string& root) {
+  return path == root || path.starts_with(root + "/");
+}
+
+// Walks a folder; symlinks must resolve inside `root_real`.
+Status walk(const std::string& dir, const std::string& rel, const std::string& root_real,
+            const std::string& wildcard, std::vector<Found>& out) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d)
+    return std::unexpected(os_err("cannot read folder", dir));
+  std::vector<std::string> names;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..")
+      names.push_back(std::move(n));
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  for (const auto& n : names) {
+    std::string path = dir + "/" + n;
+    std::string r = rel.empty() ? n : rel + "/" + n;
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0)
+      return std::unexpected(os_err("cannot stat", path));
+    std::string target = path;
+    if (S_ISLNK(st.st_mode)) {
+      target = real_path(path);
+      if (target.empty())
+        return make_error(ErrorCode::invalid_argument, "symlink " + path + " is broken");
+      if (!inside(target, root_real)) {
+        return make_error(ErrorCode::invalid_argument, "symlink " + path + " points to " + target +
+                                                           ", outside " + root_real +
+                                                           " (add that file itself)");
+      }
+      if (::stat(target.c_str(), &st) != 0)
+        return std::unexpected(os_err("cannot stat", target));
+    }
+    if (S_ISDIR(st.st_mode)) {
+      if (S_ISLNK(st.st_mode))
+        continue;  // a link to a folder inside: its files are added under their own path
+      RH_TRY(walk(path, r, root_real, wildcard, out));
+    } else if (S_ISREG(st.st_mode)) {
+      if (!wildcard.empty() && ::fnmatch(wildcard.c_str(), n.c_str(), 0) != 0)
+        continue;
+      out.push_back(Found{target, r, st});
+    }
+  }
+  return {};
+}
+
+std::string join_path(const std::string& prefix, const std::string& rel) {
+  if (prefix.empty())
+    return rel;
+  std::string p = prefix;
+  while (!p.empty() && p.back() == '/')
+    p.pop_back();
+  while (!p.empty() && p.front() == '/')
+    p.erase(0, 1);
+  return p.empty() ? rel : p + "/" + rel;
+}
+
+// (device, inode, size, mtime) -> digest, kept in a small SQLite file and
+// read whole into memory: a lookup is a hash-map probe.
+class StatCache {
+ public:
+  explicit StatCache(const std::string& path) : m_path(path) {
+    if (path.empty())
+      return;
+    auto db = sqlite::Db::open(path, true);
+    if (!db)
+      return;  // a cache that cannot open only costs hashing
+    m_db = std::move(*db);
+    (void)m_db->exec("PRAGMA journal_mode=WAL");
+    (void)m_db->exec("PRAGMA synchronous=NORMAL");
+    (void)m_db->exec(
+        "CREATE TABLE IF NOT EXISTS stat(dev INTEGER, ino INTEGER, size INTEGER, mtime_ns INTEGER, "
+        "digest TEXT NOT NULL, PRIMARY KEY(dev, ino)) WITHOUT ROWID");
+    auto s = m_db->prepare("SELECT dev, ino, size, mtime_ns, digest FROM stat");
+    if (!s)
+      return;
+    (void)s->each_row([&] {
+      m_map[key(s->int64(0), s->int64(1))] = Entry{s->int64(2), s->int64(3), s->text(4)};
+    });
+  }
+  std::string lookup(const struct stat& st) const {
+    auto it = m_map.find(key(static_cast<int64_t>(st.st_dev), static_cast<int64_t>(st.st_ino)));
+    if (it == m_map.end() || it->second.size != st.st_size || it->second.mtime_ns != mtime_ns(st))
+      return {};
+    return it->second.digest;
+  }
+  void remember(const struct stat& st, const std::string& digest) {
+    std::lock_guard lk(m_mu);
+    m_new.push_back({static_cast<int64_t>(st.st_dev), static_cast<int64_t>(st.st_ino),
+                     Entry{st.st_size, mtime_ns(st), digest}});
+  }
+  void save() {
+    if (!m_db || m_new.empty())
+      return;
+    if (!m_db->exec("BEGIN"))
+      return;
+    auto s = m_db->prepare("INSERT OR REPLACE INTO stat VALUES (?, ?, ?, ?, ?)");
+    if (s) {
+      for (const auto& [dev, ino, e] : m_new)
+        (void)s->bind(1, dev)
+            .bind(2, ino)
+            .bind(3, e.size)
+            .bind(4, e.mtime_ns)
+            .bind(5, e.digest)
+            .exec();
+    }
+    (void)m_db->exec("COMMIT");
+    m_new.clear();
+  }
+
+ private:
+  struct Entry {
+    int64_t size = 0;
+    int64_t mtime_ns = 0;
+    std::string digest;
+  };
+  static std::string key(int64_t dev, int64_t ino) {
+    return std::to_string(dev) + ":" + std::to_string(ino);
+  }
+  static int64_t mtime_ns(const struct stat& st) {
+    return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  }
+  std::string m_path;
+  std::unique_ptr<sqlite::Db> m_db;
+  std::unordered_map<std::string, Entry> m_map;
+  std::mutex m_mu;
+  std::vector<std::tuple<int64_t, int64_t, Entry>> m_new;
+};
+
+// Runs fn(i) for i in [0, n) on every core; the first error wins.
+Status parallel_for(size_t n, const std::function<Status(size_t)>& fn,
+                    const std::function<void(uint64_t)>& tick = {}) {
+  unsigned workers = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency() * 2, 16));
+  std::atomic<size_t> next{0};
+  std::atomic<uint64_t> done{0};
+  std::mutex mu;
+  std::optional<Error> first;
+  std::vector<std::thread> threads;
+  for (unsigned w = 0; w < std::min<size_t>(workers, std::max<size_t>(n, 1)); ++w) {
+    threads.emplace_back([&] {
+      while (true) {
+        size_t i = next++;
+        if (i >= n)
+          return;
+        {
+          std::lock_guard lk(mu);
+          if (first)
+            return;
+        }
+        if (auto st = fn(i); !st) {
+          std::lock_guard lk(mu);
+          if (!first)
+            first = st.error();
+          return;
+        }
+        uint64_t d = ++done;
+        if (tick && (d % 256 == 0 || d == n)) {
+          std::lock_guard lk(mu);
+          tick(d);
+        }
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  if (first)
+    return std::unexpected(*first);
+  return {};
+}
+
+std::string manifest_text(const std::vector<DatasetFile>& files) {
+  std::string out;
+  for (const auto& f : files)
+    out += to_json(f).dump() + "\n";
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<DatasetFile>> all_files(DatasetStore& ds, const std::string& id) {
+  std::vector<DatasetFile> out;
+  std::string after;
+  while (true) {
+    RH_TRY_ASSIGN(auto page, ds.files(id, after, 50000));
+    if (page.empty())
+      break;
+    after = page.back().path;
+    bool last = page.size() < 50000;
+    out.insert(out.end(), std::make_move_iterator(page.begin()),
+               std::make_move_iterator(page.end()));
+    if (last)
+      break;
+  }
+  return out;
+}
+
+Result<std::vector<DatasetFile>> collect(DataContext& ctx, const std::vector<std::string>& paths,
+                                         const AddOptions& opt) {
+  if (paths.empty())
+    return make_error(ErrorCode::invalid_argument, "give at least one file or folder to add");
+  std::vector<Found> found;
+  for (const auto& p : paths) {
+    struct stat st;
+    if (::stat(p.c_str(), &st) != 0)
+      return make_error(ErrorCode::not_found, "cannot add " + p + ": " + std::strerror(errno));
+    if (S_ISDIR(st.st_mode)) {
+      std::string root = real_path(p);
+      std::vector<Found> here;
+      RH_TRY(walk(p, "", root, opt.wildcard, here));
+      for (auto& f : here)
+        f.rel = join_path(opt.dataset_path, f.rel);
+      found.insert(found.end(), here.begin(), here.end());
+    } else if (S_ISREG(st.st_mode)) {
+      std::string name = basename_of(p);
+      if (!opt.wildcard.empty() && ::fnmatch(opt.wildcard.c_str(), name.c_str(), 0) != 0)
+        continue;
+      found.push_back(Found{p, join_path(opt.dataset_path, name), st});
+    } else {
+      return make_error(ErrorCode::invalid_argument, "cannot add " + p + ": not a file or folder");
+    }
+  }
+  StatCache stat_cache(ctx.stat_cache_path);
+  std::vector<DatasetFile> out(found.size());
+  ctx.cache.set_bulk(true);
+  auto put_one = [&](size_t i) -> Status {
+    const Found& f = found[i];
+    DatasetFile& d = out[i];
+    d.path = f.rel;
+    d.size = static_cast<uint64_t>(f.st.st_size);
+    d.mode = f.st.st_mode & 0777;
+    std::string known = stat_cache.lookup(f.st);
+    if (!known.empty()) {
+      auto cached = ctx.cache.stat(known);
+      if (cached && *cached == d.size) {
+        d.digest = known;
+        return {};
+      }
+    }
+    FileSource src(f.abs);
+    if (src.open_error())
+      return make_error(ErrorCode::io, "cannot read " + f.abs + ": " + src.open_error()->message);
+    auto put = ctx.cache.put(src, "");
+    if (!put)
+      return make_error(put.error().code, f.abs + ": " + put.error().message);
+    d.digest = put->digest;
+    stat_cache.remember(f.st, d.digest);
+    return {};
+  };
+  Status st = parallel_for(found.size(), put_one, [&](uint64_t done) {
+    if (ctx.progress)
+      ctx.progress("hashing", done, found.size());
+  });
+  ctx.cache.set_bulk(false);
+  RH_TRY(ctx.cache.sync());  // every new object durable before any row points to it
+  stat_cache.save();
+  RH_TRY(std::move(st));
+  // Two arguments that name the same dataset path: the later wins.
+  std::map<std::string, size_t> last;
+  for (size_t i = 0; i < out.size(); ++i)
+    last[out[i].path] = i;
+  std::vector<DatasetFile> unique;
+  unique.reserve(last.size());
+  for (const auto& [path, i] : last)
+    unique.push_back(std::move(out[i]));
+  return unique;
+}
+
+Result<int64_t> add(DataContext& ctx, const std::string& id, const std::vector<std::string>& paths,
+                    const AddOptions& opt) {
+  RH_TRY_ASSIGN(DatasetVersion v, ctx.store.datasets().get(id));
+  if (v.state != DatasetState::draft) {
+    return make_error(ErrorCode::conflict,
+                      "dataset version " + id + " is final; create a new version to change it");
+  }
+  RH_TRY_ASSIGN(auto files, collect(ctx, paths, opt));
+  RH_TRY(ctx.store.datasets().put_files(id, files));
+  return static_cast<int64_t>(files.size());
+}
+
+Result<SyncResult> sync(DataContext& ctx, const std::string& id, const std::string& dir) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return make_error(ErrorCode::invalid_argument, "rh data sync needs a folder, got " + dir);
+  RH_TRY_ASSIGN(DatasetVersion v, ctx.store.datasets().get(id));
+  if (v.state != DatasetState::draft) {
+    return make_error(ErrorCode::conflict,
+                      "dataset version " + id + " is final; create a new version to change it");
+  }
+  RH_TRY_ASSIGN(auto now, collect(ctx, {dir}, AddOptions{}));
+  RH_TRY_ASSIGN(auto before, all_files(ctx.store.datasets(), id));
+  std::unordered_map<std::string, const DatasetFile*> old;
+  for (const auto& f : before)
+    old[f.path] = &f;
+  SyncResult r;
+  std::vector<DatasetFile> changed;
+  for (const auto& f : now) {
+    auto it = old.find(f.path);
+    if (it == old.end()) {
+      ++r.added;
+      changed.push_back(f);
+    } else {
+      if (it->second->digest != f.digest || it->second->mode != f.mode) {
+        ++r.modified;
+        changed.push_back(f);
+      } else {
+        ++r.unchanged;
+      }
+      old.erase(it);
+    }
+  }
+  if (!changed.empty()) {
+    RH_TRY(ctx.store.datasets().put_files(id, changed));
+  }
+  for (const auto& [path, f] : old) {
+    RH_TRY(ctx.store.datasets().remove_files(id, path));
+    ++r.removed;
+  }
+  return r;
+}
+
+Result<int64_t> upload(DataContext& ctx, const std::string& id) {
+  RH_TRY_ASSIGN(auto files, all_files(ctx.store.datasets(), id));
+  if (ctx.cache_is_remote)
+    return int64_t{0};  // the files went into the server's own folder when added
+  std::vector<std::string> digests;
+  for (const auto& f : files)
+    digests.push_back(f.digest);
+  std::sort(digests.begin(), digests.end());
+  digests.erase(std::unique(digests.begin(), digests.end()), digests.end());
+  RH_TRY_ASSIGN(auto missing, ctx.remote.missing(digests));
+  uint64_t done = 0;
+  for (const auto& d : missing) {
+    RH_TRY_ASSIGN(std::string path, ctx.cache.path_of(d));
+    if (!path_exists(path)) {
+      return make_error(ErrorCode::not_found,
+                        "the local cache has no copy of " + d + "; add the files again");
+    }
+    RH_TRY(ctx.remote.put_file(path, d));
+    if (ctx.progress)
+      ctx.progress("uploading", ++done, missing.size());
+  }
+  return static_cast<int64_t>(missing.size());
+}
+
+Result<DatasetVersion> finalize(DataContext& ctx, const std::string& id, bool upload_first) {
+  RH_TRY_ASSIGN(DatasetVersion v, ctx.store.datasets().get(id));
+  if (v.state != DatasetState::draft)
+    return make_error(ErrorCode::conflict, "dataset version " + id + " is already final");
+  if (upload_first) {
+    RH_TRY(upload(ctx, id));
+  }
+  RH_TRY_ASSIGN(auto files, all_files(ctx.store.datasets(), id));
+  std::vector<std::string> digests;
+  for (const auto& f : files)
+    digests.push_back(f.digest);
+  std::sort(digests.begin(), digests.end());
+  digests.erase(std::unique(digests.begin(), digests.end()), digests.end());
+  RH_TRY_ASSIGN(auto missing, ctx.remote.missing(digests));
+  if (!missing.empty()) {
+    return make_error(ErrorCode::conflict, std::to_string(missing.size()) +
+                                               " file content(s) of version " + id +
+                                               " are not on the server yet; run `rh data upload " +
+                                               id + "` or finalize with --upload");
+  }
+  StringSource src(manifest_text(files));
+  RH_TRY_ASSIGN(BlobInfo manifest, ctx.remote.put(src, ""));
+  return ctx.store.datasets().finalize(id, manifest.digest);
+}
+
+Result<GetResult> get(DataContext& ctx, const std::string& id, const std::string& output,
+                      bool writable, bool verify) {
+  RH_TRY_ASSIGN(DatasetVersion v, ctx.store.datasets().get(id));
+  GetResult r;
+  r.dir = output.empty() ? ctx.datasets_dir + "/" + v.id : output;
+  RH_TRY_ASSIGN(auto files, all_files(ctx.store.datasets(), id));
+  r.files = static_cast<int64_t>(files.size());
+  // The cache first: fetch what is missing (or damaged), verified by its digest.
+  std::mutex mu;
+  std::vector<size_t> need;
+  std::map<std::string, bool> seen;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (!seen.emplace(files[i].digest, true).second)
+      continue;
+    need.push_back(i);
+  }
+  std::atomic<int64_t> downloaded{0};
+  RH_TRY(parallel_for(
+      need.size(),
+      [&](size_t k) -> Status {
+        const DatasetFile& f = files[need[k]];
+        auto size = ctx.cache.stat(f.digest);
+        bool bad = size && *size != f.size;
+        if (size && !bad && verify) {
+          RH_TRY_ASSIGN(std::string path, ctx.cache.path_of(f.digest));
+          RH_TRY_ASSIGN(std::string actual, sha256_file(path));
+          bad = actual != f.digest;
+        }
+        if (size && !bad)
+          return {};
+        if (bad) {
+          {
+            std::lock_guard lk(mu);
+            r.repaired.push_back(f.digest);
+          }
+          RH_TRY(ctx.cache.remove(f.digest));
+          if (ctx.cache_is_remote) {
+            return make_error(ErrorCode::corrupt, "the stored copy of " + f.path + " (" + f.digest +
+                                                      ") is damaged and there is no other copy");
+          }
+        } else if (ctx.cache_is_remote) {
+          return make_error(ErrorCode::not_found, "the content of " + f.path + " is missing");
+        }
+        // Stream from the server into the cache; the cache checks the digest.
+        std::string tmp;
+        {
+          auto file = AtomicFile::create(ctx.datasets_dir + "/.download", ctx.datasets_dir);
+          if (!file)
+            return std::unexpected(file.error());
+          tmp = file->temp_path();
+          struct Sink : ByteSink {
+            AtomicFile& f;
+            explicit Sink(AtomicFile& f) : f(f) {}
+            Status write(const char* d, size_t n) override { return f.write(d, n); }
+          } sink(*file);
+          RH_TRY(ctx.remote.get(f.digest, sink));
+          RH_TRY(ctx.cache.put_file(tmp, f.digest));
+          ::unlink(tmp.c_str());
+        }
+        ++downloaded;
+        return {};
+      },
+      [&](uint64_t done) {
+        if (ctx.progress)
+          ctx.progress("downloading", done, need.size());
+      }));
+  r.downloaded = downloaded;
+  // Then the folder: links into the cache (read-only), or copies.
+  std::string tmp_dir = r.dir + ".partial";
+  RH_TRY(remove_all(tmp_dir));
+  RH_TRY(make_dirs(tmp_dir));
+  std::atomic<int64_t> linked{0}, copied{0};
+  std::mutex dir_mu;
+  RH_TRY(parallel_for(files.size(), [&](size_t i) -> Status {
+    const DatasetFile& f = files[i];
+    std::string dst = tmp_dir + "/" + f.path;
+    {
+      std::lock_guard lk(dir_mu);
+      RH_TRY(make_dirs(dirname_of(dst)));
+    }
+    RH_TRY_ASSIGN(std::string src, ctx.cache.path_of(f.digest));
+    if (!writable && ::link(src.c_str(), dst.c_str()) == 0) {
+      ++linked;
+      return {};
+    }
+    if (!writable && errno != EXDEV && errno != EMLINK && errno != EPERM)
+      return std::unexpected(os_err("cannot link", dst));
+    int in = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+      return std::unexpected(os_err("cannot read", src));
+    int out = ::open(dst.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                     writable ? (f.mode | 0200) : (f.mode & 0555));
+    if (out < 0) {
+      ::close(in);
+      return std::unexpected(os_err("cannot write", dst));
+    }
+    char buf[1 << 16];
+    ssize_t n;
+    while ((n = ::read(in, buf, sizeof buf)) > 0) {
+      if (::write(out, buf, static_cast<size_t>(n)) != n) {
+        ::close(in);
+        ::close(out);
+        return std::unexpected(os_err("cannot write", dst));
+      }
+    }
+    ::close(in);
+    ::close(out);
+    ++copied;
+    return {};
+  }));
+  r.linked = linked;
+  r.copied = copied;
+  RH_TRY(remove_all(r.dir));
+  RH_TRY(rename_path(tmp_dir, r.dir));
+  return r;
+}
+
+}  // namespace rh::data

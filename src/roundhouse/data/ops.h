@@ -1,0 +1,72 @@
+// Dataset operations on this machine: hashing files into the local cache
+// (parallel, with a stat cache so unchanged files are never hashed twice),
+// uploading what the server lacks, finalizing (blobs -> manifest -> row) and
+// materialising a version as hard links to the read-only cache.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "roundhouse/blob/local/local_blob_store.h"
+#include "roundhouse/store/metadata_store.h"
+
+namespace rh::data {
+
+struct DataContext {
+  MetadataStore& store;
+  BlobStore& remote;      // where a final version's files must be
+  LocalBlobStore& cache;  // local read-only copies (the same folder as remote when embedded)
+  bool cache_is_remote = false;
+  std::string stat_cache_path;  // SQLite file: (device, inode, size, mtime) -> digest
+  std::string datasets_dir;     // default place for `get` copies
+  // Called with a label ("hashing", "uploading", "downloading") and progress.
+  std::function<void(const std::string&, uint64_t done, uint64_t total)> progress;
+};
+
+struct AddOptions {
+  std::string dataset_path;  // folder inside the dataset to put the files under
+  std::string wildcard;      // only files whose name matches (fnmatch)
+};
+
+// The files under `paths` as dataset entries, their contents in the cache.
+// A folder's files keep their paths relative to it; a file is put by its name.
+// Symlinks are followed when they stay inside the folder being added and
+// refused otherwise; unreadable files are errors that name the file.
+Result<std::vector<DatasetFile>> collect(DataContext& ctx, const std::vector<std::string>& paths,
+                                         const AddOptions& opt);
+
+Result<int64_t> add(DataContext& ctx, const std::string& id, const std::vector<std::string>& paths,
+                    const AddOptions& opt);
+
+struct SyncResult {
+  int64_t added = 0, modified = 0, removed = 0, unchanged = 0;
+};
+// Makes the draft mirror `dir`: new files added, changed ones replaced, missing ones removed.
+Result<SyncResult> sync(DataContext& ctx, const std::string& id, const std::string& dir);
+
+// Sends the version's files the server lacks; returns how many were sent.
+// Rerun after an interruption, it sends only what is still missing.
+Result<int64_t> upload(DataContext& ctx, const std::string& id);
+
+// Blobs, then the manifest, then the row. Refuses while files are missing on
+// the server (upload first, or pass upload = true).
+Result<DatasetVersion> finalize(DataContext& ctx, const std::string& id, bool upload_first);
+
+// Materialises a version in `output` (default <datasets_dir>/<id>): hard
+// links to the read-only cache (copies across file systems), or writable
+// copies with `writable`. Missing cache objects are downloaded and verified.
+// A cached object whose size is wrong, or whose content is wrong when
+// `verify`, is fetched again and reported in `repaired`.
+struct GetResult {
+  std::string dir;
+  int64_t files = 0, downloaded = 0, linked = 0, copied = 0;
+  std::vector<std::string> repaired;
+};
+Result<GetResult> get(DataContext& ctx, const std::string& id, const std::string& output,
+                      bool writable, bool verify);
+
+// Every file of a version, in path order.
+Result<std::vector<DatasetFile>> all_files(DatasetStore& ds, const std::string& id);
+
+}  // namespace rh::data
