@@ -161,7 +161,8 @@ void add_data_commands(CLI::App& app, Context& ctx) {
       RH_TRY_ASSIGN(DataEnv env, data_env(ctx));
       RH_TRY_ASSIGN(std::string id, ctx.datasets_resolve(af->id));
       RH_TRY_ASSIGN(int64_t n, data::add(*env.ctx, id, af->paths, af->opt));
-      std::fprintf(stderr, "rh: %lld file(s) added\n", static_cast<long long>(n));
+      std::fprintf(stderr, "rh: %lld file(s) added (%lld read and hashed, the rest unchanged)\n",
+                   static_cast<long long>(n), static_cast<long long>(env.ctx->hashed));
       return {};
     });
   });

@@ -267,6 +267,7 @@ Result<std::vector<DatasetFile>> collect(DataContext& ctx, const std::vector<std
   }
   StatCache stat_cache(ctx.stat_cache_path);
   std::vector<DatasetFile> out(found.size());
+  std::atomic<int64_t> hashed{0};
   ctx.cache.set_bulk(true);
   auto put_one = [&](size_t i) -> Status {
     const Found& f = found[i];
@@ -282,6 +283,7 @@ Result<std::vector<DatasetFile>> collect(DataContext& ctx, const std::vector<std
         return {};
       }
     }
+    ++hashed;
     FileSource src(f.abs);
     if (src.open_error())
       return make_error(ErrorCode::io, "cannot read " + f.abs + ": " + src.open_error()->message);
@@ -297,6 +299,7 @@ Result<std::vector<DatasetFile>> collect(DataContext& ctx, const std::vector<std
       ctx.progress("hashing", done, found.size());
   });
   ctx.cache.set_bulk(false);
+  ctx.hashed = hashed;
   RH_TRY(ctx.cache.sync());  // every new object durable before any row points to it
   stat_cache.save();
   RH_TRY(std::move(st));

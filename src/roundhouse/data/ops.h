@@ -22,6 +22,8 @@ struct DataContext {
   std::string datasets_dir;     // default place for `get` copies
   // Called with a label ("hashing", "uploading", "downloading") and progress.
   std::function<void(const std::string&, uint64_t done, uint64_t total)> progress;
+  int64_t hashed =
+      0;  // files read and hashed by the last collect() (the rest came from the stat cache)
 };
 
 struct AddOptions {
