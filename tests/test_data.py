@@ -195,3 +195,23 @@ def test_upload_is_resumable_and_a_fresh_machine_gets_verified_copies(tmp_path, 
     again = data("get", v, "--verify", "--output", str(tmp_path / "copy2"), home=other, env=env)
     assert f"the cached copy of {digest} was damaged; fetched again" in again.stderr
     assert open(tmp_path / "copy2" / "d1" / "f7.txt").read() == "content 7\n"
+
+
+def test_a_version_of_thousands_of_files_round_trips(tmp_path):
+    home, src = tmp_path / "home", tmp_path / "src"
+    for i in range(3000):
+        write(os.path.join(src, f"d{i % 30:02}", f"f{i:05}.txt"), f"{i}\n")
+    v = create(home)
+    data("add", v, str(src), home=home)
+    fin = data("finalize", v, home=home)
+    assert "3000 files" in fin.stderr
+    shown = json.loads(data("show", v, "--json", home=home).stdout)
+    assert len(shown["files"]) == 3000 and shown["state"] == "final"
+    # The manifest blob lists every file, in path order.
+    digest = shown["manifest"]
+    with open(home / "blobs" / digest[7:9] / digest[9:]) as f:
+        lines = [json.loads(l) for l in f]
+    assert [l["path"] for l in lines] == sorted(l["path"] for l in lines) and len(lines) == 3000
+    out = data("get", v, "--output", str(tmp_path / "out"), home=home)
+    assert "3000 files" in out.stderr
+    assert open(tmp_path / "out" / "d07" / "f02407.txt").read() == "2407\n"

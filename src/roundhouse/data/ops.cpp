@@ -411,7 +411,8 @@ Result<DatasetVersion> finalize(DataContext& ctx, const std::string& id, bool up
                                                " are not on the server yet; run `rh data upload " +
                                                id + "` or finalize with --upload");
   }
-  StringSource src(manifest_text(files));
+  std::string text = manifest_text(files);  // outlives the source that views it
+  StringSource src(text);
   RH_TRY_ASSIGN(BlobInfo manifest, ctx.remote.put(src, ""));
   return ctx.store.datasets().finalize(id, manifest.digest);
 }
