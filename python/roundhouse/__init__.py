@@ -5,6 +5,7 @@
 
 Standard library only. See the project's README for what is recorded."""
 from ._http import RoundhouseError
+from .dataset import Dataset
 from .logger import Logger
 from .task import Artifact, OutputModel, Task
 
@@ -15,4 +16,4 @@ def init(project=None, name=None, tags=None, task_type="training", **kwargs):
     return Task.init(project=project, name=name, tags=tags, task_type=task_type, **kwargs)
 
 
-__all__ = ["init", "Task", "Logger", "Artifact", "OutputModel", "RoundhouseError"]
+__all__ = ["init", "Task", "Dataset", "Logger", "Artifact", "OutputModel", "RoundhouseError"]

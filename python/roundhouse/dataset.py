@@ -1,0 +1,415 @@
+"""Versioned datasets from Python, after ClearML Data: a version is its
+parents' files plus a delta; contents are stored once by SHA-256; local
+copies are read-only hard links into a cache. The same store and cache as
+`rh data` (docs/api.md "Datasets"), standard library only."""
+import atexit
+import fnmatch
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote
+
+from . import _backend
+from ._http import RoundhouseError
+
+_WORKERS = min(16, (os.cpu_count() or 2) * 2)
+
+
+class _Cache:
+    """The local content cache (<data dir>/cache/blobs, laid out as the
+    server's blob folder: ab/cdef...) and the stat cache that spares
+    re-reading unchanged files."""
+
+    def __init__(self):
+        base = _backend.data_dir()
+        self.root = os.path.join(base, "cache", "blobs")
+        os.makedirs(os.path.join(self.root, "tmp"), exist_ok=True)
+        self.datasets = os.path.join(base, "datasets")
+        os.makedirs(self.datasets, exist_ok=True)
+        self._stat_path = os.path.join(base, "statcache.db")
+
+    def path(self, digest):
+        hexd = digest.split(":", 1)[1]
+        return os.path.join(self.root, hexd[:2], hexd[2:])
+
+    def has(self, digest, size=None):
+        try:
+            st = os.stat(self.path(digest))
+        except OSError:
+            return False
+        return size is None or st.st_size == size
+
+    def put_file(self, src):
+        """Copies src into the cache while hashing it; returns (digest, size)."""
+        h = hashlib.sha256()
+        size = 0
+        fd, tmp = tempfile.mkstemp(dir=os.path.join(self.root, "tmp"))
+        try:
+            with os.fdopen(fd, "wb") as out, open(src, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+            digest = "sha256:" + h.hexdigest()
+            self._place(tmp, digest)
+            return digest, size
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    def put_bytes(self, data, expected):
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        if digest != expected:
+            raise RoundhouseError("corrupt", f"downloaded content does not match {expected} (got {digest})")
+        fd, tmp = tempfile.mkstemp(dir=os.path.join(self.root, "tmp"))
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            self._place(tmp, digest)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    def _place(self, tmp, digest):
+        final = self.path(digest)
+        os.makedirs(os.path.dirname(final), exist_ok=True)
+        os.chmod(tmp, 0o444)
+        try:
+            os.link(tmp, final)  # the first complete copy wins
+        except FileExistsError:
+            pass
+
+    def stat_cache(self):
+        db = sqlite3.connect(self._stat_path, timeout=30)
+        db.execute("CREATE TABLE IF NOT EXISTS stat(dev INTEGER, ino INTEGER, size INTEGER, mtime_ns INTEGER, "
+                   "digest TEXT NOT NULL, PRIMARY KEY(dev, ino)) WITHOUT ROWID")
+        return db
+
+
+class Dataset:
+    """One dataset version. Create with Dataset.create(), fetch with Dataset.get()."""
+
+    def __init__(self, client, record):
+        self._client = client
+        self._record = record
+        self._cache = _Cache()
+
+    # -- properties --------------------------------------------------------
+    id = property(lambda self: self._record["id"])
+    name = property(lambda self: self._record["name"])
+    project = property(lambda self: self._record["project"])
+    version = property(lambda self: self._record["version"])
+    tags = property(lambda self: list(self._record["tags"]))
+    is_final = property(lambda self: self._record["state"] == "final")
+
+    def _path(self, sub=""):
+        return f"/api/v1/datasets/{self.id}{sub}"
+
+    def _refresh(self):
+        self._record = self._client.request("GET", self._path())
+        return self._record
+
+    # -- creating and finding ----------------------------------------------
+    @classmethod
+    def create(cls, dataset_name=None, dataset_project=None, dataset_tags=None, parent_datasets=None,
+               dataset_version=None, use_current_task=False, server=None):
+        """A new draft version; with parents it starts as their files."""
+        if not dataset_name or not dataset_project:
+            raise RoundhouseError("invalid_argument", "Dataset.create needs dataset_name and dataset_project")
+        client = _backend.connect(server)
+        if client is None:
+            raise RoundhouseError("unavailable", "Dataset.create needs a server (RH_SERVER or a local rh)")
+        from . import task as _task
+        parents = [p.id if isinstance(p, Dataset) else p for p in (parent_datasets or [])]
+        current = _task._current if use_current_task else None
+        if current is None:
+            # Like ClearML, a version has a task of its own: its logger, its provenance.
+            t = client.request("POST", "/api/v1/tasks", {"project": dataset_project, "type": "data_processing",
+                                                         "name": f"{dataset_name} (dataset)"})
+            task_id = t["id"]
+        else:
+            task_id = current.id
+        rec = client.request("POST", "/api/v1/datasets", {
+            "project": dataset_project, "name": dataset_name, "version": dataset_version or "",
+            "parents": parents, "tags": list(dataset_tags or []), "task_id": task_id})
+        return cls(client, rec)
+
+    @classmethod
+    def get(cls, dataset_id=None, dataset_project=None, dataset_name=None, dataset_version=None,
+            dataset_tags=None, only_completed=True, auto_create=False, writable_copy=False, server=None):
+        """A version by ID, or the newest (final) one by project + name (+ version, tags).
+        writable_copy: a new draft whose parent is that version. auto_create:
+        a new draft when none exists. Records the version on the current task
+        as an input."""
+        client = _backend.connect(server)
+        if client is None:
+            raise RoundhouseError("unavailable", "Dataset.get needs a server (RH_SERVER or a local rh)")
+        if dataset_id:
+            rec = client.request("GET", f"/api/v1/datasets/{quote(dataset_id)}")
+        else:
+            q = [f"project={quote(dataset_project or '')}", f"name={quote(dataset_name or '')}", "limit=1"]
+            if dataset_version:
+                q.append(f"version={quote(dataset_version)}")
+            for t in dataset_tags or []:
+                q.append(f"tag={quote(t)}")
+            if only_completed:
+                q.append("final=1")
+            found = client.request("GET", "/api/v1/datasets?" + "&".join(q))["datasets"]
+            if not found:
+                if auto_create:
+                    return cls.create(dataset_name=dataset_name, dataset_project=dataset_project,
+                                      dataset_tags=dataset_tags, server=server)
+                raise RoundhouseError("not_found", f"no {'final ' if only_completed else ''}version of dataset "
+                                                   f"{dataset_project}/{dataset_name}")
+            rec = found[0]
+        ds = cls(client, rec)
+        from . import task as _task
+        current = _task._current
+        if current is not None and not current._closed:
+            try:
+                client.request("PATCH", current._path(), {"runtime": {
+                    f"input_dataset:{ds.project}/{ds.name}": f"{ds.id} ({ds.version})"}})
+            except RoundhouseError:
+                pass
+        if writable_copy:
+            return cls.create(dataset_name=ds.name, dataset_project=ds.project, parent_datasets=[ds.id],
+                              server=server)
+        return ds
+
+    @staticmethod
+    def list_datasets(dataset_project=None, partial_name=None, tags=None, only_completed=False, server=None):
+        client = _backend.connect(server)
+        q = ["limit=10000"]
+        if dataset_project:
+            q.append(f"project={quote(dataset_project)}")
+        for t in tags or []:
+            q.append(f"tag={quote(t)}")
+        if only_completed:
+            q.append("final=1")
+        out = client.request("GET", "/api/v1/datasets?" + "&".join(q))["datasets"]
+        return [d for d in out if not partial_name or partial_name in d["name"]]
+
+    # -- changing a draft ----------------------------------------------------
+    def add_files(self, path, wildcard=None, dataset_path=None, recursive=True):
+        """Adds a file or a folder's files (by their path inside it); returns how many."""
+        files = self._collect(path, wildcard, dataset_path, recursive)
+        self._put(files)
+        return len(files)
+
+    def remove_files(self, dataset_path):
+        """Removes files by path, folder or glob; returns how many."""
+        return self._client.request("POST", self._path("/remove"), {"pattern": dataset_path})["removed"]
+
+    def sync_folder(self, local_path, dataset_path=None):
+        """Mirrors a folder: (removed, added, modified) counts."""
+        now = {f["path"]: f for f in self._collect(local_path, None, dataset_path, True)}
+        prefix = (dataset_path.strip("/") + "/") if dataset_path else ""
+        before = {f["path"]: f for f in self._all_files() if f["path"].startswith(prefix)}
+        changed = [f for p, f in now.items() if p not in before or before[p]["digest"] != f["digest"]]
+        added = sum(1 for p in now if p not in before)
+        self._put(changed)
+        removed = [p for p in before if p not in now]
+        for p in removed:
+            self.remove_files(p)
+        return len(removed), added, len(changed) - added
+
+    def upload(self, show_progress=False, max_workers=None):
+        """Sends the files the server does not have yet (several at once)."""
+        digests = sorted({f["digest"] for f in self._all_files()})
+        missing = []
+        for i in range(0, len(digests), 50000):
+            missing += self._client.request("POST", "/api/v1/blobs/missing",
+                                            {"digests": digests[i:i + 50000]})["missing"]
+
+        def send(d):
+            with open(self._cache.path(d), "rb") as f:
+                self._client.request("PUT", f"/api/v1/blobs/{d}", f, content_type="application/octet-stream",
+                                     headers={"Content-Length": str(os.fstat(f.fileno()).st_size)})
+
+        with ThreadPoolExecutor(max_workers or 4) as pool:
+            for i, _ in enumerate(pool.map(send, missing), 1):
+                if show_progress:
+                    sys.stderr.write(f"\ruploading {i}/{len(missing)}")
+        if show_progress and missing:
+            sys.stderr.write("\n")
+        return len(missing)
+
+    def finalize(self, auto_upload=False):
+        """Makes the draft final: uploads first when asked, then the manifest, then the row."""
+        self._flush_log()
+        if auto_upload:
+            self.upload()
+        files = self._all_files()
+        text = "".join(json.dumps({"path": f["path"], "digest": f["digest"], "size": f["size"],
+                                   "mode": f["mode"]}, separators=(",", ":")) + "\n" for f in files).encode()
+        digest = "sha256:" + hashlib.sha256(text).hexdigest()
+        self._client.request("PUT", f"/api/v1/blobs/{digest}", text, content_type="application/octet-stream")
+        missing = self._client.request("POST", "/api/v1/blobs/missing",
+                                       {"digests": sorted({f["digest"] for f in files})})["missing"]
+        if missing:
+            raise RoundhouseError("conflict", f"{len(missing)} file content(s) are not on the server yet; "
+                                              "call upload() or finalize(auto_upload=True)")
+        self._record = self._client.request("POST", self._path("/finalize"), {"manifest": digest})
+        return True
+
+    # -- reading -------------------------------------------------------------
+    def list_files(self, dataset_path=None):
+        files = [f["path"] for f in self._all_files()]
+        return [p for p in files if not dataset_path or fnmatch.fnmatch(p, dataset_path)
+                or p.startswith(dataset_path.rstrip("/") + "/")]
+
+    def _parent_union(self):
+        base = {}
+        for p in self._refresh()["parents"]:
+            for f in Dataset(self._client, self._client.request("GET", f"/api/v1/datasets/{p}"))._all_files():
+                base[f["path"]] = f["digest"]
+        return base
+
+    def list_added_files(self):
+        base = self._parent_union()
+        return [f["path"] for f in self._all_files() if f["path"] not in base]
+
+    def list_modified_files(self):
+        base = self._parent_union()
+        return [f["path"] for f in self._all_files() if f["path"] in base and base[f["path"]] != f["digest"]]
+
+    def list_removed_files(self):
+        now = {f["path"] for f in self._all_files()}
+        return sorted(p for p in self._parent_union() if p not in now)
+
+    def get_local_copy(self):
+        """A read-only folder with the version's files (hard links into the cache), made once."""
+        target = os.path.join(self._cache.datasets, self.id)
+        if os.path.exists(target + ".complete") and os.path.isdir(target) and self.is_final:
+            return target
+        return self._materialise(target, writable=False)
+
+    def get_mutable_local_copy(self, target_folder, overwrite=False):
+        if os.path.exists(target_folder) and os.listdir(target_folder) and not overwrite:
+            raise RoundhouseError("already_exists", f"{target_folder} is not empty (pass overwrite=True)")
+        return self._materialise(target_folder, writable=True)
+
+    def get_logger(self):
+        """The logger of the version's task: plots and tables attached to the version."""
+        from ._reporter import Reporter
+        from .logger import Logger
+        from .task import Task
+        from . import task as _task
+        task_id = self._record.get("task_id")
+        if not task_id:
+            raise RoundhouseError("not_found", "this version has no task to log to")
+        current = _task._current
+        if current is not None and current.id == task_id and not current._closed:
+            return current.get_logger()
+        if getattr(self, "_log_task", None) is None:
+            t = Task(self._client, self._client.request("GET", f"/api/v1/tasks/{task_id}"))
+            t._reporter = Reporter(self._client, task_id)  # sent in the background, flushed below
+            self._log_task = t
+            atexit.register(self._flush_log)
+        return Logger(self._log_task)
+
+    def _flush_log(self):
+        t = getattr(self, "_log_task", None)
+        if t is not None and t._reporter is not None:
+            t._reporter.close()
+            t._reporter = None
+
+    # -- internals -------------------------------------------------------------
+    def _all_files(self):
+        out, after = [], ""
+        while True:
+            page = self._client.request("GET", self._path(f"/files?limit=50000&after={quote(after)}"))["files"]
+            out += page
+            if len(page) < 50000:
+                return out
+            after = page[-1]["path"]
+
+    def _collect(self, path, wildcard, dataset_path, recursive):
+        if not os.path.exists(path):
+            raise RoundhouseError("not_found", f"cannot add {path}: no such file or folder")
+        root = os.path.realpath(path)
+        found = []
+        if os.path.isfile(path):
+            found.append((path, os.path.basename(path)))
+        else:
+            for d, dirs, names in os.walk(path):
+                dirs.sort()
+                if not recursive:
+                    dirs[:] = []
+                for n in sorted(names):
+                    full = os.path.join(d, n)
+                    if os.path.islink(full):
+                        real = os.path.realpath(full)
+                        if not (real == root or real.startswith(root + os.sep)):
+                            raise RoundhouseError("invalid_argument",
+                                                  f"symlink {full} points to {real}, outside {root}")
+                    found.append((full, os.path.relpath(full, path).replace(os.sep, "/")))
+        if wildcard:
+            found = [(a, r) for a, r in found if fnmatch.fnmatch(os.path.basename(r), wildcard)]
+        prefix = dataset_path.strip("/") + "/" if dataset_path else ""
+        db = self._cache.stat_cache()
+        known = {}
+        for dev, ino, size, mtime_ns, digest in db.execute("SELECT dev, ino, size, mtime_ns, digest FROM stat"):
+            known[(dev, ino)] = (size, mtime_ns, digest)
+
+        def one(item):
+            abs_path, rel = item
+            st = os.stat(abs_path)
+            hit = known.get((st.st_dev, st.st_ino))
+            if hit and hit[0] == st.st_size and hit[1] == st.st_mtime_ns and self._cache.has(hit[2], st.st_size):
+                return {"path": prefix + rel, "digest": hit[2], "size": st.st_size, "mode": st.st_mode & 0o777}, None
+            digest, size = self._cache.put_file(abs_path)
+            return ({"path": prefix + rel, "digest": digest, "size": size, "mode": st.st_mode & 0o777},
+                    (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, digest))
+
+        with ThreadPoolExecutor(_WORKERS) as pool:
+            results = list(pool.map(one, found))
+        new = [r[1] for r in results if r[1]]
+        if new:
+            with db:
+                db.executemany("INSERT OR REPLACE INTO stat VALUES (?, ?, ?, ?, ?)", new)
+        db.close()
+        return [r[0] for r in results]
+
+    def _put(self, files):
+        for i in range(0, len(files), 20000):
+            self._client.request("POST", self._path("/files"), {"files": files[i:i + 20000]})
+
+    def _materialise(self, target, writable):
+        files = self._all_files()
+
+        def fetch(f):
+            if self._cache.has(f["digest"], f["size"]):
+                return
+            data = self._client.request("GET", f"/api/v1/blobs/{f['digest']}", raw=True)
+            self._cache.put_bytes(data, f["digest"])
+
+        unique = {f["digest"]: f for f in files}
+        with ThreadPoolExecutor(_WORKERS) as pool:
+            list(pool.map(fetch, unique.values()))
+        partial = target.rstrip("/") + ".partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        for f in files:
+            dst = os.path.join(partial, *f["path"].split("/"))
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            src = self._cache.path(f["digest"])
+            if writable:
+                shutil.copyfile(src, dst)
+                os.chmod(dst, f["mode"] | 0o200)
+            else:
+                try:
+                    os.link(src, dst)
+                except OSError:
+                    shutil.copyfile(src, dst)
+                    os.chmod(dst, f["mode"] & 0o555)
+        if os.path.exists(target):
+            shutil.rmtree(target)
+        os.rename(partial, target)
+        if not writable and self.is_final:
+            open(target + ".complete", "w").close()  # a final version's copy is made once
+        return target
