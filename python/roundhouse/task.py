@@ -378,7 +378,11 @@ class Task:
         try:
             if runtime:
                 self._client.request("PATCH", self._path(), {"runtime": runtime})
-            if self._refresh()["status"] in ("running", "paused"):
+            # Under `rh run` or an agent the supervisor records a normal end
+            # itself, after the last console lines are in; failures (with
+            # their traceback) and aborts are still recorded here.
+            supervised = os.environ.get("RH_CONSOLE_CAPTURED") and status == "completed"
+            if not supervised and self._refresh()["status"] in ("running", "paused"):
                 self._client.request("POST", self._path("/status"), {"status": status, "message": message})
         except RoundhouseError as e:
             sys.__stderr__.write(f"roundhouse: could not record the end of task {self.id}: {e}\n")

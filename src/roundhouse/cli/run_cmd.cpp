@@ -148,7 +148,13 @@ Result<int> run(Context& ctx, const RunFlags& f) {
   TaskPatch patch;
   patch.runtime = runtime;
   RH_TRY(store->tasks().update(task.id, patch));
-  RH_TRY(store->tasks().set_status(task.id, final_status, message));
+  // The SDK inside may have recorded a failure (with its traceback) already.
+  RH_TRY_ASSIGN(Task now, store->tasks().get(task.id));
+  if (now.status == TaskStatus::running) {
+    RH_TRY(store->tasks().set_status(task.id, final_status, message));
+  } else {
+    final_status = now.status;
+  }
   if (!flushed) {
     std::fprintf(stderr, "rh: some console or metrics could not be recorded: %s\n",
                  flushed.error().message.c_str());
