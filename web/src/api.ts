@@ -238,3 +238,36 @@ export interface Worker {
   registered: number;
   last_heartbeat: number;
 }
+
+export interface DatasetSummary {
+  files: number;
+  bytes: number;
+  added: number;
+  modified: number;
+  removed: number;
+  added_bytes: number;
+  modified_bytes: number;
+  removed_bytes: number;
+}
+
+export interface DatasetVersion {
+  id: string;
+  project: string;
+  name: string;
+  version: string;
+  parents: string[];
+  state: "draft" | "final";
+  tags: string[];
+  manifest: string;
+  task_id: string;
+  summary: DatasetSummary;
+  created: number;
+  finalized: number;
+}
+
+export interface DatasetFile {
+  path: string;
+  digest: string;
+  size: number;
+  mode: number;
+}

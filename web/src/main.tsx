@@ -5,6 +5,7 @@ import { TaskTable } from "./views/tasks";
 import { TaskPage } from "./views/task";
 import { Compare } from "./views/compare";
 import { Queues, Workers } from "./views/queues";
+import { DatasetPage, Datasets } from "./views/datasets";
 import "./style.css";
 
 function App() {
@@ -16,6 +17,8 @@ function App() {
   else if (path === "/tasks") view = <TaskTable project={null} query={query} />;
   else if ((m = path.match(/^\/tasks\/([0-9a-f]+)(?:\/([a-z]+))?$/))) view = <TaskPage id={m[1]} tab={m[2] ?? "overview"} />;
   else if (path === "/compare") view = <Compare ids={(query.get("ids") ?? "").split(",").filter(Boolean)} />;
+  else if (path === "/datasets") view = <Datasets />;
+  else if ((m = path.match(/^\/datasets\/([0-9a-f]+)$/))) view = <DatasetPage id={m[1]} />;
   else if (path === "/queues") view = <Queues />;
   else if (path === "/workers") view = <Workers />;
   else view = <p class="error">No page at {path}.</p>;
@@ -28,6 +31,7 @@ function App() {
         <nav>
           <Link href="/">Projects</Link>
           <Link href="/tasks">All tasks</Link>
+          <Link href="/datasets">Datasets</Link>
           <Link href="/queues">Queues</Link>
           <Link href="/workers">Workers</Link>
         </nav>

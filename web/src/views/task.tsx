@@ -105,6 +105,18 @@ function Overview({ task, live }: { task: Task; live: number }) {
               : "—",
           ],
           ["Comment", task.comment || "—"],
+          [
+            "Input datasets",
+            Object.entries(rt).filter(([k]) => k.startsWith("input_dataset:")).length
+              ? Object.entries(rt)
+                  .filter(([k]) => k.startsWith("input_dataset:"))
+                  .map(([k, v]) => (
+                    <Link key={k} href={`/datasets/${v.split(" ")[0]}`} class="clone">
+                      {k.slice("input_dataset:".length)} {v.split(" ").slice(1).join(" ")}
+                    </Link>
+                  ))
+              : "—",
+          ],
         ]}
       />
       <div>
