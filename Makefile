@@ -43,6 +43,9 @@ bench-ui: build
 bench-agent: build
 	python3 bench/agent_bench.py $(BUILD)
 
+bench-data: build
+	bench/data.sh $(BUILD)
+
 SOURCES = $(shell git ls-files --cached --others --exclude-standard 'src/*.cpp' 'src/*.h' 'apps/*.cpp' 'bench/*.cpp')
 
 format:

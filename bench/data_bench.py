@@ -1,0 +1,231 @@
+"""Datasets against the peers, in one run (not a test: prints figures).
+
+Workloads (incompressible content, made once under the work folder):
+  W1 = 50,000 files of 4 KiB in 100 folders;  W2 = 20 files of 100 MiB
+  (BENCH_W2_MB scales W2's file size down for a quick run).
+Operations, each tool on its own copy of the workload where it writes into it:
+  add (cold), status with nothing changed, re-add after changing 1% of the
+  files, get into a fresh folder, upload to a store in another folder.
+Tools: rh (against an rh server whose data folder is "the remote"), DVC
+(PyPI, bench/.venv-data), git, git-lfs, git-annex, restic (Debian), and the
+floors: find, reading every file once, one SHA-256 pass, cp -r.
+Usage: bench/data.sh [BUILD_DIR]   (make bench-data)
+"""
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "build"))
+RH = os.path.join(BUILD, "rh")
+VENV = os.path.join(HERE, ".venv-data", "bin")
+W2_MB = int(os.environ.get("BENCH_W2_MB", "100"))
+WORKLOADS = os.environ.get("BENCH_WORKLOADS", "W1,W2").split(",")
+
+
+def sh(cmd, cwd=None, env=None, check=True):
+    """Runs a shell command; returns (seconds, peak RSS MiB of the command tree via /usr/bin/time)."""
+    t0 = time.time()
+    p = subprocess.run(["/usr/bin/time", "-f", "%M", "bash", "-c", cmd], cwd=cwd, env=env,
+                       capture_output=True, text=True)
+    took = time.time() - t0
+    if check and p.returncode != 0:
+        raise RuntimeError(f"{cmd}: {p.stdout[-2000:]} {p.stderr[-2000:]}")
+    rss = int(p.stderr.strip().splitlines()[-1]) / 1024 if p.stderr.strip() else 0
+    return round(took, 3), round(rss, 1), p.stdout
+
+
+def drop():
+    """Flushes dirty pages so one tool's writes do not bill the next."""
+    os.sync()
+
+
+def make_w1(root):
+    for d in range(100):
+        os.makedirs(f"{root}/d{d:03}", exist_ok=True)
+        for i in range(500):
+            with open(f"{root}/d{d:03}/f{i:04}.bin", "wb") as f:
+                f.write(os.urandom(4096))
+
+
+def make_w2(root):
+    os.makedirs(root, exist_ok=True)
+    for i in range(20):
+        with open(f"{root}/big{i:02}.bin", "wb") as f:
+            for _ in range(W2_MB):
+                f.write(os.urandom(1 << 20))
+
+
+def change_one_percent(root, w):
+    files = sorted(os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs if "/." not in d)
+    step = max(1, len(files) // max(1, len(files) // 100))
+    for p in files[::step][: max(1, len(files) // 100)]:
+        with open(p, "r+b") as f:
+            f.write(os.urandom(16))
+
+
+def floors(src, work):
+    out = {}
+    out["find"] = sh(f"find {src} -type f | wc -l")[0]
+    out["read_once"] = sh(f"find {src} -type f -print0 | xargs -0 cat > /dev/null")[0]
+    out["sha256_pass"] = sh(f"find {src} -type f -print0 | xargs -0 sha256sum > /dev/null")[0]
+    dst = os.path.join(work, "cp-copy")
+    out["cp_r"] = sh(f"cp -r {src} {dst}")[0]
+    shutil.rmtree(dst)
+    return out
+
+
+def rh_tool(src, work):
+    env = dict(os.environ, RH_DATA_DIR=os.path.join(work, "rh-home"))
+    remote = os.path.join(work, "rh-remote")
+    server = subprocess.Popen([RH, "--data-dir", remote, "server", "--port", "0"], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
+    url = re.search(r"http://\S+", server.stdout.readline()).group(0)
+    env["RH_SERVER"] = url
+    r = {}
+    try:
+        _, _, v = sh(f"{RH} data create --project b --name ds", env=env)
+        v = v.strip()
+        t, m, _ = sh(f"{RH} data add {v} {src}", env=env)
+        r["add"], r["add_rss_mib"] = t, m
+        drop()
+        r["upload"], _, _ = sh(f"{RH} data finalize {v} --upload", env=env)
+        _, _, v2 = sh(f"{RH} data create --project b --name ds --parent {v}", env=env)
+        v2 = v2.strip()
+        r["status"], _, _ = sh(f"{RH} data sync {v2} {src}", env=env)  # nothing changed
+        change_one_percent(src, "rh")
+        r["readd_1pct"], _, _ = sh(f"{RH} data sync {v2} {src}", env=env)
+        r["get"], _, _ = sh(f"{RH} data get {v} --output {work}/rh-get", env=env)
+    finally:
+        server.terminate()
+        server.wait()
+    return r
+
+
+def dvc_tool(src, work):
+    repo = os.path.join(work, "dvc-repo")
+    os.makedirs(repo)
+    shutil.move(src, os.path.join(repo, "data"))
+    dvc = os.path.join(VENV, "dvc")
+    env = dict(os.environ, DVC_NO_ANALYTICS="1")
+    r = {}
+    sh(f"{dvc} init --no-scm -q && {dvc} config cache.type hardlink,copy && "
+       f"{dvc} remote add -d r {work}/dvc-remote", cwd=repo, env=env)
+    t, m, _ = sh(f"{dvc} add -q data", cwd=repo, env=env)
+    r["add"], r["add_rss_mib"] = t, m
+    drop()
+    r["status"], _, _ = sh(f"{dvc} status -q", cwd=repo, env=env, check=False)
+    r["upload"], _, _ = sh(f"{dvc} push -q", cwd=repo, env=env)
+    change_one_percent(os.path.join(repo, "data"), "dvc")
+    r["readd_1pct"], _, _ = sh(f"{dvc} add -q data", cwd=repo, env=env)
+    shutil.rmtree(os.path.join(repo, "data"))
+    r["get"], _, _ = sh(f"{dvc} checkout -q", cwd=repo, env=env)
+    return r
+
+
+def git_tool(src, work):
+    repo = os.path.join(work, "git-repo")
+    os.makedirs(repo)
+    shutil.move(src, os.path.join(repo, "data"))
+    g = "git -c user.email=b@example.com -c user.name=b"
+    r = {}
+    sh("git init -q", cwd=repo)
+    t, m, _ = sh(f"{g} add -A && {g} commit -qm v1", cwd=repo)
+    r["add"], r["add_rss_mib"] = t, m
+    drop()
+    r["status"], _, _ = sh("git status --porcelain > /dev/null", cwd=repo)
+    sh(f"git init -q --bare {work}/git-remote.git")
+    r["upload"], _, _ = sh(f"git push -q {work}/git-remote.git HEAD:refs/heads/main", cwd=repo)
+    change_one_percent(os.path.join(repo, "data"), "git")
+    r["readd_1pct"], _, _ = sh(f"{g} add -A", cwd=repo)
+    r["get"], _, _ = sh(f"git worktree add -q {work}/git-get HEAD", cwd=repo)
+    return r
+
+
+def lfs_tool(src, work):
+    repo = os.path.join(work, "lfs-repo")
+    os.makedirs(repo)
+    shutil.move(src, os.path.join(repo, "data"))
+    g = "git -c user.email=b@example.com -c user.name=b"
+    r = {}
+    sh("git init -q && git lfs install --local > /dev/null && git lfs track 'data/**' > /dev/null", cwd=repo)
+    t, m, _ = sh(f"{g} add -A && {g} commit -qm v1", cwd=repo)
+    r["add"], r["add_rss_mib"] = t, m
+    drop()
+    r["status"], _, _ = sh("git status --porcelain > /dev/null", cwd=repo)
+    change_one_percent(os.path.join(repo, "data"), "lfs")
+    r["readd_1pct"], _, _ = sh(f"{g} add -A", cwd=repo)
+    return r
+
+
+def annex_tool(src, work):
+    repo = os.path.join(work, "annex-repo")
+    os.makedirs(repo)
+    shutil.move(src, os.path.join(repo, "data"))
+    g = "git -c user.email=b@example.com -c user.name=b"
+    r = {}
+    sh(f"git init -q && {g} annex init -q bench", cwd=repo)
+    t, m, _ = sh(f"{g} annex add -q data && {g} commit -qm v1", cwd=repo)
+    r["add"], r["add_rss_mib"] = t, m
+    drop()
+    r["status"], _, _ = sh(f"{g} annex status > /dev/null", cwd=repo, check=False)
+    os.makedirs(f"{work}/annex-remote")
+    sh(f"{g} annex initremote -q r type=directory directory={work}/annex-remote encryption=none", cwd=repo)
+    r["upload"], _, _ = sh(f"{g} annex copy -q --to r data", cwd=repo)
+    return r
+
+
+def restic_tool(src, work):
+    env = dict(os.environ, RESTIC_PASSWORD="bench", RESTIC_REPOSITORY=f"{work}/restic-repo")
+    r = {}
+    sh("restic init -q", env=env)
+    t, m, _ = sh(f"restic backup -q {src}", env=env)
+    r["add"], r["add_rss_mib"] = t, m
+    drop()
+    change_one_percent(src, "restic")
+    r["readd_1pct"], _, _ = sh(f"restic backup -q {src}", env=env)
+    r["get"], _, _ = sh(f"restic restore -q latest --target {work}/restic-get", env=env)
+    return r
+
+
+TOOLS = [("rh", rh_tool), ("dvc", dvc_tool), ("git", git_tool), ("git-lfs", lfs_tool),
+         ("git-annex", annex_tool), ("restic", restic_tool)]
+
+
+def main():
+    base = tempfile.mkdtemp(prefix="rh-bench-data-", dir=os.environ.get("BENCH_DIR"))
+    res = {"w2_file_mib": W2_MB}
+    try:
+        for wname in WORKLOADS:
+            golden = os.path.join(base, f"{wname}-golden")
+            (make_w1 if wname == "W1" else make_w2)(golden)
+            drop()
+            res[wname] = {"floors": floors(golden, base)}
+            print(wname, "floors", res[wname]["floors"], flush=True)
+            for name, fn in TOOLS:
+                work = os.path.join(base, f"{wname}-{name}")
+                os.makedirs(work)
+                src = os.path.join(work, "data")
+                sh(f"cp -r {golden} {src}")
+                drop()
+                try:
+                    res[wname][name] = fn(src, work)
+                except Exception as e:  # a peer that fails is reported, not fatal
+                    res[wname][name] = {"error": str(e)[:300]}
+                print(wname, name, res[wname][name], flush=True)
+                shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(golden, ignore_errors=True)
+        res["loadavg"] = open("/proc/loadavg").read().split()[:3]
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    print(json.dumps(res, indent=2))
+
+
+if __name__ == "__main__":
+    main()
