@@ -214,6 +214,67 @@ Status parallel_for(size_t n, const std::function<Status(size_t)>& fn,
   return {};
 }
 
+constexpr off_t k_small_file = 1 << 20;
+
+// A small file into the cache with the fewest file-system operations: read
+// whole, hashed in memory; nothing written when the object exists already;
+// otherwise an unnamed file (O_TMPFILE) linked into place once complete, so
+// a crash never leaves a partial object under a digest's name.
+Result<std::string> put_small(LocalBlobStore& cache, const std::string& path, size_t size) {
+  int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0)
+    return std::unexpected(os_err("cannot read", path));
+  std::string buf(size, '\0');
+  size_t got = 0;
+  while (got < size) {
+    ssize_t n = ::read(in, buf.data() + got, size - got);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(in);
+  if (got != size)
+    return make_error(ErrorCode::io, path + " changed while it was read; add it again");
+  std::string digest = sha256_digest(buf);
+  RH_TRY_ASSIGN(std::string final_path, cache.path_of(digest));
+  struct stat st;
+  if (::stat(final_path.c_str(), &st) == 0 && static_cast<size_t>(st.st_size) == size)
+    return digest;  // stored already: deduplicated
+  std::string dir = dirname_of(final_path);
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0444);
+  if (fd < 0 && errno == ENOENT) {
+    RH_TRY(make_dirs(dir));
+    fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0444);
+  }
+  if (fd < 0) {  // no O_TMPFILE here: the general path
+    StringSource src(buf);
+    RH_TRY_ASSIGN(BlobInfo info, cache.put(src, digest));
+    return info.digest;
+  }
+  size_t off = 0;
+  while (off < size) {
+    ssize_t n = ::write(fd, buf.data() + off, size - off);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      ::close(fd);
+      return std::unexpected(os_err("cannot write into the cache for", path));
+    }
+    off += static_cast<size_t>(n);
+  }
+  std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  int rc = ::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, final_path.c_str(), AT_SYMLINK_FOLLOW);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0 && err != EEXIST) {
+    errno = err;
+    return std::unexpected(os_err("cannot link into the cache", final_path));
+  }
+  return digest;
+}
+
 std::string manifest_text(const std::vector<DatasetFile>& files) {
   std::string out;
   for (const auto& f : files)
@@ -284,13 +345,17 @@ Result<std::vector<DatasetFile>> collect(DataContext& ctx, const std::vector<std
       }
     }
     ++hashed;
-    FileSource src(f.abs);
-    if (src.open_error())
-      return make_error(ErrorCode::io, "cannot read " + f.abs + ": " + src.open_error()->message);
-    auto put = ctx.cache.put(src, "");
-    if (!put)
-      return make_error(put.error().code, f.abs + ": " + put.error().message);
-    d.digest = put->digest;
+    if (f.st.st_size <= k_small_file) {
+      RH_TRY_ASSIGN(d.digest, put_small(ctx.cache, f.abs, static_cast<size_t>(f.st.st_size)));
+    } else {
+      FileSource src(f.abs);
+      if (src.open_error())
+        return make_error(ErrorCode::io, "cannot read " + f.abs + ": " + src.open_error()->message);
+      auto put = ctx.cache.put(src, "");
+      if (!put)
+        return make_error(put.error().code, f.abs + ": " + put.error().message);
+      d.digest = put->digest;
+    }
     stat_cache.remember(f.st, d.digest);
     return {};
   };
