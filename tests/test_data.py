@@ -215,3 +215,21 @@ def test_a_version_of_thousands_of_files_round_trips(tmp_path):
     out = data("get", v, "--output", str(tmp_path / "out"), home=home)
     assert "3000 files" in out.stderr
     assert open(tmp_path / "out" / "d07" / "f02407.txt").read() == "2407\n"
+
+
+def test_blob_batches_are_checked(server):
+    import struct
+    good = b"hello\n"
+    d = "sha256:" + hashlib.sha256(good).hexdigest()
+    body = b"RHB1" + d.encode() + struct.pack("<Q", len(good)) + good
+    s, r, _ = server.request("POST", "/api/v1/blobs/batch", raw=body)
+    assert s == 200 and r["stored"] == 1
+    assert server.request("GET", f"/api/v1/blobs/{d}")[1] == good
+    wrong = "sha256:" + "0" * 64
+    s, r, _ = server.request("POST", "/api/v1/blobs/batch", raw=b"RHB1" + wrong.encode() + struct.pack("<Q", 3) + b"abc")
+    assert s == 422 and r["error"]["code"] == "corrupt"
+    assert server.request("HEAD", f"/api/v1/blobs/{wrong}")[0] == 404, "nothing stored under a wrong name"
+    s, r, _ = server.request("POST", "/api/v1/blobs/batch", raw=b"RHB1" + d.encode() + struct.pack("<Q", 99) + b"x")
+    assert s == 400 and "cut short" in r["error"]["message"]
+    s, r, _ = server.request("POST", "/api/v1/blobs/batch", raw=b"nope")
+    assert s == 400 and "RHB1" in r["error"]["message"]

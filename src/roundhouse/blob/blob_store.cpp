@@ -63,6 +63,13 @@ Result<std::string> BlobStore::get_bytes(std::string_view digest) {
 
 namespace rh {
 
+Status BlobStore::put_many(const std::vector<std::pair<std::string, std::string>>& items) {
+  for (const auto& [digest, path] : items) {
+    RH_TRY(put_file(path, digest));
+  }
+  return {};
+}
+
 Result<std::vector<std::string>> BlobStore::missing(const std::vector<std::string>& digests) {
   std::vector<std::string> out;
   for (const auto& d : digests) {

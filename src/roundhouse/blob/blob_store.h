@@ -109,6 +109,9 @@ class BlobStore {
   Result<BlobInfo> put_file(const std::string& path) { return put_file(path, {}); }
   // Progress of long transfers (bytes done, total), for the CLI's progress bar.
   virtual void set_progress(std::function<void(uint64_t, uint64_t)>) {}
+  // Stores many files, each under its known digest (checked). Remote stores
+  // send small ones many to a request; a local store syncs once at the end.
+  virtual Status put_many(const std::vector<std::pair<std::string, std::string>>& digest_and_path);
   // The digests of `digests` this store does not hold (one stat each here;
   // remote stores ask in one request).
   virtual Result<std::vector<std::string>> missing(const std::vector<std::string>& digests);

@@ -250,7 +250,7 @@ Result<std::string> put_small(LocalBlobStore& cache, const std::string& path, si
   }
   if (fd < 0) {  // no O_TMPFILE here: the general path
     StringSource src(buf);
-    RH_TRY_ASSIGN(BlobInfo info, cache.put(src, digest));
+    RH_TRY_ASSIGN(BlobInfo info, cache.put_unsynced(src, digest));
     return info.digest;
   }
   size_t off = 0;
@@ -329,7 +329,6 @@ Result<std::vector<DatasetFile>> collect(DataContext& ctx, const std::vector<std
   StatCache stat_cache(ctx.stat_cache_path);
   std::vector<DatasetFile> out(found.size());
   std::atomic<int64_t> hashed{0};
-  ctx.cache.set_bulk(true);
   auto put_one = [&](size_t i) -> Status {
     const Found& f = found[i];
     DatasetFile& d = out[i];
@@ -351,7 +350,7 @@ Result<std::vector<DatasetFile>> collect(DataContext& ctx, const std::vector<std
       FileSource src(f.abs);
       if (src.open_error())
         return make_error(ErrorCode::io, "cannot read " + f.abs + ": " + src.open_error()->message);
-      auto put = ctx.cache.put(src, "");
+      auto put = ctx.cache.put_unsynced(src, "");
       if (!put)
         return make_error(put.error().code, f.abs + ": " + put.error().message);
       d.digest = put->digest;
@@ -363,7 +362,6 @@ Result<std::vector<DatasetFile>> collect(DataContext& ctx, const std::vector<std
     if (ctx.progress)
       ctx.progress("hashing", done, found.size());
   });
-  ctx.cache.set_bulk(false);
   ctx.hashed = hashed;
   RH_TRY(ctx.cache.sync());  // every new object durable before any row points to it
   stat_cache.save();
@@ -442,16 +440,23 @@ Result<int64_t> upload(DataContext& ctx, const std::string& id) {
   std::sort(digests.begin(), digests.end());
   digests.erase(std::unique(digests.begin(), digests.end()), digests.end());
   RH_TRY_ASSIGN(auto missing, ctx.remote.missing(digests));
-  uint64_t done = 0;
+  // In slices, so progress moves and an interruption loses at most one slice.
+  std::vector<std::pair<std::string, std::string>> items;
   for (const auto& d : missing) {
     RH_TRY_ASSIGN(std::string path, ctx.cache.path_of(d));
     if (!path_exists(path)) {
       return make_error(ErrorCode::not_found,
                         "the local cache has no copy of " + d + "; add the files again");
     }
-    RH_TRY(ctx.remote.put_file(path, d));
+    items.emplace_back(d, path);
+  }
+  for (size_t i = 0; i < items.size(); i += 2000) {
+    std::vector<std::pair<std::string, std::string>> slice(
+        items.begin() + static_cast<long>(i),
+        items.begin() + static_cast<long>(std::min(items.size(), i + 2000)));
+    RH_TRY(ctx.remote.put_many(slice));
     if (ctx.progress)
-      ctx.progress("uploading", ++done, missing.size());
+      ctx.progress("uploading", std::min(items.size(), i + 2000), items.size());
   }
   return static_cast<int64_t>(missing.size());
 }

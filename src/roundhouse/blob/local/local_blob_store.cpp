@@ -26,6 +26,25 @@ Result<std::string> LocalBlobStore::path_of(std::string_view digest) const {
 }
 
 Result<BlobInfo> LocalBlobStore::put(ByteSource& src, std::string_view expected_digest) {
+  return put_impl(src, expected_digest, true);
+}
+
+Result<BlobInfo> LocalBlobStore::put_unsynced(ByteSource& src, std::string_view expected_digest) {
+  return put_impl(src, expected_digest, false);
+}
+
+Status LocalBlobStore::put_many(const std::vector<std::pair<std::string, std::string>>& items) {
+  for (const auto& [digest, path] : items) {
+    FileSource src(path);
+    if (src.open_error())
+      return make_error(*src.open_error());
+    RH_TRY(put_unsynced(src, digest));
+  }
+  return sync();
+}
+
+Result<BlobInfo> LocalBlobStore::put_impl(ByteSource& src, std::string_view expected_digest,
+                                          bool sync) {
   if (!expected_digest.empty()) {
     RH_TRY(validate_digest(expected_digest));
     // Already stored: drain nothing, the caller's bytes are known to match by name.
@@ -53,7 +72,7 @@ Result<BlobInfo> LocalBlobStore::put(ByteSource& src, std::string_view expected_
   RH_TRY_ASSIGN(std::string final_path, path_of(digest));
   RH_TRY(make_dirs(dirname_of(final_path)));
   ::chmod(file.temp_path().c_str(), 0444);
-  RH_TRY(file.commit_to(final_path, /*keep_existing=*/true, /*sync=*/!m_bulk));
+  RH_TRY(file.commit_to(final_path, /*keep_existing=*/true, sync));
   return BlobInfo{digest, size};
 }
 

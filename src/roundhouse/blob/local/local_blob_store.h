@@ -28,15 +28,16 @@ class LocalBlobStore final : public BlobStore {
   // Where the object lives (for sendfile/hard links); validates the digest.
   Result<std::string> path_of(std::string_view digest) const;
 
-  // Bulk mode: puts skip their fsyncs; sync() then makes them all durable at
-  // once (syncfs). For adding many files, where an fsync each would dominate.
-  void set_bulk(bool bulk) { m_bulk = bulk; }
+  // A put without its fsyncs; sync() then makes many of them durable at once
+  // (syncfs). For adding many files, where an fsync each would dominate.
+  Result<BlobInfo> put_unsynced(ByteSource& src, std::string_view expected_digest);
   Status sync();
+  Status put_many(const std::vector<std::pair<std::string, std::string>>& digest_and_path) override;
 
  private:
   explicit LocalBlobStore(std::string root) : m_root(std::move(root)) {}
+  Result<BlobInfo> put_impl(ByteSource& src, std::string_view expected_digest, bool sync);
   std::string m_root;
-  bool m_bulk = false;
 };
 
 }  // namespace rh
