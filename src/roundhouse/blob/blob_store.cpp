@@ -70,6 +70,16 @@ Status BlobStore::put_many(const std::vector<std::pair<std::string, std::string>
   return {};
 }
 
+Status BlobStore::get_many(
+    const std::vector<std::string>& digests,
+    const std::function<Status(const std::string&, std::string_view)>& each) {
+  for (const auto& d : digests) {
+    RH_TRY_ASSIGN(std::string data, get_bytes(d));
+    RH_TRY(each(d, data));
+  }
+  return {};
+}
+
 Result<std::vector<std::string>> BlobStore::missing(const std::vector<std::string>& digests) {
   std::vector<std::string> out;
   for (const auto& d : digests) {

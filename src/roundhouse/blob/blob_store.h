@@ -112,6 +112,10 @@ class BlobStore {
   // Stores many files, each under its known digest (checked). Remote stores
   // send small ones many to a request; a local store syncs once at the end.
   virtual Status put_many(const std::vector<std::pair<std::string, std::string>>& digest_and_path);
+  // Reads many (small) objects, calling `each` with every one's bytes;
+  // remote stores fetch them many to a request.
+  virtual Status get_many(const std::vector<std::string>& digests,
+                          const std::function<Status(const std::string&, std::string_view)>& each);
   // The digests of `digests` this store does not hold (one stat each here;
   // remote stores ask in one request).
   virtual Result<std::vector<std::string>> missing(const std::vector<std::string>& digests);

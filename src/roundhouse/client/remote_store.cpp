@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cmath>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "roundhouse/api/scalar_body.h"
@@ -601,6 +602,35 @@ class RemoteStore final : public MetadataStore {
 class RemoteBlobStore final : public BlobStore {
  public:
   explicit RemoteBlobStore(std::shared_ptr<HttpClient> c) : m_c(std::move(c)) {}
+
+  Status get_many(
+      const std::vector<std::string>& digests,
+      const std::function<Status(const std::string&, std::string_view)>& each) override {
+    for (size_t i = 0; i < digests.size(); i += 1000) {
+      std::vector<std::string> slice(
+          digests.begin() + static_cast<long>(i),
+          digests.begin() + static_cast<long>(std::min(digests.size(), i + 1000)));
+      RH_TRY_ASSIGN(std::string body,
+                    m_c->call("POST", "/api/v1/blobs/fetch", Json{{"digests", slice}}.dump()));
+      std::string_view b = body;
+      if (!b.starts_with("RHB1"))
+        return make_error(ErrorCode::internal, "the server's blob batch does not start with RHB1");
+      b.remove_prefix(4);
+      while (!b.empty()) {
+        if (b.size() < 79)
+          return make_error(ErrorCode::internal, "the server's blob batch is cut short");
+        std::string digest(b.substr(0, 71));
+        uint64_t size = 0;
+        std::memcpy(&size, b.data() + 71, 8);
+        b.remove_prefix(79);
+        if (size > b.size())
+          return make_error(ErrorCode::internal, "the server's blob batch is cut short");
+        RH_TRY(each(digest, b.substr(0, size)));
+        b.remove_prefix(size);
+      }
+    }
+    return {};
+  }
 
   // Small blobs many to a request (POST /blobs/batch), large ones one each.
   Status put_many(const std::vector<std::pair<std::string, std::string>>& items) override {

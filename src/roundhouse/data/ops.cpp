@@ -504,6 +504,46 @@ Result<GetResult> get(DataContext& ctx, const std::string& id, const std::string
     need.push_back(i);
   }
   std::atomic<int64_t> downloaded{0};
+  // Small objects missing from the cache come many to a request, each
+  // checked against its digest on the way in, and are synced once.
+  if (!ctx.cache_is_remote) {
+    // Slices of at most 1,000 objects and 32 MiB (the server answers up to 64 MiB).
+    std::vector<std::vector<std::string>> slices(1);
+    uint64_t slice_bytes = 0, small_count = 0;
+    std::vector<size_t> rest;
+    for (size_t k : need) {
+      const DatasetFile& f = files[k];
+      if (f.size > static_cast<uint64_t>(k_small_file) || verify || ctx.cache.stat(f.digest)) {
+        rest.push_back(k);
+        continue;
+      }
+      if (slices.back().size() >= 1000 || slice_bytes + f.size > (32u << 20)) {
+        slices.emplace_back();
+        slice_bytes = 0;
+      }
+      slices.back().push_back(f.digest);
+      slice_bytes += f.size;
+      ++small_count;
+    }
+    uint64_t fetched = 0;
+    for (const auto& slice : slices) {
+      if (slice.empty())
+        continue;
+      RH_TRY(
+          ctx.remote.get_many(slice, [&](const std::string& d, std::string_view bytes) -> Status {
+            StringSource src(bytes);
+            RH_TRY(ctx.cache.put_unsynced(src, d));
+            ++downloaded;
+            if (ctx.progress && (++fetched % 256 == 0 || fetched == small_count))
+              ctx.progress("downloading", fetched, small_count);
+            return {};
+          }));
+    }
+    if (small_count > 0) {
+      RH_TRY(ctx.cache.sync());
+    }
+    need = std::move(rest);
+  }
   RH_TRY(parallel_for(
       need.size(),
       [&](size_t k) -> Status {
