@@ -216,28 +216,12 @@ Status parallel_for(size_t n, const std::function<Status(size_t)>& fn,
 
 constexpr off_t k_small_file = 1 << 20;
 
-// A small file into the cache with the fewest file-system operations: read
-// whole, hashed in memory; nothing written when the object exists already;
-// otherwise an unnamed file (O_TMPFILE) linked into place once complete, so
-// a crash never leaves a partial object under a digest's name.
-Result<std::string> put_small(LocalBlobStore& cache, const std::string& path, size_t size) {
-  int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0)
-    return std::unexpected(os_err("cannot read", path));
-  std::string buf(size, '\0');
-  size_t got = 0;
-  while (got < size) {
-    ssize_t n = ::read(in, buf.data() + got, size - got);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break;
-    got += static_cast<size_t>(n);
-  }
-  ::close(in);
-  if (got != size)
-    return make_error(ErrorCode::io, path + " changed while it was read; add it again");
-  std::string digest = sha256_digest(buf);
+// Bytes already hashed (digest) into the cache: nothing written when the
+// object exists; otherwise an unnamed file (O_TMPFILE) linked into place once
+// complete, so a crash never leaves a partial object under a digest's name.
+Result<std::string> store_bytes(LocalBlobStore& cache, const std::string& digest,
+                                std::string_view buf) {
+  size_t size = buf.size();
   RH_TRY_ASSIGN(std::string final_path, cache.path_of(digest));
   struct stat st;
   if (::stat(final_path.c_str(), &st) == 0 && static_cast<size_t>(st.st_size) == size)
@@ -260,7 +244,7 @@ Result<std::string> put_small(LocalBlobStore& cache, const std::string& path, si
       continue;
     if (n < 0) {
       ::close(fd);
-      return std::unexpected(os_err("cannot write into the cache for", path));
+      return std::unexpected(os_err("cannot write into the cache:", digest));
     }
     off += static_cast<size_t>(n);
   }
@@ -268,11 +252,38 @@ Result<std::string> put_small(LocalBlobStore& cache, const std::string& path, si
   int rc = ::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, final_path.c_str(), AT_SYMLINK_FOLLOW);
   int err = errno;
   ::close(fd);
+  if (rc != 0 && err == ENOENT && !path_exists("/proc/self/fd")) {  // no /proc: the general path
+    StringSource src(buf);
+    RH_TRY_ASSIGN(BlobInfo info, cache.put_unsynced(src, digest));
+    return info.digest;
+  }
   if (rc != 0 && err != EEXIST) {
     errno = err;
     return std::unexpected(os_err("cannot link into the cache", final_path));
   }
   return digest;
+}
+
+// A small file into the cache with the fewest file-system operations: read
+// whole and hashed in memory, then store_bytes().
+Result<std::string> put_small(LocalBlobStore& cache, const std::string& path, size_t size) {
+  int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0)
+    return std::unexpected(os_err("cannot read", path));
+  std::string buf(size, '\0');
+  size_t got = 0;
+  while (got < size) {
+    ssize_t n = ::read(in, buf.data() + got, size - got);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(in);
+  if (got != size)
+    return make_error(ErrorCode::io, path + " changed while it was read; add it again");
+  return store_bytes(cache, sha256_digest(buf), buf);
 }
 
 std::string manifest_text(const std::vector<DatasetFile>& files) {
