@@ -29,6 +29,11 @@ Status compact_small_chunks(Shared& s);
 Result<std::string> ensure_project_in_tx(Db& db, Env& env, const std::string& name,
                                          const std::string& description);
 
+// Inside a write: the task's status, message and times (started on the first
+// running, completed on a final status). The caller checks the transition.
+Status set_status_in_tx(Db& db, const std::string& id, TaskStatus to, const std::string& message,
+                        double now);
+
 // Inside a write: merges keys into the task's runtime facts.
 Status merge_runtime_in_tx(Db& db, const std::string& task_id,
                            const std::map<std::string, std::string>& facts);

@@ -19,8 +19,6 @@ Status merge_runtime_in_tx(Db& db, const std::string& task_id,
   return s->bind(1, string_map_to_json(facts).dump()).bind(2, task_id).exec();
 }
 
-namespace {
-
 Status set_status_in_tx(Db& db, const std::string& id, TaskStatus to, const std::string& message,
                         double now) {
   RH_TRY_ASSIGN(Stmt * s,
@@ -37,6 +35,8 @@ Status set_status_in_tx(Db& db, const std::string& id, TaskStatus to, const std:
       .bind(8, id)
       .exec();
 }
+
+namespace {
 
 // Queue and worker names travel in URL paths: letters, digits and . _ - (and : @ for
 // workers, whose default name is host:pid), 1 to 64 of them.

@@ -536,20 +536,7 @@ class SqliteTasks final : public TaskStore {
         RH_TRY_ASSIGN(Stmt d, db.prepare("DELETE FROM queue_entries WHERE task_id = ?"));
         RH_TRY(d.bind(1, id).exec());
       }
-      double now = m_s.env.now();
-      RH_TRY_ASSIGN(Stmt s,
-                    db.prepare("UPDATE tasks SET status = ?, status_message = ?, last_update = ?, "
-                               "started = CASE WHEN ? AND started = 0 THEN ? ELSE started END, "
-                               "completed = CASE WHEN ? THEN ? ELSE completed END WHERE id = ?"));
-      return s.bind(1, to_string(to))
-          .bind(2, message)
-          .bind(3, now)
-          .bind(4, int64_t{to == TaskStatus::running})
-          .bind(5, now)
-          .bind(6, int64_t{is_final(to)})
-          .bind(7, now)
-          .bind(8, id)
-          .exec();
+      return set_status_in_tx(db, id, to, message, m_s.env.now());
     }));
     return get(id);
   }
