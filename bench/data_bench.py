@@ -10,6 +10,7 @@ Tools: rh (against an rh server whose data folder is "the remote"), DVC
 (PyPI, bench/.venv-data), git, git-lfs, git-annex, restic (Debian), and the
 floors: find, reading every file once, one SHA-256 pass, cp -r.
 Usage: bench/data.sh [BUILD_DIR]   (make bench-data)
+       BENCH_WORKLOADS=W1 BENCH_TOOLS=rh,dvc bench/data.sh   (a subset)
 """
 import hashlib
 import json
@@ -27,6 +28,7 @@ RH = os.path.join(BUILD, "rh")
 VENV = os.path.join(HERE, ".venv-data", "bin")
 W2_MB = int(os.environ.get("BENCH_W2_MB", "100"))
 WORKLOADS = os.environ.get("BENCH_WORKLOADS", "W1,W2").split(",")
+ONLY = [t for t in os.environ.get("BENCH_TOOLS", "").split(",") if t]  # e.g. rh,dvc,git
 
 
 def sh(cmd, cwd=None, env=None, check=True):
@@ -209,6 +211,8 @@ def main():
             res[wname] = {"floors": floors(golden, base)}
             print(wname, "floors", res[wname]["floors"], flush=True)
             for name, fn in TOOLS:
+                if ONLY and name not in ONLY:
+                    continue
                 work = os.path.join(base, f"{wname}-{name}")
                 os.makedirs(work)
                 src = os.path.join(work, "data")
