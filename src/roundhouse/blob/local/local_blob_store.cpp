@@ -76,6 +76,41 @@ Result<BlobInfo> LocalBlobStore::put_impl(ByteSource& src, std::string_view expe
   return BlobInfo{digest, size};
 }
 
+Result<BlobInfo> LocalBlobStore::put_file(const std::string& path,
+                                          std::string_view expected_digest) {
+  if (!path.starts_with(m_root + "/tmp/") || path.find("/../") != std::string::npos)
+    return BlobStore::put_file(path, expected_digest);
+  if (!expected_digest.empty()) {
+    RH_TRY(validate_digest(expected_digest));
+  }
+  RH_TRY_ASSIGN(std::string digest, sha256_file(path));
+  if (!expected_digest.empty() && digest != expected_digest) {
+    return make_error(ErrorCode::corrupt, "content does not match its digest: expected " +
+                                              std::string(expected_digest) + ", got " + digest);
+  }
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    return make_error(ErrorCode::io, "cannot stat " + path);
+  BlobInfo info{digest, static_cast<uint64_t>(st.st_size)};
+  RH_TRY_ASSIGN(std::string final_path, path_of(digest));
+  if (::access(final_path.c_str(), F_OK) == 0)
+    return info;  // stored already
+  RH_TRY(make_dirs(dirname_of(final_path)));
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return make_error(ErrorCode::io, "cannot open " + path);
+  int rc = ::fsync(fd);
+  ::fchmod(fd, 0444);
+  ::close(fd);
+  if (rc != 0)
+    return make_error(ErrorCode::io, "cannot fsync " + path);
+  // link, not rename: the caller still owns (and removes) its staged file.
+  if (::link(path.c_str(), final_path.c_str()) != 0 && errno != EEXIST)
+    return make_error(ErrorCode::io, "cannot link " + path + " into place");
+  RH_TRY(fsync_dir(dirname_of(final_path)));
+  return info;
+}
+
 Status LocalBlobStore::sync() {
   int fd = ::open(m_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
