@@ -74,10 +74,7 @@ void add_agent_command(CLI::App& app, Context& ctx) {
       ->check(CLI::Range(0.0, 3600.0));
   cmd->add_option("--heartbeat", opt->heartbeat_s, "Seconds between heartbeats (default 2)")
       ->check(CLI::Range(0.1, 600.0));
-  cmd->callback([&ctx, opt] {
-    if (auto st = serve(ctx, *opt); !st)
-      throw CLI::RuntimeError(report(st.error()));
-  });
+  cmd->callback([&ctx, opt] { guard([&] { return serve(ctx, *opt); }); });
 }
 
 }  // namespace rh::cli

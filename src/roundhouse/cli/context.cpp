@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include <CLI/CLI.hpp>
+
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -92,6 +94,11 @@ Result<std::string> Context::datasets_resolve(const std::string& id) {
 Result<std::string> Context::resolve_task(const std::string& id) {
   RH_TRY_ASSIGN(MetadataStore * s, store());
   return s->tasks().resolve(id);
+}
+
+void guard(const std::function<Status()>& fn) {
+  if (auto st = fn(); !st)
+    throw CLI::RuntimeError(report(st.error()));
 }
 
 int report(const Error& e) {

@@ -3,6 +3,7 @@
 // (RH_SERVER), behind the same MetadataStore/BlobStore interfaces.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -45,5 +46,8 @@ class Context {
 
 // Prints "rh: <message>" to stderr and returns the exit status for the error.
 int report(const Error& e);
+// Runs a command's body; an error is reported and becomes the exit status
+// (through CLI11's RuntimeError).
+void guard(const std::function<Status()>& fn);
 
 }  // namespace rh::cli

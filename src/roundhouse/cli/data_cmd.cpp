@@ -10,34 +10,25 @@
 #include "roundhouse/data/ops.h"
 #include "roundhouse/store/store_json.h"
 #include "roundhouse/util/fs.h"
+#include "roundhouse/util/strings.h"
 
 namespace rh::cli {
 
 namespace {
 
-void guard(const std::function<Status()>& fn) {
-  if (auto st = fn(); !st)
-    throw CLI::RuntimeError(report(st.error()));
-}
-
-struct DataEnv {
-  std::unique_ptr<data::DataContext> ctx;
-  std::map<std::string, std::unique_ptr<Progress>> bars;
-};
-
-Result<DataEnv> data_env(Context& c) {
+Result<std::unique_ptr<data::DataContext>> data_env(Context& c) {
   RH_TRY_ASSIGN(MetadataStore * store, c.store());
   RH_TRY_ASSIGN(BlobStore * blobs, c.blobs());
   RH_TRY_ASSIGN(LocalBlobStore * cache, c.local_cache());
   RH_TRY_ASSIGN(bool remote, c.is_remote());
   RH_TRY_ASSIGN(Config * cfg, c.config());
-  DataEnv env;
-  env.ctx = std::make_unique<data::DataContext>(data::DataContext{*store, *blobs, *cache, !remote});
-  env.ctx->stat_cache_path = cfg->data_dir + "/statcache.db";
-  env.ctx->datasets_dir = cfg->data_dir + "/datasets";
-  RH_TRY(make_dirs(env.ctx->datasets_dir));
+  auto env =
+      std::make_unique<data::DataContext>(data::DataContext{*store, *blobs, *cache, !remote});
+  env->stat_cache_path = cfg->data_dir + "/statcache.db";
+  env->datasets_dir = cfg->data_dir + "/datasets";
+  RH_TRY(make_dirs(env->datasets_dir));
   auto bars = std::make_shared<std::map<std::string, std::unique_ptr<Progress>>>();
-  env.ctx->progress = [bars](const std::string& label, uint64_t done, uint64_t total) {
+  env->progress = [bars](const std::string& label, uint64_t done, uint64_t total) {
     auto& b = (*bars)[label];
     if (!b)
       b = std::make_unique<Progress>(label);
@@ -80,24 +71,13 @@ Result<std::string> resolve(Context& c, const Ref& r) {
   return list[0].id;
 }
 
-std::string human_bytes(int64_t n) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(n);
-  int i = 0;
-  while (v >= 1024 && i < 4) {
-    v /= 1024;
-    ++i;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, i ? "%.1f %s" : "%.0f %s", v, units[i]);
-  return buf;
-}
-
 std::string summary_line(const DatasetSummary& s) {
-  return std::to_string(s.files) + " files, " + human_bytes(s.bytes) + "; +" +
-         std::to_string(s.added) + " (" + human_bytes(s.added_bytes) + ") ~" +
-         std::to_string(s.modified) + " (" + human_bytes(s.modified_bytes) + ") -" +
-         std::to_string(s.removed) + " (" + human_bytes(s.removed_bytes) + ")";
+  return std::to_string(s.files) + " files, " + format_bytes(static_cast<uint64_t>(s.bytes)) +
+         "; +" + std::to_string(s.added) + " (" +
+         format_bytes(static_cast<uint64_t>(s.added_bytes)) + ") ~" + std::to_string(s.modified) +
+         " (" + format_bytes(static_cast<uint64_t>(s.modified_bytes)) + ") -" +
+         std::to_string(s.removed) + " (" + format_bytes(static_cast<uint64_t>(s.removed_bytes)) +
+         ")";
 }
 
 void add_ref_options(CLI::App* cmd, Ref& r, bool id_required) {
@@ -158,11 +138,11 @@ void add_data_commands(CLI::App& app, Context& ctx) {
   add->add_option("--wildcard", af->opt.wildcard, "Only files whose name matches");
   add->callback([&ctx, af] {
     guard([&]() -> Status {
-      RH_TRY_ASSIGN(DataEnv env, data_env(ctx));
+      RH_TRY_ASSIGN(auto env, data_env(ctx));
       RH_TRY_ASSIGN(std::string id, ctx.datasets_resolve(af->id));
-      RH_TRY_ASSIGN(int64_t n, data::add(*env.ctx, id, af->paths, af->opt));
+      RH_TRY_ASSIGN(int64_t n, data::add(*env, id, af->paths, af->opt));
       std::fprintf(stderr, "rh: %lld file(s) added (%lld read and hashed, the rest unchanged)\n",
-                   static_cast<long long>(n), static_cast<long long>(env.ctx->hashed));
+                   static_cast<long long>(n), static_cast<long long>(env->hashed));
       return {};
     });
   });
@@ -188,9 +168,9 @@ void add_data_commands(CLI::App& app, Context& ctx) {
   sync->add_option("dir", *dir, "Folder")->required();
   sync->callback([&ctx, id, dir] {
     guard([&]() -> Status {
-      RH_TRY_ASSIGN(DataEnv env, data_env(ctx));
+      RH_TRY_ASSIGN(auto env, data_env(ctx));
       RH_TRY_ASSIGN(std::string vid, ctx.datasets_resolve(*id));
-      RH_TRY_ASSIGN(auto r, data::sync(*env.ctx, vid, *dir));
+      RH_TRY_ASSIGN(auto r, data::sync(*env, vid, *dir));
       std::fprintf(stderr, "rh: %lld added, %lld modified, %lld removed, %lld unchanged\n",
                    static_cast<long long>(r.added), static_cast<long long>(r.modified),
                    static_cast<long long>(r.removed), static_cast<long long>(r.unchanged));
@@ -204,9 +184,9 @@ void add_data_commands(CLI::App& app, Context& ctx) {
   fin->add_flag("--upload", *upload_first, "Upload the files first");
   fin->callback([&ctx, id, upload_first] {
     guard([&]() -> Status {
-      RH_TRY_ASSIGN(DataEnv env, data_env(ctx));
+      RH_TRY_ASSIGN(auto env, data_env(ctx));
       RH_TRY_ASSIGN(std::string vid, ctx.datasets_resolve(*id));
-      RH_TRY_ASSIGN(DatasetVersion v, data::finalize(*env.ctx, vid, *upload_first));
+      RH_TRY_ASSIGN(DatasetVersion v, data::finalize(*env, vid, *upload_first));
       std::fprintf(stderr, "rh: %s/%s %s final: %s\n", v.project.c_str(), v.name.c_str(),
                    v.version.c_str(), summary_line(v.summary).c_str());
       return {};
@@ -217,9 +197,9 @@ void add_data_commands(CLI::App& app, Context& ctx) {
   up->add_option("id", *id, "Version ID")->required();
   up->callback([&ctx, id] {
     guard([&]() -> Status {
-      RH_TRY_ASSIGN(DataEnv env, data_env(ctx));
+      RH_TRY_ASSIGN(auto env, data_env(ctx));
       RH_TRY_ASSIGN(std::string vid, ctx.datasets_resolve(*id));
-      RH_TRY_ASSIGN(int64_t n, data::upload(*env.ctx, vid));
+      RH_TRY_ASSIGN(int64_t n, data::upload(*env, vid));
       std::fprintf(stderr, "rh: %lld file(s) uploaded\n", static_cast<long long>(n));
       return {};
     });
@@ -238,9 +218,9 @@ void add_data_commands(CLI::App& app, Context& ctx) {
   get->add_flag("--verify", gf->verify, "Re-hash cached files (repairs damaged ones)");
   get->callback([&ctx, gf] {
     guard([&]() -> Status {
-      RH_TRY_ASSIGN(DataEnv env, data_env(ctx));
+      RH_TRY_ASSIGN(auto env, data_env(ctx));
       RH_TRY_ASSIGN(std::string vid, resolve(ctx, gf->ref));
-      RH_TRY_ASSIGN(auto r, data::get(*env.ctx, vid, gf->output, gf->writable, gf->verify));
+      RH_TRY_ASSIGN(auto r, data::get(*env, vid, gf->output, gf->writable, gf->verify));
       for (const auto& d : r.repaired)
         std::fprintf(stderr, "rh: the cached copy of %s was damaged; fetched again\n", d.c_str());
       std::printf("%s\n", r.dir.c_str());
@@ -285,11 +265,12 @@ void add_data_commands(CLI::App& app, Context& ctx) {
         std::string tags;
         for (const auto& t : v.tags)
           tags += (tags.empty() ? "" : ",") + t;
-        rows.push_back({v.id.substr(0, 12), v.project, v.name, v.version,
-                        std::string(to_string(v.state)),
-                        v.state == DatasetState::final_ ? std::to_string(v.summary.files) : "-",
-                        v.state == DatasetState::final_ ? human_bytes(v.summary.bytes) : "-",
-                        format_time(v.created), tags});
+        rows.push_back(
+            {v.id.substr(0, 12), v.project, v.name, v.version, std::string(to_string(v.state)),
+             v.state == DatasetState::final_ ? std::to_string(v.summary.files) : "-",
+             v.state == DatasetState::final_ ? format_bytes(static_cast<uint64_t>(v.summary.bytes))
+                                             : "-",
+             format_time(v.created), tags});
       }
       print_table({"ID", "PROJECT", "NAME", "VERSION", "STATE", "FILES", "SIZE", "CREATED", "TAGS"},
                   rows);
@@ -334,8 +315,7 @@ void add_data_commands(CLI::App& app, Context& ctx) {
           std::printf("  ... %zu more (--json lists all)\n", files.size() - 50);
           break;
         }
-        std::printf("  %10s  %s\n", human_bytes(static_cast<int64_t>(f.size)).c_str(),
-                    f.path.c_str());
+        std::printf("  %10s  %s\n", format_bytes(f.size).c_str(), f.path.c_str());
       }
       return {};
     });

@@ -186,10 +186,7 @@ void add_import_command(CLI::App& app, Context& ctx) {
   cmd->add_option("dir", *dir, "The offline folder (~/.roundhouse/offline/<id>)")
       ->required()
       ->check(CLI::ExistingDirectory);
-  cmd->callback([&ctx, dir] {
-    if (auto st = import_dir(ctx, *dir); !st)
-      throw CLI::RuntimeError(report(st.error()));
-  });
+  cmd->callback([&ctx, dir] { guard([&] { return import_dir(ctx, *dir); }); });
 }
 
 }  // namespace rh::cli

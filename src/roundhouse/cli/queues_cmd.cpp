@@ -15,11 +15,6 @@ namespace rh::cli {
 
 namespace {
 
-void guard(const std::function<Status()>& fn) {
-  if (auto st = fn(); !st)
-    throw CLI::RuntimeError(report(st.error()));
-}
-
 // What `clone` and `edit` change on a draft.
 struct Edits {
   std::string name;

@@ -80,10 +80,7 @@ void add_server_command(CLI::App& app, Context& ctx) {
                   "Seconds without a heartbeat after which an agent's task is failed or requeued "
                   "(default 60)")
       ->check(CLI::Range(1.0, 86400.0));
-  cmd->callback([&ctx, flags] {
-    if (auto st = serve(ctx, *flags); !st)
-      throw CLI::RuntimeError(report(st.error()));
-  });
+  cmd->callback([&ctx, flags] { guard([&] { return serve(ctx, *flags); }); });
 }
 
 }  // namespace rh::cli

@@ -24,11 +24,6 @@ void print_json(const Json& j) {
 }
 
 // Runs a command body; errors become exit codes through CLI11.
-void guard(const std::function<Status()>& fn) {
-  if (auto st = fn(); !st)
-    throw CLI::RuntimeError(report(st.error()));
-}
-
 struct ListFlags {
   std::string project;
   std::vector<std::string> status;
