@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "roundhouse/api/blob_batch.h"
 #include "roundhouse/api/change_hub.h"
 #include "roundhouse/api/scalar_body.h"
 #include "roundhouse/blob/local/local_blob_store.h"
@@ -739,33 +740,19 @@ class Api {
     // digest, its size as u64 little-endian, its bytes), each checked against
     // its digest, made durable together (one sync instead of one per blob).
     route(r, "POST", "/api/v1/blobs/batch", sync([this](HttpRequest& req) -> Result<HttpResponse> {
-            std::string_view b = req.body;
-            if (!b.starts_with("RHB1"))
-              return make_error(ErrorCode::invalid_argument, "a blob batch starts with RHB1");
-            b.remove_prefix(4);
             auto* local = dynamic_cast<LocalBlobStore*>(&m_ctx.blobs);
             int64_t stored = 0;
-            while (!b.empty()) {
-              if (b.size() < 71 + 8)
-                return make_error(ErrorCode::invalid_argument,
-                                  "blob batch entry " + std::to_string(stored) + " is cut short");
-              std::string digest(b.substr(0, 71));
-              RH_TRY(validate_digest(digest));
-              uint64_t size = 0;
-              std::memcpy(&size, b.data() + 71, 8);
-              b.remove_prefix(79);
-              if (size > b.size())
-                return make_error(ErrorCode::invalid_argument,
-                                  "blob batch entry " + digest + " is cut short");
-              StringSource src(b.substr(0, size));
-              if (local) {
-                RH_TRY(local->put_unsynced(src, digest));
-              } else {
-                RH_TRY(m_ctx.blobs.put(src, digest));
-              }
-              b.remove_prefix(size);
-              ++stored;
-            }
+            RH_TRY(read_blob_batch(
+                req.body, [&](const std::string& digest, std::string_view bytes) -> Status {
+                  StringSource src(bytes);
+                  if (local) {
+                    RH_TRY(local->put_unsynced(src, digest));
+                  } else {
+                    RH_TRY(m_ctx.blobs.put(src, digest));
+                  }
+                  ++stored;
+                  return {};
+                }));
             if (local) {
               RH_TRY(local->sync());
             }
@@ -781,7 +768,7 @@ class Api {
               return make_error(ErrorCode::invalid_argument, "at most 10000 digests a request");
             HttpResponse resp;
             resp.content_type = "application/x-rh-blobs";
-            resp.body = "RHB1";
+            resp.body = new_blob_batch();
             for (const auto& d : digests) {
               RH_TRY(validate_digest(d));
               RH_TRY_ASSIGN(std::string data, m_ctx.blobs.get_bytes(d));
@@ -789,10 +776,7 @@ class Api {
                 return make_error(ErrorCode::too_large,
                                   "the blobs asked for exceed 64 MiB; ask for fewer at a time");
               }
-              uint64_t size = data.size();
-              resp.body += d;
-              resp.body.append(reinterpret_cast<const char*>(&size), 8);
-              resp.body += data;
+              append_blob(resp.body, d, data);
             }
             return resp;
           }));

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "roundhouse/api/blob_batch.h"
 #include "roundhouse/api/scalar_body.h"
 #include "roundhouse/client/http_client.h"
 #include "roundhouse/hash/sha256.h"
@@ -612,34 +613,31 @@ class RemoteBlobStore final : public BlobStore {
           digests.begin() + static_cast<long>(std::min(digests.size(), i + 1000)));
       RH_TRY_ASSIGN(std::string body,
                     m_c->call("POST", "/api/v1/blobs/fetch", Json{{"digests", slice}}.dump()));
-      std::string_view b = body;
-      if (!b.starts_with("RHB1"))
-        return make_error(ErrorCode::internal, "the server's blob batch does not start with RHB1");
-      b.remove_prefix(4);
-      while (!b.empty()) {
-        if (b.size() < 79)
-          return make_error(ErrorCode::internal, "the server's blob batch is cut short");
-        std::string digest(b.substr(0, 71));
-        uint64_t size = 0;
-        std::memcpy(&size, b.data() + 71, 8);
-        b.remove_prefix(79);
-        if (size > b.size())
-          return make_error(ErrorCode::internal, "the server's blob batch is cut short");
-        RH_TRY(each(digest, b.substr(0, size)));
-        b.remove_prefix(size);
-      }
+      // The caller's errors pass through; a malformed answer is the server's fault.
+      std::optional<Error> from_caller;
+      auto st = api::read_blob_batch(body, [&](const std::string& d, std::string_view bytes) {
+        auto r = each(d, bytes);
+        if (!r)
+          from_caller = r.error();
+        return r;
+      });
+      if (from_caller)
+        return std::unexpected(*from_caller);
+      if (!st)
+        return make_error(ErrorCode::internal, "the server's blob batch: " + st.error().message);
     }
     return {};
   }
 
   // Small blobs many to a request (POST /blobs/batch), large ones one each.
   Status put_many(const std::vector<std::pair<std::string, std::string>>& items) override {
-    std::string batch = "RHB1";
+    const std::string empty = api::new_blob_batch();
+    std::string batch = empty;
     auto flush = [&]() -> Status {
-      if (batch.size() > 4) {
+      if (batch.size() > empty.size()) {
         RH_TRY(m_c->call("POST", "/api/v1/blobs/batch", batch, "application/x-rh-blobs"));
       }
-      batch.resize(4);
+      batch = empty;
       return {};
     };
     for (const auto& [digest, path] : items) {
@@ -651,10 +649,7 @@ class RemoteBlobStore final : public BlobStore {
         continue;
       }
       RH_TRY_ASSIGN(std::string data, read_file(path));
-      uint64_t size = data.size();
-      batch += digest;
-      batch.append(reinterpret_cast<const char*>(&size), 8);
-      batch += data;
+      api::append_blob(batch, digest, data);
       if (batch.size() > (16 << 20)) {
         RH_TRY(flush());
       }
