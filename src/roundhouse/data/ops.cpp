@@ -441,16 +441,21 @@ Result<SyncResult> sync(DataContext& ctx, const std::string& id, const std::stri
   return r;
 }
 
-Result<int64_t> upload(DataContext& ctx, const std::string& id) {
-  RH_TRY_ASSIGN(auto files, all_files(ctx.store.datasets(), id));
-  if (ctx.cache_is_remote)
-    return int64_t{0};  // the files went into the server's own folder when added
+namespace {
+
+// The distinct contents of a version's files.
+std::vector<std::string> unique_digests(const std::vector<DatasetFile>& files) {
   std::vector<std::string> digests;
   for (const auto& f : files)
     digests.push_back(f.digest);
   std::sort(digests.begin(), digests.end());
   digests.erase(std::unique(digests.begin(), digests.end()), digests.end());
-  RH_TRY_ASSIGN(auto missing, ctx.remote.missing(digests));
+  return digests;
+}
+
+// Sends what the server lacks of these files' contents.
+Result<int64_t> upload_files(DataContext& ctx, const std::vector<DatasetFile>& files) {
+  RH_TRY_ASSIGN(auto missing, ctx.remote.missing(unique_digests(files)));
   // In slices, so progress moves and an interruption loses at most one slice.
   std::vector<std::pair<std::string, std::string>> items;
   for (const auto& d : missing) {
@@ -472,20 +477,24 @@ Result<int64_t> upload(DataContext& ctx, const std::string& id) {
   return static_cast<int64_t>(missing.size());
 }
 
+}  // namespace
+
+Result<int64_t> upload(DataContext& ctx, const std::string& id) {
+  if (ctx.cache_is_remote)
+    return int64_t{0};  // the files went into the server's own folder when added
+  RH_TRY_ASSIGN(auto files, all_files(ctx.store.datasets(), id));
+  return upload_files(ctx, files);
+}
+
 Result<DatasetVersion> finalize(DataContext& ctx, const std::string& id, bool upload_first) {
   RH_TRY_ASSIGN(DatasetVersion v, ctx.store.datasets().get(id));
   if (v.state != DatasetState::draft)
     return make_error(ErrorCode::conflict, "dataset version " + id + " is already final");
-  if (upload_first) {
-    RH_TRY(upload(ctx, id));
-  }
   RH_TRY_ASSIGN(auto files, all_files(ctx.store.datasets(), id));
-  std::vector<std::string> digests;
-  for (const auto& f : files)
-    digests.push_back(f.digest);
-  std::sort(digests.begin(), digests.end());
-  digests.erase(std::unique(digests.begin(), digests.end()), digests.end());
-  RH_TRY_ASSIGN(auto missing, ctx.remote.missing(digests));
+  if (upload_first && !ctx.cache_is_remote) {
+    RH_TRY(upload_files(ctx, files));
+  }
+  RH_TRY_ASSIGN(auto missing, ctx.remote.missing(unique_digests(files)));
   if (!missing.empty()) {
     return make_error(ErrorCode::conflict, std::to_string(missing.size()) +
                                                " file content(s) of version " + id +
