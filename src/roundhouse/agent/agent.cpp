@@ -306,8 +306,6 @@ class Agent {
       if (auto st = m_store->tasks().set_status(task.id, status, message); !st)
         std::fprintf(stderr, "rh agent %s: cannot record the end: %s\n", m_opt.name.c_str(),
                      st.error().message.c_str());
-    } else if (now && res->signal && now->status == TaskStatus::completed) {
-      // Cannot happen with the SDK (it records completion only at a normal exit).
     }
     if (!flushed) {
       std::fprintf(stderr, "rh agent %s: some console or metrics could not be recorded: %s\n",

@@ -566,7 +566,6 @@ class Api {
             RH_TRY(read_string(j, "name", "body", name));
             RH_TRY(read_string(j, "comment", "body", comment));
             RH_TRY_ASSIGN(Task t, clone_task(m_ctx.store.tasks(), id, name, comment));
-            m_hub.bump("tasks");
             return ok_json(to_json(t), 201);
           }));
     // An agent's dequeue: takes the next task of the first of its queues that
