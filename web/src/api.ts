@@ -123,20 +123,35 @@ export function setToken(token: string) {
   document.cookie = `rh_token=${encodeURIComponent(token)}; path=/; SameSite=Strict`;
 }
 
-export async function get<T>(path: string, signal?: AbortSignal): Promise<T> {
-  const r = await fetch("/api/v1" + path, { signal, credentials: "same-origin" });
+// Every call to the API: JSON in and out; {"error":{...}} replies become ApiError.
+async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const r = await fetch("/api/v1" + path, {
+    method,
+    signal,
+    credentials: "same-origin",
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await r.text();
-  let body: any = null;
+  let parsed: any = null;
   try {
-    body = text ? JSON.parse(text) : null;
+    parsed = text ? JSON.parse(text) : null;
   } catch {
-    throw new ApiError(r.status, "bad_reply", `GET ${path}: the server sent no JSON (${r.status})`);
+    throw new ApiError(r.status, "bad_reply", `${method} ${path}: the server sent no JSON (${r.status})`);
   }
   if (!r.ok) {
-    const e = body?.error ?? {};
-    throw new ApiError(r.status, e.code ?? "error", e.message ?? `GET ${path} failed (${r.status})`);
+    const e = parsed?.error ?? {};
+    throw new ApiError(r.status, e.code ?? "error", e.message ?? `${method} ${path} failed (${r.status})`);
   }
-  return body as T;
+  return parsed as T;
+}
+
+export function get<T>(path: string, signal?: AbortSignal): Promise<T> {
+  return request<T>("GET", path, undefined, signal);
+}
+
+export function send<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return request<T>(method, path, body);
 }
 
 export const q = encodeURIComponent;
@@ -191,27 +206,6 @@ export async function waitForChange(task: string | null, since: number | null, s
   const params = [task ? `task=${task}` : "", since === null ? "" : `since=${since}`, "timeout=25"].filter(Boolean);
   const r = await get<{ version: number }>(`/changes?${params.join("&")}`, signal);
   return r.version;
-}
-
-export async function send<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const r = await fetch("/api/v1" + path, {
-    method,
-    credentials: "same-origin",
-    headers: body === undefined ? {} : { "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  let parsed: any = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    throw new ApiError(r.status, "bad_reply", `${method} ${path}: the server sent no JSON (${r.status})`);
-  }
-  if (!r.ok) {
-    const e = parsed?.error ?? {};
-    throw new ApiError(r.status, e.code ?? "error", e.message ?? `${method} ${path} failed (${r.status})`);
-  }
-  return parsed as T;
 }
 
 export interface Queue {
