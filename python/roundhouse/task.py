@@ -106,7 +106,7 @@ class Task:
     def _start(self, capture_console):
         self._reporter = Reporter(self._client, self.id)
         # Under `rh run` or an agent the parent process records the console already.
-        if capture_console and not os.environ.get("RH_CONSOLE_CAPTURED"):
+        if capture_console and not os.environ.get("RH_SUPERVISED"):
             self._tees = _console.install(self._reporter)
         # Listing distributions takes a moment; it runs beside the user's code
         # and is waited for at the end of the run.
@@ -381,7 +381,7 @@ class Task:
             # Under `rh run` or an agent the supervisor records a normal end
             # itself, after the last console lines are in; failures (with
             # their traceback) and aborts are still recorded here.
-            supervised = os.environ.get("RH_CONSOLE_CAPTURED") and status == "completed"
+            supervised = os.environ.get("RH_SUPERVISED") and status == "completed"
             if not supervised and self._refresh()["status"] in ("running", "paused"):
                 self._client.request("POST", self._path("/status"), {"status": status, "message": message})
         except RoundhouseError as e:

@@ -214,7 +214,7 @@ class Agent {
     sup.own_process_group = true;
     sup.kill_grace_s = m_opt.kill_grace_s;
     sup.env = current_environment({"RH_TASK_ID", "RH_SERVER", "RH_API_TOKEN", "RH_OFFLINE",
-                                   "VIRTUAL_ENV", "PYTHONHOME", "RH_CONSOLE_CAPTURED"});
+                                   "VIRTUAL_ENV", "PYTHONHOME", "RH_SUPERVISED"});
     std::string path = "PATH=" + venv->dir + "/bin";
     std::string pythonpath = m_opt.sdk_path;
     for (auto& kv : sup.env) {

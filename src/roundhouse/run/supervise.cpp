@@ -181,9 +181,9 @@ Result<SuperviseResult> supervise(Recorder& rec, Env& env, SuperviseOptions opt)
   std::erase_if(opt.env, [](const std::string& kv) {
     return kv.starts_with("RH_METRICS_FD=") || kv.starts_with("RH_METRICS_FILE=");
   });
-  std::erase_if(opt.env,
-                [](const std::string& kv) { return kv.starts_with("RH_CONSOLE_CAPTURED="); });
-  opt.env.push_back("RH_CONSOLE_CAPTURED=1");  // the SDK inside leaves the console to us
+  std::erase_if(opt.env, [](const std::string& kv) { return kv.starts_with("RH_SUPERVISED="); });
+  // The SDK inside leaves the console and the record of a normal end to us.
+  opt.env.push_back("RH_SUPERVISED=1");
   opt.env.push_back("RH_METRICS_FD=" + metrics_fd);
   opt.env.push_back("RH_METRICS_FILE=/dev/fd/" + metrics_fd);
   std::vector<char*> envp;
