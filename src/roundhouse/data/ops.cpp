@@ -19,6 +19,7 @@
 #include "roundhouse/hash/sha256.h"
 #include "roundhouse/store/sqlite/db.h"
 #include "roundhouse/store/store_json.h"
+#include "roundhouse/util/crash_point.h"
 #include "roundhouse/util/fs.h"
 
 namespace rh::data {
@@ -367,6 +368,7 @@ Result<std::vector<DatasetFile>> collect(DataContext& ctx, const std::vector<std
       d.digest = put->digest;
     }
     stat_cache.remember(f.st, d.digest);
+    crash_point("add:object");  // some contents in the cache, not all
     return {};
   };
   Status st = parallel_for(found.size(), put_one, [&](uint64_t done) {
@@ -396,6 +398,7 @@ Result<int64_t> add(DataContext& ctx, const std::string& id, const std::vector<s
                       "dataset version " + id + " is final; create a new version to change it");
   }
   RH_TRY_ASSIGN(auto files, collect(ctx, paths, opt));
+  crash_point("add:stored");  // contents in the cache, no row yet
   RH_TRY(ctx.store.datasets().put_files(id, files));
   return static_cast<int64_t>(files.size());
 }
@@ -471,6 +474,7 @@ Result<int64_t> upload_files(DataContext& ctx, const std::vector<DatasetFile>& f
         items.begin() + static_cast<long>(i),
         items.begin() + static_cast<long>(std::min(items.size(), i + 2000)));
     RH_TRY(ctx.remote.put_many(slice));
+    crash_point("upload:slice");  // one slice on the server, the rest not
     if (ctx.progress)
       ctx.progress("uploading", std::min(items.size(), i + 2000), items.size());
   }
@@ -504,6 +508,7 @@ Result<DatasetVersion> finalize(DataContext& ctx, const std::string& id, bool up
   std::string text = manifest_text(files);  // outlives the source that views it
   StringSource src(text);
   RH_TRY_ASSIGN(BlobInfo manifest, ctx.remote.put(src, ""));
+  crash_point("finalize:manifest");  // the manifest stored, the row still a draft
   return ctx.store.datasets().finalize(id, manifest.digest);
 }
 
