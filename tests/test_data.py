@@ -84,7 +84,7 @@ def test_unchanged_files_are_not_hashed_again(tmp_path):
     v1 = create(home)
     first = data("add", v1, str(src), home=home)
     assert "51 file(s) added (51 read and hashed" in first.stderr, first.stderr
-    assert os.path.exists(home / "statcache.db")
+    assert os.path.exists(home / "statcache.bin")
     # A second add of the same tree finds every file in the stat cache: the
     # cache objects are not rewritten (their mtimes stay).
     objs = objects(home / "blobs")

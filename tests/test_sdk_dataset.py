@@ -116,3 +116,36 @@ def test_finalize_without_upload_is_refused(tmp_path, server):
     """)
     assert "REFUSED" in out and "not on the server yet" in out
     assert "MISSING" in out and "no such file" in out
+
+
+def test_the_sdk_and_the_cli_share_the_stat_cache(tmp_path, server):
+    from conftest import rh
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(30):
+        (src / f"{i}.txt").write_text(f"row {i}\n")
+    out = run(tmp_path, server, """
+        from roundhouse import Dataset
+        ds = Dataset.create(dataset_name="shared", dataset_project="p")
+        assert ds.add_files("src") == 30
+        print(ds.id)
+    """)
+    home = tmp_path / "home"
+    v = rh("data", "create", "--project", "p", "--name", "cli", data_dir=home,
+           env={"RH_SERVER": server.url}).stdout.strip()
+    added = rh("data", "add", v, str(src), data_dir=home, env={"RH_SERVER": server.url})
+    assert "30 file(s) added (0 read and hashed" in added.stderr, added.stderr
+    # And back: a file the CLI hashed is known to the SDK (nothing read, same digest).
+    (src / "new.txt").write_text("new\n")
+    rh("data", "add", v, str(src / "new.txt"), data_dir=home, env={"RH_SERVER": server.url})
+    out = run(tmp_path, server, f"""
+        from roundhouse import Dataset
+        import roundhouse.dataset as d
+        reads = []
+        real = d._Cache.put_file
+        d._Cache.put_file = lambda self, p: (reads.append(p), real(self, p))[1]
+        ds = Dataset.get(dataset_id="{out.strip()}")
+        ds.add_files("src")
+        print(len(reads))
+    """)
+    assert out.strip() == "0"

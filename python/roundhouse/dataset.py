@@ -8,7 +8,7 @@ import hashlib
 import json
 import os
 import shutil
-import sqlite3
+import struct
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +31,7 @@ class _Cache:
         os.makedirs(os.path.join(self.root, "tmp"), exist_ok=True)
         self.datasets = os.path.join(base, "datasets")
         os.makedirs(self.datasets, exist_ok=True)
-        self._stat_path = os.path.join(base, "statcache.db")
+        self._stat_path = os.path.join(base, "statcache.bin")
 
     def path(self, digest):
         hexd = digest.split(":", 1)[1]
@@ -84,11 +84,42 @@ class _Cache:
         except FileExistsError:
             pass
 
-    def stat_cache(self):
-        db = sqlite3.connect(self._stat_path, timeout=30)
-        db.execute("CREATE TABLE IF NOT EXISTS stat(dev INTEGER, ino INTEGER, size INTEGER, mtime_ns INTEGER, "
-                   "digest TEXT NOT NULL, PRIMARY KEY(dev, ino)) WITHOUT ROWID")
-        return db
+    # The stat cache file shared with the rh CLI (src/roundhouse/data/stat_cache.h):
+    # "RHSTAT1\n", then 64-byte records: dev, ino (u64), size, mtime ns (i64), raw SHA-256.
+    _STAT_MAGIC = b"RHSTAT1\n"
+    _STAT_RECORD = struct.Struct("<QQqq32s")
+
+    def load_stat_cache(self):
+        """{(dev, ino): (size, mtime_ns, digest)}; empty when absent or not a stat cache."""
+        try:
+            with open(self._stat_path, "rb") as f:
+                data = f.read()
+        except OSError:
+            return {}
+        body = data[len(self._STAT_MAGIC):]
+        if not data.startswith(self._STAT_MAGIC) or len(body) % self._STAT_RECORD.size:
+            return {}
+        return {(dev, ino): (size, mtime, "sha256:" + sha.hex())
+                for dev, ino, size, mtime, sha in self._STAT_RECORD.iter_unpack(body)}
+
+    def save_stat_cache(self, known, new):
+        """Rewrites the cache with the new (dev, ino, size, mtime_ns, digest) entries
+        (temporary file + rename; a lost update only costs hashing again)."""
+        if not new:
+            return
+        for dev, ino, size, mtime, digest in new:
+            known[(dev, ino)] = (size, mtime, digest)
+        out = bytearray(self._STAT_MAGIC)
+        for (dev, ino), (size, mtime, digest) in known.items():
+            out += self._STAT_RECORD.pack(dev, ino, size, mtime, bytes.fromhex(digest.split(":", 1)[1]))
+        tmp = f"{self._stat_path}.tmp.{os.getpid()}"
+        try:
+            with open(tmp, "wb") as f:
+                f.write(out)
+            os.replace(tmp, self._stat_path)
+        except OSError:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
 
 class Dataset:
@@ -352,10 +383,7 @@ class Dataset:
         if wildcard:
             found = [(a, r) for a, r in found if fnmatch.fnmatch(os.path.basename(r), wildcard)]
         prefix = dataset_path.strip("/") + "/" if dataset_path else ""
-        db = self._cache.stat_cache()
-        known = {}
-        for dev, ino, size, mtime_ns, digest in db.execute("SELECT dev, ino, size, mtime_ns, digest FROM stat"):
-            known[(dev, ino)] = (size, mtime_ns, digest)
+        known = self._cache.load_stat_cache()
 
         def one(item):
             abs_path, rel = item
@@ -369,11 +397,7 @@ class Dataset:
 
         with ThreadPoolExecutor(_WORKERS) as pool:
             results = list(pool.map(one, found))
-        new = [r[1] for r in results if r[1]]
-        if new:
-            with db:
-                db.executemany("INSERT OR REPLACE INTO stat VALUES (?, ?, ?, ?, ?)", new)
-        db.close()
+        self._cache.save_stat_cache(known, [r[1] for r in results if r[1]])
         return [r[0] for r in results]
 
     def _put(self, files):

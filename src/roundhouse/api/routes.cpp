@@ -12,6 +12,7 @@
 
 #include "roundhouse/api/blob_batch.h"
 #include "roundhouse/api/change_hub.h"
+#include "roundhouse/api/file_list.h"
 #include "roundhouse/api/scalar_body.h"
 #include "roundhouse/blob/local/local_blob_store.h"
 #include "roundhouse/hash/sha256.h"
@@ -678,11 +679,15 @@ class Api {
     route(r, "POST", "/api/v1/datasets/{id}/files",
           sync([this, &ds](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, dataset_id(req.params[0]));
-            RH_TRY_ASSIGN(Json j, body_object(req));
-            if (!j.contains("files"))
-              return make_error(ErrorCode::invalid_argument, "body.files is required");
             std::vector<DatasetFile> files;
-            RH_TRY(list_from_json(j["files"], "body.files", files));
+            if (req.header("content-type").starts_with(k_file_list_type)) {
+              RH_TRY(read_file_list(req.body, files));
+            } else {
+              RH_TRY_ASSIGN(Json j, body_object(req));
+              if (!j.contains("files"))
+                return make_error(ErrorCode::invalid_argument, "body.files is required");
+              RH_TRY(list_from_json(j["files"], "body.files", files));
+            }
             RH_TRY(ds.put_files(id, files));
             return ok_json(Json{{"files", files.size()}});
           }));
@@ -695,6 +700,12 @@ class Api {
                                 "query parameter limit must be 1..100000");
             RH_TRY_ASSIGN(auto files,
                           ds.files(id, req.query_value("after"), static_cast<int>(limit)));
+            if (req.header("accept").find(k_file_list_type) != std::string::npos) {
+              HttpResponse res;
+              res.content_type = k_file_list_type;
+              append_file_list(res.body, files);
+              return res;
+            }
             Json arr = Json::array();
             for (const auto& f : files)
               arr.push_back(to_json(f));

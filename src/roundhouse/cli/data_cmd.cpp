@@ -24,7 +24,7 @@ Result<std::unique_ptr<data::DataContext>> data_env(Context& c) {
   RH_TRY_ASSIGN(Config * cfg, c.config());
   auto env =
       std::make_unique<data::DataContext>(data::DataContext{*store, *blobs, *cache, !remote});
-  env->stat_cache_path = cfg->data_dir + "/statcache.db";
+  env->stat_cache_path = cfg->data_dir + "/statcache.bin";
   env->datasets_dir = cfg->data_dir + "/datasets";
   RH_TRY(make_dirs(env->datasets_dir));
   auto bars = std::make_shared<std::map<std::string, std::unique_ptr<Progress>>>();

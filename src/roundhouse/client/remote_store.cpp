@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "roundhouse/api/blob_batch.h"
+#include "roundhouse/api/file_list.h"
 #include "roundhouse/api/scalar_body.h"
 #include "roundhouse/client/http_client.h"
 #include "roundhouse/hash/sha256.h"
@@ -505,12 +506,15 @@ class RemoteDatasets final : public DatasetStore {
   }
   Status put_files(const std::string& id, const std::vector<DatasetFile>& files) override {
     RH_TRY(check_id(id));
-    // In slices: one request stays well under the body limit.
-    for (size_t i = 0; i < files.size() || (i == 0 && files.empty()); i += 20000) {
-      Json arr = Json::array();
-      for (size_t k = i; k < std::min(files.size(), i + 20000); ++k)
-        arr.push_back(to_json(files[k]));
-      RH_TRY(status_of(call_json(m_c, "POST", path(id) + "/files", Json{{"files", arr}})));
+    // In the compact row format, in slices: one request stays well under the body limit.
+    const size_t slice = 100000;
+    for (size_t i = 0; i < files.size() || (i == 0 && files.empty()); i += slice) {
+      std::vector<DatasetFile> part(
+          files.begin() + static_cast<long>(i),
+          files.begin() + static_cast<long>(std::min(files.size(), i + slice)));
+      std::string body;
+      api::append_file_list(body, part);
+      RH_TRY(m_c.call("POST", path(id) + "/files", body, api::k_file_list_type));
       if (files.empty())
         break;
     }
@@ -524,11 +528,14 @@ class RemoteDatasets final : public DatasetStore {
   Result<std::vector<DatasetFile>> files(const std::string& id, const std::string& after,
                                          int limit) override {
     RH_TRY(check_id(id));
-    RH_TRY_ASSIGN(Json j, call_json(m_c, "GET",
-                                    path(id) + "/files?after=" + url_encode(after) +
-                                        "&limit=" + std::to_string(limit)));
+    RH_TRY_ASSIGN(
+        std::string text,
+        m_c.call("GET",
+                 path(id) + "/files?after=" + url_encode(after) + "&limit=" + std::to_string(limit),
+                 {}, "application/json", {std::string("Accept: ") + api::k_file_list_type}));
     std::vector<DatasetFile> out;
-    RH_TRY(list_from_json(j["files"], "files", out));
+    out.reserve(static_cast<size_t>(limit));
+    RH_TRY(api::read_file_list(text, out));
     return out;
   }
   Result<DatasetSummary> summarize(const std::string& id) override {

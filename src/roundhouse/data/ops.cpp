@@ -16,11 +16,12 @@
 #include <thread>
 #include <unordered_map>
 
+#include "roundhouse/data/stat_cache.h"
 #include "roundhouse/hash/sha256.h"
-#include "roundhouse/store/sqlite/db.h"
 #include "roundhouse/store/store_json.h"
 #include "roundhouse/util/crash_point.h"
 #include "roundhouse/util/fs.h"
+#include "roundhouse/util/trace.h"
 
 namespace rh::data {
 
@@ -44,135 +45,6 @@ std::string real_path(const std::string& p) {
 bool inside(const std::string& path, const std::string& root) {
   return path == root || path.starts_with(root + "/");
 }
-
-// Walks a folder; symlinks must resolve inside `root_real`.
-Status walk(const std::string& dir, const std::string& rel, const std::string& root_real,
-            const std::string& wildcard, std::vector<Found>& out) {
-  DIR* d = ::opendir(dir.c_str());
-  if (!d)
-    return std::unexpected(os_err("cannot read folder", dir));
-  std::vector<std::string> names;
-  while (struct dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..")
-      names.push_back(std::move(n));
-  }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
-  for (const auto& n : names) {
-    std::string path = dir + "/" + n;
-    std::string r = rel.empty() ? n : rel + "/" + n;
-    struct stat st;
-    if (::lstat(path.c_str(), &st) != 0)
-      return std::unexpected(os_err("cannot stat", path));
-    std::string target = path;
-    if (S_ISLNK(st.st_mode)) {
-      target = real_path(path);
-      if (target.empty())
-        return make_error(ErrorCode::invalid_argument, "symlink " + path + " is broken");
-      if (!inside(target, root_real)) {
-        return make_error(ErrorCode::invalid_argument, "symlink " + path + " points to " + target +
-                                                           ", outside " + root_real +
-                                                           " (add that file itself)");
-      }
-      if (::stat(target.c_str(), &st) != 0)
-        return std::unexpected(os_err("cannot stat", target));
-    }
-    if (S_ISDIR(st.st_mode)) {
-      if (S_ISLNK(st.st_mode))
-        continue;  // a link to a folder inside: its files are added under their own path
-      RH_TRY(walk(path, r, root_real, wildcard, out));
-    } else if (S_ISREG(st.st_mode)) {
-      if (!wildcard.empty() && ::fnmatch(wildcard.c_str(), n.c_str(), 0) != 0)
-        continue;
-      out.push_back(Found{target, r, st});
-    }
-  }
-  return {};
-}
-
-std::string join_path(const std::string& prefix, const std::string& rel) {
-  if (prefix.empty())
-    return rel;
-  std::string p = prefix;
-  while (!p.empty() && p.back() == '/')
-    p.pop_back();
-  while (!p.empty() && p.front() == '/')
-    p.erase(0, 1);
-  return p.empty() ? rel : p + "/" + rel;
-}
-
-// (device, inode, size, mtime) -> digest, kept in a small SQLite file and
-// read whole into memory: a lookup is a hash-map probe.
-class StatCache {
- public:
-  explicit StatCache(const std::string& path) : m_path(path) {
-    if (path.empty())
-      return;
-    auto db = sqlite::Db::open(path, true);
-    if (!db)
-      return;  // a cache that cannot open only costs hashing
-    m_db = std::move(*db);
-    (void)m_db->exec("PRAGMA journal_mode=WAL");
-    (void)m_db->exec("PRAGMA synchronous=NORMAL");
-    (void)m_db->exec(
-        "CREATE TABLE IF NOT EXISTS stat(dev INTEGER, ino INTEGER, size INTEGER, mtime_ns INTEGER, "
-        "digest TEXT NOT NULL, PRIMARY KEY(dev, ino)) WITHOUT ROWID");
-    auto s = m_db->prepare("SELECT dev, ino, size, mtime_ns, digest FROM stat");
-    if (!s)
-      return;
-    (void)s->each_row([&] {
-      m_map[key(s->int64(0), s->int64(1))] = Entry{s->int64(2), s->int64(3), s->text(4)};
-    });
-  }
-  std::string lookup(const struct stat& st) const {
-    auto it = m_map.find(key(static_cast<int64_t>(st.st_dev), static_cast<int64_t>(st.st_ino)));
-    if (it == m_map.end() || it->second.size != st.st_size || it->second.mtime_ns != mtime_ns(st))
-      return {};
-    return it->second.digest;
-  }
-  void remember(const struct stat& st, const std::string& digest) {
-    std::lock_guard lk(m_mu);
-    m_new.push_back({static_cast<int64_t>(st.st_dev), static_cast<int64_t>(st.st_ino),
-                     Entry{st.st_size, mtime_ns(st), digest}});
-  }
-  void save() {
-    if (!m_db || m_new.empty())
-      return;
-    if (!m_db->exec("BEGIN"))
-      return;
-    auto s = m_db->prepare("INSERT OR REPLACE INTO stat VALUES (?, ?, ?, ?, ?)");
-    if (s) {
-      for (const auto& [dev, ino, e] : m_new)
-        (void)s->bind(1, dev)
-            .bind(2, ino)
-            .bind(3, e.size)
-            .bind(4, e.mtime_ns)
-            .bind(5, e.digest)
-            .exec();
-    }
-    (void)m_db->exec("COMMIT");
-    m_new.clear();
-  }
-
- private:
-  struct Entry {
-    int64_t size = 0;
-    int64_t mtime_ns = 0;
-    std::string digest;
-  };
-  static std::string key(int64_t dev, int64_t ino) {
-    return std::to_string(dev) + ":" + std::to_string(ino);
-  }
-  static int64_t mtime_ns(const struct stat& st) {
-    return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-  }
-  std::string m_path;
-  std::unique_ptr<sqlite::Db> m_db;
-  std::unordered_map<std::string, Entry> m_map;
-  std::mutex m_mu;
-  std::vector<std::tuple<int64_t, int64_t, Entry>> m_new;
-};
 
 // Runs fn(i) for i in [0, n) on every core; the first error wins.
 Status parallel_for(size_t n, const std::function<Status(size_t)>& fn,
@@ -213,6 +85,101 @@ Status parallel_for(size_t n, const std::function<Status(size_t)>& fn,
   if (first)
     return std::unexpected(*first);
   return {};
+}
+
+// One folder of a walk: its files (symlinks resolved, which must stay inside
+// `root_real`) and its subfolders. Entries are stat'ed relative to the
+// folder's descriptor, sparing the kernel a walk of the whole path per file.
+struct Folder {
+  std::string path, rel;
+};
+Status scan_folder(const Folder& f, const std::string& root_real, const std::string& wildcard,
+                   std::vector<Found>& files, std::vector<Folder>& subfolders) {
+  int dfd = ::open(f.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR* d = dfd < 0 ? nullptr : ::fdopendir(dfd);
+  if (!d) {
+    if (dfd >= 0)
+      ::close(dfd);
+    return std::unexpected(os_err("cannot read folder", f.path));
+  }
+  struct Closer {
+    DIR* d;
+    ~Closer() { ::closedir(d); }
+  } closer{d};
+  std::vector<std::string> names;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..")
+      names.push_back(std::move(n));
+  }
+  std::sort(names.begin(), names.end());
+  for (const auto& n : names) {
+    std::string path = f.path + "/" + n;
+    std::string rel = f.rel.empty() ? n : f.rel + "/" + n;
+    struct stat st;
+    if (::fstatat(dfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+      return std::unexpected(os_err("cannot stat", path));
+    if (S_ISDIR(st.st_mode)) {
+      subfolders.push_back(Folder{std::move(path), std::move(rel)});
+      continue;
+    }
+    if (!wildcard.empty() && ::fnmatch(wildcard.c_str(), n.c_str(), 0) != 0 && !S_ISLNK(st.st_mode))
+      continue;
+    if (S_ISREG(st.st_mode)) {
+      files.push_back(Found{std::move(path), std::move(rel), st});
+      continue;
+    }
+    if (!S_ISLNK(st.st_mode))
+      continue;  // sockets, FIFOs, devices: not data
+    std::string target = real_path(path);
+    if (target.empty())
+      return make_error(ErrorCode::invalid_argument, "symlink " + path + " is broken");
+    if (!inside(target, root_real)) {
+      return make_error(ErrorCode::invalid_argument, "symlink " + path + " points to " + target +
+                                                         ", outside " + root_real +
+                                                         " (add that file itself)");
+    }
+    if (::stat(target.c_str(), &st) != 0)
+      return std::unexpected(os_err("cannot stat", target));
+    // A link to a folder inside: its files are added under their own path.
+    if (S_ISREG(st.st_mode) && (wildcard.empty() || ::fnmatch(wildcard.c_str(), n.c_str(), 0) == 0))
+      files.push_back(Found{std::move(target), std::move(rel), st});
+  }
+  return {};
+}
+
+// The files under a folder, a level of folders at a time, each level's
+// folders scanned on every core (stat is most of a walk's time).
+Status walk(const std::string& dir, const std::string& root_real, const std::string& wildcard,
+            std::vector<Found>& out) {
+  std::vector<Folder> level{Folder{dir, ""}};
+  while (!level.empty()) {
+    std::vector<std::vector<Found>> files(level.size());
+    std::vector<std::vector<Folder>> subs(level.size());
+    RH_TRY(parallel_for(level.size(), [&](size_t i) -> Status {
+      return scan_folder(level[i], root_real, wildcard, files[i], subs[i]);
+    }));
+    std::vector<Folder> next;
+    for (size_t i = 0; i < level.size(); ++i) {
+      out.insert(out.end(), std::make_move_iterator(files[i].begin()),
+                 std::make_move_iterator(files[i].end()));
+      next.insert(next.end(), std::make_move_iterator(subs[i].begin()),
+                  std::make_move_iterator(subs[i].end()));
+    }
+    level = std::move(next);
+  }
+  return {};
+}
+
+std::string join_path(const std::string& prefix, const std::string& rel) {
+  if (prefix.empty())
+    return rel;
+  std::string p = prefix;
+  while (!p.empty() && p.back() == '/')
+    p.pop_back();
+  while (!p.empty() && p.front() == '/')
+    p.erase(0, 1);
+  return p.empty() ? rel : p + "/" + rel;
 }
 
 constexpr off_t k_small_file = 1 << 20;
@@ -314,10 +281,11 @@ Result<std::vector<DatasetFile>> all_files(DatasetStore& ds, const std::string& 
 }
 
 Result<std::vector<DatasetFile>> collect(DataContext& ctx, const std::vector<std::string>& paths,
-                                         const AddOptions& opt) {
+                                         const AddOptions& opt, const KnownFn& known_fn) {
   if (paths.empty())
     return make_error(ErrorCode::invalid_argument, "give at least one file or folder to add");
   std::vector<Found> found;
+  Trace walk_trace("collect: walk");
   for (const auto& p : paths) {
     struct stat st;
     if (::stat(p.c_str(), &st) != 0)
@@ -325,7 +293,7 @@ Result<std::vector<DatasetFile>> collect(DataContext& ctx, const std::vector<std
     if (S_ISDIR(st.st_mode)) {
       std::string root = real_path(p);
       std::vector<Found> here;
-      RH_TRY(walk(p, "", root, opt.wildcard, here));
+      RH_TRY(walk(p, root, opt.wildcard, here));
       for (auto& f : here)
         f.rel = join_path(opt.dataset_path, f.rel);
       found.insert(found.end(), here.begin(), here.end());
@@ -338,7 +306,14 @@ Result<std::vector<DatasetFile>> collect(DataContext& ctx, const std::vector<std
       return make_error(ErrorCode::invalid_argument, "cannot add " + p + ": not a file or folder");
     }
   }
+  walk_trace.end();
+  const KnownDigests* known = nullptr;
+  if (known_fn) {
+    RH_TRY_ASSIGN(known, known_fn());
+  }
+  Trace load_trace("collect: stat cache load");
   StatCache stat_cache(ctx.stat_cache_path);
+  load_trace.end();
   std::vector<DatasetFile> out(found.size());
   std::atomic<int64_t> hashed{0};
   auto put_one = [&](size_t i) -> Status {
@@ -347,11 +322,18 @@ Result<std::vector<DatasetFile>> collect(DataContext& ctx, const std::vector<std
     d.path = f.rel;
     d.size = static_cast<uint64_t>(f.st.st_size);
     d.mode = f.st.st_mode & 0777;
-    std::string known = stat_cache.lookup(f.st);
-    if (!known.empty()) {
-      auto cached = ctx.cache.stat(known);
+    std::string seen = stat_cache.lookup(f.st);
+    if (!seen.empty()) {
+      if (known) {  // the version has this content at this path already: nothing to store
+        auto it = known->find(d.path);
+        if (it != known->end() && it->second == seen) {
+          d.digest = std::move(seen);
+          return {};
+        }
+      }
+      auto cached = ctx.cache.stat(seen);
       if (cached && *cached == d.size) {
-        d.digest = known;
+        d.digest = std::move(seen);
         return {};
       }
     }
@@ -371,13 +353,21 @@ Result<std::vector<DatasetFile>> collect(DataContext& ctx, const std::vector<std
     crash_point("add:object");  // some contents in the cache, not all
     return {};
   };
+  Trace hash_trace("collect: hash and store");
   Status st = parallel_for(found.size(), put_one, [&](uint64_t done) {
     if (ctx.progress)
       ctx.progress("hashing", done, found.size());
   });
   ctx.hashed = hashed;
-  RH_TRY(ctx.cache.sync());  // every new object durable before any row points to it
-  stat_cache.save();
+  hash_trace.end();
+  if (hashed > 0) {
+    Trace t("collect: sync");
+    RH_TRY(ctx.cache.sync());  // every new object durable before any row points to it
+  }
+  {
+    Trace t("collect: stat cache save");
+    stat_cache.save();
+  }
   RH_TRY(std::move(st));
   // Two arguments that name the same dataset path: the later wins.
   std::map<std::string, size_t> last;
@@ -399,6 +389,7 @@ Result<int64_t> add(DataContext& ctx, const std::string& id, const std::vector<s
   }
   RH_TRY_ASSIGN(auto files, collect(ctx, paths, opt));
   crash_point("add:stored");  // contents in the cache, no row yet
+  Trace t("add: put rows");
   RH_TRY(ctx.store.datasets().put_files(id, files));
   return static_cast<int64_t>(files.size());
 }
@@ -412,14 +403,41 @@ Result<SyncResult> sync(DataContext& ctx, const std::string& id, const std::stri
     return make_error(ErrorCode::conflict,
                       "dataset version " + id + " is final; create a new version to change it");
   }
-  RH_TRY_ASSIGN(auto now, collect(ctx, {dir}, AddOptions{}));
-  RH_TRY_ASSIGN(auto before, all_files(ctx.store.datasets(), id));
-  std::unordered_map<std::string, const DatasetFile*> old;
+  // The version's rows are read while the folder is walked.
+  Result<std::vector<DatasetFile>> before_r = std::vector<DatasetFile>{};
+  KnownDigests known;
+  std::thread rows([&] {
+    Trace t("sync: read rows");
+    before_r = all_files(ctx.store.datasets(), id);
+    if (!before_r)
+      return;
+    known.reserve(before_r->size());
+    for (const auto& f : *before_r)
+      known.emplace(f.path, f.digest);
+  });
+  bool joined = false;
+  auto now = collect(ctx, {dir}, AddOptions{}, [&]() -> Result<const KnownDigests*> {
+    rows.join();
+    joined = true;
+    if (!before_r)
+      return std::unexpected(before_r.error());
+    return &known;
+  });
+  if (!joined)
+    rows.join();
+  if (!before_r)
+    return std::unexpected(before_r.error());
+  if (!now)
+    return std::unexpected(now.error());
+  const std::vector<DatasetFile>& before = *before_r;
+  Trace diff_trace("sync: diff and write");
+  std::unordered_map<std::string_view, const DatasetFile*> old;
+  old.reserve(before.size());
   for (const auto& f : before)
     old[f.path] = &f;
   SyncResult r;
   std::vector<DatasetFile> changed;
-  for (const auto& f : now) {
+  for (const auto& f : *now) {
     auto it = old.find(f.path);
     if (it == old.end()) {
       ++r.added;
@@ -438,7 +456,7 @@ Result<SyncResult> sync(DataContext& ctx, const std::string& id, const std::stri
     RH_TRY(ctx.store.datasets().put_files(id, changed));
   }
   for (const auto& [path, f] : old) {
-    RH_TRY(ctx.store.datasets().remove_files(id, path));
+    RH_TRY(ctx.store.datasets().remove_files(id, std::string(path)));
     ++r.removed;
   }
   return r;
@@ -458,7 +476,10 @@ std::vector<std::string> unique_digests(const std::vector<DatasetFile>& files) {
 
 // Sends what the server lacks of these files' contents.
 Result<int64_t> upload_files(DataContext& ctx, const std::vector<DatasetFile>& files) {
+  Trace missing_trace("upload: missing");
   RH_TRY_ASSIGN(auto missing, ctx.remote.missing(unique_digests(files)));
+  missing_trace.end();
+  Trace send_trace("upload: send");
   // In slices, so progress moves and an interruption loses at most one slice.
   std::vector<std::pair<std::string, std::string>> items;
   for (const auto& d : missing) {
@@ -517,7 +538,10 @@ Result<GetResult> get(DataContext& ctx, const std::string& id, const std::string
   RH_TRY_ASSIGN(DatasetVersion v, ctx.store.datasets().get(id));
   GetResult r;
   r.dir = output.empty() ? ctx.datasets_dir + "/" + v.id : output;
+  Trace rows_trace("get: read rows");
   RH_TRY_ASSIGN(auto files, all_files(ctx.store.datasets(), id));
+  rows_trace.end();
+  Trace fetch_trace("get: check cache and fetch");
   r.files = static_cast<int64_t>(files.size());
   // The cache first: fetch what is missing (or damaged), verified by its digest.
   std::mutex mu;
@@ -619,6 +643,8 @@ Result<GetResult> get(DataContext& ctx, const std::string& id, const std::string
           ctx.progress("downloading", done, need.size());
       }));
   r.downloaded = downloaded;
+  fetch_trace.end();
+  Trace link_trace("get: link");
   // Then the folder: links into the cache (read-only), or copies.
   std::string tmp_dir = r.dir + ".partial";
   RH_TRY(remove_all(tmp_dir));

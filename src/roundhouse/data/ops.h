@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "roundhouse/blob/local/local_blob_store.h"
@@ -18,7 +19,7 @@ struct DataContext {
   BlobStore& remote;      // where a final version's files must be
   LocalBlobStore& cache;  // local read-only copies (the same folder as remote when embedded)
   bool cache_is_remote = false;
-  std::string stat_cache_path;  // SQLite file: (device, inode, size, mtime) -> digest
+  std::string stat_cache_path;  // data/stat_cache.h: (device, inode, size, mtime) -> digest
   std::string datasets_dir;     // default place for `get` copies
   // Called with a label ("hashing", "uploading", "downloading") and progress.
   std::function<void(const std::string&, uint64_t done, uint64_t total)> progress;
@@ -31,12 +32,19 @@ struct AddOptions {
   std::string wildcard;      // only files whose name matches (fnmatch)
 };
 
+// Dataset path -> digest the version has there already; collect() asks for
+// it once the walk is done, so it can be read meanwhile.
+using KnownDigests = std::unordered_map<std::string, std::string>;
+using KnownFn = std::function<Result<const KnownDigests*>()>;
+
 // The files under `paths` as dataset entries, their contents in the cache.
 // A folder's files keep their paths relative to it; a file is put by its name.
 // Symlinks are followed when they stay inside the folder being added and
-// refused otherwise; unreadable files are errors that name the file.
+// refused otherwise; unreadable files are errors that name the file. A file
+// the stat cache knows, with the digest `known` has for its path, is taken
+// as it is (its content was stored when that row was written).
 Result<std::vector<DatasetFile>> collect(DataContext& ctx, const std::vector<std::string>& paths,
-                                         const AddOptions& opt);
+                                         const AddOptions& opt, const KnownFn& known = {});
 
 Result<int64_t> add(DataContext& ctx, const std::string& id, const std::vector<std::string>& paths,
                     const AddOptions& opt);
