@@ -124,12 +124,12 @@ def test_add_killed_at_a_random_moment(tmp_path):
 def test_upload_killed_after_a_slice_resumes_with_the_rest(tmp_path, server):
     env = {"RH_SERVER": server.url}
     home, src = tmp_path / "home", tmp_path / "src"
-    make_small(src, 2500)  # uploads go in slices of 2,000
+    make_small(src, 16500)  # uploads go in slices of 16,000
     v = create(home, env)
     data("add", v, str(src), home=home, env=env)
     r = data("upload", v, home=home, env=dict(env, RH_CRASH_AT="upload:slice"), check=False)
     assert r.returncode == -signal.SIGKILL
-    assert whole_objects(os.path.join(server.data_dir, "blobs")) == 2000
+    assert whole_objects(os.path.join(server.data_dir, "blobs")) == 16000
     # Finalize refuses while contents are missing; the rerun sends only the rest.
     r = data("finalize", v, home=home, env=env, check=False)
     assert r.returncode != 0 and "500 file content(s)" in r.stderr, r.stderr
@@ -137,7 +137,7 @@ def test_upload_killed_after_a_slice_resumes_with_the_rest(tmp_path, server):
     assert "500 file(s) uploaded" in up.stderr, up.stderr
     data("finalize", v, home=home, env=env)
     got = data("get", v, "--output", str(tmp_path / "out"), home=tmp_path / "fresh", env=env)
-    assert "2500 files (2500 downloaded" in got.stderr, got.stderr
+    assert "16500 files (16500 downloaded" in got.stderr, got.stderr
     same_tree(src, tmp_path / "out")
 
 

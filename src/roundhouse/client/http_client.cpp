@@ -90,6 +90,34 @@ static curl_slist* prepare(CURL* c, const std::string& url, const std::string& t
   return headers;
 }
 
+namespace {
+
+// A transfer that failed below HTTP, said in the user's terms.
+Error transport_error(const std::string& what, const std::string& base, CURLcode rc) {
+  std::string why;
+  switch (rc) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+      why = "cannot reach the rh server at " + base;
+      break;
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SEND_FAIL_REWIND:
+      why = "the connection to the rh server at " + base + " broke off (did it stop?)";
+      break;
+    case CURLE_OPERATION_TIMEDOUT:
+      why = "the rh server at " + base + " did not answer in time";
+      break;
+    default:
+      why = "talking to the rh server at " + base + " failed";
+  }
+  return Error{ErrorCode::unavailable, what + ": " + why + " (" + curl_easy_strerror(rc) + ")"};
+}
+
+}  // namespace
+
 HttpClient::HttpClient(std::string base_url, std::string token)
     : m_base(std::move(base_url)), m_token(std::move(token)) {
   static CurlGlobal global;
@@ -124,8 +152,7 @@ Result<HttpResult> HttpClient::raw(const std::string& method, const std::string&
   CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(headers);
   if (rc != CURLE_OK) {
-    return make_error(ErrorCode::unavailable,
-                      "cannot reach rh server at " + m_base + ": " + curl_easy_strerror(rc));
+    return std::unexpected(transport_error(method + " " + path, m_base, rc));
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
   return r;
@@ -210,8 +237,7 @@ Status HttpClient::download(const std::string& path, ByteSink& sink,
   if (!st.failure)
     return st.failure;
   if (rc != CURLE_OK) {
-    return make_error(ErrorCode::unavailable,
-                      "download from " + m_base + path + " failed: " + curl_easy_strerror(rc));
+    return std::unexpected(transport_error("download of " + path, m_base, rc));
   }
   if (st.status < 200 || st.status >= 300) {
     HttpResult r{st.status, st.error_body, {}};
@@ -243,6 +269,16 @@ size_t read_file_cb(char* buf, size_t size, size_t n, void* ud) {
   return static_cast<size_t>(k);
 }
 
+// Lets curl rewind the body to send it again on a fresh connection (a
+// reused one found closed), instead of failing the upload.
+int seek_file_cb(void* ud, curl_off_t offset, int origin) {
+  auto* st = static_cast<UploadState*>(ud);
+  if (::lseek(st->fd, static_cast<off_t>(offset), origin) < 0)
+    return CURL_SEEKFUNC_FAIL;
+  st->done = origin == SEEK_SET ? static_cast<uint64_t>(offset) : st->done;
+  return CURL_SEEKFUNC_OK;
+}
+
 }  // namespace
 
 Result<std::string> HttpClient::upload_file(
@@ -261,6 +297,8 @@ Result<std::string> HttpClient::upload_file(
   curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
   curl_easy_setopt(c, CURLOPT_READFUNCTION, read_file_cb);
   curl_easy_setopt(c, CURLOPT_READDATA, &up);
+  curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, seek_file_cb);
+  curl_easy_setopt(c, CURLOPT_SEEKDATA, &up);
   curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(sb.st_size));
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_string);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
@@ -268,8 +306,7 @@ Result<std::string> HttpClient::upload_file(
   curl_slist_free_all(headers);
   ::close(fd);
   if (rc != CURLE_OK) {
-    return make_error(ErrorCode::unavailable,
-                      "upload to " + m_base + path + " failed: " + curl_easy_strerror(rc));
+    return std::unexpected(transport_error("upload to " + path, m_base, rc));
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
   if (r.status < 200 || r.status >= 300)

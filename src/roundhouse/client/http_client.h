@@ -50,6 +50,11 @@ class HttpClient {
                                   const std::function<void(uint64_t, uint64_t)>& progress = {});
 
   const std::string& base_url() const { return m_base; }
+  // A second connection to the same server with the same token (one client
+  // sends one request at a time; requests in parallel need one each).
+  std::unique_ptr<HttpClient> another() const {
+    return std::make_unique<HttpClient>(m_base, m_token);
+  }
 
  private:
   Error to_error(const HttpResult& r, const std::string& method, const std::string& path) const;

@@ -15,12 +15,14 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "roundhouse/data/stat_cache.h"
 #include "roundhouse/hash/sha256.h"
 #include "roundhouse/store/store_json.h"
 #include "roundhouse/util/crash_point.h"
 #include "roundhouse/util/fs.h"
+#include "roundhouse/util/parallel.h"
 #include "roundhouse/util/trace.h"
 
 namespace rh::data {
@@ -44,47 +46,6 @@ std::string real_path(const std::string& p) {
 
 bool inside(const std::string& path, const std::string& root) {
   return path == root || path.starts_with(root + "/");
-}
-
-// Runs fn(i) for i in [0, n) on every core; the first error wins.
-Status parallel_for(size_t n, const std::function<Status(size_t)>& fn,
-                    const std::function<void(uint64_t)>& tick = {}) {
-  unsigned workers = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency() * 2, 16));
-  std::atomic<size_t> next{0};
-  std::atomic<uint64_t> done{0};
-  std::mutex mu;
-  std::optional<Error> first;
-  std::vector<std::thread> threads;
-  for (unsigned w = 0; w < std::min<size_t>(workers, std::max<size_t>(n, 1)); ++w) {
-    threads.emplace_back([&] {
-      while (true) {
-        size_t i = next++;
-        if (i >= n)
-          return;
-        {
-          std::lock_guard lk(mu);
-          if (first)
-            return;
-        }
-        if (auto st = fn(i); !st) {
-          std::lock_guard lk(mu);
-          if (!first)
-            first = st.error();
-          return;
-        }
-        uint64_t d = ++done;
-        if (tick && (d % 256 == 0 || d == n)) {
-          std::lock_guard lk(mu);
-          tick(d);
-        }
-      }
-    });
-  }
-  for (auto& t : threads)
-    t.join();
-  if (first)
-    return std::unexpected(*first);
-  return {};
 }
 
 // One folder of a walk: its files (symlinks resolved, which must stay inside
@@ -184,56 +145,8 @@ std::string join_path(const std::string& prefix, const std::string& rel) {
 
 constexpr off_t k_small_file = 1 << 20;
 
-// Bytes already hashed (digest) into the cache: nothing written when the
-// object exists; otherwise an unnamed file (O_TMPFILE) linked into place once
-// complete, so a crash never leaves a partial object under a digest's name.
-Result<std::string> store_bytes(LocalBlobStore& cache, const std::string& digest,
-                                std::string_view buf) {
-  size_t size = buf.size();
-  RH_TRY_ASSIGN(std::string final_path, cache.path_of(digest));
-  struct stat st;
-  if (::stat(final_path.c_str(), &st) == 0 && static_cast<size_t>(st.st_size) == size)
-    return digest;  // stored already: deduplicated
-  std::string dir = dirname_of(final_path);
-  int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0444);
-  if (fd < 0 && errno == ENOENT) {
-    RH_TRY(make_dirs(dir));
-    fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0444);
-  }
-  if (fd < 0) {  // no O_TMPFILE here: the general path
-    StringSource src(buf);
-    RH_TRY_ASSIGN(BlobInfo info, cache.put_unsynced(src, digest));
-    return info.digest;
-  }
-  size_t off = 0;
-  while (off < size) {
-    ssize_t n = ::write(fd, buf.data() + off, size - off);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      ::close(fd);
-      return std::unexpected(os_err("cannot write into the cache:", digest));
-    }
-    off += static_cast<size_t>(n);
-  }
-  std::string proc = "/proc/self/fd/" + std::to_string(fd);
-  int rc = ::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, final_path.c_str(), AT_SYMLINK_FOLLOW);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0 && err == ENOENT && !path_exists("/proc/self/fd")) {  // no /proc: the general path
-    StringSource src(buf);
-    RH_TRY_ASSIGN(BlobInfo info, cache.put_unsynced(src, digest));
-    return info.digest;
-  }
-  if (rc != 0 && err != EEXIST) {
-    errno = err;
-    return std::unexpected(os_err("cannot link into the cache", final_path));
-  }
-  return digest;
-}
-
 // A small file into the cache with the fewest file-system operations: read
-// whole and hashed in memory, then store_bytes().
+// whole and hashed in memory, then stored without a second read.
 Result<std::string> put_small(LocalBlobStore& cache, const std::string& path, size_t size) {
   int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (in < 0)
@@ -251,7 +164,9 @@ Result<std::string> put_small(LocalBlobStore& cache, const std::string& path, si
   ::close(in);
   if (got != size)
     return make_error(ErrorCode::io, path + " changed while it was read; add it again");
-  return store_bytes(cache, sha256_digest(buf), buf);
+  std::string digest = sha256_digest(buf);
+  RH_TRY(cache.put_bytes_unsynced(digest, buf));
+  return digest;
 }
 
 std::string manifest_text(const std::vector<DatasetFile>& files) {
@@ -490,14 +405,15 @@ Result<int64_t> upload_files(DataContext& ctx, const std::vector<DatasetFile>& f
     }
     items.emplace_back(d, path);
   }
-  for (size_t i = 0; i < items.size(); i += 2000) {
+  const size_t slice_size = 16000;  // put_many sends a slice on several connections
+  for (size_t i = 0; i < items.size(); i += slice_size) {
     std::vector<std::pair<std::string, std::string>> slice(
         items.begin() + static_cast<long>(i),
-        items.begin() + static_cast<long>(std::min(items.size(), i + 2000)));
+        items.begin() + static_cast<long>(std::min(items.size(), i + slice_size)));
     RH_TRY(ctx.remote.put_many(slice));
     crash_point("upload:slice");  // one slice on the server, the rest not
     if (ctx.progress)
-      ctx.progress("uploading", std::min(items.size(), i + 2000), items.size());
+      ctx.progress("uploading", std::min(items.size(), i + slice_size), items.size());
   }
   return static_cast<int64_t>(missing.size());
 }
@@ -533,6 +449,37 @@ Result<DatasetVersion> finalize(DataContext& ctx, const std::string& id, bool up
   return ctx.store.datasets().finalize(id, manifest.digest);
 }
 
+namespace {
+
+// A cached object into a file the user may change: a copy with its mode.
+Status copy_out(LocalBlobStore& cache, const DatasetFile& f, int dst_dir, const char* name,
+                const std::string& shown, bool writable) {
+  int in =
+      ::openat(cache.dir_fd(f.digest), LocalBlobStore::object_name(f.digest), O_RDONLY | O_CLOEXEC);
+  if (in < 0)
+    return std::unexpected(os_err("cannot read the cached copy of", shown));
+  int out = ::openat(dst_dir, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                     writable ? (f.mode | 0200) : (f.mode & 0555));
+  if (out < 0) {
+    ::close(in);
+    return std::unexpected(os_err("cannot write", shown));
+  }
+  char buf[1 << 16];
+  ssize_t n;
+  while ((n = ::read(in, buf, sizeof buf)) > 0) {
+    if (::write(out, buf, static_cast<size_t>(n)) != n) {
+      ::close(in);
+      ::close(out);
+      return std::unexpected(os_err("cannot write", shown));
+    }
+  }
+  ::close(in);
+  ::close(out);
+  return {};
+}
+
+}  // namespace
+
 Result<GetResult> get(DataContext& ctx, const std::string& id, const std::string& output,
                       bool writable, bool verify) {
   RH_TRY_ASSIGN(DatasetVersion v, ctx.store.datasets().get(id));
@@ -541,151 +488,170 @@ Result<GetResult> get(DataContext& ctx, const std::string& id, const std::string
   Trace rows_trace("get: read rows");
   RH_TRY_ASSIGN(auto files, all_files(ctx.store.datasets(), id));
   rows_trace.end();
-  Trace fetch_trace("get: check cache and fetch");
+  Trace check_trace("get: check cache");
   r.files = static_cast<int64_t>(files.size());
-  // The cache first: fetch what is missing (or damaged), verified by its digest.
-  std::mutex mu;
-  std::vector<size_t> need;
-  std::map<std::string, bool> seen;
-  for (size_t i = 0; i < files.size(); ++i) {
-    if (!seen.emplace(files[i].digest, true).second)
+  for (const auto& f : files)
+    RH_TRY(validate_digest(f.digest));  // object_name() and dir_fd() rely on it
+  // Each distinct content once: is it in the cache, whole?
+  std::vector<size_t> unique;
+  {
+    std::unordered_set<std::string_view> seen;
+    seen.reserve(files.size());
+    for (size_t i = 0; i < files.size(); ++i) {
+      if (seen.insert(files[i].digest).second)
+        unique.push_back(i);
+    }
+  }
+  enum : uint8_t { k_ok, k_missing, k_damaged };
+  std::vector<uint8_t> state(unique.size(), k_ok);
+  RH_TRY(parallel_for(unique.size(), [&](size_t k) -> Status {
+    const DatasetFile& f = files[unique[k]];
+    int dfd = ctx.cache.dir_fd(f.digest);
+    struct stat st;
+    if (dfd < 0 || ::fstatat(dfd, LocalBlobStore::object_name(f.digest), &st, 0) != 0) {
+      if (errno != ENOENT)
+        return std::unexpected(os_err("cannot check the cached copy of", f.path));
+      state[k] = k_missing;
+    } else if (static_cast<uint64_t>(st.st_size) != f.size) {
+      state[k] = k_damaged;
+    } else if (verify) {
+      RH_TRY_ASSIGN(std::string path, ctx.cache.path_of(f.digest));
+      RH_TRY_ASSIGN(std::string actual, sha256_file(path));
+      if (actual != f.digest)
+        state[k] = k_damaged;
+    }
+    return {};
+  }));
+  std::vector<size_t> fetch;  // indexes into files
+  for (size_t k = 0; k < unique.size(); ++k) {
+    const DatasetFile& f = files[unique[k]];
+    if (state[k] == k_damaged) {
+      r.repaired.push_back(f.digest);
+      RH_TRY(ctx.cache.remove(f.digest));
+      if (ctx.cache_is_remote) {
+        return make_error(ErrorCode::corrupt, "the stored copy of " + f.path + " (" + f.digest +
+                                                  ") is damaged and there is no other copy");
+      }
+    } else if (state[k] == k_missing && ctx.cache_is_remote) {
+      return make_error(ErrorCode::not_found, "the content of " + f.path + " is missing");
+    }
+    if (state[k] != k_ok)
+      fetch.push_back(unique[k]);
+  }
+  check_trace.end();
+  Trace fetch_trace("get: fetch");
+  // Small objects come many to a request (slices of at most 1,000 objects and
+  // 32 MiB; the server answers up to 64 MiB), each checked against its digest
+  // by the client on the way in, and are synced once; large ones stream.
+  std::vector<std::vector<std::string>> slices(1);
+  std::vector<size_t> large;
+  uint64_t slice_bytes = 0, small_count = 0;
+  for (size_t i : fetch) {
+    const DatasetFile& f = files[i];
+    if (f.size > static_cast<uint64_t>(k_small_file)) {
+      large.push_back(i);
       continue;
-    need.push_back(i);
+    }
+    if (slices.back().size() >= 1000 || slice_bytes + f.size > (32u << 20)) {
+      slices.emplace_back();
+      slice_bytes = 0;
+    }
+    slices.back().push_back(f.digest);
+    slice_bytes += f.size;
+    ++small_count;
   }
   std::atomic<int64_t> downloaded{0};
-  // Small objects missing from the cache come many to a request, each
-  // checked against its digest on the way in, and are synced once.
-  if (!ctx.cache_is_remote) {
-    // Slices of at most 1,000 objects and 32 MiB (the server answers up to 64 MiB).
-    std::vector<std::vector<std::string>> slices(1);
-    uint64_t slice_bytes = 0, small_count = 0;
-    std::vector<size_t> rest;
-    for (size_t k : need) {
-      const DatasetFile& f = files[k];
-      if (f.size > static_cast<uint64_t>(k_small_file) || verify || ctx.cache.stat(f.digest)) {
-        rest.push_back(k);
-        continue;
-      }
-      if (slices.back().size() >= 1000 || slice_bytes + f.size > (32u << 20)) {
-        slices.emplace_back();
-        slice_bytes = 0;
-      }
-      slices.back().push_back(f.digest);
-      slice_bytes += f.size;
-      ++small_count;
-    }
-    uint64_t fetched = 0;
-    for (const auto& slice : slices) {
-      if (slice.empty())
-        continue;
-      RH_TRY(
-          ctx.remote.get_many(slice, [&](const std::string& d, std::string_view bytes) -> Status {
-            StringSource src(bytes);
-            RH_TRY(ctx.cache.put_unsynced(src, d));
-            ++downloaded;
-            if (ctx.progress && (++fetched % 256 == 0 || fetched == small_count))
-              ctx.progress("downloading", fetched, small_count);
-            return {};
-          }));
-    }
-    if (small_count > 0) {
-      RH_TRY(ctx.cache.sync());
-    }
-    need = std::move(rest);
+  uint64_t fetched = 0;
+  for (const auto& slice : slices) {
+    if (slice.empty())
+      continue;
+    RH_TRY(ctx.remote.get_many(slice, [&](const std::string& d, std::string_view bytes) -> Status {
+      RH_TRY(ctx.cache.put_bytes_unsynced(d, bytes));
+      ++downloaded;
+      if (ctx.progress && (++fetched % 256 == 0 || fetched == small_count))
+        ctx.progress("downloading", fetched, small_count);
+      return {};
+    }));
+  }
+  if (small_count > 0) {
+    RH_TRY(ctx.cache.sync());
   }
   RH_TRY(parallel_for(
-      need.size(),
+      large.size(),
       [&](size_t k) -> Status {
-        const DatasetFile& f = files[need[k]];
-        auto size = ctx.cache.stat(f.digest);
-        bool bad = size && *size != f.size;
-        if (size && !bad && verify) {
-          RH_TRY_ASSIGN(std::string path, ctx.cache.path_of(f.digest));
-          RH_TRY_ASSIGN(std::string actual, sha256_file(path));
-          bad = actual != f.digest;
-        }
-        if (size && !bad)
-          return {};
-        if (bad) {
-          {
-            std::lock_guard lk(mu);
-            r.repaired.push_back(f.digest);
-          }
-          RH_TRY(ctx.cache.remove(f.digest));
-          if (ctx.cache_is_remote) {
-            return make_error(ErrorCode::corrupt, "the stored copy of " + f.path + " (" + f.digest +
-                                                      ") is damaged and there is no other copy");
-          }
-        } else if (ctx.cache_is_remote) {
-          return make_error(ErrorCode::not_found, "the content of " + f.path + " is missing");
-        }
-        // Stream from the server into the cache; the cache checks the digest.
-        std::string tmp;
-        {
-          auto file = AtomicFile::create(ctx.datasets_dir + "/.download", ctx.datasets_dir);
-          if (!file)
-            return std::unexpected(file.error());
-          tmp = file->temp_path();
-          struct Sink : ByteSink {
-            AtomicFile& f;
-            explicit Sink(AtomicFile& f) : f(f) {}
-            Status write(const char* d, size_t n) override { return f.write(d, n); }
-          } sink(*file);
-          RH_TRY(ctx.remote.get(f.digest, sink));
-          RH_TRY(ctx.cache.put_file(tmp, f.digest));
-          ::unlink(tmp.c_str());
-        }
+        const DatasetFile& f = files[large[k]];
+        // Stream from the server into a staged file; the cache checks the digest.
+        auto file = AtomicFile::create(ctx.datasets_dir + "/.download", ctx.datasets_dir);
+        if (!file)
+          return std::unexpected(file.error());
+        std::string tmp = file->temp_path();
+        struct Sink : ByteSink {
+          AtomicFile& f;
+          explicit Sink(AtomicFile& f) : f(f) {}
+          Status write(const char* d, size_t n) override { return f.write(d, n); }
+        } sink(*file);
+        RH_TRY(ctx.remote.get(f.digest, sink));
+        RH_TRY(ctx.cache.put_file(tmp, f.digest));
+        ::unlink(tmp.c_str());
         ++downloaded;
         return {};
       },
       [&](uint64_t done) {
         if (ctx.progress)
-          ctx.progress("downloading", done, need.size());
+          ctx.progress("downloading", done, large.size());
       }));
   r.downloaded = downloaded;
   fetch_trace.end();
+  // Then the folder, built beside its final place and renamed into it: the
+  // folders first, then each folder's files on one thread (threads working in
+  // one folder would queue on its lock), linked to the read-only cache or copied.
   Trace link_trace("get: link");
-  // Then the folder: links into the cache (read-only), or copies.
   std::string tmp_dir = r.dir + ".partial";
   RH_TRY(remove_all(tmp_dir));
   RH_TRY(make_dirs(tmp_dir));
+  struct Group {
+    std::string dir;  // relative, "" for the top
+    size_t begin, end;
+  };
+  std::vector<Group> groups;
+  for (size_t i = 0; i < files.size(); ++i) {  // files come in path order
+    size_t slash = files[i].path.rfind('/');
+    std::string dir = slash == std::string::npos ? "" : files[i].path.substr(0, slash);
+    if (groups.empty() || groups.back().dir != dir)
+      groups.push_back(Group{std::move(dir), i, i + 1});
+    else
+      groups.back().end = i + 1;
+  }
+  for (const auto& g : groups) {
+    if (!g.dir.empty())
+      RH_TRY(make_dirs(tmp_dir + "/" + g.dir));
+  }
   std::atomic<int64_t> linked{0}, copied{0};
-  std::mutex dir_mu;
-  RH_TRY(parallel_for(files.size(), [&](size_t i) -> Status {
-    const DatasetFile& f = files[i];
-    std::string dst = tmp_dir + "/" + f.path;
-    {
-      std::lock_guard lk(dir_mu);
-      RH_TRY(make_dirs(dirname_of(dst)));
-    }
-    RH_TRY_ASSIGN(std::string src, ctx.cache.path_of(f.digest));
-    if (!writable && ::link(src.c_str(), dst.c_str()) == 0) {
-      ++linked;
-      return {};
-    }
-    if (!writable && errno != EXDEV && errno != EMLINK && errno != EPERM)
-      return std::unexpected(os_err("cannot link", dst));
-    int in = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
-    if (in < 0)
-      return std::unexpected(os_err("cannot read", src));
-    int out = ::open(dst.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                     writable ? (f.mode | 0200) : (f.mode & 0555));
-    if (out < 0) {
-      ::close(in);
-      return std::unexpected(os_err("cannot write", dst));
-    }
-    char buf[1 << 16];
-    ssize_t n;
-    while ((n = ::read(in, buf, sizeof buf)) > 0) {
-      if (::write(out, buf, static_cast<size_t>(n)) != n) {
-        ::close(in);
-        ::close(out);
-        return std::unexpected(os_err("cannot write", dst));
+  RH_TRY(parallel_for(groups.size(), [&](size_t gi) -> Status {
+    const Group& g = groups[gi];
+    std::string dir = g.dir.empty() ? tmp_dir : tmp_dir + "/" + g.dir;
+    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+      return std::unexpected(os_err("cannot open", dir));
+    struct Closer {
+      int fd;
+      ~Closer() { ::close(fd); }
+    } closer{dfd};
+    for (size_t i = g.begin; i < g.end; ++i) {
+      const DatasetFile& f = files[i];
+      const char* name = f.path.c_str() + (g.dir.empty() ? 0 : g.dir.size() + 1);
+      if (!writable) {
+        if (::linkat(ctx.cache.dir_fd(f.digest), LocalBlobStore::object_name(f.digest), dfd, name,
+                     0) == 0) {
+          ++linked;
+          continue;
+        }
+        if (errno != EXDEV && errno != EMLINK && errno != EPERM)
+          return std::unexpected(os_err("cannot link", dir + "/" + name));
       }
+      RH_TRY(copy_out(ctx.cache, f, dfd, name, dir + "/" + name, writable));
+      ++copied;
     }
-    ::close(in);
-    ::close(out);
-    ++copied;
     return {};
   }));
   r.linked = linked;

@@ -19,6 +19,84 @@ Result<std::unique_ptr<LocalBlobStore>> LocalBlobStore::open(const std::string& 
   return std::unique_ptr<LocalBlobStore>(new LocalBlobStore(root));
 }
 
+LocalBlobStore::~LocalBlobStore() {
+  for (auto& fd : m_dir_fds) {
+    if (fd.load() >= 0)
+      ::close(fd.load());
+  }
+}
+
+int LocalBlobStore::dir_fd(const std::string& digest, bool create) {
+  auto nib = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  size_t slot = static_cast<size_t>(nib(digest[7]) << 4 | nib(digest[8]));
+  int fd = m_dir_fds[slot].load(std::memory_order_acquire);
+  if (fd >= 0)
+    return fd;
+  std::string dir = m_root + "/" + digest.substr(7, 2);
+  fd = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT && create) {
+    if (!make_dirs(dir))
+      return -1;
+    fd = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  }
+  if (fd < 0)
+    return -1;
+  int expected = -1;
+  if (!m_dir_fds[slot].compare_exchange_strong(expected, fd)) {
+    ::close(fd);  // another thread opened it first
+    return expected;
+  }
+  return fd;
+}
+
+Status LocalBlobStore::put_bytes_unsynced(const std::string& digest, std::string_view bytes) {
+  RH_TRY(validate_digest(digest));
+  int dfd = dir_fd(digest, true);
+  if (dfd < 0)
+    return make_error(ErrorCode::io, "cannot open the folder of " + digest + " in " + m_root +
+                                         ": " + std::strerror(errno));
+  const char* name = object_name(digest);
+  struct stat st;
+  if (::fstatat(dfd, name, &st, 0) == 0) {
+    if (static_cast<size_t>(st.st_size) == bytes.size())
+      return {};               // stored already: deduplicated
+    ::unlinkat(dfd, name, 0);  // damaged: replaced below
+  }
+  int fd = ::openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0444);
+  if (fd < 0) {  // no O_TMPFILE (or no /proc) here: the general path
+    StringSource src(bytes);
+    RH_TRY(put_unsynced(src, digest));
+    return {};
+  }
+  size_t off = 0;
+  while (off < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return make_error(ErrorCode::io,
+                        "cannot write " + digest + " into " + m_root + ": " + std::strerror(err));
+    }
+    off += static_cast<size_t>(n);
+  }
+  std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  int rc = ::linkat(AT_FDCWD, proc.c_str(), dfd, name, AT_SYMLINK_FOLLOW);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0 && err == ENOENT && ::access("/proc/self/fd", F_OK) != 0) {
+    StringSource src(bytes);  // no /proc to link through: the general path
+    RH_TRY(put_unsynced(src, digest));
+    return {};
+  }
+  if (rc != 0 && err != EEXIST) {
+    return make_error(ErrorCode::io,
+                      "cannot link " + digest + " into " + m_root + ": " + std::strerror(err));
+  }
+  return {};
+}
+
 Result<std::string> LocalBlobStore::path_of(std::string_view digest) const {
   RH_TRY(validate_digest(digest));
   std::string_view hex = digest.substr(7);

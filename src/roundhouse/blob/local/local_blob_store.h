@@ -7,6 +7,8 @@
 // cannot be modified through them.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -38,10 +40,31 @@ class LocalBlobStore final : public BlobStore {
   // Other files are copied as by put().
   Result<BlobInfo> put_file(const std::string& path, std::string_view expected_digest) override;
 
+  // Bytes whose digest the caller computed, without an fsync (sync() later):
+  // nothing written when the object exists with this size; otherwise an
+  // unnamed file (O_TMPFILE) linked into place once complete, so a crash
+  // never leaves a partial object under a digest's name. A same-named object
+  // of the wrong size (damaged) is replaced. The fast path for many small
+  // objects (adding files, receiving a batch, fetching a batch).
+  Status put_bytes_unsynced(const std::string& digest, std::string_view bytes);
+
+  // The descriptor of the folder holding `digest`'s object (opened once and
+  // kept), for *at() calls that spare the kernel a walk of the whole path
+  // per object; object_name() is the object's name in it. -1 (errno set)
+  // when the folder is absent and not `create`d. The digest must be valid.
+  int dir_fd(const std::string& digest, bool create = false);
+  static const char* object_name(const std::string& digest) { return digest.c_str() + 9; }
+
+  ~LocalBlobStore() override;
+
  private:
-  explicit LocalBlobStore(std::string root) : m_root(std::move(root)) {}
+  explicit LocalBlobStore(std::string root) : m_root(std::move(root)) {
+    for (auto& fd : m_dir_fds)
+      fd.store(-1);
+  }
   Result<BlobInfo> put_impl(ByteSource& src, std::string_view expected_digest, bool sync);
   std::string m_root;
+  std::array<std::atomic<int>, 256> m_dir_fds;
 };
 
 }  // namespace rh
