@@ -2,6 +2,9 @@
 // backend adds itself to the factory list at the bottom.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <functional>
 #include <thread>
@@ -175,6 +178,24 @@ TEST_P(BlobConformance, ConcurrentPutsOfSameObject) {
   EXPECT_EQ(ok.load(), 8);
   EXPECT_EQ(*m_store->get_bytes(sha256_digest(data)), data);
   EXPECT_EQ(m_store->list()->size(), 1u);
+}
+
+TEST(LocalBlobStoreBytes, StoresOnceAndReplacesADamagedObject) {
+  testing::TempDir dir;
+  auto store = std::move(*LocalBlobStore::open(dir.path() + "/blobs"));
+  std::string data = "four kilobytes, or so";
+  std::string d = sha256_digest(data);
+  ASSERT_TRUE(store->put_bytes_unsynced(d, data));
+  ASSERT_TRUE(store->put_bytes_unsynced(d, data));  // deduplicated
+  EXPECT_EQ(*store->get_bytes(d), data);
+  EXPECT_EQ(store->list()->size(), 1u);
+  // A same-named object of the wrong size (cut short) is replaced.
+  std::string path = *store->path_of(d);
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  ASSERT_EQ(::truncate(path.c_str(), 3), 0);
+  ASSERT_TRUE(store->put_bytes_unsynced(d, data));
+  EXPECT_EQ(*store->get_bytes(d), data);
+  EXPECT_FALSE(store->put_bytes_unsynced("sha256:nope", data));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, BlobConformance,

@@ -1,0 +1,63 @@
+#include "roundhouse/data/stat_cache.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "roundhouse/testing/temp_dir.h"
+#include "roundhouse/util/fs.h"
+
+namespace rh::data {
+namespace {
+
+struct stat make_stat(uint64_t dev, uint64_t ino, int64_t size, int64_t mtime_s) {
+  struct stat st {};
+  st.st_dev = dev;
+  st.st_ino = ino;
+  st.st_size = size;
+  st.st_mtim.tv_sec = mtime_s;
+  st.st_mtim.tv_nsec = 7;
+  return st;
+}
+
+const std::string k_a = "sha256:" + std::string(64, 'a');
+const std::string k_b = "sha256:0123456789abcdef" + std::string(48, 'f');
+
+TEST(StatCache, RemembersAcrossProcessesUntilTheFileChanges) {
+  testing::TempDir dir;
+  std::string path = dir.path() + "/statcache.bin";
+  {
+    StatCache c(path);
+    EXPECT_EQ(c.lookup(make_stat(1, 2, 10, 100)), "");
+    c.remember(make_stat(1, 2, 10, 100), k_a);
+    c.remember(make_stat(1, 3, 20, 100), k_b);
+    c.save();
+  }
+  StatCache again(path);
+  EXPECT_EQ(again.size(), 2u);
+  EXPECT_EQ(again.lookup(make_stat(1, 2, 10, 100)), k_a);
+  EXPECT_EQ(again.lookup(make_stat(1, 3, 20, 100)), k_b);
+  EXPECT_EQ(again.lookup(make_stat(1, 2, 11, 100)), "");  // size changed
+  EXPECT_EQ(again.lookup(make_stat(1, 2, 10, 101)), "");  // mtime changed
+  EXPECT_EQ(again.lookup(make_stat(2, 2, 10, 100)), "");  // another device
+}
+
+TEST(StatCache, SomethingElseInItsPlaceIsIgnored) {
+  testing::TempDir dir;
+  std::string path = dir.path() + "/statcache.bin";
+  std::ofstream(path) << "SQLite format 3\nnot a stat cache";
+  StatCache c(path);
+  EXPECT_EQ(c.size(), 0u);
+  c.remember(make_stat(1, 2, 10, 100), k_a);
+  c.remember(make_stat(1, 9, 10, 100), "md5:not-a-sha256");  // not kept
+  c.save();
+  EXPECT_EQ(StatCache(path).size(), 1u);
+  // Cut short (a torn write): ignored rather than misread.
+  auto text = read_file(path);
+  ASSERT_TRUE(text);
+  std::ofstream(path, std::ios::trunc) << text->substr(0, text->size() - 5);
+  EXPECT_EQ(StatCache(path).size(), 0u);
+}
+
+}  // namespace
+}  // namespace rh::data
