@@ -233,3 +233,20 @@ def test_blob_batches_are_checked(server):
     assert s == 400 and "cut short" in r["error"]["message"]
     s, r, _ = server.request("POST", "/api/v1/blobs/batch", raw=b"nope")
     assert s == 400 and "RHB1" in r["error"]["message"]
+
+
+def test_sync_removes_exactly_the_files_that_went(tmp_path):
+    """Removed paths are not patterns: "img[1].png" going does not take "img1.png" with it."""
+    home, src = tmp_path / "home", tmp_path / "src"
+    write(src / "img[1].png", "bracketed\n")
+    write(src / "img1.png", "plain\n")
+    write(src / "keep" / "a*b.txt", "star\n")
+    write(src / "keep" / "aXb.txt", "x\n")
+    v = create(home)
+    assert "4 added" in data("sync", v, str(src), home=home).stderr
+    os.remove(src / "img[1].png")
+    os.remove(src / "keep" / "a*b.txt")
+    out = data("sync", v, str(src), home=home)
+    assert "0 added, 0 modified, 2 removed, 2 unchanged" in out.stderr, out.stderr
+    files = {f["path"] for f in json.loads(data("show", v, "--json", home=home).stdout)["files"]}
+    assert files == {"img1.png", "keep/aXb.txt"}

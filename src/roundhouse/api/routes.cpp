@@ -717,6 +717,12 @@ class Api {
           sync([this, &ds](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, dataset_id(req.params[0]));
             RH_TRY_ASSIGN(Json j, body_object(req));
+            if (j.contains("paths")) {  // exact paths (a sync's removals), not a pattern
+              std::vector<std::string> paths;
+              RH_TRY(read_string_list(j, "paths", "body", paths));
+              RH_TRY_ASSIGN(int64_t n, ds.remove_paths(id, paths));
+              return ok_json(Json{{"removed", n}});
+            }
             std::string pattern;
             RH_TRY(read_string(j, "pattern", "body", pattern, true));
             RH_TRY_ASSIGN(int64_t n, ds.remove_files(id, pattern));

@@ -526,6 +526,19 @@ class RemoteDatasets final : public DatasetStore {
     RH_TRY_ASSIGN(Json j, call_json(m_c, "POST", path(id) + "/remove", Json{{"pattern", pattern}}));
     return j.value("removed", int64_t{0});
   }
+  Result<int64_t> remove_paths(const std::string& id,
+                               const std::vector<std::string>& paths) override {
+    RH_TRY(check_id(id));
+    int64_t removed = 0;
+    for (size_t i = 0; i < paths.size(); i += 50000) {
+      std::vector<std::string> slice(
+          paths.begin() + static_cast<long>(i),
+          paths.begin() + static_cast<long>(std::min(paths.size(), i + 50000)));
+      RH_TRY_ASSIGN(Json j, call_json(m_c, "POST", path(id) + "/remove", Json{{"paths", slice}}));
+      removed += j.value("removed", int64_t{0});
+    }
+    return removed;
+  }
   Result<std::vector<DatasetFile>> files(const std::string& id, const std::string& after,
                                          int limit) override {
     RH_TRY(check_id(id));

@@ -370,9 +370,12 @@ Result<SyncResult> sync(DataContext& ctx, const std::string& id, const std::stri
   if (!changed.empty()) {
     RH_TRY(ctx.store.datasets().put_files(id, changed));
   }
-  for (const auto& [path, f] : old) {
-    RH_TRY(ctx.store.datasets().remove_files(id, std::string(path)));
-    ++r.removed;
+  if (!old.empty()) {
+    std::vector<std::string> gone;
+    gone.reserve(old.size());
+    for (const auto& [path, f] : old)
+      gone.emplace_back(path);
+    RH_TRY_ASSIGN(r.removed, ctx.store.datasets().remove_paths(id, gone));
   }
   return r;
 }

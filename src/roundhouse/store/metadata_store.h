@@ -295,6 +295,10 @@ class DatasetStore {
   // Drafts only: removes files whose path matches the glob (fnmatch, '*'
   // crosses '/'); returns how many.
   virtual Result<int64_t> remove_files(const std::string& id, const std::string& pattern) = 0;
+  // Drafts only: removes exactly these paths (no pattern matching), in one
+  // write; paths the version does not have are skipped. Returns how many went.
+  virtual Result<int64_t> remove_paths(const std::string& id,
+                                       const std::vector<std::string>& paths) = 0;
   // Files in path order after `after`, at most limit.
   virtual Result<std::vector<DatasetFile>> files(const std::string& id, const std::string& after,
                                                  int limit) = 0;

@@ -622,6 +622,17 @@ TEST_P(StoreConformance, DatasetVersionsAreParentsPlusDeltas) {
   EXPECT_EQ(inherited->size(), 2u);
   ASSERT_TRUE(ds.put_files(v2->id, {dfile("a.txt", "AA"), dfile("new.txt", "n")}));
   ASSERT_EQ(*ds.remove_files(v2->id, "dir"), 1);
+  // Exact paths: a name that looks like a glob removes only itself.
+  ASSERT_TRUE(ds.put_files(v2->id, {dfile("img[1].png", "i"), dfile("img1.png", "j")}));
+  auto exact = ds.remove_paths(v2->id, {"img[1].png", "not-there"});
+  ASSERT_TRUE(exact) << exact.error().to_string();
+  EXPECT_EQ(*exact, 1);
+  auto left = ds.files(v2->id, "img", 2);  // after "img": img1.png, then new.txt
+  ASSERT_TRUE(left);
+  ASSERT_EQ(left->size(), 2u);
+  EXPECT_EQ(left->front().path, "img1.png");
+  EXPECT_EQ(left->back().path, "new.txt");
+  ASSERT_EQ(*ds.remove_paths(v2->id, {"img1.png"}), 1);
   auto s2 = ds.summarize(v2->id);
   ASSERT_TRUE(s2);
   EXPECT_EQ(s2->files, 2);

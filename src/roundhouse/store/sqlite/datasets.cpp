@@ -283,6 +283,23 @@ class SqliteDatasets final : public DatasetStore {
     });
   }
 
+  Result<int64_t> remove_paths(const std::string& id,
+                               const std::vector<std::string>& paths) override {
+    int64_t removed = 0;
+    RH_TRY(m_s.writer->run([&](Db& db) -> Status {
+      removed = 0;
+      RH_TRY(require_draft(db, id));
+      RH_TRY_ASSIGN(Stmt * d,
+                    db.cached("DELETE FROM dataset_files WHERE version_id = ? AND path = ?"));
+      for (const auto& p : paths) {
+        RH_TRY(d->bind(1, id).bind(2, p).exec());
+        removed += db.changes();
+      }
+      return {};
+    }));
+    return removed;
+  }
+
   Result<int64_t> remove_files(const std::string& id, const std::string& pattern) override {
     if (pattern.empty())
       return make_error(ErrorCode::invalid_argument, "give a path or a pattern to remove");
