@@ -122,6 +122,18 @@ class _Cache:
                 os.unlink(tmp)
 
 
+def _find_versions(client, limit, project, name, version, tags, only_completed):
+    """GET /datasets, newest first; a None filter is left out (an empty project or name is sent)."""
+    q = [f"limit={limit}"]
+    for key, value in (("project", project), ("name", name), ("version", version or None)):
+        if value is not None:
+            q.append(f"{key}={quote(value)}")
+    q += [f"tag={quote(t)}" for t in tags or []]
+    if only_completed:
+        q.append("final=1")
+    return client.request("GET", "/api/v1/datasets?" + "&".join(q))["datasets"]
+
+
 class Dataset:
     """One dataset version. Create with Dataset.create(), fetch with Dataset.get()."""
 
@@ -183,14 +195,8 @@ class Dataset:
         if dataset_id:
             rec = client.request("GET", f"/api/v1/datasets/{quote(dataset_id)}")
         else:
-            q = [f"project={quote(dataset_project or '')}", f"name={quote(dataset_name or '')}", "limit=1"]
-            if dataset_version:
-                q.append(f"version={quote(dataset_version)}")
-            for t in dataset_tags or []:
-                q.append(f"tag={quote(t)}")
-            if only_completed:
-                q.append("final=1")
-            found = client.request("GET", "/api/v1/datasets?" + "&".join(q))["datasets"]
+            found = _find_versions(client, 1, dataset_project or "", dataset_name or "", dataset_version,
+                                   dataset_tags, only_completed)
             if not found:
                 if auto_create:
                     return cls.create(dataset_name=dataset_name, dataset_project=dataset_project,
@@ -215,14 +221,7 @@ class Dataset:
     @staticmethod
     def list_datasets(dataset_project=None, partial_name=None, tags=None, only_completed=False, server=None):
         client = _backend.connect(server)
-        q = ["limit=10000"]
-        if dataset_project:
-            q.append(f"project={quote(dataset_project)}")
-        for t in tags or []:
-            q.append(f"tag={quote(t)}")
-        if only_completed:
-            q.append("final=1")
-        out = client.request("GET", "/api/v1/datasets?" + "&".join(q))["datasets"]
+        out = _find_versions(client, 10000, dataset_project or None, None, None, tags, only_completed)
         return [d for d in out if not partial_name or partial_name in d["name"]]
 
     # -- changing a draft ----------------------------------------------------
