@@ -85,7 +85,8 @@ class _Cache:
             pass
 
     # The stat cache file shared with the rh CLI (src/roundhouse/data/stat_cache.h):
-    # "RHSTAT1\n", then 64-byte records: dev, ino (u64), size, mtime ns (i64), raw SHA-256.
+    # "RHSTAT1\n", then 64-byte records: dev, ino (u64), size, mtime ns (i64), raw SHA-256,
+    # sorted by (dev, ino) so the CLI can search it as it is.
     _STAT_MAGIC = b"RHSTAT1\n"
     _STAT_RECORD = struct.Struct("<QQqq32s")
 
@@ -110,7 +111,7 @@ class _Cache:
         for dev, ino, size, mtime, digest in new:
             known[(dev, ino)] = (size, mtime, digest)
         out = bytearray(self._STAT_MAGIC)
-        for (dev, ino), (size, mtime, digest) in known.items():
+        for (dev, ino), (size, mtime, digest) in sorted(known.items()):
             out += self._STAT_RECORD.pack(dev, ino, size, mtime, bytes.fromhex(digest.split(":", 1)[1]))
         tmp = f"{self._stat_path}.tmp.{os.getpid()}"
         try:

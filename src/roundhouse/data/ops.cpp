@@ -23,16 +23,33 @@
 #include "roundhouse/util/crash_point.h"
 #include "roundhouse/util/fs.h"
 #include "roundhouse/util/parallel.h"
+#include "roundhouse/util/strings.h"
 #include "roundhouse/util/trace.h"
 
 namespace rh::data {
 
 namespace {
 
+// A file a walk found. Its content is read from <folder>/<name> (the name
+// being the last part of `rel`) unless `target` says otherwise (a symlink's
+// target, a file given by itself): no absolute path is kept per file.
 struct Found {
-  std::string abs;  // what to read (a symlink's target)
   std::string rel;  // path in the dataset
-  struct stat st {};
+  std::string target;
+  uint32_t folder = 0;  // index into Walk::folders
+  FileStat st;
+};
+
+struct Walk {
+  std::vector<std::string> folders;
+  std::vector<Found> files;
+
+  std::string abs_of(const Found& f, const std::string& rel) const {
+    if (!f.target.empty())
+      return f.target;
+    size_t slash = rel.rfind('/');
+    return folders[f.folder] + "/" + (slash == std::string::npos ? rel : rel.substr(slash + 1));
+  }
 };
 
 Error os_err(const std::string& what, const std::string& path) {
@@ -53,6 +70,7 @@ bool inside(const std::string& path, const std::string& root) {
 // folder's descriptor, sparing the kernel a walk of the whole path per file.
 struct Folder {
   std::string path, rel;
+  uint32_t index = 0;  // in Walk::folders
 };
 Status scan_folder(const Folder& f, const std::string& root_real, const std::string& wildcard,
                    std::vector<Found>& files, std::vector<Folder>& subfolders) {
@@ -69,29 +87,30 @@ Status scan_folder(const Folder& f, const std::string& root_real, const std::str
   } closer{d};
   std::vector<std::string> names;
   while (struct dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..")
-      names.push_back(std::move(n));
+    const char* n = e->d_name;
+    if (!(n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0))))
+      names.emplace_back(n);
   }
   std::sort(names.begin(), names.end());
-  for (const auto& n : names) {
-    std::string path = f.path + "/" + n;
-    std::string rel = f.rel.empty() ? n : f.rel + "/" + n;
+  files.reserve(names.size());
+  for (auto& n : names) {
+    auto rel = [&] { return f.rel.empty() ? n : f.rel + "/" + n; };
     struct stat st;
     if (::fstatat(dfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
-      return std::unexpected(os_err("cannot stat", path));
+      return std::unexpected(os_err("cannot stat", f.path + "/" + n));
     if (S_ISDIR(st.st_mode)) {
-      subfolders.push_back(Folder{std::move(path), std::move(rel)});
+      subfolders.push_back(Folder{f.path + "/" + n, rel(), 0});
       continue;
     }
     if (!wildcard.empty() && ::fnmatch(wildcard.c_str(), n.c_str(), 0) != 0 && !S_ISLNK(st.st_mode))
       continue;
     if (S_ISREG(st.st_mode)) {
-      files.push_back(Found{std::move(path), std::move(rel), st});
+      files.push_back(Found{rel(), {}, f.index, FileStat::of(st)});
       continue;
     }
     if (!S_ISLNK(st.st_mode))
       continue;  // sockets, FIFOs, devices: not data
+    std::string path = f.path + "/" + n;
     std::string target = real_path(path);
     if (target.empty())
       return make_error(ErrorCode::invalid_argument, "symlink " + path + " is broken");
@@ -104,17 +123,22 @@ Status scan_folder(const Folder& f, const std::string& root_real, const std::str
       return std::unexpected(os_err("cannot stat", target));
     // A link to a folder inside: its files are added under their own path.
     if (S_ISREG(st.st_mode) && (wildcard.empty() || ::fnmatch(wildcard.c_str(), n.c_str(), 0) == 0))
-      files.push_back(Found{std::move(target), std::move(rel), st});
+      files.push_back(Found{rel(), std::move(target), f.index, FileStat::of(st)});
   }
   return {};
 }
 
 // The files under a folder, a level of folders at a time, each level's
-// folders scanned on every core (stat is most of a walk's time).
-Status walk(const std::string& dir, const std::string& root_real, const std::string& wildcard,
-            std::vector<Found>& out) {
-  std::vector<Folder> level{Folder{dir, ""}};
+// folders scanned on every core (stat is most of a walk's time). `rel` is
+// the dataset path the folder's files go under.
+Status walk(const std::string& dir, const std::string& rel, const std::string& root_real,
+            const std::string& wildcard, Walk& out) {
+  std::vector<Folder> level{Folder{dir, rel, 0}};
   while (!level.empty()) {
+    for (auto& f : level) {
+      f.index = static_cast<uint32_t>(out.folders.size());
+      out.folders.push_back(f.path);
+    }
     std::vector<std::vector<Found>> files(level.size());
     std::vector<std::vector<Folder>> subs(level.size());
     RH_TRY(parallel_for(level.size(), [&](size_t i) -> Status {
@@ -122,8 +146,8 @@ Status walk(const std::string& dir, const std::string& root_real, const std::str
     }));
     std::vector<Folder> next;
     for (size_t i = 0; i < level.size(); ++i) {
-      out.insert(out.end(), std::make_move_iterator(files[i].begin()),
-                 std::make_move_iterator(files[i].end()));
+      out.files.insert(out.files.end(), std::make_move_iterator(files[i].begin()),
+                       std::make_move_iterator(files[i].end()));
       next.insert(next.end(), std::make_move_iterator(subs[i].begin()),
                   std::make_move_iterator(subs[i].end()));
     }
@@ -195,73 +219,130 @@ Result<std::vector<DatasetFile>> all_files(DatasetStore& ds, const std::string& 
   return out;
 }
 
-Result<std::vector<DatasetFile>> collect(DataContext& ctx, const std::vector<std::string>& paths,
-                                         const AddOptions& opt, const KnownFn& known_fn) {
+namespace {
+
+// Rows of a version in path order, and how collect() asks for them once the
+// walk is done (so they can be read meanwhile).
+using KnownRows = std::vector<DatasetFile>;
+using KnownFn = std::function<Result<const KnownRows*>()>;
+
+// What collect() found under its paths: one file per dataset path, in path
+// order. With the version's rows, each file's row (or -1), and whether the
+// row has its content and mode already (`same`; its digest is then left
+// empty: a file the stat cache knows with the digest its row has is taken as
+// it is, its content was stored when that row was written).
+struct Scan {
+  std::vector<DatasetFile> files;
+  std::vector<int64_t> row;
+  std::vector<char> same;
+  int64_t hashed = 0;
+};
+
+Result<Scan> scan(DataContext& ctx, const std::vector<std::string>& paths, const AddOptions& opt,
+                  const KnownFn& known_fn) {
   if (paths.empty())
     return make_error(ErrorCode::invalid_argument, "give at least one file or folder to add");
-  std::vector<Found> found;
+  Walk w;
   Trace walk_trace("collect: walk");
+  std::string prefix = join_path(opt.dataset_path, "");
+  while (!prefix.empty() && prefix.back() == '/')
+    prefix.pop_back();
   for (const auto& p : paths) {
     struct stat st;
     if (::stat(p.c_str(), &st) != 0)
       return make_error(ErrorCode::not_found, "cannot add " + p + ": " + std::strerror(errno));
     if (S_ISDIR(st.st_mode)) {
-      std::string root = real_path(p);
-      std::vector<Found> here;
-      RH_TRY(walk(p, root, opt.wildcard, here));
-      for (auto& f : here)
-        f.rel = join_path(opt.dataset_path, f.rel);
-      found.insert(found.end(), here.begin(), here.end());
+      RH_TRY(walk(p, prefix, real_path(p), opt.wildcard, w));
     } else if (S_ISREG(st.st_mode)) {
       std::string name = basename_of(p);
       if (!opt.wildcard.empty() && ::fnmatch(opt.wildcard.c_str(), name.c_str(), 0) != 0)
         continue;
-      found.push_back(Found{p, join_path(opt.dataset_path, name), st});
+      w.files.push_back(Found{join_path(opt.dataset_path, name), p, 0, FileStat::of(st)});
     } else {
       return make_error(ErrorCode::invalid_argument, "cannot add " + p + ": not a file or folder");
     }
   }
   walk_trace.end();
-  const KnownDigests* known = nullptr;
+
+  // Path order, one file per path: when two arguments name the same dataset
+  // path the later wins. A walk is usually in order already.
+  std::vector<uint32_t> order(w.files.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = static_cast<uint32_t>(i);
+  auto by_path = [&](uint32_t a, uint32_t b) { return w.files[a].rel < w.files[b].rel; };
+  if (!std::is_sorted(order.begin(), order.end(), by_path))
+    std::stable_sort(order.begin(), order.end(), by_path);
+  Scan out;
+  std::vector<uint32_t> keep;
+  keep.reserve(order.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    if (i + 1 < order.size() && w.files[order[i]].rel == w.files[order[i + 1]].rel)
+      continue;  // a later argument has this path
+    keep.push_back(order[i]);
+  }
+  out.files.resize(keep.size());
+  for (size_t k = 0; k < keep.size(); ++k) {
+    Found& f = w.files[keep[k]];
+    DatasetFile& d = out.files[k];
+    d.path = std::move(f.rel);
+    d.size = static_cast<uint64_t>(f.st.size);
+    d.mode = f.st.mode & 0777;
+  }
+  out.row.assign(keep.size(), -1);
+  out.same.assign(keep.size(), 0);
+
+  const KnownRows* known = nullptr;
   if (known_fn) {
     RH_TRY_ASSIGN(known, known_fn());
+  }
+  if (known) {  // both in path order: one merge pass
+    size_t j = 0;
+    for (size_t k = 0; k < out.files.size() && j < known->size(); ++k) {
+      while (j < known->size() && (*known)[j].path < out.files[k].path)
+        ++j;
+      if (j < known->size() && (*known)[j].path == out.files[k].path)
+        out.row[k] = static_cast<int64_t>(j);
+    }
   }
   Trace load_trace("collect: stat cache load");
   StatCache stat_cache(ctx.stat_cache_path);
   load_trace.end();
-  std::vector<DatasetFile> out(found.size());
   std::atomic<int64_t> hashed{0};
-  auto put_one = [&](size_t i) -> Status {
-    const Found& f = found[i];
-    DatasetFile& d = out[i];
-    d.path = f.rel;
-    d.size = static_cast<uint64_t>(f.st.st_size);
-    d.mode = f.st.st_mode & 0777;
-    std::string seen = stat_cache.lookup(f.st);
-    if (!seen.empty()) {
-      if (known) {  // the version has this content at this path already: nothing to store
-        auto it = known->find(d.path);
-        if (it != known->end() && it->second == seen) {
-          d.digest = std::move(seen);
+  auto put_one = [&](size_t k) -> Status {
+    const Found& f = w.files[keep[k]];
+    DatasetFile& d = out.files[k];
+    Sha256Bytes sha;
+    if (stat_cache.lookup(f.st, sha)) {
+      if (out.row[k] >= 0) {  // the version has this content at this path: nothing to store
+        const DatasetFile& r = (*known)[static_cast<size_t>(out.row[k])];
+        char hex[64];
+        to_hex(sha.data(), sha.size(), hex);
+        if (r.digest.size() == 71 && r.digest.compare(7, 64, hex, 64) == 0) {
+          if (r.mode == d.mode)
+            out.same[k] = 1;
+          else
+            d.digest = r.digest;
           return {};
         }
       }
-      auto cached = ctx.cache.stat(seen);
+      std::string digest = "sha256:" + to_hex(sha.data(), sha.size());
+      auto cached = ctx.cache.stat(digest);
       if (cached && *cached == d.size) {
-        d.digest = std::move(seen);
+        d.digest = std::move(digest);
         return {};
       }
     }
     ++hashed;
-    if (f.st.st_size <= k_small_file) {
-      RH_TRY_ASSIGN(d.digest, put_small(ctx.cache, f.abs, static_cast<size_t>(f.st.st_size)));
+    std::string abs = w.abs_of(f, d.path);
+    if (f.st.size <= k_small_file) {
+      RH_TRY_ASSIGN(d.digest, put_small(ctx.cache, abs, static_cast<size_t>(f.st.size)));
     } else {
-      FileSource src(f.abs);
+      FileSource src(abs);
       if (src.open_error())
-        return make_error(ErrorCode::io, "cannot read " + f.abs + ": " + src.open_error()->message);
+        return make_error(ErrorCode::io, "cannot read " + abs + ": " + src.open_error()->message);
       auto put = ctx.cache.put_unsynced(src, "");
       if (!put)
-        return make_error(put.error().code, f.abs + ": " + put.error().message);
+        return make_error(put.error().code, abs + ": " + put.error().message);
       d.digest = put->digest;
     }
     stat_cache.remember(f.st, d.digest);
@@ -269,10 +350,11 @@ Result<std::vector<DatasetFile>> collect(DataContext& ctx, const std::vector<std
     return {};
   };
   Trace hash_trace("collect: hash and store");
-  Status st = parallel_for(found.size(), put_one, [&](uint64_t done) {
+  Status st = parallel_for(out.files.size(), put_one, [&](uint64_t done) {
     if (ctx.progress)
-      ctx.progress("hashing", done, found.size());
+      ctx.progress("hashing", done, out.files.size());
   });
+  out.hashed = hashed;
   ctx.hashed = hashed;
   hash_trace.end();
   if (hashed > 0) {
@@ -284,15 +366,15 @@ Result<std::vector<DatasetFile>> collect(DataContext& ctx, const std::vector<std
     stat_cache.save();
   }
   RH_TRY(std::move(st));
-  // Two arguments that name the same dataset path: the later wins.
-  std::map<std::string, size_t> last;
-  for (size_t i = 0; i < out.size(); ++i)
-    last[out[i].path] = i;
-  std::vector<DatasetFile> unique;
-  unique.reserve(last.size());
-  for (const auto& [path, i] : last)
-    unique.push_back(std::move(out[i]));
-  return unique;
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<DatasetFile>> collect(DataContext& ctx, const std::vector<std::string>& paths,
+                                         const AddOptions& opt) {
+  RH_TRY_ASSIGN(Scan s, scan(ctx, paths, opt, {}));
+  return std::move(s.files);
 }
 
 Result<int64_t> add(DataContext& ctx, const std::string& id, const std::vector<std::string>& paths,
@@ -319,62 +401,62 @@ Result<SyncResult> sync(DataContext& ctx, const std::string& id, const std::stri
                       "dataset version " + id + " is final; create a new version to change it");
   }
   // The version's rows are read while the folder is walked.
-  Result<std::vector<DatasetFile>> before_r = std::vector<DatasetFile>{};
-  KnownDigests known;
+  Result<KnownRows> before = KnownRows{};
   std::thread rows([&] {
     Trace t("sync: read rows");
-    before_r = all_files(ctx.store.datasets(), id);
-    if (!before_r)
-      return;
-    known.reserve(before_r->size());
-    for (const auto& f : *before_r)
-      known.emplace(f.path, f.digest);
+    before = all_files(ctx.store.datasets(), id);
+    auto by_path = [](const DatasetFile& a, const DatasetFile& b) { return a.path < b.path; };
+    if (before && !std::is_sorted(before->begin(), before->end(), by_path))
+      std::sort(before->begin(), before->end(), by_path);
   });
   bool joined = false;
-  auto now = collect(ctx, {dir}, AddOptions{}, [&]() -> Result<const KnownDigests*> {
+  auto now = scan(ctx, {dir}, AddOptions{}, [&]() -> Result<const KnownRows*> {
     rows.join();
     joined = true;
-    if (!before_r)
-      return std::unexpected(before_r.error());
-    return &known;
+    if (!before)
+      return std::unexpected(before.error());
+    return &*before;
   });
   if (!joined)
     rows.join();
-  if (!before_r)
-    return std::unexpected(before_r.error());
+  if (!before)
+    return std::unexpected(before.error());
   if (!now)
     return std::unexpected(now.error());
-  const std::vector<DatasetFile>& before = *before_r;
   Trace diff_trace("sync: diff and write");
-  std::unordered_map<std::string_view, const DatasetFile*> old;
-  old.reserve(before.size());
-  for (const auto& f : before)
-    old[f.path] = &f;
   SyncResult r;
   std::vector<DatasetFile> changed;
-  for (const auto& f : *now) {
-    auto it = old.find(f.path);
-    if (it == old.end()) {
-      ++r.added;
-      changed.push_back(f);
-    } else {
-      if (it->second->digest != f.digest || it->second->mode != f.mode) {
-        ++r.modified;
-        changed.push_back(f);
-      } else {
-        ++r.unchanged;
-      }
-      old.erase(it);
+  std::vector<char> kept(before->size(), 0);
+  for (size_t k = 0; k < now->files.size(); ++k) {
+    int64_t row = now->row[k];
+    if (row >= 0)
+      kept[static_cast<size_t>(row)] = 1;
+    if (now->same[k]) {
+      ++r.unchanged;
+      continue;
     }
+    const DatasetFile& f = now->files[k];
+    if (row < 0) {
+      ++r.added;
+    } else {
+      const DatasetFile& old = (*before)[static_cast<size_t>(row)];
+      if (old.digest == f.digest && old.mode == f.mode) {
+        ++r.unchanged;
+        continue;
+      }
+      ++r.modified;
+    }
+    changed.push_back(std::move(now->files[k]));
   }
   if (!changed.empty()) {
     RH_TRY(ctx.store.datasets().put_files(id, changed));
   }
-  if (!old.empty()) {
-    std::vector<std::string> gone;
-    gone.reserve(old.size());
-    for (const auto& [path, f] : old)
-      gone.emplace_back(path);
+  std::vector<std::string> gone;
+  for (size_t i = 0; i < kept.size(); ++i) {
+    if (!kept[i])
+      gone.push_back((*before)[i].path);
+  }
+  if (!gone.empty()) {
     RH_TRY_ASSIGN(r.removed, ctx.store.datasets().remove_paths(id, gone));
   }
   return r;

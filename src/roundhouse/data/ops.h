@@ -6,7 +6,6 @@
 
 #include <functional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "roundhouse/blob/local/local_blob_store.h"
@@ -32,19 +31,13 @@ struct AddOptions {
   std::string wildcard;      // only files whose name matches (fnmatch)
 };
 
-// Dataset path -> digest the version has there already; collect() asks for
-// it once the walk is done, so it can be read meanwhile.
-using KnownDigests = std::unordered_map<std::string, std::string>;
-using KnownFn = std::function<Result<const KnownDigests*>()>;
-
 // The files under `paths` as dataset entries, their contents in the cache.
 // A folder's files keep their paths relative to it; a file is put by its name.
 // Symlinks are followed when they stay inside the folder being added and
-// refused otherwise; unreadable files are errors that name the file. A file
-// the stat cache knows, with the digest `known` has for its path, is taken
-// as it is (its content was stored when that row was written).
+// refused otherwise; unreadable files are errors that name the file. In path
+// order, one file per path (a later argument wins).
 Result<std::vector<DatasetFile>> collect(DataContext& ctx, const std::vector<std::string>& paths,
-                                         const AddOptions& opt, const KnownFn& known = {});
+                                         const AddOptions& opt);
 
 Result<int64_t> add(DataContext& ctx, const std::string& id, const std::vector<std::string>& paths,
                     const AddOptions& opt);

@@ -10,14 +10,14 @@
 namespace rh::data {
 namespace {
 
-struct stat make_stat(uint64_t dev, uint64_t ino, int64_t size, int64_t mtime_s) {
+FileStat make_stat(uint64_t dev, uint64_t ino, int64_t size, int64_t mtime_s) {
   struct stat st {};
   st.st_dev = dev;
   st.st_ino = ino;
   st.st_size = size;
   st.st_mtim.tv_sec = mtime_s;
   st.st_mtim.tv_nsec = 7;
-  return st;
+  return FileStat::of(st);
 }
 
 const std::string k_a = "sha256:" + std::string(64, 'a');
@@ -40,6 +40,35 @@ TEST(StatCache, RemembersAcrossProcessesUntilTheFileChanges) {
   EXPECT_EQ(again.lookup(make_stat(1, 2, 11, 100)), "");  // size changed
   EXPECT_EQ(again.lookup(make_stat(1, 2, 10, 101)), "");  // mtime changed
   EXPECT_EQ(again.lookup(make_stat(2, 2, 10, 100)), "");  // another device
+}
+
+TEST(StatCache, TheNewestDigestForAFileWinsAndAnyRecordOrderIsRead) {
+  testing::TempDir dir;
+  std::string path = dir.path() + "/statcache.bin";
+  {
+    StatCache c(path);
+    c.remember(make_stat(1, 5, 10, 100), k_a);
+    c.save();
+  }
+  {
+    StatCache c(path);
+    c.remember(make_stat(1, 5, 10, 200), k_b);  // the same file, rewritten
+    c.remember(make_stat(1, 1, 10, 100), k_a);
+    c.save();
+  }
+  StatCache again(path);
+  EXPECT_EQ(again.size(), 2u);
+  EXPECT_EQ(again.lookup(make_stat(1, 5, 10, 200)), k_b);
+  EXPECT_EQ(again.lookup(make_stat(1, 5, 10, 100)), "");
+  // Records out of order (another writer's file): still found.
+  auto text = read_file(path);
+  ASSERT_TRUE(text);
+  ASSERT_EQ(text->size(), 8u + 2 * 64);
+  std::string swapped = text->substr(0, 8) + text->substr(72, 64) + text->substr(8, 64);
+  std::ofstream(path, std::ios::trunc) << swapped;
+  StatCache swapped_cache(path);
+  EXPECT_EQ(swapped_cache.lookup(make_stat(1, 5, 10, 200)), k_b);
+  EXPECT_EQ(swapped_cache.lookup(make_stat(1, 1, 10, 100)), k_a);
 }
 
 TEST(StatCache, SomethingElseInItsPlaceIsIgnored) {

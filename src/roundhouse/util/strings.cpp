@@ -66,13 +66,17 @@ std::string sanitize_utf8(std::string_view s) {
   return out;
 }
 
-std::string to_hex(const unsigned char* data, size_t n) {
+void to_hex(const unsigned char* data, size_t n, char* out) {
   static const char digits[] = "0123456789abcdef";
-  std::string out(n * 2, '0');
   for (size_t i = 0; i < n; ++i) {
     out[2 * i] = digits[data[i] >> 4];
     out[2 * i + 1] = digits[data[i] & 15];
   }
+}
+
+std::string to_hex(const unsigned char* data, size_t n) {
+  std::string out(n * 2, '0');
+  to_hex(data, n, out.data());
   return out;
 }
 
@@ -118,6 +122,25 @@ bool is_hex(std::string_view s) {
     bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
     if (!ok)
       return false;
+  }
+  return true;
+}
+
+bool from_hex(std::string_view hex, unsigned char* out, size_t n) {
+  if (hex.size() != 2 * n)
+    return false;
+  auto nib = [](char c) -> int {
+    if (c >= '0' && c <= '9')
+      return c - '0';
+    if (c >= 'a' && c <= 'f')
+      return c - 'a' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < n; ++i) {
+    int hi = nib(hex[2 * i]), lo = nib(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0)
+      return false;
+    out[i] = static_cast<unsigned char>(hi << 4 | lo);
   }
   return true;
 }

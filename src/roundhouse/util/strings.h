@@ -20,10 +20,14 @@ size_t first_invalid_utf8(std::string_view s);
 std::string sanitize_utf8(std::string_view s);
 
 std::string to_hex(const unsigned char* data, size_t n);
+// Writes 2*n lowercase hex digits to out (no terminator).
+void to_hex(const unsigned char* data, size_t n, char* out);
 std::vector<std::string> split(std::string_view s, char sep);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 std::string_view trim(std::string_view s);
 bool is_hex(std::string_view s);
+// Lowercase hex of exactly 2*n digits into n bytes; false (out unspecified) otherwise.
+bool from_hex(std::string_view hex, unsigned char* out, size_t n);
 
 std::optional<int64_t> parse_int(std::string_view s);
 std::optional<double> parse_double(std::string_view s);

@@ -27,8 +27,10 @@ LocalBlobStore::~LocalBlobStore() {
 }
 
 int LocalBlobStore::dir_fd(const std::string& digest, bool create) {
-  auto nib = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-  size_t slot = static_cast<size_t>(nib(digest[7]) << 4 | nib(digest[8]));
+  unsigned char first = 0;
+  if (digest.size() < 9 || !from_hex(std::string_view(digest).substr(7, 2), &first, 1))
+    return -1;
+  size_t slot = first;
   int fd = m_dir_fds[slot].load(std::memory_order_acquire);
   if (fd >= 0)
     return fd;
