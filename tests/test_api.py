@@ -248,6 +248,71 @@ def test_sigterm_finishes_in_flight_request(tmp_path):
         assert s2.stop() == 0
 
 
+def _raw_exchange(server, request, read_replies=1):
+    """Sends raw bytes on one connection; returns the replies' status lines and bodies."""
+    host, port = server.url.split("//")[1].split(":")
+    with socket.create_connection((host, int(port))) as c:
+        c.sendall(request)
+        c.settimeout(30)
+        got, replies = b"", []
+        while len(replies) < read_replies:
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+            while b"\r\n\r\n" in got:
+                head, rest = got.split(b"\r\n\r\n", 1)
+                length = int(next((l.split(b":")[1] for l in head.split(b"\r\n")
+                                   if l.lower().startswith(b"content-length:")), b"0"))
+                if len(rest) < length:
+                    break
+                replies.append((head.split(b"\r\n")[0].decode(), json.loads(rest[:length] or b"null")))
+                got = rest[length:]
+        return replies
+
+
+def test_streamed_blob_bodies(server):
+    """Blob uploads are streamed to disk and hashed as they arrive: bodies larger than the
+    server's read piece, chunked ones, a request pipelined behind one, and a client that
+    stops halfway all end as they should."""
+    tmp_dir = os.path.join(server.data_dir, "blobs", "tmp")
+    big = os.urandom((5 << 20) + 12345)  # several 1 MiB pieces and a ragged end
+    digest = "sha256:" + hashlib.sha256(big).hexdigest()
+    s, r, _ = server.request("PUT", f"/api/v1/blobs/{digest}", raw=big)
+    assert s == 201 and r == {"digest": digest, "size": len(big)}
+    assert server.request("GET", f"/api/v1/blobs/{digest}")[1] == big
+    # The wrong digest for a large body: refused, nothing stored under either name.
+    other = os.urandom(3 << 20)
+    wrong = "sha256:" + hashlib.sha256(b"not this").hexdigest()
+    status, code, msg = error_of(server.request("PUT", f"/api/v1/blobs/{wrong}", raw=other))
+    assert (status, code) == (422, "corrupt") and hashlib.sha256(other).hexdigest() in msg
+    assert server.request("GET", f"/api/v1/blobs/{wrong}")[0] == 404
+    # Chunked transfer encoding (no length up front), then a pipelined request on the same connection.
+    data = os.urandom(70000)
+    d2 = "sha256:" + hashlib.sha256(data).hexdigest()
+    chunks = b"".join(b"%x\r\n" % len(data[i:i + 30000]) + data[i:i + 30000] + b"\r\n"
+                      for i in range(0, len(data), 30000)) + b"0\r\n\r\n"
+    req = (f"PUT /api/v1/blobs/{d2} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".encode() + chunks)
+    small = b"tiny blob"
+    d3 = "sha256:" + hashlib.sha256(small).hexdigest()
+    req += f"PUT /api/v1/blobs/{d3} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(small)}\r\n\r\n".encode() + small
+    replies = _raw_exchange(server, req, read_replies=2)
+    assert [st for st, _ in replies] == ["HTTP/1.1 201 Created"] * 2, replies
+    assert replies[0][1]["size"] == len(data) and replies[1][1] == {"digest": d3, "size": len(small)}
+    assert server.request("GET", f"/api/v1/blobs/{d2}")[1] == data
+    assert server.request("GET", f"/api/v1/blobs/{d3}")[1] == small
+    # A client that promises 4 MiB, sends 1.5 MiB and goes away: nothing stored, no staged file left.
+    cut = os.urandom(4 << 20)
+    d4 = "sha256:" + hashlib.sha256(cut).hexdigest()
+    host, port = server.url.split("//")[1].split(":")
+    with socket.create_connection((host, int(port))) as c:
+        c.sendall(f"PUT /api/v1/blobs/{d4} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(cut)}\r\n\r\n".encode()
+                  + cut[: 3 << 19])
+    wait_for(lambda: not [f for f in os.listdir(tmp_dir) if f.endswith(".body")], timeout=10)
+    assert server.request("GET", f"/api/v1/blobs/{d4}")[0] == 404
+    assert server.request("GET", "/api/v1/health")[0] == 200
+
+
 def test_keeps_serving_after_garbage(server):
     host, port = server.url.split("//")[1].split(":")
     for junk in [b"\x00\x01\x02garbage\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",

@@ -21,6 +21,8 @@ struct HttpRequest {
   std::string body;
   // When the server streamed a large body to disk (blob uploads), its path; body is empty.
   std::string body_file;
+  // "sha256:<hex>" of body_file, computed as it arrived; empty when not known.
+  std::string body_digest;
   std::vector<std::string> params;  // captures of {name} segments, in order
 
   // First value of a query parameter, or empty.

@@ -413,7 +413,16 @@ class Api {
     route(r, "PUT", "/api/v1/blobs/{digest}",
           sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY(validate_digest(req.params[0]));
-            RH_TRY_ASSIGN(BlobInfo info, m_ctx.blobs.put_file(req.body_file, req.params[0]));
+            auto* local = dynamic_cast<LocalBlobStore*>(&m_ctx.blobs);
+            if (!local || req.body_digest.empty()) {
+              RH_TRY_ASSIGN(BlobInfo info, m_ctx.blobs.put_file(req.body_file, req.params[0]));
+              return ok_json(Json{{"digest", info.digest}, {"size", info.size}}, 201);
+            }
+            if (req.body_digest != req.params[0]) {
+              return make_error(ErrorCode::corrupt, "content does not match its digest: expected " +
+                                                        req.params[0] + ", got " + req.body_digest);
+            }
+            RH_TRY_ASSIGN(BlobInfo info, local->put_staged(req.body_file, req.body_digest));
             return ok_json(Json{{"digest", info.digest}, {"size", info.size}}, 201);
           }),
           /*stream_body=*/true);

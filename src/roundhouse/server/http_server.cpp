@@ -2,15 +2,20 @@
 
 #include <openssl/crypto.h>
 
+#include <fcntl.h>
 #include <unistd.h>
+
 #include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
+#include <cstring>
 #include <optional>
 #include <set>
 
+#include "roundhouse/hash/sha256.h"
 #include "roundhouse/util/fs.h"
 
 namespace rh {
@@ -35,6 +40,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void read_header();
   void on_header(beast::error_code ec);
   void on_body(beast::error_code ec);
+  // A streamed body of known length: read in large pieces straight into
+  // the file and hashed on the way (Beast's file body wrote in small pieces).
+  void read_raw_body();
+  void on_raw_body(beast::error_code ec, size_t n);
+  bool flush_raw_chunk();
   void dispatch(api::HttpRequest req);
   void reply(api::HttpResponse resp, bool close_after);
   void after_write(bool close);
@@ -51,6 +61,11 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> m_string;
   std::optional<http::request_parser<http::file_body>> m_file;
   std::string m_upload_path;
+  int m_upload_fd = -1;
+  uint64_t m_body_left = 0;
+  std::vector<char> m_chunk;  // only while a raw body is read
+  size_t m_chunk_fill = 0;
+  std::unique_ptr<Sha256> m_body_sha;
   api::Router::Match m_match;
   bool m_busy = false;
   bool m_closed = false;
@@ -191,6 +206,9 @@ void Session::close() {
   beast::error_code ec;
   m_stream.socket().shutdown(tcp::socket::shutdown_both, ec);
   m_stream.close();
+  if (m_upload_fd >= 0)
+    ::close(m_upload_fd);
+  m_upload_fd = -1;
   if (!m_upload_path.empty())
     ::unlink(m_upload_path.c_str());
   m_guard.reset();
@@ -269,6 +287,25 @@ void Session::on_header(beast::error_code ec) {
     if (!file)
       return reply(api::error_response(file.error()), true);
     m_upload_path = file->temp_path() + ".body";
+    if (!m_header->chunked()) {
+      m_upload_fd = ::open(m_upload_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      if (m_upload_fd < 0) {
+        return reply(api::error_response(Error{
+                         ErrorCode::io, "cannot stage upload: " + std::string(strerror(errno))}),
+                     true);
+      }
+      m_body_left = m_header->content_length().value_or(0);
+      m_chunk.resize(1 << 20);
+      m_chunk_fill = 0;
+      m_body_sha = std::make_unique<Sha256>();
+      // Body bytes that came in with the header.
+      size_t have = static_cast<size_t>(std::min<uint64_t>(m_buf.size(), m_body_left));
+      net::buffer_copy(net::buffer(m_chunk.data(), have), m_buf.data(), have);
+      m_buf.consume(have);
+      m_chunk_fill = have;
+      m_body_left -= have;
+      return read_raw_body();
+    }
     m_file.emplace(std::move(*m_header));
     m_file->body_limit(opt.max_stream_body_bytes);
     beast::error_code fec;
@@ -289,6 +326,75 @@ void Session::on_header(beast::error_code ec) {
   }
 }
 
+// Method, path, query and headers (names lowercased) of a parsed request.
+template <class Message>
+void fill_request(api::HttpRequest& req, const Message& msg) {
+  req.method = std::string(msg.method_string());
+  std::string target(msg.target());
+  auto q = target.find('?');
+  req.path = api::url_decode(target.substr(0, q), false);
+  if (q != std::string::npos)
+    api::parse_query(std::string_view(target).substr(q + 1), req.query);
+  for (const auto& f : msg) {
+    std::string name(f.name_string());
+    for (auto& c : name)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    req.headers[name] = std::string(f.value());
+  }
+}
+
+bool Session::flush_raw_chunk() {
+  m_body_sha->update(m_chunk.data(), m_chunk_fill);
+  size_t off = 0;
+  while (off < m_chunk_fill) {
+    ssize_t w = ::write(m_upload_fd, m_chunk.data() + off, m_chunk_fill - off);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return false;
+    off += static_cast<size_t>(w);
+  }
+  m_chunk_fill = 0;
+  return true;
+}
+
+void Session::read_raw_body() {
+  if (m_chunk_fill == m_chunk.size() || (m_body_left == 0 && m_chunk_fill > 0)) {
+    if (!flush_raw_chunk()) {
+      Error e{ErrorCode::io, "cannot stage upload: " + std::string(strerror(errno))};
+      m_body_unread = m_body_left > 0;
+      return reply(api::error_response(e), true);
+    }
+  }
+  if (m_body_left == 0) {
+    ::close(m_upload_fd);
+    m_upload_fd = -1;
+    m_chunk = {};
+    m_body_unread = false;
+    api::HttpRequest req;
+    fill_request(req, m_header->get());
+    req.body_file = m_upload_path;
+    req.body_digest = m_body_sha->finish();
+    m_body_sha.reset();
+    req.params = m_match.params;
+    return dispatch(std::move(req));
+  }
+  size_t room = m_chunk.size() - m_chunk_fill;
+  size_t want = static_cast<size_t>(std::min<uint64_t>(room, m_body_left));
+  m_stream.expires_after(std::chrono::seconds(m_server.options().idle_timeout_s));
+  m_stream.async_read_some(
+      net::buffer(m_chunk.data() + m_chunk_fill, want),
+      [self = shared_from_this()](beast::error_code ec, size_t n) { self->on_raw_body(ec, n); });
+}
+
+void Session::on_raw_body(beast::error_code ec, size_t n) {
+  if (ec)
+    return close();  // the client went away (or timed out) mid-body
+  m_chunk_fill += n;
+  m_body_left -= n;
+  read_raw_body();
+}
+
 void Session::on_body(beast::error_code ec) {
   const auto& opt = m_server.options();
   m_body_unread = ec == http::error::body_limit;
@@ -302,28 +408,14 @@ void Session::on_body(beast::error_code ec) {
   if (ec)
     return close();
   api::HttpRequest req;
-  auto fill = [&](auto& msg) {
-    req.method = std::string(msg.method_string());
-    std::string target(msg.target());
-    auto q = target.find('?');
-    req.path = api::url_decode(target.substr(0, q), false);
-    if (q != std::string::npos)
-      api::parse_query(std::string_view(target).substr(q + 1), req.query);
-    for (const auto& f : msg) {
-      std::string name(f.name_string());
-      for (auto& c : name)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      req.headers[name] = std::string(f.value());
-    }
-  };
   if (m_file) {
     auto& msg = m_file->get();
-    fill(msg);
+    fill_request(req, msg);
     msg.body().close();
     req.body_file = m_upload_path;
   } else {
     auto msg = m_string->release();
-    fill(msg);
+    fill_request(req, msg);
     req.body = std::move(msg.body());
   }
   req.params = m_match.params;

@@ -168,6 +168,13 @@ Result<BlobInfo> LocalBlobStore::put_file(const std::string& path,
     return make_error(ErrorCode::corrupt, "content does not match its digest: expected " +
                                               std::string(expected_digest) + ", got " + digest);
   }
+  return put_staged(path, digest);
+}
+
+Result<BlobInfo> LocalBlobStore::put_staged(const std::string& path, const std::string& digest) {
+  if (!path.starts_with(m_root + "/tmp/") || path.find("/../") != std::string::npos)
+    return make_error(ErrorCode::invalid_argument, path + " is not staged in " + m_root + "/tmp");
+  RH_TRY(validate_digest(digest));
   struct stat st;
   if (::stat(path.c_str(), &st) != 0)
     return make_error(ErrorCode::io, "cannot stat " + path);

@@ -39,6 +39,9 @@ class LocalBlobStore final : public BlobStore {
   // there) is hashed where it lies and linked into place: no second copy.
   // Other files are copied as by put().
   Result<BlobInfo> put_file(const std::string& path, std::string_view expected_digest) override;
+  // The same for a staged file whose digest the caller computed as it was
+  // written (the server hashes an upload as it arrives): not read again.
+  Result<BlobInfo> put_staged(const std::string& path, const std::string& digest);
 
   // Bytes whose digest the caller computed, without an fsync (sync() later):
   // nothing written when the object exists with this size; otherwise an
