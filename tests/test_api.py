@@ -248,6 +248,24 @@ def test_sigterm_finishes_in_flight_request(tmp_path):
         assert s2.stop() == 0
 
 
+def test_missing_blobs_as_json_and_as_lines(server):
+    have = os.urandom(1000)
+    d_have = "sha256:" + hashlib.sha256(have).hexdigest()
+    assert server.request("PUT", f"/api/v1/blobs/{d_have}", raw=have)[0] == 201
+    lacking = ["sha256:" + hashlib.sha256(str(i).encode()).hexdigest() for i in range(300)]
+    asked = lacking[:150] + [d_have] + lacking[150:]
+    s, r, _ = server.request("POST", "/api/v1/blobs/missing", {"digests": asked})
+    assert s == 200 and r == {"missing": lacking}
+    s, text, hdrs = server.request("POST", "/api/v1/blobs/missing", raw="\n".join(asked).encode(),
+                                   headers={"Content-Type": "text/plain"})
+    assert s == 200 and hdrs["Content-Type"].startswith("text/plain")
+    assert text.decode().splitlines() == lacking
+    bad = "\n".join([d_have, "sha256:XYZ"]).encode()
+    status, code, msg = error_of(server.request("POST", "/api/v1/blobs/missing", raw=bad,
+                                                headers={"Content-Type": "text/plain"}))
+    assert (status, code) == (400, "invalid_argument") and "line 2" in msg
+
+
 def _raw_exchange(server, request, read_replies=1):
     """Sends raw bytes on one connection; returns the replies' status lines and bodies."""
     host, port = server.url.split("//")[1].split(":")

@@ -725,11 +725,18 @@ class RemoteBlobStore final : public BlobStore {
       std::vector<std::string> slice(
           digests.begin() + static_cast<long>(i),
           digests.begin() + static_cast<long>(std::min(digests.size(), i + 50000)));
-      RH_TRY_ASSIGN(Json j,
-                    call_json(*m_c, "POST", "/api/v1/blobs/missing", Json{{"digests", slice}}));
-      std::vector<std::string> got;
-      RH_TRY(read_string_list(j, "missing", "reply", got));
-      out.insert(out.end(), got.begin(), got.end());
+      std::string body;
+      body.reserve(slice.size() * 72);
+      for (const auto& d : slice)
+        body += d + "\n";
+      RH_TRY_ASSIGN(std::string text,
+                    m_c->call("POST", "/api/v1/blobs/missing", body, "text/plain", {}));
+      for (auto& d : split(text, '\n')) {
+        if (d.empty())
+          continue;
+        RH_TRY(validate_digest(d));
+        out.push_back(std::move(d));
+      }
     }
     return out;
   }

@@ -517,10 +517,13 @@ Result<DatasetVersion> finalize(DataContext& ctx, const std::string& id, bool up
   if (v.state != DatasetState::draft)
     return make_error(ErrorCode::conflict, "dataset version " + id + " is already final");
   RH_TRY_ASSIGN(auto files, all_files(ctx.store.datasets(), id));
+  std::vector<std::string> missing;
   if (upload_first && !ctx.cache_is_remote) {
+    // The server confirmed storing each content it lacked (and never drops one).
     RH_TRY(upload_files(ctx, files));
+  } else {
+    RH_TRY_ASSIGN(missing, ctx.remote.missing(unique_digests(files)));
   }
-  RH_TRY_ASSIGN(auto missing, ctx.remote.missing(unique_digests(files)));
   if (!missing.empty()) {
     return make_error(ErrorCode::conflict, std::to_string(missing.size()) +
                                                " file content(s) of version " + id +

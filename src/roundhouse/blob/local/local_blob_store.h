@@ -9,7 +9,10 @@
 
 #include <array>
 #include <atomic>
+#include <condition_variable>
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "roundhouse/blob/blob_store.h"
@@ -34,6 +37,8 @@ class LocalBlobStore final : public BlobStore {
   // (syncfs). For adding many files, where an fsync each would dominate.
   Result<BlobInfo> put_unsynced(ByteSource& src, std::string_view expected_digest);
   Status sync();
+  // Checked on every core, each through its folder's descriptor.
+  Result<std::vector<std::string>> missing(const std::vector<std::string>& digests) override;
   Status put_many(const std::vector<std::pair<std::string, std::string>>& digest_and_path) override;
   // A file staged in this store's tmp/ folder (the server streams uploads
   // there) is hashed where it lies and linked into place: no second copy.
@@ -68,6 +73,13 @@ class LocalBlobStore final : public BlobStore {
   Result<BlobInfo> put_impl(ByteSource& src, std::string_view expected_digest, bool sync);
   std::string m_root;
   std::array<std::atomic<int>, 256> m_dir_fds;
+  // sync() as a group commit: callers whose writes were done before a
+  // syncfs began are answered by it (the server syncs every upload batch,
+  // several at once).
+  std::mutex m_sync_mu;
+  std::condition_variable m_sync_cv;
+  uint64_t m_sync_asked = 0, m_sync_done = 0;
+  bool m_syncing = false;
 };
 
 }  // namespace rh
