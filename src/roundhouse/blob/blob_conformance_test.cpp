@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <functional>
 #include <thread>
@@ -196,6 +197,34 @@ TEST(LocalBlobStoreBytes, StoresOnceAndReplacesADamagedObject) {
   ASSERT_TRUE(store->put_bytes_unsynced(d, data));
   EXPECT_EQ(*store->get_bytes(d), data);
   EXPECT_FALSE(store->put_bytes_unsynced("sha256:nope", data));
+}
+
+TEST(LocalBlobStoreBytes, ConcurrentSyncsAllReturnAndMissingKeepsOrder) {
+  testing::TempDir dir;
+  auto store = std::move(*LocalBlobStore::open(dir.path() + "/blobs"));
+  // Eight writers, each storing and syncing in turns: every sync returns
+  // (group commit: some are answered by another caller's syncfs).
+  std::vector<std::thread> writers;
+  std::atomic<int> failures{0};
+  for (int w = 0; w < 8; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < 20; ++i) {
+        std::string data = "writer " + std::to_string(w) + " object " + std::to_string(i);
+        if (!store->put_bytes_unsynced(sha256_digest(data), data) || !store->sync())
+          ++failures;
+      }
+    });
+  }
+  for (auto& t : writers)
+    t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(store->list()->size(), 160u);
+  std::vector<std::string> asked = {sha256_digest("absent b"), sha256_digest("writer 3 object 7"),
+                                    sha256_digest("absent a")};
+  auto missing = store->missing(asked);
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(*missing, (std::vector<std::string>{asked[0], asked[2]}));
+  EXPECT_FALSE(store->missing({"sha256:not-a-digest"}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, BlobConformance,
