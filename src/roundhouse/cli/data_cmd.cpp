@@ -22,10 +22,14 @@ Result<std::unique_ptr<data::DataContext>> data_env(Context& c) {
   RH_TRY_ASSIGN(LocalBlobStore * cache, c.local_cache());
   RH_TRY_ASSIGN(bool remote, c.is_remote());
   RH_TRY_ASSIGN(Config * cfg, c.config());
-  auto env =
-      std::make_unique<data::DataContext>(data::DataContext{*store, *blobs, *cache, !remote});
-  env->stat_cache_path = cfg->data_dir + "/statcache.bin";
-  env->datasets_dir = cfg->data_dir + "/datasets";
+  auto env = std::make_unique<data::DataContext>(
+      data::DataContext{.store = *store,
+                        .remote = *blobs,
+                        .cache = *cache,
+                        .cache_is_remote = !remote,
+                        .stat_cache_path = cfg->data_dir + "/statcache.bin",
+                        .datasets_dir = cfg->data_dir + "/datasets",
+                        .progress = {}});
   RH_TRY(make_dirs(env->datasets_dir));
   auto bars = std::make_shared<std::map<std::string, std::unique_ptr<Progress>>>();
   env->progress = [bars](const std::string& label, uint64_t done, uint64_t total) {
