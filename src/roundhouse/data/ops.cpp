@@ -176,17 +176,9 @@ Result<std::string> put_small(LocalBlobStore& cache, const std::string& path, si
   if (in < 0)
     return std::unexpected(os_err("cannot read", path));
   std::string buf(size, '\0');
-  size_t got = 0;
-  while (got < size) {
-    ssize_t n = ::read(in, buf.data() + got, size - got);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break;
-    got += static_cast<size_t>(n);
-  }
+  ssize_t got = read_full(in, buf.data(), size);
   ::close(in);
-  if (got != size)
+  if (got != static_cast<ssize_t>(size))
     return make_error(ErrorCode::io, path + " changed while it was read; add it again");
   std::string digest = sha256_digest(buf);
   RH_TRY(cache.put_bytes_unsynced(digest, buf));
@@ -555,7 +547,7 @@ Status copy_out(LocalBlobStore& cache, const DatasetFile& f, int dst_dir, const 
   char buf[1 << 16];
   ssize_t n;
   while ((n = ::read(in, buf, sizeof buf)) > 0) {
-    if (::write(out, buf, static_cast<size_t>(n)) != n) {
+    if (!write_all(out, buf, static_cast<size_t>(n))) {
       ::close(in);
       ::close(out);
       return std::unexpected(os_err("cannot write", shown));

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <iterator>
@@ -62,22 +61,13 @@ StatCache::StatCache(std::string path) : m_path(std::move(path)) {
   char magic[k_magic_len];
   bool ok = ::fstat(fd, &st) == 0 && st.st_size >= static_cast<off_t>(k_magic_len) &&
             (st.st_size - static_cast<off_t>(k_magic_len)) % static_cast<off_t>(k_record) == 0 &&
-            ::pread(fd, magic, k_magic_len, 0) == static_cast<ssize_t>(k_magic_len) &&
+            read_full(fd, magic, k_magic_len) == static_cast<ssize_t>(k_magic_len) &&
             std::memcmp(magic, k_magic, k_magic_len) == 0;
   size_t n = ok ? (static_cast<size_t>(st.st_size) - k_magic_len) / k_record : 0;
   if (ok)
     m_entries.resize(n);
-  size_t want = n * k_record, got = 0;
   auto* buf = reinterpret_cast<unsigned char*>(m_entries.data());
-  while (ok && got < want) {
-    ssize_t r = ::pread(fd, buf + got, want - got, static_cast<off_t>(k_magic_len + got));
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0)
-      ok = false;
-    else
-      got += static_cast<size_t>(r);
-  }
+  ok = ok && read_full(fd, buf, n * k_record) == static_cast<ssize_t>(n * k_record);
   ::close(fd);
   if (!ok) {  // absent, torn or not a stat cache: start empty
     m_entries.clear();
@@ -163,15 +153,9 @@ void StatCache::save() {
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     return;
-  size_t off = 0;
-  while (off < out.size()) {
-    ssize_t n = ::write(fd, out.data() + off, out.size() - off);
-    if (n <= 0)
-      break;
-    off += static_cast<size_t>(n);
-  }
+  bool written = write_all(fd, out.data(), out.size());
   ::close(fd);
-  if (off != out.size() || std::rename(tmp.c_str(), m_path.c_str()) != 0)
+  if (!written || std::rename(tmp.c_str(), m_path.c_str()) != 0)
     ::unlink(tmp.c_str());
 }
 

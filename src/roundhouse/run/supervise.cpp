@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "roundhouse/run/tensorboard.h"
+#include "roundhouse/util/fs.h"
 
 extern char** environ;
 
@@ -114,17 +115,9 @@ class MetricsStream {
   std::map<std::pair<std::string, std::string>, int64_t> m_next;
 };
 
-void write_all(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    ssize_t k = ::write(fd, p, n);
-    if (k < 0) {
-      if (errno == EINTR)
-        continue;
-      return;  // our own stdout closed: keep recording regardless
-    }
-    p += k;
-    n -= static_cast<size_t>(k);
-  }
+// Echoes the child's output; our own stdout closed is no reason to stop recording.
+void echo(int fd, const char* p, size_t n) {
+  (void)write_all(fd, p, n);
 }
 
 }  // namespace
@@ -285,11 +278,11 @@ Result<SuperviseResult> supervise(Recorder& rec, Env& env, SuperviseOptions opt)
       std::string_view chunk(buf, static_cast<size_t>(k));
       if (i == 0) {
         if (opt.tee)
-          write_all(1, buf, chunk.size());
+          echo(1, buf, chunk.size());
         rec.console(ConsoleStream::stdout_stream, chunk);
       } else if (i == 1) {
         if (opt.tee)
-          write_all(2, buf, chunk.size());
+          echo(2, buf, chunk.size());
         rec.console(ConsoleStream::stderr_stream, chunk);
       } else {
         metrics.feed(chunk, rec, env);

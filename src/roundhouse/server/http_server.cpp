@@ -345,15 +345,8 @@ void fill_request(api::HttpRequest& req, const Message& msg) {
 
 bool Session::flush_raw_chunk() {
   m_body_sha->update(m_chunk.data(), m_chunk_fill);
-  size_t off = 0;
-  while (off < m_chunk_fill) {
-    ssize_t w = ::write(m_upload_fd, m_chunk.data() + off, m_chunk_fill - off);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return false;
-    off += static_cast<size_t>(w);
-  }
+  if (!write_all(m_upload_fd, m_chunk.data(), m_chunk_fill))
+    return false;
   m_chunk_fill = 0;
   return true;
 }

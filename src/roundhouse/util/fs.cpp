@@ -66,17 +66,43 @@ AtomicFile::~AtomicFile() {
     ::unlink(m_tmp.c_str());
 }
 
-Status AtomicFile::write(const char* data, size_t n) {
+bool write_all(int fd, const void* data, size_t n) {
+  const char* p = static_cast<const char*>(data);
   while (n > 0) {
-    ssize_t k = ::write(m_fd, data, n);
-    if (k < 0) {
-      if (errno == EINTR)
-        continue;
-      return std::unexpected(os_error("cannot write", m_tmp));
+    ssize_t k = ::write(fd, p, n);
+    if (k < 0 && errno == EINTR)
+      continue;
+    if (k < 0)
+      return false;
+    if (k == 0) {  // nothing written and no error: do not spin
+      errno = EIO;
+      return false;
     }
-    data += k;
+    p += k;
     n -= static_cast<size_t>(k);
   }
+  return true;
+}
+
+ssize_t read_full(int fd, void* buf, size_t n) {
+  char* p = static_cast<char*>(buf);
+  size_t got = 0;
+  while (got < n) {
+    ssize_t k = ::read(fd, p + got, n - got);
+    if (k < 0 && errno == EINTR)
+      continue;
+    if (k < 0)
+      return -1;
+    if (k == 0)
+      break;
+    got += static_cast<size_t>(k);
+  }
+  return static_cast<ssize_t>(got);
+}
+
+Status AtomicFile::write(const char* data, size_t n) {
+  if (!write_all(m_fd, data, n))
+    return std::unexpected(os_error("cannot write", m_tmp));
   return {};
 }
 

@@ -6,6 +6,9 @@
 // never appears under the target name.
 #pragma once
 
+#include <sys/types.h>
+
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -45,6 +48,11 @@ Status fsync_dir(const std::string& dir);
 Result<std::string> read_file(const std::string& path);
 Status write_file_atomic(const std::string& path, std::string_view data);
 bool path_exists(const std::string& path);
+// All n bytes to fd (short writes and EINTR retried); false with errno set otherwise.
+bool write_all(int fd, const void* data, size_t n);
+// Up to n bytes from fd, stopping early only at the end of the file (EINTR
+// retried); the count read, or -1 with errno set.
+ssize_t read_full(int fd, void* buf, size_t n);
 // Removes a file or a whole tree; a missing path is fine.
 Status remove_all(const std::string& path);
 Status rename_path(const std::string& from, const std::string& to);

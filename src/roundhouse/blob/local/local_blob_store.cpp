@@ -72,18 +72,11 @@ Status LocalBlobStore::put_bytes_unsynced(const std::string& digest, std::string
     RH_TRY(put_unsynced(src, digest));
     return {};
   }
-  size_t off = 0;
-  while (off < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return make_error(ErrorCode::io,
-                        "cannot write " + digest + " into " + m_root + ": " + std::strerror(err));
-    }
-    off += static_cast<size_t>(n);
+  if (!write_all(fd, bytes.data(), bytes.size())) {
+    int err = errno;
+    ::close(fd);
+    return make_error(ErrorCode::io,
+                      "cannot write " + digest + " into " + m_root + ": " + std::strerror(err));
   }
   // Linked by descriptor where the process may (CAP_DAC_READ_SEARCH: a
   // fifth cheaper than resolving /proc/self/fd/N), else through /proc.
