@@ -44,6 +44,19 @@ Status status_of(const Result<Json>& r) {
   return {};
 }
 
+// Calls fn with each run of at most n items of v, in order: a request each,
+// well under the server's body limit. With even_empty, an empty v gives one
+// empty run (a request that must be made anyway).
+template <class T, class Fn>
+Status in_slices(const std::vector<T>& v, size_t n, Fn&& fn, bool even_empty = false) {
+  for (size_t i = 0; i < v.size() || (even_empty && i == 0); i += n) {
+    std::vector<T> part(v.begin() + static_cast<long>(i),
+                        v.begin() + static_cast<long>(std::min(v.size(), i + n)));
+    RH_TRY(fn(part));
+  }
+  return {};
+}
+
 template <class T>
 Result<T> decode(const Json& j, const std::string& where) {
   T out;
@@ -507,19 +520,16 @@ class RemoteDatasets final : public DatasetStore {
   }
   Status put_files(const std::string& id, const std::vector<DatasetFile>& files) override {
     RH_TRY(check_id(id));
-    // In the compact row format, in slices: one request stays well under the body limit.
-    const size_t slice = 100000;
-    for (size_t i = 0; i < files.size() || (i == 0 && files.empty()); i += slice) {
-      std::vector<DatasetFile> part(
-          files.begin() + static_cast<long>(i),
-          files.begin() + static_cast<long>(std::min(files.size(), i + slice)));
-      std::string body;
-      api::append_file_list(body, part);
-      RH_TRY(m_c.call("POST", path(id) + "/files", body, api::k_file_list_type));
-      if (files.empty())
-        break;
-    }
-    return {};
+    // In the compact row format.
+    return in_slices(
+        files, 100000,
+        [&](const std::vector<DatasetFile>& part) -> Status {
+          std::string body;
+          api::append_file_list(body, part);
+          RH_TRY(m_c.call("POST", path(id) + "/files", body, api::k_file_list_type));
+          return {};
+        },
+        /*even_empty=*/true);
   }
   Result<int64_t> remove_files(const std::string& id, const std::string& pattern) override {
     RH_TRY(check_id(id));
@@ -530,13 +540,11 @@ class RemoteDatasets final : public DatasetStore {
                                const std::vector<std::string>& paths) override {
     RH_TRY(check_id(id));
     int64_t removed = 0;
-    for (size_t i = 0; i < paths.size(); i += 50000) {
-      std::vector<std::string> slice(
-          paths.begin() + static_cast<long>(i),
-          paths.begin() + static_cast<long>(std::min(paths.size(), i + 50000)));
-      RH_TRY_ASSIGN(Json j, call_json(m_c, "POST", path(id) + "/remove", Json{{"paths", slice}}));
+    RH_TRY(in_slices(paths, 50000, [&](const std::vector<std::string>& part) -> Status {
+      RH_TRY_ASSIGN(Json j, call_json(m_c, "POST", path(id) + "/remove", Json{{"paths", part}}));
       removed += j.value("removed", int64_t{0});
-    }
+      return {};
+    }));
     return removed;
   }
   Result<std::vector<DatasetFile>> files(const std::string& id, const std::string& after,
@@ -628,12 +636,9 @@ class RemoteBlobStore final : public BlobStore {
   Status get_many(
       const std::vector<std::string>& digests,
       const std::function<Status(const std::string&, std::string_view)>& each) override {
-    for (size_t i = 0; i < digests.size(); i += 1000) {
-      std::vector<std::string> slice(
-          digests.begin() + static_cast<long>(i),
-          digests.begin() + static_cast<long>(std::min(digests.size(), i + 1000)));
+    return in_slices(digests, 1000, [&](const std::vector<std::string>& part) -> Status {
       RH_TRY_ASSIGN(std::string body,
-                    m_c->call("POST", "/api/v1/blobs/fetch", Json{{"digests", slice}}.dump()));
+                    m_c->call("POST", "/api/v1/blobs/fetch", Json{{"digests", part}}.dump()));
       // The caller's errors pass through; a malformed answer is the server's fault.
       std::optional<Error> from_caller;
       auto st = api::read_blob_batch(body, [&](const std::string& d, std::string_view bytes) {
@@ -646,8 +651,8 @@ class RemoteBlobStore final : public BlobStore {
         return std::unexpected(*from_caller);
       if (!st)
         return make_error(ErrorCode::internal, "the server's blob batch: " + st.error().message);
-    }
-    return {};
+      return {};
+    });
   }
 
   // Small blobs many to a request (POST /blobs/batch: up to 2,000 blobs or
@@ -721,13 +726,10 @@ class RemoteBlobStore final : public BlobStore {
 
   Result<std::vector<std::string>> missing(const std::vector<std::string>& digests) override {
     std::vector<std::string> out;
-    for (size_t i = 0; i < digests.size(); i += 50000) {
-      std::vector<std::string> slice(
-          digests.begin() + static_cast<long>(i),
-          digests.begin() + static_cast<long>(std::min(digests.size(), i + 50000)));
+    RH_TRY(in_slices(digests, 50000, [&](const std::vector<std::string>& part) -> Status {
       std::string body;
-      body.reserve(slice.size() * 72);
-      for (const auto& d : slice)
+      body.reserve(part.size() * 72);
+      for (const auto& d : part)
         body += d + "\n";
       RH_TRY_ASSIGN(std::string text,
                     m_c->call("POST", "/api/v1/blobs/missing", body, "text/plain", {}));
@@ -737,7 +739,8 @@ class RemoteBlobStore final : public BlobStore {
         RH_TRY(validate_digest(d));
         out.push_back(std::move(d));
       }
-    }
+      return {};
+    }));
     return out;
   }
 
