@@ -165,7 +165,7 @@ Result<BlobInfo> LocalBlobStore::put_impl(ByteSource& src, std::string_view expe
 
 Result<BlobInfo> LocalBlobStore::put_file(const std::string& path,
                                           std::string_view expected_digest) {
-  if (!path.starts_with(m_root + "/tmp/") || path.find("/../") != std::string::npos)
+  if (!staged(path))
     return BlobStore::put_file(path, expected_digest);
   if (!expected_digest.empty()) {
     RH_TRY(validate_digest(expected_digest));
@@ -179,7 +179,7 @@ Result<BlobInfo> LocalBlobStore::put_file(const std::string& path,
 }
 
 Result<BlobInfo> LocalBlobStore::put_staged(const std::string& path, const std::string& digest) {
-  if (!path.starts_with(m_root + "/tmp/") || path.find("/../") != std::string::npos)
+  if (!staged(path))
     return make_error(ErrorCode::invalid_argument, path + " is not staged in " + m_root + "/tmp");
   RH_TRY(validate_digest(digest));
   struct stat st;

@@ -66,6 +66,10 @@ class LocalBlobStore final : public BlobStore {
   ~LocalBlobStore() override;
 
  private:
+  // A file in this store's tmp/ folder (where the server stages uploads).
+  bool staged(const std::string& path) const {
+    return path.starts_with(m_root + "/tmp/") && path.find("/../") == std::string::npos;
+  }
   explicit LocalBlobStore(std::string root) : m_root(std::move(root)) {
     for (auto& fd : m_dir_fds)
       fd.store(-1);
