@@ -10,6 +10,7 @@
 #include <atomic>
 #include <climits>
 #include <cstring>
+#include <future>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -210,6 +211,41 @@ Result<std::vector<DatasetFile>> all_files(DatasetStore& ds, const std::string& 
   }
   return out;
 }
+
+namespace {
+
+// A version's rows in path order, a slice at a time; the next slice is read
+// while the caller works on this one, so an operation holds two slices of
+// rows at most, whatever the version's size.
+class RowSlices {
+ public:
+  RowSlices(DatasetStore& ds, std::string id, size_t size = 16384)
+      : m_ds(ds), m_id(std::move(id)), m_size(size) {
+    read_after("");
+  }
+  // The next slice; empty after the last.
+  Result<std::vector<DatasetFile>> next() {
+    if (!m_pending.valid())
+      return std::vector<DatasetFile>{};
+    auto slice = m_pending.get();
+    if (slice && slice->size() == m_size)
+      read_after(slice->back().path);
+    return slice;
+  }
+
+ private:
+  void read_after(std::string after) {
+    m_pending = std::async(std::launch::async, [this, after = std::move(after)] {
+      return m_ds.files(m_id, after, static_cast<int>(m_size));
+    });
+  }
+  DatasetStore& m_ds;
+  std::string m_id;
+  size_t m_size;
+  std::future<Result<std::vector<DatasetFile>>> m_pending;  // last: joined first
+};
+
+}  // namespace
 
 namespace {
 
@@ -560,19 +596,19 @@ Status copy_out(LocalBlobStore& cache, const DatasetFile& f, int dst_dir, const 
 
 }  // namespace
 
-Result<GetResult> get(DataContext& ctx, const std::string& id, const std::string& output,
-                      bool writable, bool verify) {
-  RH_TRY_ASSIGN(DatasetVersion v, ctx.store.datasets().get(id));
-  GetResult r;
-  r.dir = output.empty() ? ctx.datasets_dir + "/" + v.id : output;
-  Trace rows_trace("get: read rows");
-  RH_TRY_ASSIGN(auto files, all_files(ctx.store.datasets(), id));
-  rows_trace.end();
+namespace {
+
+enum : uint8_t { k_ok, k_missing, k_damaged };
+
+// Makes the cache hold every content of `files` (one slice of a version),
+// whole: each distinct content is checked once (its size, or its digest
+// with `verify`); missing or damaged ones are fetched from the server and
+// checked against their digest on the way in.
+Status fill_cache(DataContext& ctx, const std::vector<DatasetFile>& files, bool verify,
+                  GetResult& r) {
   Trace check_trace("get: check cache");
-  r.files = static_cast<int64_t>(files.size());
   for (const auto& f : files)
     RH_TRY(validate_digest(f.digest));  // object_name() and dir_fd() rely on it
-  // Each distinct content once: is it in the cache, whole?
   std::vector<size_t> unique;
   {
     std::unordered_set<std::string_view> seen;
@@ -582,7 +618,6 @@ Result<GetResult> get(DataContext& ctx, const std::string& id, const std::string
         unique.push_back(i);
     }
   }
-  enum : uint8_t { k_ok, k_missing, k_damaged };
   std::vector<uint8_t> state(unique.size(), k_ok);
   RH_TRY(parallel_for(unique.size(), [&](size_t k) -> Status {
     const DatasetFile& f = files[unique[k]];
@@ -619,39 +654,42 @@ Result<GetResult> get(DataContext& ctx, const std::string& id, const std::string
       fetch.push_back(unique[k]);
   }
   check_trace.end();
+  if (fetch.empty())
+    return {};
   Trace fetch_trace("get: fetch");
-  // Small objects come many to a request (slices of at most 1,000 objects and
-  // 32 MiB; the server answers up to 64 MiB), each checked against its digest
-  // by the client on the way in, and are synced once; large ones stream.
-  std::vector<std::vector<std::string>> slices(1);
+  // Small objects come many to a request (at most 1,000 objects and 32 MiB;
+  // the server answers up to 64 MiB), each checked against its digest by the
+  // client on the way in, and are synced once; large ones stream.
+  std::vector<std::vector<std::string>> requests(1);
   std::vector<size_t> large;
-  uint64_t slice_bytes = 0, small_count = 0;
+  uint64_t request_bytes = 0, small_count = 0;
   for (size_t i : fetch) {
     const DatasetFile& f = files[i];
     if (f.size > static_cast<uint64_t>(k_small_file)) {
       large.push_back(i);
       continue;
     }
-    if (slices.back().size() >= 1000 || slice_bytes + f.size > (32u << 20)) {
-      slices.emplace_back();
-      slice_bytes = 0;
+    if (requests.back().size() >= 1000 || request_bytes + f.size > (32u << 20)) {
+      requests.emplace_back();
+      request_bytes = 0;
     }
-    slices.back().push_back(f.digest);
-    slice_bytes += f.size;
+    requests.back().push_back(f.digest);
+    request_bytes += f.size;
     ++small_count;
   }
   std::atomic<int64_t> downloaded{0};
   uint64_t fetched = 0;
-  for (const auto& slice : slices) {
-    if (slice.empty())
+  for (const auto& digests : requests) {
+    if (digests.empty())
       continue;
-    RH_TRY(ctx.remote.get_many(slice, [&](const std::string& d, std::string_view bytes) -> Status {
-      RH_TRY(ctx.cache.put_bytes_unsynced(d, bytes));
-      ++downloaded;
-      if (ctx.progress && (++fetched % 256 == 0 || fetched == small_count))
-        ctx.progress("downloading", fetched, small_count);
-      return {};
-    }));
+    RH_TRY(
+        ctx.remote.get_many(digests, [&](const std::string& d, std::string_view bytes) -> Status {
+          RH_TRY(ctx.cache.put_bytes_unsynced(d, bytes));
+          ++downloaded;
+          if (ctx.progress && (++fetched % 256 == 0 || fetched == small_count))
+            ctx.progress("downloading", fetched, small_count);
+          return {};
+        }));
   }
   if (small_count > 0) {
     RH_TRY(ctx.cache.sync());
@@ -680,21 +718,23 @@ Result<GetResult> get(DataContext& ctx, const std::string& id, const std::string
         if (ctx.progress)
           ctx.progress("downloading", done, large.size());
       }));
-  r.downloaded = downloaded;
-  fetch_trace.end();
-  // Then the folder, built beside its final place and renamed into it: the
-  // folders first, then each folder's files on one thread (threads working in
-  // one folder would queue on its lock), linked to the read-only cache or copied.
+  r.downloaded += downloaded;
+  return {};
+}
+
+// One slice of a version's files (in path order) into the folder being
+// built: its folders first (`made` is the last one a slice made), then each
+// folder's files on one thread (threads working in one folder would queue on
+// its lock), linked to the read-only cache or copied.
+Status place_files(DataContext& ctx, const std::vector<DatasetFile>& files,
+                   const std::string& tmp_dir, bool writable, std::string& made, GetResult& r) {
   Trace link_trace("get: link");
-  std::string tmp_dir = r.dir + ".partial";
-  RH_TRY(remove_all(tmp_dir));
-  RH_TRY(make_dirs(tmp_dir));
   struct Group {
     std::string dir;  // relative, "" for the top
     size_t begin, end;
   };
   std::vector<Group> groups;
-  for (size_t i = 0; i < files.size(); ++i) {  // files come in path order
+  for (size_t i = 0; i < files.size(); ++i) {
     size_t slash = files[i].path.rfind('/');
     std::string dir = slash == std::string::npos ? "" : files[i].path.substr(0, slash);
     if (groups.empty() || groups.back().dir != dir)
@@ -703,8 +743,9 @@ Result<GetResult> get(DataContext& ctx, const std::string& id, const std::string
       groups.back().end = i + 1;
   }
   for (const auto& g : groups) {
-    if (!g.dir.empty())
+    if (!g.dir.empty() && g.dir != made)
       RH_TRY(make_dirs(tmp_dir + "/" + g.dir));
+    made = g.dir;
   }
   std::atomic<int64_t> linked{0}, copied{0};
   RH_TRY(parallel_for(groups.size(), [&](size_t gi) -> Status {
@@ -734,8 +775,34 @@ Result<GetResult> get(DataContext& ctx, const std::string& id, const std::string
     }
     return {};
   }));
-  r.linked = linked;
-  r.copied = copied;
+  r.linked += linked;
+  r.copied += copied;
+  return {};
+}
+
+}  // namespace
+
+Result<GetResult> get(DataContext& ctx, const std::string& id, const std::string& output,
+                      bool writable, bool verify) {
+  RH_TRY_ASSIGN(DatasetVersion v, ctx.store.datasets().get(id));
+  GetResult r;
+  r.dir = output.empty() ? ctx.datasets_dir + "/" + v.id : output;
+  // Built beside its final place and renamed into it, a slice of rows at a
+  // time (the next read while this one is placed): memory stays bounded
+  // whatever the version's size.
+  std::string tmp_dir = r.dir + ".partial";
+  RH_TRY(remove_all(tmp_dir));
+  RH_TRY(make_dirs(tmp_dir));
+  RowSlices rows(ctx.store.datasets(), id);
+  std::string made;
+  while (true) {
+    RH_TRY_ASSIGN(auto files, rows.next());
+    if (files.empty())
+      break;
+    r.files += static_cast<int64_t>(files.size());
+    RH_TRY(fill_cache(ctx, files, verify, r));
+    RH_TRY(place_files(ctx, files, tmp_dir, writable, made, r));
+  }
   RH_TRY(remove_all(r.dir));
   RH_TRY(rename_path(tmp_dir, r.dir));
   return r;
