@@ -186,13 +186,6 @@ Result<std::string> put_small(LocalBlobStore& cache, const std::string& path, si
   return digest;
 }
 
-std::string manifest_text(const std::vector<DatasetFile>& files) {
-  std::string out;
-  for (const auto& f : files)
-    out += to_json(f).dump() + "\n";
-  return out;
-}
-
 }  // namespace
 
 Result<std::vector<DatasetFile>> all_files(DatasetStore& ds, const std::string& id) {
@@ -219,7 +212,7 @@ namespace {
 // rows at most, whatever the version's size.
 class RowSlices {
  public:
-  RowSlices(DatasetStore& ds, std::string id, size_t size = 16384)
+  RowSlices(DatasetStore& ds, std::string id, size_t size = 16000)
       : m_ds(ds), m_id(std::move(id)), m_size(size) {
     read_after("");
   }
@@ -502,13 +495,13 @@ std::vector<std::string> unique_digests(const std::vector<DatasetFile>& files) {
   return digests;
 }
 
-// Sends what the server lacks of these files' contents.
-Result<int64_t> upload_files(DataContext& ctx, const std::vector<DatasetFile>& files) {
+// Sends what the server lacks of these files' contents (a slice of a
+// version's rows); `sent` counts the objects sent so far.
+Status upload_files(DataContext& ctx, const std::vector<DatasetFile>& files, int64_t& sent) {
   Trace missing_trace("upload: missing");
   RH_TRY_ASSIGN(auto missing, ctx.remote.missing(unique_digests(files)));
   missing_trace.end();
   Trace send_trace("upload: send");
-  // In slices, so progress moves and an interruption loses at most one slice.
   std::vector<std::pair<std::string, std::string>> items;
   for (const auto& d : missing) {
     RH_TRY_ASSIGN(std::string path, ctx.cache.path_of(d));
@@ -518,51 +511,94 @@ Result<int64_t> upload_files(DataContext& ctx, const std::vector<DatasetFile>& f
     }
     items.emplace_back(d, path);
   }
-  const size_t slice_size = 16000;  // put_many sends a slice on several connections
-  for (size_t i = 0; i < items.size(); i += slice_size) {
-    std::vector<std::pair<std::string, std::string>> slice(
-        items.begin() + static_cast<long>(i),
-        items.begin() + static_cast<long>(std::min(items.size(), i + slice_size)));
-    RH_TRY(ctx.remote.put_many(slice));
-    crash_point("upload:slice");  // one slice on the server, the rest not
-    if (ctx.progress)
-      ctx.progress("uploading", std::min(items.size(), i + slice_size), items.size());
-  }
-  return static_cast<int64_t>(missing.size());
+  if (items.empty())
+    return {};
+  RH_TRY(ctx.remote.put_many(items));  // on several connections
+  sent += static_cast<int64_t>(items.size());
+  crash_point("upload:slice");  // one slice on the server, the rest not
+  if (ctx.progress)
+    ctx.progress("uploading", static_cast<uint64_t>(sent), 0);
+  return {};
 }
+
+// The manifest's text, a JSON line per file in path order, made from the
+// version's rows a slice at a time as it is read. `each` sees every slice
+// first, and an empty one at the end; an error it returns ends the read.
+class ManifestSource final : public ByteSource {
+ public:
+  using Each = std::function<Status(const std::vector<DatasetFile>&)>;
+  ManifestSource(DatasetStore& ds, const std::string& id, Each each)
+      : m_rows(ds, id), m_each(std::move(each)) {}
+
+  Result<size_t> read(char* buf, size_t n) override {
+    while (m_pos == m_text.size()) {
+      if (m_done)
+        return size_t{0};
+      RH_TRY_ASSIGN(auto files, m_rows.next());
+      RH_TRY(m_each(files));
+      m_done = files.empty();
+      m_text.clear();
+      m_pos = 0;
+      for (const auto& f : files)
+        m_text += to_json(f).dump() + "\n";
+    }
+    size_t k = std::min(n, m_text.size() - m_pos);
+    std::memcpy(buf, m_text.data() + m_pos, k);
+    m_pos += k;
+    return k;
+  }
+
+ private:
+  RowSlices m_rows;
+  Each m_each;
+  std::string m_text;
+  size_t m_pos = 0;
+  bool m_done = false;
+};
 
 }  // namespace
 
 Result<int64_t> upload(DataContext& ctx, const std::string& id) {
   if (ctx.cache_is_remote)
     return int64_t{0};  // the files went into the server's own folder when added
-  RH_TRY_ASSIGN(auto files, all_files(ctx.store.datasets(), id));
-  return upload_files(ctx, files);
+  // A slice of rows at a time: an interruption loses at most one slice.
+  RowSlices rows(ctx.store.datasets(), id);
+  int64_t sent = 0;
+  while (true) {
+    RH_TRY_ASSIGN(auto files, rows.next());
+    if (files.empty())
+      return sent;
+    RH_TRY(upload_files(ctx, files, sent));
+  }
 }
 
 Result<DatasetVersion> finalize(DataContext& ctx, const std::string& id, bool upload_first) {
   RH_TRY_ASSIGN(DatasetVersion v, ctx.store.datasets().get(id));
   if (v.state != DatasetState::draft)
     return make_error(ErrorCode::conflict, "dataset version " + id + " is already final");
-  RH_TRY_ASSIGN(auto files, all_files(ctx.store.datasets(), id));
-  std::vector<std::string> missing;
-  if (upload_first && !ctx.cache_is_remote) {
-    // The server confirmed storing each content it lacked (and never drops one).
-    RH_TRY(upload_files(ctx, files));
-  } else {
-    RH_TRY_ASSIGN(missing, ctx.remote.missing(unique_digests(files)));
-  }
-  if (!missing.empty()) {
-    return make_error(ErrorCode::conflict, std::to_string(missing.size()) +
-                                               " file content(s) of version " + id +
-                                               " are not on the server yet; run `rh data upload " +
-                                               id + "` or finalize with --upload");
-  }
-  std::string text = manifest_text(files);  // outlives the source that views it
-  StringSource src(text);
-  RH_TRY_ASSIGN(BlobInfo manifest, ctx.remote.put(src, ""));
+  // One pass over the rows: each slice's contents are sent (or found on the
+  // server) before its lines go into the manifest, and the manifest is
+  // stored only once every slice passed.
+  bool send = upload_first && !ctx.cache_is_remote;
+  int64_t sent = 0, missing = 0;
+  ManifestSource manifest(
+      ctx.store.datasets(), id, [&](const std::vector<DatasetFile>& files) -> Status {
+        if (send)  // the server confirms storing each content it lacked (and never drops one)
+          return upload_files(ctx, files, sent);
+        if (!files.empty()) {
+          RH_TRY_ASSIGN(auto m, ctx.remote.missing(unique_digests(files)));
+          missing += static_cast<int64_t>(m.size());
+        } else if (missing > 0) {
+          return make_error(ErrorCode::conflict,
+                            std::to_string(missing) + " file content(s) of version " + id +
+                                " are not on the server yet; run `rh data upload " + id +
+                                "` or finalize with --upload");
+        }
+        return {};
+      });
+  RH_TRY_ASSIGN(BlobInfo stored, ctx.remote.put(manifest, ""));
   crash_point("finalize:manifest");  // the manifest stored, the row still a draft
-  return ctx.store.datasets().finalize(id, manifest.digest);
+  return ctx.store.datasets().finalize(id, stored.digest);
 }
 
 namespace {
