@@ -31,25 +31,21 @@ namespace rh::data {
 
 namespace {
 
-// A file a walk found. Its content is read from <folder>/<name> (the name
-// being the last part of `rel`) unless `target` says otherwise (a symlink's
-// target, a file given by itself): no absolute path is kept per file.
+// A file a walk found: its dataset path, its stat, and where its content is
+// read: <dir>/<name> (the name being the last part of `rel`; `dir` is shared
+// by a folder's files), or `target` (a symlink's target, a file given by
+// itself).
 struct Found {
-  std::string rel;  // path in the dataset
+  std::string rel;
+  std::shared_ptr<const std::string> dir;
   std::string target;
-  uint32_t folder = 0;  // index into Walk::folders
   FileStat st;
-};
 
-struct Walk {
-  std::vector<std::string> folders;
-  std::vector<Found> files;
-
-  std::string abs_of(const Found& f, const std::string& rel) const {
-    if (!f.target.empty())
-      return f.target;
+  std::string source() const {
+    if (!target.empty())
+      return target;
     size_t slash = rel.rfind('/');
-    return folders[f.folder] + "/" + (slash == std::string::npos ? rel : rel.substr(slash + 1));
+    return *dir + "/" + (slash == std::string::npos ? rel : rel.substr(slash + 1));
   }
 };
 
@@ -66,96 +62,266 @@ bool inside(const std::string& path, const std::string& root) {
   return path == root || path.starts_with(root + "/");
 }
 
-// One folder of a walk: its files (symlinks resolved, which must stay inside
-// `root_real`) and its subfolders. Entries are stat'ed relative to the
-// folder's descriptor, sparing the kernel a walk of the whole path per file.
-struct Folder {
-  std::string path, rel;
-  uint32_t index = 0;  // in Walk::folders
+// A folder to scan, and once scanned its entries in the order the walk
+// emits them: byte order of whole paths, which within one folder is the
+// order of the names with a '/' after each subfolder's (as git orders trees).
+struct ScanJob;
+struct Entry {
+  std::string key;  // the name; a subfolder's ends with '/'
+  Found file;       // when not a subfolder
+  std::shared_ptr<ScanJob> sub;
 };
-Status scan_folder(const Folder& f, const std::string& root_real, const std::string& wildcard,
-                   std::vector<Found>& files, std::vector<Folder>& subfolders) {
-  int dfd = ::open(f.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR* d = dfd < 0 ? nullptr : ::fdopendir(dfd);
-  if (!d) {
-    if (dfd >= 0)
-      ::close(dfd);
-    return std::unexpected(os_err("cannot read folder", f.path));
-  }
-  struct Closer {
-    DIR* d;
-    ~Closer() { ::closedir(d); }
-  } closer{d};
-  std::vector<std::string> names;
-  while (struct dirent* e = ::readdir(d)) {
-    const char* n = e->d_name;
-    if (!(n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0))))
-      names.emplace_back(n);
-  }
-  std::sort(names.begin(), names.end());
-  files.reserve(names.size());
-  for (auto& n : names) {
-    auto rel = [&] { return f.rel.empty() ? n : f.rel + "/" + n; };
-    struct stat st;
-    if (::fstatat(dfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
-      return std::unexpected(os_err("cannot stat", f.path + "/" + n));
-    if (S_ISDIR(st.st_mode)) {
-      subfolders.push_back(Folder{f.path + "/" + n, rel(), 0});
-      continue;
-    }
-    if (!wildcard.empty() && ::fnmatch(wildcard.c_str(), n.c_str(), 0) != 0 && !S_ISLNK(st.st_mode))
-      continue;
-    if (S_ISREG(st.st_mode)) {
-      files.push_back(Found{rel(), {}, f.index, FileStat::of(st)});
-      continue;
-    }
-    if (!S_ISLNK(st.st_mode))
-      continue;  // sockets, FIFOs, devices: not data
-    std::string path = f.path + "/" + n;
-    std::string target = real_path(path);
-    if (target.empty())
-      return make_error(ErrorCode::invalid_argument, "symlink " + path + " is broken");
-    if (!inside(target, root_real)) {
-      return make_error(ErrorCode::invalid_argument, "symlink " + path + " points to " + target +
-                                                         ", outside " + root_real +
-                                                         " (add that file itself)");
-    }
-    if (::stat(target.c_str(), &st) != 0)
-      return std::unexpected(os_err("cannot stat", target));
-    // A link to a folder inside: its files are added under their own path.
-    if (S_ISREG(st.st_mode) && (wildcard.empty() || ::fnmatch(wildcard.c_str(), n.c_str(), 0) == 0))
-      files.push_back(Found{rel(), std::move(target), f.index, FileStat::of(st)});
-  }
-  return {};
-}
+struct ScanJob {
+  std::string path, rel;  // on disk; in the dataset
+  std::vector<Entry> entries;
+  Status status;
+  bool started = false, by_worker = false, done = false;
+};
 
-// The files under a folder, a level of folders at a time, each level's
-// folders scanned on every core (stat is most of a walk's time). `rel` is
-// the dataset path the folder's files go under.
-Status walk(const std::string& dir, const std::string& rel, const std::string& root_real,
-            const std::string& wildcard, Walk& out) {
-  std::vector<Folder> level{Folder{dir, rel, 0}};
-  while (!level.empty()) {
-    for (auto& f : level) {
-      f.index = static_cast<uint32_t>(out.folders.size());
-      out.folders.push_back(f.path);
-    }
-    std::vector<std::vector<Found>> files(level.size());
-    std::vector<std::vector<Folder>> subs(level.size());
-    RH_TRY(parallel_for(level.size(), [&](size_t i) -> Status {
-      return scan_folder(level[i], root_real, wildcard, files[i], subs[i]);
-    }));
-    std::vector<Folder> next;
-    for (size_t i = 0; i < level.size(); ++i) {
-      out.files.insert(out.files.end(), std::make_move_iterator(files[i].begin()),
-                       std::make_move_iterator(files[i].end()));
-      next.insert(next.end(), std::make_move_iterator(subs[i].begin()),
-                  std::make_move_iterator(subs[i].end()));
-    }
-    level = std::move(next);
+// Scans the folders under one folder argument on every core, ahead of the
+// walk that takes them: the folders it needs soonest (smallest path) first,
+// and at most `ahead` scanned and not yet taken, so memory stays bounded by
+// a few folders' entries whatever the tree's size. Entries are stat'ed
+// relative to the folder's descriptor, sparing the kernel a walk of the
+// whole path per file.
+class FolderScanner {
+ public:
+  FolderScanner(std::string root_real, std::string wildcard, size_t ahead = 32)
+      : m_root_real(std::move(root_real)), m_wildcard(std::move(wildcard)), m_ahead(ahead) {
+    unsigned n = std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
+    for (unsigned i = 0; i < n; ++i)
+      m_workers.emplace_back([this] { work(); });
   }
-  return {};
-}
+  ~FolderScanner() {
+    {
+      std::lock_guard lk(m_mu);
+      m_stop = true;
+    }
+    m_work_cv.notify_all();
+    for (auto& t : m_workers)
+      t.join();
+  }
+  FolderScanner(const FolderScanner&) = delete;
+  FolderScanner& operator=(const FolderScanner&) = delete;
+
+  std::shared_ptr<ScanJob> submit(std::string path, std::string rel) {
+    auto job = std::make_shared<ScanJob>();
+    job->path = std::move(path);
+    job->rel = std::move(rel);
+    {
+      std::lock_guard lk(m_mu);
+      m_queued.emplace(job->rel + "/", job);
+    }
+    m_work_cv.notify_one();
+    return job;
+  }
+
+  // The folder's entries, scanned here when no worker has started on it.
+  Status take(ScanJob& job) {
+    std::unique_lock lk(m_mu);
+    if (!job.started) {
+      job.started = true;
+      m_queued.erase(job.rel + "/");
+      lk.unlock();
+      scan(job);
+      return job.status;
+    }
+    m_done_cv.wait(lk, [&] { return job.done; });
+    --m_in_hand;
+    lk.unlock();
+    m_work_cv.notify_one();
+    return job.status;
+  }
+
+ private:
+  void work() {
+    std::unique_lock lk(m_mu);
+    while (true) {
+      m_work_cv.wait(lk, [&] { return m_stop || (!m_queued.empty() && m_in_hand < m_ahead); });
+      if (m_stop)
+        return;
+      auto job = m_queued.begin()->second;
+      m_queued.erase(m_queued.begin());
+      job->started = job->by_worker = true;
+      ++m_in_hand;
+      lk.unlock();
+      scan(*job);
+      lk.lock();
+      job->done = true;
+      m_done_cv.notify_all();
+    }
+  }
+
+  void scan(ScanJob& job) {
+    job.status = scan_folder(job);
+    if (!job.status)
+      job.entries.clear();
+  }
+
+  // A folder's files (symlinks resolved, which must stay inside the
+  // argument's folder) and subfolders (queued for their own scan).
+  Status scan_folder(ScanJob& job) {
+    int dfd = ::open(job.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR* d = dfd < 0 ? nullptr : ::fdopendir(dfd);
+    if (!d) {
+      if (dfd >= 0)
+        ::close(dfd);
+      return std::unexpected(os_err("cannot read folder", job.path));
+    }
+    struct Closer {
+      DIR* d;
+      ~Closer() { ::closedir(d); }
+    } closer{d};
+    std::vector<std::string> names;
+    while (struct dirent* e = ::readdir(d)) {
+      const char* n = e->d_name;
+      if (!(n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0))))
+        names.emplace_back(n);
+    }
+    auto dir = std::make_shared<const std::string>(job.path);
+    const std::string& wildcard = m_wildcard;
+    auto matches = [&](const std::string& n) {
+      return wildcard.empty() || ::fnmatch(wildcard.c_str(), n.c_str(), 0) == 0;
+    };
+    std::vector<std::pair<std::string, std::string>> subs;  // name, path
+    job.entries.reserve(names.size());
+    for (auto& n : names) {
+      std::string rel = job.rel.empty() ? n : job.rel + "/" + n;
+      struct stat st;
+      if (::fstatat(dfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return std::unexpected(os_err("cannot stat", job.path + "/" + n));
+      if (S_ISDIR(st.st_mode)) {
+        job.entries.push_back(Entry{n + "/", {}, nullptr});
+        subs.emplace_back(n, job.path + "/" + n);
+        continue;
+      }
+      if (S_ISREG(st.st_mode)) {
+        if (matches(n))
+          job.entries.push_back(
+              Entry{n, Found{std::move(rel), dir, {}, FileStat::of(st)}, nullptr});
+        continue;
+      }
+      if (!S_ISLNK(st.st_mode))
+        continue;  // sockets, FIFOs, devices: not data
+      std::string path = job.path + "/" + n;
+      std::string target = real_path(path);
+      if (target.empty())
+        return make_error(ErrorCode::invalid_argument, "symlink " + path + " is broken");
+      if (!inside(target, m_root_real)) {
+        return make_error(ErrorCode::invalid_argument, "symlink " + path + " points to " + target +
+                                                           ", outside " + m_root_real +
+                                                           " (add that file itself)");
+      }
+      if (::stat(target.c_str(), &st) != 0)
+        return std::unexpected(os_err("cannot stat", target));
+      // A link to a folder inside: its files are added under their own path.
+      if (S_ISREG(st.st_mode) && matches(n)) {
+        job.entries.push_back(
+            Entry{n, Found{std::move(rel), dir, std::move(target), FileStat::of(st)}, nullptr});
+      }
+    }
+    std::sort(job.entries.begin(), job.entries.end(),
+              [](const Entry& a, const Entry& b) { return a.key < b.key; });
+    // Queued in the walk's order, so the workers start on what it needs first.
+    for (auto& e : job.entries) {
+      if (e.key.back() == '/') {
+        std::string name = e.key.substr(0, e.key.size() - 1);
+        e.sub = submit(job.path + "/" + name, job.rel.empty() ? name : job.rel + "/" + name);
+      }
+    }
+    return {};
+  }
+
+  std::string m_root_real, m_wildcard;
+  size_t m_ahead;
+  std::mutex m_mu;
+  std::condition_variable m_work_cv, m_done_cv;
+  std::map<std::string, std::shared_ptr<ScanJob>> m_queued;  // by path + '/'
+  size_t m_in_hand = 0;  // scanned or being scanned by workers, not yet taken
+  bool m_stop = false;
+  std::vector<std::thread> m_workers;  // last: stopped first
+};
+
+// The files of one argument (a folder, or a file) in dataset-path order.
+class ArgWalk {
+ public:
+  ArgWalk(const std::string& dir, const std::string& rel, const std::string& wildcard)
+      : m_scanner(std::make_unique<FolderScanner>(real_path(dir), wildcard)),
+        m_root(m_scanner->submit(dir, rel)) {}
+  explicit ArgWalk(Found file) : m_single(std::move(file)) {}
+
+  // The next file, or nothing at the end.
+  Result<std::optional<Found>> next() {
+    if (m_root) {
+      RH_TRY(m_scanner->take(*m_root));
+      m_stack.push_back(Frame{std::move(m_root), 0});
+    }
+    while (!m_stack.empty()) {
+      Frame& top = m_stack.back();
+      if (top.i == top.job->entries.size()) {
+        m_stack.pop_back();
+        continue;
+      }
+      Entry& e = top.job->entries[top.i++];
+      if (!e.sub)
+        return std::optional<Found>(std::move(e.file));
+      std::shared_ptr<ScanJob> sub = std::move(e.sub);
+      RH_TRY(m_scanner->take(*sub));
+      m_stack.push_back(Frame{std::move(sub), 0});
+    }
+    std::optional<Found> out = std::move(m_single);
+    m_single.reset();
+    return out;
+  }
+
+ private:
+  struct Frame {
+    std::shared_ptr<ScanJob> job;
+    size_t i;
+  };
+  std::unique_ptr<FolderScanner> m_scanner;
+  std::shared_ptr<ScanJob> m_root;  // until the first next()
+  std::vector<Frame> m_stack;       // the folders open on the way down
+  std::optional<Found> m_single;
+};
+
+// The files under an add's arguments in dataset-path order, one per path
+// (when two arguments give the same path, the later one's), a slice at a
+// time.
+class Walker {
+ public:
+  static Result<std::unique_ptr<Walker>> open(const std::vector<std::string>& paths,
+                                              const AddOptions& opt);
+
+  // Up to `max` more files into `out`; none at the end.
+  Status next(std::vector<Found>& out, size_t max) {
+    out.clear();
+    while (out.size() < max) {
+      int best = -1;
+      for (size_t i = 0; i < m_heads.size(); ++i) {
+        if (m_heads[i] && (best < 0 || m_heads[i]->rel <= m_heads[best]->rel))
+          best = static_cast<int>(i);
+      }
+      if (best < 0)
+        break;
+      for (size_t i = 0; i < m_heads.size(); ++i) {
+        if (static_cast<int>(i) != best && m_heads[i] && m_heads[i]->rel == m_heads[best]->rel)
+          RH_TRY(advance(i));  // an earlier argument's file at the same path
+      }
+      out.push_back(std::move(*m_heads[best]));
+      RH_TRY(advance(static_cast<size_t>(best)));
+    }
+    return {};
+  }
+
+ private:
+  Status advance(size_t i) {
+    RH_TRY_ASSIGN(m_heads[i], m_args[i]->next());
+    return {};
+  }
+  std::vector<std::unique_ptr<ArgWalk>> m_args;
+  std::vector<std::optional<Found>> m_heads;
+};
 
 std::string join_path(const std::string& prefix, const std::string& rel) {
   if (prefix.empty())
@@ -242,29 +408,11 @@ class RowSlices {
 
 namespace {
 
-// Rows of a version in path order, and how collect() asks for them once the
-// walk is done (so they can be read meanwhile).
-using KnownRows = std::vector<DatasetFile>;
-using KnownFn = std::function<Result<const KnownRows*>()>;
-
-// What collect() found under its paths: one file per dataset path, in path
-// order. With the version's rows, each file's row (or -1), and whether the
-// row has its content and mode already (`same`; its digest is then left
-// empty: a file the stat cache knows with the digest its row has is taken as
-// it is, its content was stored when that row was written).
-struct Scan {
-  std::vector<DatasetFile> files;
-  std::vector<int64_t> row;
-  std::vector<char> same;
-  int64_t hashed = 0;
-};
-
-Result<Scan> scan(DataContext& ctx, const std::vector<std::string>& paths, const AddOptions& opt,
-                  const KnownFn& known_fn) {
+Result<std::unique_ptr<Walker>> Walker::open(const std::vector<std::string>& paths,
+                                             const AddOptions& opt) {
   if (paths.empty())
     return make_error(ErrorCode::invalid_argument, "give at least one file or folder to add");
-  Walk w;
-  Trace walk_trace("collect: walk");
+  auto w = std::make_unique<Walker>();
   std::string prefix = join_path(opt.dataset_path, "");
   while (!prefix.empty() && prefix.back() == '/')
     prefix.pop_back();
@@ -273,213 +421,335 @@ Result<Scan> scan(DataContext& ctx, const std::vector<std::string>& paths, const
     if (::stat(p.c_str(), &st) != 0)
       return make_error(ErrorCode::not_found, "cannot add " + p + ": " + std::strerror(errno));
     if (S_ISDIR(st.st_mode)) {
-      RH_TRY(walk(p, prefix, real_path(p), opt.wildcard, w));
+      w->m_args.push_back(std::make_unique<ArgWalk>(p, prefix, opt.wildcard));
     } else if (S_ISREG(st.st_mode)) {
       std::string name = basename_of(p);
       if (!opt.wildcard.empty() && ::fnmatch(opt.wildcard.c_str(), name.c_str(), 0) != 0)
         continue;
-      w.files.push_back(Found{join_path(opt.dataset_path, name), p, 0, FileStat::of(st)});
+      w->m_args.push_back(std::make_unique<ArgWalk>(
+          Found{join_path(opt.dataset_path, name), {}, p, FileStat::of(st)}));
     } else {
       return make_error(ErrorCode::invalid_argument, "cannot add " + p + ": not a file or folder");
     }
   }
-  walk_trace.end();
+  w->m_heads.resize(w->m_args.size());
+  for (size_t i = 0; i < w->m_args.size(); ++i)
+    RH_TRY(w->advance(i));
+  return w;
+}
 
-  // Path order, one file per path: when two arguments name the same dataset
-  // path the later wins. A walk is usually in order already.
-  std::vector<uint32_t> order(w.files.size());
-  for (size_t i = 0; i < order.size(); ++i)
-    order[i] = static_cast<uint32_t>(i);
-  auto by_path = [&](uint32_t a, uint32_t b) { return w.files[a].rel < w.files[b].rel; };
-  if (!std::is_sorted(order.begin(), order.end(), by_path))
-    std::stable_sort(order.begin(), order.end(), by_path);
-  Scan out;
-  std::vector<uint32_t> keep;
-  keep.reserve(order.size());
-  for (size_t i = 0; i < order.size(); ++i) {
-    if (i + 1 < order.size() && w.files[order[i]].rel == w.files[order[i + 1]].rel)
-      continue;  // a later argument has this path
-    keep.push_back(order[i]);
+// Rows waiting to be written, kept in an unnamed file rather than in memory
+// (it vanishes with the process, however that ends).
+class RowSpill {
+ public:
+  RowSpill() = default;
+  RowSpill(const RowSpill&) = delete;
+  RowSpill& operator=(const RowSpill&) = delete;
+  ~RowSpill() {
+    if (m_fd >= 0)
+      ::close(m_fd);
   }
-  out.files.resize(keep.size());
-  for (size_t k = 0; k < keep.size(); ++k) {
-    Found& f = w.files[keep[k]];
-    DatasetFile& d = out.files[k];
-    d.path = std::move(f.rel);
-    d.size = static_cast<uint64_t>(f.st.size);
-    d.mode = f.st.mode & 0777;
-  }
-  out.row.assign(keep.size(), -1);
-  out.same.assign(keep.size(), 0);
 
-  const KnownRows* known = nullptr;
-  if (known_fn) {
-    RH_TRY_ASSIGN(known, known_fn());
-  }
-  if (known) {  // both in path order: one merge pass
-    size_t j = 0;
-    for (size_t k = 0; k < out.files.size() && j < known->size(); ++k) {
-      while (j < known->size() && (*known)[j].path < out.files[k].path)
-        ++j;
-      if (j < known->size() && (*known)[j].path == out.files[k].path)
-        out.row[k] = static_cast<int64_t>(j);
+  Status open(const std::string& dir) {
+    m_fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (m_fd < 0) {  // a file system without unnamed files
+      std::string name = dir + "/.rows-XXXXXX";
+      m_fd = ::mkostemp(name.data(), O_CLOEXEC);
+      if (m_fd < 0)
+        return std::unexpected(os_err("cannot create a file in", dir));
+      ::unlink(name.c_str());
     }
+    return {};
   }
-  Trace load_trace("collect: stat cache load");
+
+  Status put(const DatasetFile& f) {
+    m_buf += 'p';
+    add(f.path);
+    add(f.digest);
+    add(f.size);
+    add(uint64_t{f.mode});
+    return flush_if_full();
+  }
+  Status gone(const std::string& path) {
+    m_buf += 'g';
+    add(path);
+    return flush_if_full();
+  }
+
+  // From the start again, for reading.
+  Status rewind() {
+    RH_TRY(flush());
+    if (::lseek(m_fd, 0, SEEK_SET) != 0)
+      return std::unexpected(os_err("cannot read back", "the rows to write"));
+    m_pos = 0;
+    return {};
+  }
+
+  // Up to `max` more changes; false at the end.
+  Result<bool> next(FileChanges& c, size_t max) {
+    c.put.clear();
+    c.gone.clear();
+    while (c.put.size() + c.gone.size() < max) {
+      RH_TRY_ASSIGN(bool more, need(1));
+      if (!more)
+        break;
+      char kind = m_buf[m_pos++];
+      if (kind == 'p') {
+        DatasetFile f;
+        uint64_t mode = 0;
+        RH_TRY(take(f.path));
+        RH_TRY(take(f.digest));
+        RH_TRY(take(f.size));
+        RH_TRY(take(mode));
+        f.mode = static_cast<uint32_t>(mode);
+        c.put.push_back(std::move(f));
+      } else {
+        std::string p;
+        RH_TRY(take(p));
+        c.gone.push_back(std::move(p));
+      }
+    }
+    return !(c.put.empty() && c.gone.empty());
+  }
+
+ private:
+  void add(uint64_t v) { m_buf.append(reinterpret_cast<const char*>(&v), sizeof v); }
+  void add(const std::string& s) {
+    add(uint64_t{s.size()});
+    m_buf += s;
+  }
+  Status flush_if_full() { return m_buf.size() >= (1u << 20) ? flush() : Status{}; }
+  Status flush() {
+    if (!write_all(m_fd, m_buf.data(), m_buf.size()))
+      return std::unexpected(os_err("cannot write", "the rows to write"));
+    m_buf.clear();
+    return {};
+  }
+  // At least n unread bytes in the buffer; false at the end of the file.
+  Result<bool> need(size_t n) {
+    while (m_buf.size() - m_pos < n) {
+      m_buf.erase(0, m_pos);
+      m_pos = 0;
+      size_t had = m_buf.size();
+      m_buf.resize(had + (1u << 20));
+      ssize_t got = read_full(m_fd, m_buf.data() + had, 1u << 20);
+      if (got < 0)
+        return std::unexpected(os_err("cannot read back", "the rows to write"));
+      m_buf.resize(had + static_cast<size_t>(got));
+      if (got == 0) {
+        if (m_buf.empty())
+          return false;
+        return make_error(ErrorCode::corrupt, "the rows to write end in the middle of one");
+      }
+    }
+    return true;
+  }
+  Status take(uint64_t& v) {
+    RH_TRY(need(sizeof v));
+    std::memcpy(&v, m_buf.data() + m_pos, sizeof v);
+    m_pos += sizeof v;
+    return {};
+  }
+  Status take(std::string& s) {
+    uint64_t n = 0;
+    RH_TRY(take(n));
+    RH_TRY(need(n));
+    s.assign(m_buf, m_pos, n);
+    m_pos += n;
+    return {};
+  }
+
+  int m_fd = -1;
+  std::string m_buf;
+  size_t m_pos = 0;
+};
+
+constexpr size_t k_walk_slice = 16000;  // files an add or a sync holds at once
+
+// What scan() counted.
+struct Tally {
+  int64_t files = 0, added = 0, modified = 0, unchanged = 0;
+};
+
+// Walks `paths` a slice of files at a time, stores the contents the cache
+// lacks (hashing on every core; files the stat cache knows are not read)
+// and spills the rows to write: every file's (add), or with `known` (the
+// version's rows, in path order: sync) the new and changed files' and the
+// paths that went. Every new object is durable before this returns.
+Result<Tally> scan(DataContext& ctx, const std::vector<std::string>& paths, const AddOptions& opt,
+                   RowSlices* known, RowSpill& spill) {
+  RH_TRY_ASSIGN(auto walker, Walker::open(paths, opt));
+  Trace load_trace("scan: stat cache load");
   StatCache stat_cache(ctx.stat_cache_path);
   load_trace.end();
+  // The version's rows, met in path order.
+  std::vector<DatasetFile> rows;
+  size_t ri = 0;
+  bool rows_done = known == nullptr;
+  auto row_head = [&]() -> Result<const DatasetFile*> {
+    while (!rows_done && ri == rows.size()) {
+      RH_TRY_ASSIGN(rows, known->next());
+      ri = 0;
+      rows_done = rows.empty();
+    }
+    return rows_done ? nullptr : &rows[ri];
+  };
+  struct Row {  // a file's row in the version, if it has one
+    std::string digest;
+    uint32_t mode = 0;
+    bool exists = false;
+  };
+  std::vector<Found> found;
+  std::vector<DatasetFile> files;
+  std::vector<Row> had;
+  std::vector<char> same;  // the row has this content and mode already
+  Tally t;
   std::atomic<int64_t> hashed{0};
-  auto put_one = [&](size_t k) -> Status {
-    const Found& f = w.files[keep[k]];
-    DatasetFile& d = out.files[k];
-    Sha256Bytes sha;
-    if (stat_cache.lookup(f.st, sha)) {
-      if (out.row[k] >= 0) {  // the version has this content at this path: nothing to store
-        const DatasetFile& r = (*known)[static_cast<size_t>(out.row[k])];
-        char hex[64];
-        to_hex(sha.data(), sha.size(), hex);
-        if (r.digest.size() == 71 && r.digest.compare(7, 64, hex, 64) == 0) {
-          if (r.mode == d.mode)
-            out.same[k] = 1;
-          else
-            d.digest = r.digest;
+  while (true) {
+    Trace walk_trace("scan: walk");
+    RH_TRY(walker->next(found, k_walk_slice));
+    walk_trace.end();
+    if (found.empty())
+      break;
+    files.assign(found.size(), DatasetFile{});
+    had.assign(found.size(), Row{});
+    same.assign(found.size(), 0);
+    for (size_t k = 0; k < found.size(); ++k) {
+      files[k].path = found[k].rel;
+      files[k].size = static_cast<uint64_t>(found[k].st.size);
+      files[k].mode = found[k].st.mode & 0777;
+      while (true) {
+        RH_TRY_ASSIGN(const DatasetFile* r, row_head());
+        if (!r || r->path > files[k].path)
+          break;
+        if (r->path == files[k].path)
+          had[k] = Row{r->digest, r->mode, true};
+        else
+          RH_TRY(spill.gone(r->path));  // the folder no longer has it
+        ++ri;
+      }
+    }
+    auto put_one = [&](size_t k) -> Status {
+      const Found& f = found[k];
+      DatasetFile& d = files[k];
+      Sha256Bytes sha;
+      if (stat_cache.lookup(f.st, sha)) {
+        if (had[k].exists) {  // the version has this content at this path: nothing to store
+          char hex[64];
+          to_hex(sha.data(), sha.size(), hex);
+          const std::string& rd = had[k].digest;
+          if (rd.size() == 71 && rd.compare(7, 64, hex, 64) == 0) {
+            d.digest = rd;
+            same[k] = had[k].mode == d.mode;
+            return {};
+          }
+        }
+        std::string digest = "sha256:" + to_hex(sha.data(), sha.size());
+        auto cached = ctx.cache.stat(digest);
+        if (cached && *cached == d.size) {
+          d.digest = std::move(digest);
           return {};
         }
       }
-      std::string digest = "sha256:" + to_hex(sha.data(), sha.size());
-      auto cached = ctx.cache.stat(digest);
-      if (cached && *cached == d.size) {
-        d.digest = std::move(digest);
-        return {};
+      ++hashed;
+      std::string abs = f.source();
+      if (f.st.size <= k_small_file) {
+        RH_TRY_ASSIGN(d.digest, put_small(ctx.cache, abs, static_cast<size_t>(f.st.size)));
+      } else {
+        FileSource src(abs);
+        if (src.open_error())
+          return make_error(ErrorCode::io, "cannot read " + abs + ": " + src.open_error()->message);
+        auto put = ctx.cache.put_unsynced(src, "");
+        if (!put)
+          return make_error(put.error().code, abs + ": " + put.error().message);
+        d.digest = put->digest;
       }
+      stat_cache.remember(f.st, d.digest);
+      crash_point("add:object");  // some contents in the cache, not all
+      return {};
+    };
+    Trace hash_trace("scan: hash and store");
+    uint64_t before = static_cast<uint64_t>(t.files);
+    RH_TRY(parallel_for(found.size(), put_one, [&](uint64_t done) {
+      if (ctx.progress)
+        ctx.progress("hashing", before + done, 0);
+    }));
+    hash_trace.end();
+    for (size_t k = 0; k < files.size(); ++k) {
+      ++t.files;
+      if (known) {
+        if (same[k] ||
+            (had[k].exists && had[k].digest == files[k].digest && had[k].mode == files[k].mode)) {
+          ++t.unchanged;
+          continue;
+        }
+        ++(had[k].exists ? t.modified : t.added);
+      }
+      RH_TRY(spill.put(files[k]));
     }
-    ++hashed;
-    std::string abs = w.abs_of(f, d.path);
-    if (f.st.size <= k_small_file) {
-      RH_TRY_ASSIGN(d.digest, put_small(ctx.cache, abs, static_cast<size_t>(f.st.size)));
-    } else {
-      FileSource src(abs);
-      if (src.open_error())
-        return make_error(ErrorCode::io, "cannot read " + abs + ": " + src.open_error()->message);
-      auto put = ctx.cache.put_unsynced(src, "");
-      if (!put)
-        return make_error(put.error().code, abs + ": " + put.error().message);
-      d.digest = put->digest;
-    }
-    stat_cache.remember(f.st, d.digest);
-    crash_point("add:object");  // some contents in the cache, not all
-    return {};
-  };
-  Trace hash_trace("collect: hash and store");
-  Status st = parallel_for(out.files.size(), put_one, [&](uint64_t done) {
-    if (ctx.progress)
-      ctx.progress("hashing", done, out.files.size());
-  });
-  out.hashed = hashed;
+  }
+  while (true) {  // rows after the last file: gone too
+    RH_TRY_ASSIGN(const DatasetFile* r, row_head());
+    if (!r)
+      break;
+    RH_TRY(spill.gone(r->path));
+    ++ri;
+  }
   ctx.hashed = hashed;
-  hash_trace.end();
   if (hashed > 0) {
-    Trace t("collect: sync");
+    Trace sync_trace("scan: sync");
     RH_TRY(ctx.cache.sync());  // every new object durable before any row points to it
   }
-  {
-    Trace t("collect: stat cache save");
-    stat_cache.save();
-  }
-  RH_TRY(std::move(st));
-  return out;
+  Trace save_trace("scan: stat cache save");
+  stat_cache.save();
+  return t;
 }
 
-}  // namespace
-
-Result<std::vector<DatasetFile>> collect(DataContext& ctx, const std::vector<std::string>& paths,
-                                         const AddOptions& opt) {
-  RH_TRY_ASSIGN(Scan s, scan(ctx, paths, opt, {}));
-  return std::move(s.files);
+// Writes what a scan spilled, in one write where the store allows; returns
+// how many paths went.
+Result<int64_t> write_rows(DataContext& ctx, const std::string& id, RowSpill& spill) {
+  Trace t("write rows");
+  RH_TRY(spill.rewind());
+  return ctx.store.datasets().change_files(
+      id, [&](FileChanges& c) -> Result<bool> { return spill.next(c, k_walk_slice); });
 }
 
-Result<int64_t> add(DataContext& ctx, const std::string& id, const std::vector<std::string>& paths,
-                    const AddOptions& opt) {
+Status require_draft(DataContext& ctx, const std::string& id) {
   RH_TRY_ASSIGN(DatasetVersion v, ctx.store.datasets().get(id));
   if (v.state != DatasetState::draft) {
     return make_error(ErrorCode::conflict,
                       "dataset version " + id + " is final; create a new version to change it");
   }
-  RH_TRY_ASSIGN(auto files, collect(ctx, paths, opt));
+  return {};
+}
+
+}  // namespace
+
+Result<int64_t> add(DataContext& ctx, const std::string& id, const std::vector<std::string>& paths,
+                    const AddOptions& opt) {
+  RH_TRY(require_draft(ctx, id));
+  RowSpill spill;
+  RH_TRY(spill.open(ctx.datasets_dir));
+  RH_TRY_ASSIGN(Tally t, scan(ctx, paths, opt, nullptr, spill));
   crash_point("add:stored");  // contents in the cache, no row yet
-  Trace t("add: put rows");
-  RH_TRY(ctx.store.datasets().put_files(id, files));
-  return static_cast<int64_t>(files.size());
+  RH_TRY(write_rows(ctx, id, spill));
+  return t.files;
 }
 
 Result<SyncResult> sync(DataContext& ctx, const std::string& id, const std::string& dir) {
   struct stat st;
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return make_error(ErrorCode::invalid_argument, "rh data sync needs a folder, got " + dir);
-  RH_TRY_ASSIGN(DatasetVersion v, ctx.store.datasets().get(id));
-  if (v.state != DatasetState::draft) {
-    return make_error(ErrorCode::conflict,
-                      "dataset version " + id + " is final; create a new version to change it");
-  }
-  // The version's rows are read while the folder is walked.
-  Result<KnownRows> before = KnownRows{};
-  std::thread rows([&] {
-    Trace t("sync: read rows");
-    before = all_files(ctx.store.datasets(), id);
-    auto by_path = [](const DatasetFile& a, const DatasetFile& b) { return a.path < b.path; };
-    if (before && !std::is_sorted(before->begin(), before->end(), by_path))
-      std::sort(before->begin(), before->end(), by_path);
-  });
-  bool joined = false;
-  auto now = scan(ctx, {dir}, AddOptions{}, [&]() -> Result<const KnownRows*> {
-    rows.join();
-    joined = true;
-    if (!before)
-      return std::unexpected(before.error());
-    return &*before;
-  });
-  if (!joined)
-    rows.join();
-  if (!before)
-    return std::unexpected(before.error());
-  if (!now)
-    return std::unexpected(now.error());
-  Trace diff_trace("sync: diff and write");
+  RH_TRY(require_draft(ctx, id));
+  RowSpill spill;
+  RH_TRY(spill.open(ctx.datasets_dir));
+  RowSlices rows(ctx.store.datasets(), id);  // read while the folder is walked
+  RH_TRY_ASSIGN(Tally t, scan(ctx, {dir}, AddOptions{}, &rows, spill));
   SyncResult r;
-  std::vector<DatasetFile> changed;
-  std::vector<char> kept(before->size(), 0);
-  for (size_t k = 0; k < now->files.size(); ++k) {
-    int64_t row = now->row[k];
-    if (row >= 0)
-      kept[static_cast<size_t>(row)] = 1;
-    if (now->same[k]) {
-      ++r.unchanged;
-      continue;
-    }
-    const DatasetFile& f = now->files[k];
-    if (row < 0) {
-      ++r.added;
-    } else {
-      const DatasetFile& old = (*before)[static_cast<size_t>(row)];
-      if (old.digest == f.digest && old.mode == f.mode) {
-        ++r.unchanged;
-        continue;
-      }
-      ++r.modified;
-    }
-    changed.push_back(std::move(now->files[k]));
-  }
-  if (!changed.empty()) {
-    RH_TRY(ctx.store.datasets().put_files(id, changed));
-  }
-  std::vector<std::string> gone;
-  for (size_t i = 0; i < kept.size(); ++i) {
-    if (!kept[i])
-      gone.push_back((*before)[i].path);
-  }
-  if (!gone.empty()) {
-    RH_TRY_ASSIGN(r.removed, ctx.store.datasets().remove_paths(id, gone));
-  }
+  r.added = t.added;
+  r.modified = t.modified;
+  r.unchanged = t.unchanged;
+  RH_TRY_ASSIGN(r.removed, write_rows(ctx, id, spill));
   return r;
 }
 

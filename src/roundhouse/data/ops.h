@@ -22,8 +22,7 @@ struct DataContext {
   std::string datasets_dir;     // default place for `get` copies
   // Called with a label ("hashing", "uploading", "downloading") and progress.
   std::function<void(const std::string&, uint64_t done, uint64_t total)> progress;
-  int64_t hashed =
-      0;  // files read and hashed by the last collect() (the rest came from the stat cache)
+  int64_t hashed = 0;  // files read and hashed by the last add or sync (the rest: stat cache)
 };
 
 struct AddOptions {
@@ -31,14 +30,13 @@ struct AddOptions {
   std::string wildcard;      // only files whose name matches (fnmatch)
 };
 
-// The files under `paths` as dataset entries, their contents in the cache.
+// Adds the files under `paths` to a draft, their contents in the cache.
 // A folder's files keep their paths relative to it; a file is put by its name.
 // Symlinks are followed when they stay inside the folder being added and
-// refused otherwise; unreadable files are errors that name the file. In path
-// order, one file per path (a later argument wins).
-Result<std::vector<DatasetFile>> collect(DataContext& ctx, const std::vector<std::string>& paths,
-                                         const AddOptions& opt);
-
+// refused otherwise; unreadable files are errors that name the file. One file
+// per path (a later argument wins). All rows are written in one write, after
+// every content is durable in the cache: a failure adds nothing. Works a
+// slice of files at a time, so memory stays bounded whatever their number.
 Result<int64_t> add(DataContext& ctx, const std::string& id, const std::vector<std::string>& paths,
                     const AddOptions& opt);
 

@@ -9,6 +9,7 @@
 // returns an error has changed nothing. A write that returned success is durable.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -282,6 +283,12 @@ struct DatasetQuery {
   int limit = 100;
 };
 
+// A slice of changes to a draft's files.
+struct FileChanges {
+  std::vector<DatasetFile> put;   // added or replaced, by path
+  std::vector<std::string> gone;  // paths removed
+};
+
 class DatasetStore {
  public:
   virtual ~DatasetStore() = default;
@@ -299,6 +306,33 @@ class DatasetStore {
   // write; paths the version does not have are skipped. Returns how many went.
   virtual Result<int64_t> remove_paths(const std::string& id,
                                        const std::vector<std::string>& paths) = 0;
+  // Drafts only: changes fed a slice at a time by `next` (which fills its
+  // argument and returns false when there are no more), so a change of any
+  // size needs no more memory than a slice. Backends that can apply them in
+  // one write do (a failure leaves none); this default writes slice by
+  // slice. Returns how many paths went.
+  virtual Result<int64_t> change_files(const std::string& id,
+                                       const std::function<Result<bool>(FileChanges&)>& next) {
+    int64_t removed = 0;
+    FileChanges c;
+    while (true) {
+      auto more = next(c);
+      if (!more)
+        return std::unexpected(more.error());
+      if (!*more)
+        return removed;
+      if (!c.put.empty()) {
+        if (auto st = put_files(id, c.put); !st)
+          return std::unexpected(st.error());
+      }
+      if (!c.gone.empty()) {
+        auto went = remove_paths(id, c.gone);
+        if (!went)
+          return went;
+        removed += *went;
+      }
+    }
+  }
   // Files in path order after `after`, at most limit.
   virtual Result<std::vector<DatasetFile>> files(const std::string& id, const std::string& after,
                                                  int limit) = 0;

@@ -283,6 +283,39 @@ class SqliteDatasets final : public DatasetStore {
     });
   }
 
+  Result<int64_t> change_files(const std::string& id,
+                               const std::function<Result<bool>(FileChanges&)>& next) override {
+    int64_t removed = 0;
+    RH_TRY(m_s.writer->run([&](Db& db) -> Status {  // one write: all the slices or none
+      RH_TRY(require_draft(db, id));
+      RH_TRY_ASSIGN(Stmt * put, db.cached("INSERT OR REPLACE INTO dataset_files(version_id, path, "
+                                          "digest, size, mode) VALUES (?, ?, ?, ?, ?)"));
+      RH_TRY_ASSIGN(Stmt * del,
+                    db.cached("DELETE FROM dataset_files WHERE version_id = ? AND path = ?"));
+      FileChanges c;
+      while (true) {
+        RH_TRY_ASSIGN(bool more, next(c));
+        if (!more)
+          return {};
+        for (const auto& f : c.put) {
+          RH_TRY(validate_artifact_name(f.path));
+          RH_TRY(validate_digest(f.digest));
+          RH_TRY(put->bind(1, id)
+                     .bind(2, f.path)
+                     .bind(3, f.digest)
+                     .bind(4, static_cast<int64_t>(f.size))
+                     .bind(5, int64_t{f.mode})
+                     .exec());
+        }
+        for (const auto& p : c.gone) {
+          RH_TRY(del->bind(1, id).bind(2, p).exec());
+          removed += db.changes();
+        }
+      }
+    }));
+    return removed;
+  }
+
   Result<int64_t> remove_paths(const std::string& id,
                                const std::vector<std::string>& paths) override {
     int64_t removed = 0;
