@@ -250,3 +250,54 @@ def test_sync_removes_exactly_the_files_that_went(tmp_path):
     assert "0 added, 0 modified, 2 removed, 2 unchanged" in out.stderr, out.stderr
     files = {f["path"] for f in json.loads(data("show", v, "--json", home=home).stdout)["files"]}
     assert files == {"img1.png", "keep/aXb.txt"}
+
+
+def test_paths_in_byte_order_later_arguments_win_and_sync_across_slices(tmp_path):
+    """The walk emits whole paths in byte order ("a-b" < "a/x" < "a0"), which
+    the streamed merge with the version's rows relies on; a file named by a
+    later argument replaces the same path from an earlier one; and a sync
+    spanning more than one slice of files (16,000) finds exactly what
+    changed and what went on both sides of the slice boundary."""
+    home, src, extra = tmp_path / "home", tmp_path / "src", tmp_path / "extra"
+    for name in ("a-b.txt", "a/x.txt", "a/y/z.txt", "a.txt", "a0", "A", "b/c", "é.txt", "a b/q"):
+        write(src / name, f"{name}\n")
+    write(extra / "a.txt", "from the later argument\n")
+    v = create(home)
+    data("add", v, str(src), str(extra / "a.txt"), home=home)
+    shown = json.loads(data("show", v, "--json", home=home).stdout)["files"]
+    paths = [f["path"] for f in shown]
+    assert paths == sorted(
+        ["a-b.txt", "a/x.txt", "a/y/z.txt", "a.txt", "a0", "A", "b/c", "é.txt", "a b/q"], key=lambda p: p.encode())
+    got = data("get", v, "--output", str(tmp_path / "o1"), home=home)
+    assert "9 files" in got.stderr
+    assert open(tmp_path / "o1" / "a.txt").read() == "from the later argument\n"
+    # The merge with the rows meets every tricky name where the rows have it.
+    v0 = create(home)
+    assert "9 added" in data("sync", v0, str(src), home=home).stderr
+    out = data("sync", v0, str(src), home=home)
+    assert "0 added, 0 modified, 0 removed, 9 unchanged" in out.stderr, out.stderr
+    # The same path again, the folder last this time: the folder's file wins.
+    v1 = create(home)
+    data("add", v1, str(extra / "a.txt"), str(src), home=home)
+    data("get", v1, "--output", str(tmp_path / "o2"), home=home)
+    assert open(tmp_path / "o2" / "a.txt").read() == "a.txt\n"
+
+    big = tmp_path / "big"
+    for i in range(17000):
+        write(big / f"d{i // 400:03}" / f"f{i:05}", f"{i}\n")
+    v2 = create(home)
+    assert "17000 added" in data("sync", v2, str(big), home=home).stderr
+    for i in (5, 15999, 16000, 16001, 16999):  # both sides of the first slice's end
+        write(big / f"d{i // 400:03}" / f"f{i:05}", f"changed {i}\n")
+    for i in (0, 15998, 16002):
+        os.remove(big / f"d{i // 400:03}" / f"f{i:05}")
+    write(big / "d039" / "f15999a", "new\n")
+    out = data("sync", v2, str(big), home=home)
+    assert "1 added, 5 modified, 3 removed, 16992 unchanged" in out.stderr, out.stderr
+    rows = json.loads(data("show", v2, "--json", home=home).stdout)["files"]
+    assert len(rows) == 16998
+    data("finalize", v2, home=home)
+    data("get", v2, "--output", str(tmp_path / "o3"), home=home)
+    assert open(tmp_path / "o3" / "d039" / "f15999").read() == "changed 15999\n"
+    assert open(tmp_path / "o3" / "d040" / "f16001").read() == "changed 16001\n"
+    assert not os.path.exists(tmp_path / "o3" / "d040" / "f16002")

@@ -674,6 +674,72 @@ TEST_P(StoreConformance, DatasetVersionsAreParentsPlusDeltas) {
   EXPECT_EQ(ds.get(v1->id).error().code, ErrorCode::not_found);
 }
 
+TEST_P(StoreConformance, DatasetChangesComeASliceAtATime) {
+  auto& ds = m_store->datasets();
+  auto v = ds.create(NewDatasetVersion{"p", "stream", "", {}, {}, ""});
+  ASSERT_TRUE(v) << v.error().to_string();
+  ASSERT_TRUE(ds.put_files(v->id, {dfile("old.txt", "o"), dfile("keep.txt", "k")}));
+  std::vector<FileChanges> slices(2);
+  slices[0].put = {dfile("a.txt", "a"), dfile("b.txt", "b")};
+  slices[0].gone = {"old.txt", "not-there"};
+  slices[1].put = {dfile("a.txt", "A"), dfile("c/d.txt", "d")};  // a later slice replaces
+  size_t fed = 0;
+  auto feed = [&](FileChanges& c) -> Result<bool> {
+    if (fed == slices.size())
+      return false;
+    c = slices[fed++];
+    return true;
+  };
+  auto removed = ds.change_files(v->id, feed);
+  ASSERT_TRUE(removed) << removed.error().to_string();
+  EXPECT_EQ(*removed, 1);
+  EXPECT_EQ(fed, 2u);
+  auto files = ds.files(v->id, "", 100);
+  ASSERT_TRUE(files);
+  std::vector<std::string> paths;
+  for (const auto& f : *files)
+    paths.push_back(f.path + "=" + f.digest.substr(7, 4));
+  auto d = [](const std::string& path, const std::string& content) {
+    return path + "=" + dfile(path, content).digest.substr(7, 4);
+  };
+  EXPECT_EQ(paths, (std::vector<std::string>{d("a.txt", "A"), d("b.txt", "b"), d("c/d.txt", "d"),
+                                             d("keep.txt", "k")}));
+  // A bad row or a failing feed is an error that names it.
+  fed = 0;
+  slices[1].put = {dfile("../up", "u")};
+  auto bad = ds.change_files(v->id, feed);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::invalid_argument);
+  auto failing = ds.change_files(v->id, [](FileChanges&) -> Result<bool> {
+    return make_error(ErrorCode::io, "cannot read back the rows");
+  });
+  ASSERT_FALSE(failing);
+  EXPECT_NE(failing.error().message.find("cannot read back"), std::string::npos);
+  if (GetParam().name == "sqlite") {  // one write: the first slice did not land either
+    auto after = ds.files(v->id, "", 100);
+    ASSERT_TRUE(after);
+    EXPECT_EQ(after->size(), 4u);
+    EXPECT_EQ(after->front().digest, dfile("a.txt", "A").digest);
+  }
+  StringSource manifest_src("manifest of stream");  // final versions refuse changes
+  auto manifest = blobs().put(manifest_src, "");
+  ASSERT_TRUE(manifest) << manifest.error().to_string();
+  ASSERT_TRUE(ds.finalize(v->id, manifest->digest));
+  FileChanges late;
+  late.put = {dfile("x", "x")};
+  EXPECT_EQ(ds.change_files(v->id,
+                            [&, once = false](FileChanges& c) mutable -> Result<bool> {
+                              if (once)
+                                return false;
+                              once = true;
+                              c = late;
+                              return true;
+                            })
+                .error()
+                .code,
+            ErrorCode::conflict);
+}
+
 TEST_P(StoreConformance, ScalarsKeepOrderNaNAndInfinity) {
   Task t = make_task();
   ScalarSeries a{"loss", "train", {0, 1, 2}, {1.0, NAN, INFINITY}, {10, 11, 12}};
