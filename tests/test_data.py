@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from conftest import Server, rh
+from conftest import RH, Server, rh
 
 
 def write(path, content):
@@ -301,3 +301,48 @@ def test_paths_in_byte_order_later_arguments_win_and_sync_across_slices(tmp_path
     assert open(tmp_path / "o3" / "d039" / "f15999").read() == "changed 15999\n"
     assert open(tmp_path / "o3" / "d040" / "f16001").read() == "changed 16001\n"
     assert not os.path.exists(tmp_path / "o3" / "d040" / "f16002")
+
+
+def on_terminal(args, home, env):
+    """Runs rh with its stderr on a pseudo-terminal; returns what it drew there."""
+    import pty
+    master, slave = pty.openpty()
+    e = dict(os.environ, **env)
+    p = subprocess.Popen([RH, "--data-dir", str(home)] + list(args), stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=slave, env=e)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert p.wait(timeout=60) == 0, out
+    return out.decode()
+
+
+def test_progress_bars_on_a_terminal_and_none_in_a_pipe(tmp_path, server):
+    env = {"RH_SERVER": server.url}
+    home, src = tmp_path / "home", tmp_path / "src"
+    for i in range(3000):
+        write(os.path.join(src, f"d{i % 10}", f"f{i:04}.txt"), f"{i}\n")
+    v = create(home, env=env)
+    drawn = on_terminal(["data", "add", v, str(src)], home, env)
+    assert "\rhashing  3000 / 3000 files  100%" in drawn, repr(drawn)
+    # The bar's line is ended before the command's own line follows.
+    assert "100%\x1b[K\r\nrh: 3000 file(s) added" in drawn, repr(drawn)
+    drawn = on_terminal(["data", "upload", v], home, env)
+    assert "\ruploading  3000 / 3000 objects  100%" in drawn, repr(drawn)
+    assert "rh: 3000 file(s) uploaded" in drawn
+    data("finalize", v, home=home, env=env)
+    drawn = on_terminal(["data", "get", v, "--output", str(tmp_path / "out")], tmp_path / "fresh", env)
+    assert "\rdownloading  3000 / 3000 objects  100%" in drawn, repr(drawn)
+    assert "rh: 3000 files (3000 downloaded" in drawn
+    # Not a terminal: no bar, only the command's own lines.
+    v2 = create(home, env=env)
+    piped = data("add", v2, str(src), home=home, env=env)
+    assert "\r" not in piped.stderr and "hashing" not in piped.stderr, piped.stderr

@@ -35,7 +35,7 @@ Result<std::unique_ptr<data::DataContext>> data_env(Context& c) {
   env->progress = [bars](const std::string& label, uint64_t done, uint64_t total) {
     auto& b = (*bars)[label];
     if (!b)
-      b = std::make_unique<Progress>(label);
+      b = std::make_unique<Progress>(label, label == "hashing" ? "files" : "objects");
     b->update(done, total);
   };
   return env;

@@ -125,7 +125,7 @@ Status import_dir(Context& ctx, std::string dir) {
   if (!lines.empty() && lines.back().empty())
     lines.pop_back();
   Replayer replayer(ctx, *cfg);
-  Progress progress("importing " + offline_id);
+  Progress progress("importing " + offline_id, "entries");
   for (int64_t i = applied; i < static_cast<int64_t>(lines.size()); ++i) {
     std::string where = dir + "/journal.jsonl line " + std::to_string(i + 1);
     RH_TRY_ASSIGN(Json e, parse_json(lines[static_cast<size_t>(i)], where));

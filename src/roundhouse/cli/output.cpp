@@ -76,7 +76,8 @@ std::string format_number(double v) {
   return fmt::format("{}", v);
 }
 
-Progress::Progress(std::string label) : m_label(std::move(label)), m_tty(::isatty(2)) {}
+Progress::Progress(std::string label, std::string unit)
+    : m_label(std::move(label)), m_unit(std::move(unit)), m_tty(::isatty(2)) {}
 
 Progress::~Progress() {
   if (m_drawn)
@@ -88,13 +89,24 @@ void Progress::update(uint64_t done, uint64_t total) {
     return;
   using namespace std::chrono;
   double now = duration<double>(steady_clock::now().time_since_epoch()).count();
-  if (done < total && now - m_last < 0.1)
+  if ((total == 0 || done < total) && now - m_last < 0.1)
     return;
   m_last = now;
-  std::string pct = total ? fmt::format("{:3d}%", int(100.0 * double(done) / double(total))) : "";
-  std::fprintf(stderr, "\r%s  %s / %s  %s", m_label.c_str(), format_bytes(done).c_str(),
-               format_bytes(total).c_str(), pct.c_str());
+  auto amount = [&](uint64_t n) { return m_unit.empty() ? format_bytes(n) : std::to_string(n); };
+  std::string line = "\r" + m_label + "  " + amount(done);
+  if (total > 0)
+    line += " / " + amount(total);
+  if (!m_unit.empty())
+    line += " " + m_unit;
+  if (total > 0)
+    line += fmt::format("  {:3d}%", int(100.0 * double(done) / double(total)));
+  line += "\x1b[K";  // clears what a longer line left
+  std::fputs(line.c_str(), stderr);
   m_drawn = true;
+  if (total > 0 && done >= total) {  // the last update ends the line
+    std::fputs("\n", stderr);
+    m_drawn = false;
+  }
 }
 
 }  // namespace rh::cli

@@ -17,14 +17,18 @@ std::string format_duration(double seconds);
 // Shortest round-trip text of a double; NaN/Infinity spelled out.
 std::string format_number(double v);
 
+// A progress line on a terminal's stderr (nothing when stderr is not one),
+// redrawn at most ten times a second: bytes, or counts of `unit` ("files")
+// when one is given; a total of 0 means not known yet (no percentage). An
+// update with done == total draws the line a last time and ends it.
 class Progress {
  public:
-  explicit Progress(std::string label);
+  explicit Progress(std::string label, std::string unit = {});
   ~Progress();
   void update(uint64_t done, uint64_t total);
 
  private:
-  std::string m_label;
+  std::string m_label, m_unit;
   bool m_tty;
   bool m_drawn = false;
   double m_last = 0;

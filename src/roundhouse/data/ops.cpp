@@ -688,6 +688,8 @@ Result<Tally> scan(DataContext& ctx, const std::vector<std::string>& paths, cons
       RH_TRY(spill.put(files[k]));
     }
   }
+  if (ctx.progress && t.files > 0)
+    ctx.progress("hashing", static_cast<uint64_t>(t.files), static_cast<uint64_t>(t.files));
   while (true) {  // rows after the last file: gone too
     RH_TRY_ASSIGN(const DatasetFile* r, row_head());
     if (!r)
@@ -836,8 +838,11 @@ Result<int64_t> upload(DataContext& ctx, const std::string& id) {
   int64_t sent = 0;
   while (true) {
     RH_TRY_ASSIGN(auto files, rows.next());
-    if (files.empty())
+    if (files.empty()) {
+      if (ctx.progress && sent > 0)
+        ctx.progress("uploading", static_cast<uint64_t>(sent), static_cast<uint64_t>(sent));
       return sent;
+    }
     RH_TRY(upload_files(ctx, files, sent));
   }
 }
@@ -867,6 +872,8 @@ Result<DatasetVersion> finalize(DataContext& ctx, const std::string& id, bool up
         return {};
       });
   RH_TRY_ASSIGN(BlobInfo stored, ctx.remote.put(manifest, ""));
+  if (ctx.progress && sent > 0)
+    ctx.progress("uploading", static_cast<uint64_t>(sent), static_cast<uint64_t>(sent));
   crash_point("finalize:manifest");  // the manifest stored, the row still a draft
   return ctx.store.datasets().finalize(id, stored.digest);
 }
@@ -993,7 +1000,7 @@ Status fill_cache(DataContext& ctx, const std::vector<DatasetFile>& files, bool 
           RH_TRY(ctx.cache.put_bytes_unsynced(d, bytes));
           ++downloaded;
           if (ctx.progress && (++fetched % 256 == 0 || fetched == small_count))
-            ctx.progress("downloading", fetched, small_count);
+            ctx.progress("downloading", static_cast<uint64_t>(r.downloaded) + fetched, 0);
           return {};
         }));
   }
@@ -1022,7 +1029,7 @@ Status fill_cache(DataContext& ctx, const std::vector<DatasetFile>& files, bool 
       },
       [&](uint64_t done) {
         if (ctx.progress)
-          ctx.progress("downloading", done, large.size());
+          ctx.progress("downloading", static_cast<uint64_t>(r.downloaded) + small_count + done, 0);
       }));
   r.downloaded += downloaded;
   return {};
@@ -1108,6 +1115,10 @@ Result<GetResult> get(DataContext& ctx, const std::string& id, const std::string
     r.files += static_cast<int64_t>(files.size());
     RH_TRY(fill_cache(ctx, files, verify, r));
     RH_TRY(place_files(ctx, files, tmp_dir, writable, made, r));
+  }
+  if (ctx.progress && r.downloaded > 0) {
+    auto n = static_cast<uint64_t>(r.downloaded);
+    ctx.progress("downloading", n, n);
   }
   RH_TRY(remove_all(r.dir));
   RH_TRY(rename_path(tmp_dir, r.dir));
