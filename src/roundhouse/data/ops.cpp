@@ -675,6 +675,7 @@ Result<Tally> scan(DataContext& ctx, const std::vector<std::string>& paths, cons
         ctx.progress("hashing", before + done, 0);
     }));
     hash_trace.end();
+    stat_cache.release();  // the mapped pages this slice's lookups touched
     for (size_t k = 0; k < files.size(); ++k) {
       ++t.files;
       if (known) {

@@ -71,6 +71,40 @@ TEST(StatCache, TheNewestDigestForAFileWinsAndAnyRecordOrderIsRead) {
   EXPECT_EQ(swapped_cache.lookup(make_stat(1, 1, 10, 100)), k_a);
 }
 
+TEST(StatCache, ManyNewEntriesGoThroughRunFilesAndTheNewestStillWins) {
+  testing::TempDir dir;
+  std::string path = dir.path() + "/statcache.bin";
+  const uint64_t n = StatCache::k_in_memory * 2 + 100;  // two runs and some in memory
+  {
+    StatCache c(path);
+    c.remember(make_stat(1, 7, 10, 100), k_a);  // the first run has it...
+    for (uint64_t i = 0; i < n; ++i)
+      c.remember(make_stat(2, n - i, 1, 1), k_a);  // inodes falling: each run sorts its own
+    c.remember(make_stat(1, 7, 10, 200), k_b);  // ...and the last word is in memory
+    c.save();
+  }
+  StatCache again(path);
+  EXPECT_EQ(again.size(), n + 1);
+  EXPECT_EQ(again.lookup(make_stat(1, 7, 10, 200)), k_b);
+  EXPECT_EQ(again.lookup(make_stat(1, 7, 10, 100)), "");
+  EXPECT_EQ(again.lookup(make_stat(2, 1, 1, 1)), k_a);
+  EXPECT_EQ(again.lookup(make_stat(2, n, 1, 1)), k_a);
+  EXPECT_EQ(again.lookup(make_stat(2, n + 1, 1, 1)), "");
+  again.release();  // pages given back: lookups still work
+  EXPECT_EQ(again.lookup(make_stat(2, n / 2, 1, 1)), k_a);
+  // A later save merges the file with what is new, newest first.
+  again.remember(make_stat(2, 5, 1, 2), k_b);
+  again.save();
+  StatCache third(path);
+  EXPECT_EQ(third.size(), n + 1);
+  EXPECT_EQ(third.lookup(make_stat(2, 5, 1, 2)), k_b);
+  EXPECT_EQ(third.lookup(make_stat(2, 6, 1, 1)), k_a);
+  // The file is sorted, one record per file.
+  auto text = read_file(path);
+  ASSERT_TRUE(text);
+  ASSERT_EQ(text->size(), 8 + (n + 1) * 64);
+}
+
 TEST(StatCache, SomethingElseInItsPlaceIsIgnored) {
   testing::TempDir dir;
   std::string path = dir.path() + "/statcache.bin";
