@@ -141,14 +141,15 @@ StatCache::~StatCache() {
 
 void StatCache::release() {
   if (m_map)
-    ::madvise(m_map, m_map_len, MADV_DONTNEED);  // a read-only file mapping: refaulted from the page cache
+    ::madvise(m_map, m_map_len,
+              MADV_DONTNEED);  // a read-only file mapping: refaulted from the page cache
 }
 
 bool StatCache::lookup(const FileStat& st, Sha256Bytes& sha) const {
   const Entry* end = m_base + m_count;
-  const Entry* it = std::lower_bound(
-      m_base, end, st,
-      [](const Entry& e, const FileStat& k) { return before(e.dev, e.ino, k.dev, k.ino); });
+  const Entry* it = std::lower_bound(m_base, end, st, [](const Entry& e, const FileStat& k) {
+    return before(e.dev, e.ino, k.dev, k.ino);
+  });
   if (it == end || it->dev != st.dev || it->ino != st.ino || it->size != st.size ||
       it->mtime_ns != st.mtime_ns)
     return false;
@@ -202,9 +203,7 @@ class RecordReader {
   RecordReader(int fd, off_t offset) : m_fd(fd), m_off(offset) { fill(); }
   RecordReader(const unsigned char* data, size_t n) : m_mem(data), m_n(n) {}
   bool done() const { return m_i == m_n; }
-  const unsigned char* head() const {
-    return (m_mem ? m_mem : m_buf.data()) + m_i * k_record;
-  }
+  const unsigned char* head() const { return (m_mem ? m_mem : m_buf.data()) + m_i * k_record; }
   void pop() {
     if (++m_i == m_n && !m_mem)
       fill();
@@ -288,8 +287,8 @@ void StatCache::save() {
       if (sources[i].done())
         continue;
       const unsigned char* h = sources[i].head();
-      if (best < 0 || before(dev_of(h), ino_of(h), dev_of(sources[best].head()),
-                             ino_of(sources[best].head())))
+      if (best < 0 ||
+          before(dev_of(h), ino_of(h), dev_of(sources[best].head()), ino_of(sources[best].head())))
         best = static_cast<int>(i);  // on a tie the earlier (newer) source stays
     }
     if (best < 0)

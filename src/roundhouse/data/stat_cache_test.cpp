@@ -80,7 +80,7 @@ TEST(StatCache, ManyNewEntriesGoThroughRunFilesAndTheNewestStillWins) {
     c.remember(make_stat(1, 7, 10, 100), k_a);  // the first run has it...
     for (uint64_t i = 0; i < n; ++i)
       c.remember(make_stat(2, n - i, 1, 1), k_a);  // inodes falling: each run sorts its own
-    c.remember(make_stat(1, 7, 10, 200), k_b);  // ...and the last word is in memory
+    c.remember(make_stat(1, 7, 10, 200), k_b);     // ...and the last word is in memory
     c.save();
   }
   StatCache again(path);
