@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <malloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -676,6 +677,7 @@ Result<Tally> scan(DataContext& ctx, const std::vector<std::string>& paths, cons
     }));
     hash_trace.end();
     stat_cache.release();  // the mapped pages this slice's lookups touched
+    ::malloc_trim(0);      // and the heap pages this slice freed, which glibc keeps otherwise
     for (size_t k = 0; k < files.size(); ++k) {
       ++t.files;
       if (known) {

@@ -103,10 +103,14 @@ StatCache::StatCache(std::string path) : m_path(std::move(path)) {
   const auto* bytes = static_cast<const unsigned char*>(m_map) + k_magic_len;
   m_base = reinterpret_cast<const Entry*>(bytes);
   m_count = n;
+  // Checked a window at a time, each window's pages given back after it.
   bool sorted = std::endian::native == std::endian::little;
+  constexpr size_t k_window = (4u << 20) / k_record;
   for (size_t i = 1; sorted && i < n; ++i) {
     if (!before(m_base[i - 1].dev, m_base[i - 1].ino, m_base[i].dev, m_base[i].ino))
       sorted = false;
+    if (i % k_window == 0)
+      release();
   }
   release();
   if (sorted)
