@@ -2,7 +2,7 @@
 BUILD ?= build
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all build deps test-deps demo test unit e2e bench format format-check clean
+.PHONY: all build deps test-deps demo test unit e2e bench bench-data bench-data-memory format format-check clean
 
 all: build
 
@@ -45,6 +45,9 @@ bench-agent: build
 
 bench-data: build
 	bench/data.sh $(BUILD)
+
+bench-data-memory: build
+	python3 bench/data_memory.py $(BUILD)
 
 SOURCES = $(shell git ls-files --cached --others --exclude-standard 'src/*.cpp' 'src/*.h' 'apps/*.cpp' 'bench/*.cpp')
 

@@ -579,6 +579,10 @@ struct Tally {
 // paths that went. Every new object is durable before this returns.
 Result<Tally> scan(DataContext& ctx, const std::vector<std::string>& paths, const AddOptions& opt,
                    RowSlices* known, RowSpill& spill) {
+  // Buffers of 256 KiB and more come from their own mappings and go back
+  // whole when freed; glibc would otherwise raise this bound as they are
+  // freed and carve them from a heap that only grows.
+  ::mallopt(M_MMAP_THRESHOLD, 256 << 10);
   RH_TRY_ASSIGN(auto walker, Walker::open(paths, opt));
   Trace load_trace("scan: stat cache load");
   StatCache stat_cache(ctx.stat_cache_path);

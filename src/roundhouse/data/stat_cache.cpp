@@ -216,7 +216,7 @@ class RecordReader {
 
  private:
   void fill() {
-    m_buf.resize(16384 * k_record);
+    m_buf.resize(1024 * k_record);  // 64 KiB: a run per 65,536 new entries, each with its buffer
     ssize_t got = ::pread(m_fd, m_buf.data(), m_buf.size(), m_off);
     if (got < 0) {
       m_failed = true;
