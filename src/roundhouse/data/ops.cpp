@@ -463,7 +463,10 @@ class RowSpill {
     return {};
   }
 
+  bool empty() const { return m_count == 0; }
+
   Status put(const DatasetFile& f) {
+    ++m_count;
     m_buf += 'p';
     add(f.path);
     add(f.digest);
@@ -472,6 +475,7 @@ class RowSpill {
     return flush_if_full();
   }
   Status gone(const std::string& path) {
+    ++m_count;
     m_buf += 'g';
     add(path);
     return flush_if_full();
@@ -563,6 +567,7 @@ class RowSpill {
   int m_fd = -1;
   std::string m_buf;
   size_t m_pos = 0;
+  int64_t m_count = 0;  // changes written
 };
 
 constexpr size_t k_walk_slice = 16000;  // files an add or a sync holds at once
@@ -717,6 +722,8 @@ Result<Tally> scan(DataContext& ctx, const std::vector<std::string>& paths, cons
 // Writes what a scan spilled, in one write where the store allows; returns
 // how many paths went.
 Result<int64_t> write_rows(DataContext& ctx, const std::string& id, RowSpill& spill) {
+  if (spill.empty())
+    return int64_t{0};  // nothing changed: no write at all
   Trace t("write rows");
   RH_TRY(spill.rewind());
   return ctx.store.datasets().change_files(
