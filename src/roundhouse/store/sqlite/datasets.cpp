@@ -262,24 +262,34 @@ class SqliteDatasets final : public DatasetStore {
     return out;
   }
 
-  Status put_files(const std::string& id, const std::vector<DatasetFile>& files) override {
+  // Adds or replaces rows (already validated) inside a write.
+  static Status insert_files(Db& db, const std::string& id, const std::vector<DatasetFile>& files) {
+    RH_TRY_ASSIGN(Stmt * s, db.cached("INSERT OR REPLACE INTO dataset_files(version_id, path, "
+                                      "digest, size, mode) VALUES (?, ?, ?, ?, ?)"));
+    for (const auto& f : files) {
+      RH_TRY(s->bind(1, id)
+                 .bind(2, f.path)
+                 .bind(3, f.digest)
+                 .bind(4, static_cast<int64_t>(f.size))
+                 .bind(5, int64_t{f.mode})
+                 .exec());
+    }
+    return {};
+  }
+
+  static Status validate_files(const std::vector<DatasetFile>& files) {
     for (const auto& f : files) {
       RH_TRY(validate_artifact_name(f.path));
       RH_TRY(validate_digest(f.digest));
     }
+    return {};
+  }
+
+  Status put_files(const std::string& id, const std::vector<DatasetFile>& files) override {
+    RH_TRY(validate_files(files));
     return m_s.writer->run([&](Db& db) -> Status {
       RH_TRY(require_draft(db, id));
-      RH_TRY_ASSIGN(Stmt * s, db.cached("INSERT OR REPLACE INTO dataset_files(version_id, path, "
-                                        "digest, size, mode) VALUES (?, ?, ?, ?, ?)"));
-      for (const auto& f : files) {
-        RH_TRY(s->bind(1, id)
-                   .bind(2, f.path)
-                   .bind(3, f.digest)
-                   .bind(4, static_cast<int64_t>(f.size))
-                   .bind(5, int64_t{f.mode})
-                   .exec());
-      }
-      return {};
+      return insert_files(db, id, files);
     });
   }
 
@@ -288,25 +298,15 @@ class SqliteDatasets final : public DatasetStore {
     int64_t removed = 0;
     RH_TRY(m_s.writer->run([&](Db& db) -> Status {  // one write: all the slices or none
       RH_TRY(require_draft(db, id));
-      RH_TRY_ASSIGN(Stmt * put, db.cached("INSERT OR REPLACE INTO dataset_files(version_id, path, "
-                                          "digest, size, mode) VALUES (?, ?, ?, ?, ?)"));
-      RH_TRY_ASSIGN(Stmt * del,
-                    db.cached("DELETE FROM dataset_files WHERE version_id = ? AND path = ?"));
       FileChanges c;
       while (true) {
         RH_TRY_ASSIGN(bool more, next(c));
         if (!more)
           return {};
-        for (const auto& f : c.put) {
-          RH_TRY(validate_artifact_name(f.path));
-          RH_TRY(validate_digest(f.digest));
-          RH_TRY(put->bind(1, id)
-                     .bind(2, f.path)
-                     .bind(3, f.digest)
-                     .bind(4, static_cast<int64_t>(f.size))
-                     .bind(5, int64_t{f.mode})
-                     .exec());
-        }
+        RH_TRY(validate_files(c.put));
+        RH_TRY(insert_files(db, id, c.put));
+        RH_TRY_ASSIGN(Stmt * del,
+                      db.cached("DELETE FROM dataset_files WHERE version_id = ? AND path = ?"));
         for (const auto& p : c.gone) {
           RH_TRY(del->bind(1, id).bind(2, p).exec());
           removed += db.changes();
