@@ -76,7 +76,7 @@ struct ScanJob {
   std::string path, rel;  // on disk; in the dataset
   std::vector<Entry> entries;
   Status status;
-  bool started = false, by_worker = false, done = false;
+  bool started = false, done = false;
 };
 
 // Scans the folders under one folder argument on every core, ahead of the
@@ -143,7 +143,7 @@ class FolderScanner {
         return;
       auto job = m_queued.begin()->second;
       m_queued.erase(m_queued.begin());
-      job->started = job->by_worker = true;
+      job->started = true;
       ++m_in_hand;
       lk.unlock();
       scan(*job);
@@ -184,7 +184,6 @@ class FolderScanner {
     auto matches = [&](const std::string& n) {
       return wildcard.empty() || ::fnmatch(wildcard.c_str(), n.c_str(), 0) == 0;
     };
-    std::vector<std::pair<std::string, std::string>> subs;  // name, path
     job.entries.reserve(names.size());
     for (auto& n : names) {
       std::string rel = job.rel.empty() ? n : job.rel + "/" + n;
@@ -193,7 +192,6 @@ class FolderScanner {
         return std::unexpected(os_err("cannot stat", job.path + "/" + n));
       if (S_ISDIR(st.st_mode)) {
         job.entries.push_back(Entry{n + "/", {}, nullptr});
-        subs.emplace_back(n, job.path + "/" + n);
         continue;
       }
       if (S_ISREG(st.st_mode)) {
@@ -404,10 +402,6 @@ class RowSlices {
   size_t m_size;
   std::future<Result<std::vector<DatasetFile>>> m_pending;  // last: joined first
 };
-
-}  // namespace
-
-namespace {
 
 Result<std::unique_ptr<Walker>> Walker::open(const std::vector<std::string>& paths,
                                              const AddOptions& opt) {
