@@ -56,7 +56,7 @@ def test_versions_are_parents_plus_deltas_and_get_links_the_cache(tmp_path):
     fin = data("finalize", v2, home=home)
     assert "+1 (4 B) ~1 (8 B) -1 (10 B)" in fin.stderr, fin.stderr  # "content 1\\n" is 10 bytes
     diff = data("diff", v1, v2, home=home).stdout.splitlines()
-    assert sorted(diff) == ["+ new.txt", "- d1/f1.txt", "~ d0/f0.txt"]
+    assert diff == ["~ d0/f0.txt", "- d1/f1.txt", "+ new.txt"]  # in path order
     listing = json.loads(data("list", "--json", home=home).stdout)["datasets"]
     assert [v["version"] for v in listing] == ["1.0.1", "1.0.0"]
     assert listing[0]["parents"] == [v1] and listing[1]["tags"] == ["raw"]

@@ -291,16 +291,31 @@ void add_data_commands(CLI::App& app, Context& ctx) {
       RH_TRY_ASSIGN(MetadataStore * store, ctx.store());
       RH_TRY_ASSIGN(std::string vid, store->datasets().resolve(*id));
       RH_TRY_ASSIGN(DatasetVersion v, store->datasets().get(vid));
-      RH_TRY_ASSIGN(auto files, data::all_files(store->datasets(), vid));
       if (v.state == DatasetState::draft) {
         RH_TRY_ASSIGN(v.summary, store->datasets().summarize(vid));
       }
+      // The files a slice at a time: a version of any size is shown in
+      // bounded memory.
+      data::RowSlices rows(store->datasets(), vid);
       if (*json) {
-        Json j = to_json(v);
-        j["files"] = Json::array();
-        for (const auto& f : files)
-          j["files"].push_back(to_json(f));
-        std::puts(j.dump(2).c_str());
+        std::string head = to_json(v).dump(2);  // "{\n  ...\n}"
+        head.resize(head.rfind('}'));
+        while (!head.empty() && head.back() == '\n')
+          head.pop_back();
+        std::fputs(head.c_str(), stdout);
+        std::fputs(",\n  \"files\": [", stdout);
+        bool first = true;
+        while (true) {
+          RH_TRY_ASSIGN(auto files, rows.next());
+          if (files.empty())
+            break;
+          for (const auto& f : files) {
+            std::fputs(first ? "\n    " : ",\n    ", stdout);
+            std::fputs(to_json(f).dump().c_str(), stdout);
+            first = false;
+          }
+        }
+        std::fputs(first ? "]\n}\n" : "\n  ]\n}\n", stdout);
         return {};
       }
       std::printf("id:       %s\nproject:  %s\nname:     %s\nversion:  %s\nstate:    %s\n",
@@ -313,13 +328,13 @@ void add_data_commands(CLI::App& app, Context& ctx) {
       std::printf("summary:  %s\n", summary_line(v.summary).c_str());
       if (!v.manifest.empty())
         std::printf("manifest: %s\n", v.manifest.c_str());
-      size_t shown = 0;
-      for (const auto& f : files) {
-        if (++shown > 50) {
-          std::printf("  ... %zu more (--json lists all)\n", files.size() - 50);
-          break;
-        }
-        std::printf("  %10s  %s\n", format_bytes(f.size).c_str(), f.path.c_str());
+      RH_TRY_ASSIGN(auto files, rows.next());
+      size_t shown = std::min<size_t>(files.size(), 50);
+      for (size_t i = 0; i < shown; ++i)
+        std::printf("  %10s  %s\n", format_bytes(files[i].size).c_str(), files[i].path.c_str());
+      if (v.summary.files > static_cast<int64_t>(shown)) {
+        std::printf("  ... %lld more (--json lists all)\n",
+                    static_cast<long long>(v.summary.files - static_cast<int64_t>(shown)));
       }
       return {};
     });
@@ -333,28 +348,30 @@ void add_data_commands(CLI::App& app, Context& ctx) {
       RH_TRY_ASSIGN(MetadataStore * store, ctx.store());
       RH_TRY_ASSIGN(std::string a, store->datasets().resolve((*ids)[0]));
       RH_TRY_ASSIGN(std::string b, store->datasets().resolve((*ids)[1]));
-      RH_TRY_ASSIGN(auto fa, data::all_files(store->datasets(), a));
-      RH_TRY_ASSIGN(auto fb, data::all_files(store->datasets(), b));
-      std::map<std::string, const DatasetFile*> left;
-      for (const auto& f : fa)
-        left[f.path] = &f;
+      // Both versions' rows in path order, met in one streamed merge.
+      data::RowCursor left(store->datasets(), a), right(store->datasets(), b);
       int64_t added = 0, modified = 0, removed = 0;
-      for (const auto& f : fb) {
-        auto it = left.find(f.path);
-        if (it == left.end()) {
-          std::printf("+ %s\n", f.path.c_str());
+      while (true) {
+        RH_TRY_ASSIGN(const DatasetFile* l, left.head());
+        RH_TRY_ASSIGN(const DatasetFile* r, right.head());
+        if (!l && !r)
+          break;
+        if (l && (!r || l->path < r->path)) {
+          std::printf("- %s\n", l->path.c_str());
+          ++removed;
+          left.pop();
+        } else if (r && (!l || r->path < l->path)) {
+          std::printf("+ %s\n", r->path.c_str());
           ++added;
+          right.pop();
         } else {
-          if (it->second->digest != f.digest) {
-            std::printf("~ %s\n", f.path.c_str());
+          if (l->digest != r->digest) {
+            std::printf("~ %s\n", r->path.c_str());
             ++modified;
           }
-          left.erase(it);
+          left.pop();
+          right.pop();
         }
-      }
-      for (const auto& [path, f] : left) {
-        std::printf("- %s\n", path.c_str());
-        ++removed;
       }
       std::fprintf(stderr, "rh: %lld added, %lld modified, %lld removed\n",
                    static_cast<long long>(added), static_cast<long long>(modified),

@@ -30,6 +30,35 @@
 
 namespace rh::data {
 
+RowSlices::RowSlices(DatasetStore& ds, std::string id, size_t size)
+    : m_ds(ds), m_id(std::move(id)), m_size(size) {
+  read_after("");
+}
+
+Result<std::vector<DatasetFile>> RowSlices::next() {
+  if (!m_pending.valid())
+    return std::vector<DatasetFile>{};
+  auto slice = m_pending.get();
+  if (slice && slice->size() == m_size)
+    read_after(slice->back().path);
+  return slice;
+}
+
+void RowSlices::read_after(std::string after) {
+  m_pending = std::async(std::launch::async, [this, after = std::move(after)] {
+    return m_ds.files(m_id, after, static_cast<int>(m_size));
+  });
+}
+
+Result<const DatasetFile*> RowCursor::head() {
+  while (!m_done && m_i == m_slice.size()) {
+    RH_TRY_ASSIGN(m_slice, m_rows.next());
+    m_i = 0;
+    m_done = m_slice.empty();
+  }
+  return m_done ? nullptr : &m_slice[m_i];
+}
+
 namespace {
 
 // A file a walk found: its dataset path, its stat, and where its content is
@@ -353,55 +382,7 @@ Result<std::string> put_small(LocalBlobStore& cache, const std::string& path, si
 
 }  // namespace
 
-Result<std::vector<DatasetFile>> all_files(DatasetStore& ds, const std::string& id) {
-  std::vector<DatasetFile> out;
-  std::string after;
-  while (true) {
-    RH_TRY_ASSIGN(auto page, ds.files(id, after, 50000));
-    if (page.empty())
-      break;
-    after = page.back().path;
-    bool last = page.size() < 50000;
-    out.insert(out.end(), std::make_move_iterator(page.begin()),
-               std::make_move_iterator(page.end()));
-    if (last)
-      break;
-  }
-  return out;
-}
-
 namespace {
-
-// A version's rows in path order, a slice at a time; the next slice is read
-// while the caller works on this one, so an operation holds two slices of
-// rows at most, whatever the version's size.
-class RowSlices {
- public:
-  RowSlices(DatasetStore& ds, std::string id, size_t size = 16000)
-      : m_ds(ds), m_id(std::move(id)), m_size(size) {
-    read_after("");
-  }
-  // The next slice; empty after the last.
-  Result<std::vector<DatasetFile>> next() {
-    if (!m_pending.valid())
-      return std::vector<DatasetFile>{};
-    auto slice = m_pending.get();
-    if (slice && slice->size() == m_size)
-      read_after(slice->back().path);
-    return slice;
-  }
-
- private:
-  void read_after(std::string after) {
-    m_pending = std::async(std::launch::async, [this, after = std::move(after)] {
-      return m_ds.files(m_id, after, static_cast<int>(m_size));
-    });
-  }
-  DatasetStore& m_ds;
-  std::string m_id;
-  size_t m_size;
-  std::future<Result<std::vector<DatasetFile>>> m_pending;  // last: joined first
-};
 
 Result<std::unique_ptr<Walker>> Walker::open(const std::vector<std::string>& paths,
                                              const AddOptions& opt) {
@@ -577,7 +558,7 @@ struct Tally {
 // version's rows, in path order: sync) the new and changed files' and the
 // paths that went. Every new object is durable before this returns.
 Result<Tally> scan(DataContext& ctx, const std::vector<std::string>& paths, const AddOptions& opt,
-                   RowSlices* known, RowSpill& spill) {
+                   RowCursor* known, RowSpill& spill) {
   // Buffers of 256 KiB and more come from their own mappings and go back
   // whole when freed; glibc would otherwise raise this bound as they are
   // freed and carve them from a heap that only grows.
@@ -587,16 +568,10 @@ Result<Tally> scan(DataContext& ctx, const std::vector<std::string>& paths, cons
   StatCache stat_cache(ctx.stat_cache_path);
   load_trace.end();
   // The version's rows, met in path order.
-  std::vector<DatasetFile> rows;
-  size_t ri = 0;
-  bool rows_done = known == nullptr;
   auto row_head = [&]() -> Result<const DatasetFile*> {
-    while (!rows_done && ri == rows.size()) {
-      RH_TRY_ASSIGN(rows, known->next());
-      ri = 0;
-      rows_done = rows.empty();
-    }
-    return rows_done ? nullptr : &rows[ri];
+    if (!known)
+      return nullptr;
+    return known->head();
   };
   struct Row {  // a file's row in the version, if it has one
     std::string digest;
@@ -630,7 +605,7 @@ Result<Tally> scan(DataContext& ctx, const std::vector<std::string>& paths, cons
           had[k] = Row{r->digest, r->mode, true};
         else
           RH_TRY(spill.gone(r->path));  // the folder no longer has it
-        ++ri;
+        known->pop();
       }
     }
     auto put_one = [&](size_t k) -> Status {
@@ -701,7 +676,7 @@ Result<Tally> scan(DataContext& ctx, const std::vector<std::string>& paths, cons
     if (!r)
       break;
     RH_TRY(spill.gone(r->path));
-    ++ri;
+    known->pop();
   }
   ctx.hashed = hashed;
   if (hashed > 0) {
@@ -753,7 +728,7 @@ Result<SyncResult> sync(DataContext& ctx, const std::string& id, const std::stri
   RH_TRY(require_draft(ctx, id));
   RowSpill spill;
   RH_TRY(spill.open(ctx.datasets_dir));
-  RowSlices rows(ctx.store.datasets(), id);  // read while the folder is walked
+  RowCursor rows(ctx.store.datasets(), id);  // read while the folder is walked
   RH_TRY_ASSIGN(Tally t, scan(ctx, {dir}, AddOptions{}, &rows, spill));
   SyncResult r;
   r.added = t.added;

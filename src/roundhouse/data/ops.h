@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -67,7 +68,38 @@ struct GetResult {
 Result<GetResult> get(DataContext& ctx, const std::string& id, const std::string& output,
                       bool writable, bool verify);
 
-// Every file of a version, in path order.
-Result<std::vector<DatasetFile>> all_files(DatasetStore& ds, const std::string& id);
+// A version's rows in path order, a slice at a time; the next slice is read
+// while the caller works on this one, so an operation holds two slices of
+// rows at most, whatever the version's size.
+class RowSlices {
+ public:
+  RowSlices(DatasetStore& ds, std::string id, size_t size = 16000);
+  RowSlices(const RowSlices&) = delete;
+  RowSlices& operator=(const RowSlices&) = delete;
+  // The next slice; empty after the last.
+  Result<std::vector<DatasetFile>> next();
+
+ private:
+  void read_after(std::string after);
+  DatasetStore& m_ds;
+  std::string m_id;
+  size_t m_size;
+  std::future<Result<std::vector<DatasetFile>>> m_pending;  // last: joined first
+};
+
+// A version's rows one at a time (over RowSlices), for merges in path order.
+class RowCursor {
+ public:
+  RowCursor(DatasetStore& ds, std::string id) : m_rows(ds, std::move(id)) {}
+  // The current row, or null after the last.
+  Result<const DatasetFile*> head();
+  void pop() { ++m_i; }
+
+ private:
+  RowSlices m_rows;
+  std::vector<DatasetFile> m_slice;
+  size_t m_i = 0;
+  bool m_done = false;
+};
 
 }  // namespace rh::data
