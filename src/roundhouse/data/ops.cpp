@@ -427,14 +427,9 @@ class RowSpill {
   }
 
   Status open(const std::string& dir) {
-    m_fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (m_fd < 0) {  // a file system without unnamed files
-      std::string name = dir + "/.rows-XXXXXX";
-      m_fd = ::mkostemp(name.data(), O_CLOEXEC);
-      if (m_fd < 0)
-        return std::unexpected(os_err("cannot create a file in", dir));
-      ::unlink(name.c_str());
-    }
+    m_fd = open_unnamed_file(dir);
+    if (m_fd < 0)
+      return std::unexpected(os_err("cannot create a file in", dir));
     return {};
   }
 

@@ -173,7 +173,7 @@ void StatCache::remember(const FileStat& st, const std::string& digest) {
     return;
   std::lock_guard lk(m_mu);
   m_new.push_back(e);
-  if (m_new.size() >= k_in_memory)
+  if (m_new.size() % k_in_memory == 0)  // after a failed spill, tried again a bound later
     spill_locked();
 }
 
@@ -181,7 +181,7 @@ void StatCache::remember(const FileStat& st, const std::string& digest) {
 // in memory when that fails.
 void StatCache::spill_locked() {
   std::string dir = m_path.substr(0, m_path.rfind('/') + 1);
-  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  int fd = open_unnamed_file(dir.empty() ? "." : dir);
   if (fd < 0)
     return;
   sort_newest_first(m_new);

@@ -100,6 +100,17 @@ ssize_t read_full(int fd, void* buf, size_t n) {
   return static_cast<ssize_t>(got);
 }
 
+int open_unnamed_file(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd >= 0)
+    return fd;
+  std::string name = dir + "/.scratch-XXXXXX";
+  fd = ::mkostemp(name.data(), O_CLOEXEC);
+  if (fd >= 0)
+    ::unlink(name.c_str());
+  return fd;
+}
+
 Status AtomicFile::write(const char* data, size_t n) {
   if (!write_all(m_fd, data, n))
     return std::unexpected(os_error("cannot write", m_tmp));

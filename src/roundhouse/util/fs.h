@@ -53,6 +53,10 @@ bool write_all(int fd, const void* data, size_t n);
 // Up to n bytes from fd, stopping early only at the end of the file (EINTR
 // retried); the count read, or -1 with errno set.
 ssize_t read_full(int fd, void* buf, size_t n);
+// A scratch file in `dir` that has no name (O_TMPFILE, or a temporary file
+// unlinked at once where the file system lacks it): read-write, gone with
+// its descriptor however the process ends. -1 with errno set on failure.
+int open_unnamed_file(const std::string& dir);
 // Removes a file or a whole tree; a missing path is fine.
 Status remove_all(const std::string& path);
 Status rename_path(const std::string& from, const std::string& to);
