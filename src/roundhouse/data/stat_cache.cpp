@@ -61,13 +61,20 @@ void sort_newest_first(std::vector<E>& v) {
   v.erase(std::unique(v.begin(), v.end(), same), v.end());
 }
 
-void encode(unsigned char* p, uint64_t dev, uint64_t ino, int64_t size, int64_t mtime_ns,
-            const unsigned char* sha) {
-  put_le(p, dev);
-  put_le(p + 8, ino);
-  put_le(p + 16, size);
-  put_le(p + 24, mtime_ns);
-  std::memcpy(p + 32, sha, 32);
+// Entries as the file's little-endian records.
+template <class E>
+std::string records_of(const std::vector<E>& v) {
+  std::string out(v.size() * k_record, '\0');
+  auto* p = reinterpret_cast<unsigned char*>(out.data());
+  for (const auto& e : v) {
+    put_le(p, e.dev);
+    put_le(p + 8, e.ino);
+    put_le(p + 16, e.size);
+    put_le(p + 24, e.mtime_ns);
+    std::memcpy(p + 32, e.sha.data(), 32);
+    p += k_record;
+  }
+  return out;
 }
 
 }  // namespace
@@ -185,12 +192,7 @@ void StatCache::spill_locked() {
   if (fd < 0)
     return;
   sort_newest_first(m_new);
-  std::string out(m_new.size() * k_record, '\0');
-  auto* p = reinterpret_cast<unsigned char*>(out.data());
-  for (const auto& e : m_new) {
-    encode(p, e.dev, e.ino, e.size, e.mtime_ns, e.sha.data());
-    p += k_record;
-  }
+  std::string out = records_of(m_new);
   if (!write_all(fd, out.data(), out.size())) {
     ::close(fd);
     return;
@@ -249,12 +251,7 @@ void StatCache::save() {
   // Sources newest first: what is in memory, the runs newest to oldest,
   // then the file as it was. Where several know a file, the newest wins.
   sort_newest_first(m_new);
-  std::string fresh(m_new.size() * k_record, '\0');
-  for (size_t i = 0; i < m_new.size(); ++i) {
-    const Entry& e = m_new[i];
-    encode(reinterpret_cast<unsigned char*>(fresh.data()) + i * k_record, e.dev, e.ino, e.size,
-           e.mtime_ns, e.sha.data());
-  }
+  std::string fresh = records_of(m_new);
   std::vector<RecordReader> sources;
   sources.emplace_back(reinterpret_cast<const unsigned char*>(fresh.data()), m_new.size());
   size_t learned = m_new.size();
@@ -265,15 +262,11 @@ void StatCache::save() {
       learned += static_cast<size_t>(st.st_size) / k_record;
   }
   int base_fd = -1;
-  std::vector<unsigned char> loaded;
+  std::string loaded;
   if (m_count + learned <= k_max_entries) {  // beyond it the cache starts over
     if (!m_loaded.empty()) {
-      loaded.resize(m_loaded.size() * k_record);
-      for (size_t i = 0; i < m_loaded.size(); ++i) {
-        const Entry& e = m_loaded[i];
-        encode(loaded.data() + i * k_record, e.dev, e.ino, e.size, e.mtime_ns, e.sha.data());
-      }
-      sources.emplace_back(loaded.data(), m_loaded.size());
+      loaded = records_of(m_loaded);
+      sources.emplace_back(reinterpret_cast<const unsigned char*>(loaded.data()), m_loaded.size());
     } else if (m_count > 0) {
       base_fd = ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC);
       if (base_fd >= 0)
