@@ -576,7 +576,6 @@ Result<Tally> scan(DataContext& ctx, const std::vector<std::string>& paths, cons
   std::vector<Found> found;
   std::vector<DatasetFile> files;
   std::vector<Row> had;
-  std::vector<char> same;  // the row has this content and mode already
   Tally t;
   std::atomic<int64_t> hashed{0};
   while (true) {
@@ -587,7 +586,6 @@ Result<Tally> scan(DataContext& ctx, const std::vector<std::string>& paths, cons
       break;
     files.assign(found.size(), DatasetFile{});
     had.assign(found.size(), Row{});
-    same.assign(found.size(), 0);
     for (size_t k = 0; k < found.size(); ++k) {
       files[k].path = found[k].rel;
       files[k].size = static_cast<uint64_t>(found[k].st.size);
@@ -614,7 +612,6 @@ Result<Tally> scan(DataContext& ctx, const std::vector<std::string>& paths, cons
           const std::string& rd = had[k].digest;
           if (rd.size() == 71 && rd.compare(7, 64, hex, 64) == 0) {
             d.digest = rd;
-            same[k] = had[k].mode == d.mode;
             return {};
           }
         }
@@ -654,8 +651,7 @@ Result<Tally> scan(DataContext& ctx, const std::vector<std::string>& paths, cons
     for (size_t k = 0; k < files.size(); ++k) {
       ++t.files;
       if (known) {
-        if (same[k] ||
-            (had[k].exists && had[k].digest == files[k].digest && had[k].mode == files[k].mode)) {
+        if (had[k].exists && had[k].digest == files[k].digest && had[k].mode == files[k].mode) {
           ++t.unchanged;
           continue;
         }
