@@ -540,6 +540,13 @@ class RowSpill {
   int64_t m_count = 0;  // changes written
 };
 
+// The last update of a progress line (done == total ends it); none for
+// nothing done.
+void progress_done(DataContext& ctx, const char* label, int64_t n) {
+  if (ctx.progress && n > 0)
+    ctx.progress(label, static_cast<uint64_t>(n), static_cast<uint64_t>(n));
+}
+
 constexpr size_t k_walk_slice = 16000;  // files an add or a sync holds at once
 
 // What scan() counted.
@@ -660,8 +667,7 @@ Result<Tally> scan(DataContext& ctx, const std::vector<std::string>& paths, cons
       RH_TRY(spill.put(files[k]));
     }
   }
-  if (ctx.progress && t.files > 0)
-    ctx.progress("hashing", static_cast<uint64_t>(t.files), static_cast<uint64_t>(t.files));
+  progress_done(ctx, "hashing", t.files);
   while (true) {  // rows after the last file: gone too
     RH_TRY_ASSIGN(const DatasetFile* r, row_head());
     if (!r)
@@ -813,8 +819,7 @@ Result<int64_t> upload(DataContext& ctx, const std::string& id) {
   while (true) {
     RH_TRY_ASSIGN(auto files, rows.next());
     if (files.empty()) {
-      if (ctx.progress && sent > 0)
-        ctx.progress("uploading", static_cast<uint64_t>(sent), static_cast<uint64_t>(sent));
+      progress_done(ctx, "uploading", sent);
       return sent;
     }
     RH_TRY(upload_files(ctx, files, sent));
@@ -846,8 +851,7 @@ Result<DatasetVersion> finalize(DataContext& ctx, const std::string& id, bool up
         return {};
       });
   RH_TRY_ASSIGN(BlobInfo stored, ctx.remote.put(manifest, ""));
-  if (ctx.progress && sent > 0)
-    ctx.progress("uploading", static_cast<uint64_t>(sent), static_cast<uint64_t>(sent));
+  progress_done(ctx, "uploading", sent);
   crash_point("finalize:manifest");  // the manifest stored, the row still a draft
   return ctx.store.datasets().finalize(id, stored.digest);
 }
@@ -1090,10 +1094,7 @@ Result<GetResult> get(DataContext& ctx, const std::string& id, const std::string
     RH_TRY(fill_cache(ctx, files, verify, r));
     RH_TRY(place_files(ctx, files, tmp_dir, writable, made, r));
   }
-  if (ctx.progress && r.downloaded > 0) {
-    auto n = static_cast<uint64_t>(r.downloaded);
-    ctx.progress("downloading", n, n);
-  }
+  progress_done(ctx, "downloading", r.downloaded);
   RH_TRY(remove_all(r.dir));
   RH_TRY(rename_path(tmp_dir, r.dir));
   return r;
