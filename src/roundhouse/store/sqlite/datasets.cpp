@@ -277,6 +277,18 @@ class SqliteDatasets final : public DatasetStore {
     return {};
   }
 
+  // Removes exactly these paths inside a write; adds how many went to `removed`.
+  static Status delete_paths(Db& db, const std::string& id, const std::vector<std::string>& paths,
+                             int64_t& removed) {
+    RH_TRY_ASSIGN(Stmt * d,
+                  db.cached("DELETE FROM dataset_files WHERE version_id = ? AND path = ?"));
+    for (const auto& p : paths) {
+      RH_TRY(d->bind(1, id).bind(2, p).exec());
+      removed += db.changes();
+    }
+    return {};
+  }
+
   static Status validate_files(const std::vector<DatasetFile>& files) {
     for (const auto& f : files) {
       RH_TRY(validate_artifact_name(f.path));
@@ -305,12 +317,7 @@ class SqliteDatasets final : public DatasetStore {
           return {};
         RH_TRY(validate_files(c.put));
         RH_TRY(insert_files(db, id, c.put));
-        RH_TRY_ASSIGN(Stmt * del,
-                      db.cached("DELETE FROM dataset_files WHERE version_id = ? AND path = ?"));
-        for (const auto& p : c.gone) {
-          RH_TRY(del->bind(1, id).bind(2, p).exec());
-          removed += db.changes();
-        }
+        RH_TRY(delete_paths(db, id, c.gone, removed));
       }
     }));
     return removed;
@@ -322,13 +329,7 @@ class SqliteDatasets final : public DatasetStore {
     RH_TRY(m_s.writer->run([&](Db& db) -> Status {
       removed = 0;
       RH_TRY(require_draft(db, id));
-      RH_TRY_ASSIGN(Stmt * d,
-                    db.cached("DELETE FROM dataset_files WHERE version_id = ? AND path = ?"));
-      for (const auto& p : paths) {
-        RH_TRY(d->bind(1, id).bind(2, p).exec());
-        removed += db.changes();
-      }
-      return {};
+      return delete_paths(db, id, paths, removed);
     }));
     return removed;
   }
