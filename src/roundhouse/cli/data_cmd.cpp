@@ -295,8 +295,9 @@ void add_data_commands(CLI::App& app, Context& ctx) {
         RH_TRY_ASSIGN(v.summary, store->datasets().summarize(vid));
       }
       // The files a slice at a time: a version of any size is shown in
-      // bounded memory.
-      data::RowSlices rows(store->datasets(), vid);
+      // bounded memory. The text lists the first 50 only, and reads no more.
+      const size_t listed = 50;
+      data::RowSlices rows(store->datasets(), vid, *json ? data::RowSlices::k_rows : listed);
       if (*json) {
         std::string head = to_json(v).dump(2);  // "{\n  ...\n}"
         head.resize(head.rfind('}'));
@@ -329,7 +330,7 @@ void add_data_commands(CLI::App& app, Context& ctx) {
       if (!v.manifest.empty())
         std::printf("manifest: %s\n", v.manifest.c_str());
       RH_TRY_ASSIGN(auto files, rows.next());
-      size_t shown = std::min<size_t>(files.size(), 50);
+      size_t shown = std::min(files.size(), listed);
       for (size_t i = 0; i < shown; ++i)
         std::printf("  %10s  %s\n", format_bytes(files[i].size).c_str(), files[i].path.c_str());
       if (v.summary.files > static_cast<int64_t>(shown)) {

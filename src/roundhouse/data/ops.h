@@ -73,7 +73,8 @@ Result<GetResult> get(DataContext& ctx, const std::string& id, const std::string
 // rows at most, whatever the version's size.
 class RowSlices {
  public:
-  RowSlices(DatasetStore& ds, std::string id, size_t size = 16000);
+  static constexpr size_t k_rows = 16000;  // rows a slice holds unless told
+  RowSlices(DatasetStore& ds, std::string id, size_t size = k_rows);
   RowSlices(const RowSlices&) = delete;
   RowSlices& operator=(const RowSlices&) = delete;
   // The next slice; empty after the last.
