@@ -16,7 +16,6 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
-#include <unordered_map>
 #include <unordered_set>
 
 #include "roundhouse/data/stat_cache.h"
