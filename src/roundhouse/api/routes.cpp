@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <condition_variable>
 #include <cstring>
@@ -10,10 +12,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "roundhouse/api/blob_batch.h"
 #include "roundhouse/api/change_hub.h"
 #include "roundhouse/api/file_list.h"
 #include "roundhouse/api/scalar_body.h"
+#include "roundhouse/blob/blob_batch.h"
 #include "roundhouse/blob/local/local_blob_store.h"
 #include "roundhouse/hash/sha256.h"
 #include "roundhouse/model/json.h"
@@ -765,38 +767,29 @@ class Api {
           }));
     // Many small blobs in one request ("RHB1", then per blob: its 71-byte
     // digest, its size as u64 little-endian, its bytes), each checked against
-    // its digest, made durable together (one sync instead of one per blob).
+    // its digest on every core, then stored together (a local store writes
+    // one pack and syncs it once) before the answer.
     route(r, "POST", "/api/v1/blobs/batch", sync([this](HttpRequest& req) -> Result<HttpResponse> {
-            auto* local = dynamic_cast<LocalBlobStore*>(&m_ctx.blobs);
             std::vector<std::pair<std::string, std::string_view>> blobs;
             RH_TRY(read_blob_batch(
                 req.body, [&](const std::string& digest, std::string_view bytes) -> Status {
                   blobs.emplace_back(digest, bytes);
                   return {};
                 }));
-            // Checked and written on every core: hashing and file creation
-            // are most of an upload's time on the server.
-            Trace write_trace("blobs batch: check and write");
+            Trace check_trace("blobs batch: check");
             RH_TRY(parallel_for(blobs.size(), [&](size_t i) -> Status {
               const auto& [digest, bytes] = blobs[i];
-              if (!local) {
-                StringSource src(bytes);
-                RH_TRY(m_ctx.blobs.put(src, digest));
-                return {};
-              }
               std::string actual = sha256_digest(bytes);
               if (actual != digest) {
                 return make_error(
                     ErrorCode::corrupt,
                     "content does not match its digest: expected " + digest + ", got " + actual);
               }
-              return local->put_bytes_unsynced(digest, bytes);
+              return {};
             }));
-            write_trace.end();
-            if (local) {
-              Trace t("blobs batch: sync");
-              RH_TRY(local->sync());
-            }
+            check_trace.end();
+            Trace t("blobs batch: store");
+            RH_TRY(m_ctx.blobs.put_checked(blobs));
             return ok_json(Json{{"stored", blobs.size()}});
           }));
     // Many blobs in one answer, in the batch format above (in the order asked;
@@ -921,9 +914,12 @@ class Api {
       r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + filename + "\"");
     }
     if (auto* local = dynamic_cast<LocalBlobStore*>(&m_ctx.blobs)) {
-      RH_TRY_ASSIGN(r.file_path, local->path_of(digest));
-      r.file_length = size;
-      return r;
+      RH_TRY_ASSIGN(std::string path, local->path_of(digest));
+      if (::access(path.c_str(), F_OK) == 0) {  // loose: sent from its file (a packed one is read)
+        r.file_path = std::move(path);
+        r.file_length = size;
+        return r;
+      }
     }
     RH_TRY_ASSIGN(r.body, m_ctx.blobs.get_bytes(digest));
     return r;

@@ -164,6 +164,32 @@ TEST_P(BlobConformance, RemoveDeletes) {
   EXPECT_FALSE(m_store->stat(info->digest));
 }
 
+TEST_P(BlobConformance, ManyCheckedObjectsAtOnce) {
+  std::vector<std::string> data;
+  for (int i = 0; i < 50; ++i)
+    data.push_back("object " + std::to_string(i) + std::string(static_cast<size_t>(i) * 37, 'x'));
+  std::vector<std::pair<std::string, std::string_view>> objects;
+  for (const auto& d : data)
+    objects.emplace_back(sha256_digest(d), d);
+  objects.push_back(objects[3]);  // named twice: stored once
+  ASSERT_TRUE(m_store->put_checked(objects));
+  ASSERT_TRUE(m_store->put_checked(objects));  // stored already: nothing new
+  for (const auto& d : data) {
+    EXPECT_EQ(*m_store->get_bytes(sha256_digest(d)), d);
+    EXPECT_EQ(*m_store->stat(sha256_digest(d)), d.size());
+  }
+  StringSink part;
+  ASSERT_TRUE(m_store->get(sha256_digest(data[20]), part, 3, 5));
+  EXPECT_EQ(part.data(), data[20].substr(3, 5));
+  std::vector<std::string> asked = {sha256_digest(data[7]), sha256_digest("absent")};
+  EXPECT_EQ(*m_store->missing(asked), std::vector<std::string>{asked[1]});
+  EXPECT_EQ(m_store->list()->size(), data.size());
+  ASSERT_TRUE(m_store->remove(sha256_digest(data[7])));
+  EXPECT_EQ(m_store->stat(sha256_digest(data[7])).error().code, ErrorCode::not_found);
+  EXPECT_EQ(*m_store->get_bytes(sha256_digest(data[8])), data[8]);
+  EXPECT_EQ(m_store->list()->size(), data.size() - 1);
+}
+
 TEST_P(BlobConformance, ConcurrentPutsOfSameObject) {
   std::string data(300000, 'q');
   std::vector<std::thread> threads;

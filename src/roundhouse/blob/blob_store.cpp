@@ -70,6 +70,15 @@ Status BlobStore::put_many(const std::vector<std::pair<std::string, std::string>
   return {};
 }
 
+Status BlobStore::put_checked(
+    const std::vector<std::pair<std::string, std::string_view>>& objects) {
+  for (const auto& [digest, bytes] : objects) {
+    StringSource src(bytes);
+    RH_TRY(put(src, digest));
+  }
+  return {};
+}
+
 Status BlobStore::get_many(
     const std::vector<std::string>& digests,
     const std::function<Status(const std::string&, std::string_view)>& each) {

@@ -112,6 +112,10 @@ class BlobStore {
   // Stores many files, each under its known digest (checked). Remote stores
   // send small ones many to a request; a local store syncs once at the end.
   virtual Status put_many(const std::vector<std::pair<std::string, std::string>>& digest_and_path);
+  // Stores many small objects whose bytes the caller has checked against
+  // their digests (a received upload batch), together; durable on return.
+  // A local store writes them into one pack; the default puts each.
+  virtual Status put_checked(const std::vector<std::pair<std::string, std::string_view>>& objects);
   // Reads many (small) objects, calling `each` with every one's bytes;
   // remote stores fetch them many to a request.
   virtual Status get_many(const std::vector<std::string>& digests,

@@ -6,9 +6,9 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
-#include "roundhouse/api/blob_batch.h"
 #include "roundhouse/api/file_list.h"
 #include "roundhouse/api/scalar_body.h"
+#include "roundhouse/blob/blob_batch.h"
 #include "roundhouse/client/http_client.h"
 #include "roundhouse/hash/sha256.h"
 #include "roundhouse/model/json.h"
@@ -641,7 +641,7 @@ class RemoteBlobStore final : public BlobStore {
                     m_c->call("POST", "/api/v1/blobs/fetch", Json{{"digests", part}}.dump()));
       // The caller's errors pass through; a malformed answer is the server's fault.
       std::optional<Error> from_caller;
-      auto st = api::read_blob_batch(body, [&](const std::string& d, std::string_view bytes) {
+      auto st = read_blob_batch(body, [&](const std::string& d, std::string_view bytes) {
         auto r = each(d, bytes);
         if (!r)
           from_caller = r.error();
@@ -709,11 +709,11 @@ class RemoteBlobStore final : public BlobStore {
           if (unit.large) {
             RH_TRY(put_file_on(*client, items[unit.begin].second, items[unit.begin].first));
           } else {
-            std::string batch = api::new_blob_batch();
+            std::string batch = new_blob_batch();
             batch.reserve(k_batch_bytes + 100 * (unit.end - unit.begin));
             for (size_t i = unit.begin; i < unit.end; ++i) {
               RH_TRY_ASSIGN(std::string data, read_file(items[i].second));
-              api::append_blob(batch, items[i].first, data);
+              append_blob(batch, items[i].first, data);
             }
             RH_TRY(client->call("POST", "/api/v1/blobs/batch", batch, "application/x-rh-blobs"));
           }

@@ -55,6 +55,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void linger();
 
   beast::tcp_stream m_stream;
+  // Beast reads a body no larger at a time than the room this buffer has
+  // (at least 512 bytes, at most 64 KiB): room for 64 KiB, or an 8 MiB
+  // upload batch takes some 100,000 reads.
+  static constexpr size_t k_body_read = 64 << 10;
   beast::flat_buffer m_buf;
   ServerImpl& m_server;
   std::optional<http::request_parser<http::empty_body>> m_header;
@@ -306,6 +310,7 @@ void Session::on_header(beast::error_code ec) {
       m_body_left -= have;
       return read_raw_body();
     }
+    m_buf.reserve(k_body_read);
     m_file.emplace(std::move(*m_header));
     m_file->body_limit(opt.max_stream_body_bytes);
     beast::error_code fec;
@@ -318,6 +323,7 @@ void Session::on_header(beast::error_code ec) {
         m_stream, m_buf, *m_file,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->on_body(ec); });
   } else {
+    m_buf.reserve(k_body_read);
     m_string.emplace(std::move(*m_header));
     m_string->body_limit(opt.max_body_bytes);
     http::async_read(

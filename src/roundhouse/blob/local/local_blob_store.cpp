@@ -5,10 +5,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <unordered_set>
 
+#include "roundhouse/blob/local/packs.h"
 #include "roundhouse/hash/sha256.h"
 #include "roundhouse/util/fs.h"
 #include "roundhouse/util/parallel.h"
@@ -18,7 +22,24 @@ namespace rh {
 
 Result<std::unique_ptr<LocalBlobStore>> LocalBlobStore::open(const std::string& root) {
   RH_TRY(make_dirs(root + "/tmp"));
+  // Every folder a loose object can go in, made at once: a store whose
+  // objects are packed would otherwise try to open an absent folder for
+  // each digest it is asked about.
+  if (!path_exists(root + "/ff")) {
+    for (int i = 0; i < 256; ++i) {
+      char name[3];
+      std::snprintf(name, sizeof name, "%02x", i);
+      std::string dir = root + "/" + name;
+      if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+        return make_error(ErrorCode::io, "cannot create " + dir + ": " + std::strerror(errno));
+    }
+  }
   return std::unique_ptr<LocalBlobStore>(new LocalBlobStore(root));
+}
+
+LocalBlobStore::LocalBlobStore(std::string root) : m_root(std::move(root)) {
+  for (auto& fd : m_dir_fds)
+    fd.store(-1);
 }
 
 LocalBlobStore::~LocalBlobStore() {
@@ -120,14 +141,108 @@ Result<BlobInfo> LocalBlobStore::put_unsynced(ByteSource& src, std::string_view 
   return put_impl(src, expected_digest, false);
 }
 
-Status LocalBlobStore::put_many(const std::vector<std::pair<std::string, std::string>>& items) {
-  for (const auto& [digest, path] : items) {
-    FileSource src(path);
-    if (src.open_error())
-      return make_error(*src.open_error());
-    RH_TRY(put_unsynced(src, digest));
+Result<Packs*> LocalBlobStore::packs(bool create) {
+  std::lock_guard lk(m_packs_mu);
+  if (!m_packs) {
+    RH_TRY_ASSIGN(m_packs, Packs::open(m_root, create));
   }
-  return sync();
+  return m_packs.get();
+}
+
+namespace {
+
+// The distinct digests of `digests` that `absent` (what missing() gave) names.
+std::unordered_set<std::string> wanted(const std::vector<std::string>& absent) {
+  return std::unordered_set<std::string>(absent.begin(), absent.end());
+}
+
+}  // namespace
+
+Status LocalBlobStore::put_checked(
+    const std::vector<std::pair<std::string, std::string_view>>& objects) {
+  std::vector<std::string> digests;
+  digests.reserve(objects.size());
+  for (const auto& o : objects)
+    digests.push_back(o.first);
+  RH_TRY_ASSIGN(auto absent, missing(digests));
+  auto want = wanted(absent);
+  std::vector<std::pair<std::string, std::string_view>> rest;
+  for (const auto& o : objects) {
+    if (want.erase(o.first))  // once each, though a batch may name one twice
+      rest.push_back(o);
+  }
+  if (rest.empty())
+    return {};
+  RH_TRY_ASSIGN(Packs * p, packs(true));
+  return p->add(rest);
+}
+
+Status LocalBlobStore::put_many(const std::vector<std::pair<std::string, std::string>>& items) {
+  constexpr uint64_t k_large = 4 << 20, k_pack_bytes = 16 << 20;
+  constexpr size_t k_pack_objects = 2000;
+  std::vector<std::string> digests;
+  digests.reserve(items.size());
+  for (const auto& it : items)
+    digests.push_back(it.first);
+  RH_TRY_ASSIGN(auto absent, missing(digests));
+  auto want = wanted(absent);
+  std::vector<size_t> todo;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (want.erase(items[i].first))
+      todo.push_back(i);
+  }
+  std::vector<uint64_t> sizes(todo.size());
+  RH_TRY(parallel_for(todo.size(), [&](size_t k) -> Status {
+    struct stat st;
+    const std::string& path = items[todo[k]].second;
+    if (::stat(path.c_str(), &st) != 0)
+      return make_error(ErrorCode::io, "cannot read " + path + ": " + std::strerror(errno));
+    sizes[k] = static_cast<uint64_t>(st.st_size);
+    return {};
+  }));
+  bool loose = false;
+  std::vector<size_t> group;  // indexes into todo, packed together
+  uint64_t group_bytes = 0;
+  auto pack_group = [&]() -> Status {
+    std::vector<std::string> data(group.size());
+    RH_TRY(parallel_for(group.size(), [&](size_t g) -> Status {
+      const auto& [digest, path] = items[todo[group[g]]];
+      RH_TRY_ASSIGN(data[g], read_file(path));
+      std::string actual = sha256_digest(data[g]);
+      if (actual != digest) {
+        return make_error(ErrorCode::corrupt, path + " does not match its digest: expected " +
+                                                  digest + ", got " + actual);
+      }
+      return {};
+    }));
+    std::vector<std::pair<std::string, std::string_view>> objects;
+    for (size_t g = 0; g < group.size(); ++g)
+      objects.emplace_back(items[todo[group[g]]].first, data[g]);
+    if (!objects.empty()) {
+      RH_TRY_ASSIGN(Packs * p, packs(true));
+      RH_TRY(p->add(objects));
+    }
+    group.clear();
+    group_bytes = 0;
+    return {};
+  };
+  for (size_t k = 0; k < todo.size(); ++k) {
+    const auto& [digest, path] = items[todo[k]];
+    if (sizes[k] > k_large) {
+      FileSource src(path);
+      if (src.open_error())
+        return make_error(*src.open_error());
+      RH_TRY(put_unsynced(src, digest));
+      loose = true;
+      continue;
+    }
+    if (group.size() >= k_pack_objects || group_bytes + sizes[k] > k_pack_bytes)
+      RH_TRY(pack_group());
+    group.push_back(k);
+    group_bytes += sizes[k];
+  }
+  RH_TRY(pack_group());
+  return loose ? sync() : Status{};
 }
 
 Result<BlobInfo> LocalBlobStore::put_impl(ByteSource& src, std::string_view expected_digest,
@@ -187,8 +302,8 @@ Result<BlobInfo> LocalBlobStore::put_staged(const std::string& path, const std::
     return make_error(ErrorCode::io, "cannot stat " + path);
   BlobInfo info{digest, static_cast<uint64_t>(st.st_size)};
   RH_TRY_ASSIGN(std::string final_path, path_of(digest));
-  if (::access(final_path.c_str(), F_OK) == 0)
-    return info;  // stored already
+  if (stat(digest))
+    return info;  // stored already, loose or packed
   RH_TRY(make_dirs(dirname_of(final_path)));
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -238,8 +353,15 @@ Status LocalBlobStore::get(std::string_view digest, ByteSink& sink, uint64_t off
   RH_TRY_ASSIGN(std::string path, path_of(digest));
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    if (errno == ENOENT)
+    if (errno == ENOENT) {
+      RH_TRY_ASSIGN(Packs * p, packs(false));
+      if (p) {
+        RH_TRY_ASSIGN(auto where, p->find(digest));
+        if (where)
+          return p->read(*where, sink, offset, length);
+      }
       return make_error(ErrorCode::not_found, "no object " + std::string(digest));
+    }
     return make_error(ErrorCode::io, "cannot open " + path + ": " + std::strerror(errno));
   }
   std::string buf(1 << 20, '\0');
@@ -272,8 +394,15 @@ Result<uint64_t> LocalBlobStore::stat(std::string_view digest) {
   RH_TRY_ASSIGN(std::string path, path_of(digest));
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT)
+    if (errno == ENOENT) {
+      RH_TRY_ASSIGN(Packs * p, packs(false));
+      if (p) {
+        RH_TRY_ASSIGN(auto where, p->find(digest));
+        if (where)
+          return where->size;
+      }
       return make_error(ErrorCode::not_found, "no object " + std::string(digest));
+    }
     return make_error(ErrorCode::io, "cannot stat " + path + ": " + std::strerror(errno));
   }
   return static_cast<uint64_t>(st.st_size);
@@ -298,6 +427,11 @@ Result<std::vector<std::string>> LocalBlobStore::missing(const std::vector<std::
     }
     return {};
   }));
+  if (std::find(absent.begin(), absent.end(), 1) != absent.end()) {
+    RH_TRY_ASSIGN(Packs * p, packs(false));
+    if (p)
+      RH_TRY(p->find_many(digests, absent));
+  }
   std::vector<std::string> out;
   for (size_t i = 0; i < digests.size(); ++i) {
     if (absent[i])
@@ -331,6 +465,16 @@ Result<std::vector<BlobInfo>> LocalBlobStore::list() {
     ::closedir(sub);
   }
   ::closedir(top);
+  RH_TRY_ASSIGN(Packs * p, packs(false));
+  if (p) {  // an object may be both loose and packed: listed once
+    RH_TRY(p->list(out));
+    std::sort(out.begin(), out.end(),
+              [](const BlobInfo& a, const BlobInfo& b) { return a.digest < b.digest; });
+    out.erase(
+        std::unique(out.begin(), out.end(),
+                    [](const BlobInfo& a, const BlobInfo& b) { return a.digest == b.digest; }),
+        out.end());
+  }
   return out;
 }
 
@@ -339,7 +483,8 @@ Status LocalBlobStore::remove(std::string_view digest) {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     return make_error(ErrorCode::io, "cannot remove " + path + ": " + std::strerror(errno));
   }
-  return {};
+  RH_TRY_ASSIGN(Packs * p, packs(false));
+  return p ? p->remove(digest) : Status{};
 }
 
 }  // namespace rh

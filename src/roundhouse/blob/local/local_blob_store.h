@@ -1,10 +1,12 @@
 // LocalBlobStore: BlobStore on a local folder.
 //
 // Layout: <root>/<hex[0:2]>/<hex[2:]> holds the object with digest
-// sha256:<hex>; <root>/tmp/ holds objects being written. A put streams into
-// a temp file while hashing, then fsync + link into place + fsync directory.
-// Objects are written read-only (0444) so hard links handed out by the cache
-// cannot be modified through them.
+// sha256:<hex> (a loose object); <root>/tmp/ holds objects being written. A
+// put streams into a temp file while hashing, then fsync + link into place +
+// fsync directory. Objects are written read-only (0444) so hard links handed
+// out by the cache cannot be modified through them. Small objects stored
+// many at once (put_checked, put_many) go into packs instead, one file for
+// many (<root>/packs/, see packs.h); reads look for a loose object first.
 #pragma once
 
 #include <array>
@@ -19,6 +21,8 @@
 
 namespace rh {
 
+class Packs;
+
 class LocalBlobStore final : public BlobStore {
  public:
   // Creates the folder when missing.
@@ -30,7 +34,8 @@ class LocalBlobStore final : public BlobStore {
   Result<std::vector<BlobInfo>> list() override;
   Status remove(std::string_view digest) override;
 
-  // Where the object lives (for sendfile/hard links); validates the digest.
+  // Where the object lives when it is loose (for sendfile/hard links);
+  // validates the digest. A packed object has no file of its own.
   Result<std::string> path_of(std::string_view digest) const;
 
   // A put without its fsyncs; sync() then makes many of them durable at once
@@ -39,7 +44,11 @@ class LocalBlobStore final : public BlobStore {
   Status sync();
   // Checked on every core, each through its folder's descriptor.
   Result<std::vector<std::string>> missing(const std::vector<std::string>& digests) override;
+  // Small files are read, checked and packed 16 MiB at a time; large ones
+  // are copied as by put().
   Status put_many(const std::vector<std::pair<std::string, std::string>>& digest_and_path) override;
+  // Into one pack, leaving out the objects stored already.
+  Status put_checked(const std::vector<std::pair<std::string, std::string_view>>& objects) override;
   // A file staged in this store's tmp/ folder (the server streams uploads
   // there) is hashed where it lies and linked into place: no second copy.
   // Other files are copied as by put().
@@ -70,12 +79,13 @@ class LocalBlobStore final : public BlobStore {
   bool staged(const std::string& path) const {
     return path.starts_with(m_root + "/tmp/") && path.find("/../") == std::string::npos;
   }
-  explicit LocalBlobStore(std::string root) : m_root(std::move(root)) {
-    for (auto& fd : m_dir_fds)
-      fd.store(-1);
-  }
+  explicit LocalBlobStore(std::string root);
   Result<BlobInfo> put_impl(ByteSource& src, std::string_view expected_digest, bool sync);
+  // The packs, opened on first use; nullptr while there are none and not `create`.
+  Result<Packs*> packs(bool create);
   std::string m_root;
+  std::mutex m_packs_mu;
+  std::unique_ptr<Packs> m_packs;
   std::array<std::atomic<int>, 256> m_dir_fds;
   // sync() as a group commit: callers whose writes were done before a
   // syncfs began are answered by it (the server syncs every upload batch,

@@ -1,11 +1,11 @@
-#include "roundhouse/api/blob_batch.h"
+#include "roundhouse/blob/blob_batch.h"
 
 #include <cstdint>
 #include <cstring>
 
 #include "roundhouse/hash/sha256.h"
 
-namespace rh::api {
+namespace rh {
 
 namespace {
 constexpr std::string_view k_magic = "RHB1";
@@ -16,10 +16,14 @@ std::string new_blob_batch() {
   return std::string(k_magic);
 }
 
+std::string blob_header(std::string_view digest, uint64_t size) {
+  std::string h(digest);
+  h.append(reinterpret_cast<const char*>(&size), 8);
+  return h;
+}
+
 void append_blob(std::string& batch, std::string_view digest, std::string_view bytes) {
-  uint64_t size = bytes.size();
-  batch += digest;
-  batch.append(reinterpret_cast<const char*>(&size), 8);
+  batch += blob_header(digest, bytes.size());
   batch += bytes;
 }
 
@@ -47,4 +51,4 @@ Status read_blob_batch(std::string_view b,
   return {};
 }
 
-}  // namespace rh::api
+}  // namespace rh
