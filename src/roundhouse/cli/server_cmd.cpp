@@ -31,6 +31,12 @@ Status serve(Context& ctx, const ServerFlags& f) {
   RH_TRY(make_dirs(c->data_dir));
   RH_TRY_ASSIGN(auto store, open_sqlite_store(c->data_dir + "/rh.db", ctx.env));
   RH_TRY_ASSIGN(auto blobs, LocalBlobStore::open(c->data_dir + "/blobs"));
+  // Uploads and packs a killed server was writing (an hour untouched: an
+  // embedded rh writing into the same folder now is left alone).
+  RH_TRY_ASSIGN(int64_t swept, blobs->sweep_tmp(3600));
+  if (swept > 0)
+    std::fprintf(stderr, "rh server: removed %lld unfinished upload(s) from %s/blobs/tmp\n",
+                 static_cast<long long>(swept), c->data_dir.c_str());
 
   api::Router router;
   api::ApiContext api_ctx{*store, *blobs, k_version};

@@ -839,12 +839,15 @@ Result<DatasetVersion> finalize(DataContext& ctx, const std::string& id, bool up
         if (send)  // the server confirms storing each content it lacked (and never drops one)
           return upload_files(ctx, files, sent);
         if (!files.empty()) {
+          // Files, not contents: a content two slices share is counted once a file.
           RH_TRY_ASSIGN(auto m, ctx.remote.missing(unique_digests(files)));
-          missing += static_cast<int64_t>(m.size());
+          std::unordered_set<std::string> absent(m.begin(), m.end());
+          for (const auto& f : files)
+            missing += static_cast<int64_t>(absent.count(f.digest));
         } else if (missing > 0) {
           return make_error(ErrorCode::conflict,
-                            std::to_string(missing) + " file content(s) of version " + id +
-                                " are not on the server yet; run `rh data upload " + id +
+                            std::to_string(missing) + " file(s) of version " + id +
+                                " have contents not on the server yet; run `rh data upload " + id +
                                 "` or finalize with --upload");
         }
         return {};

@@ -251,8 +251,9 @@ TEST_P(StoreConformance, ListFiltersAndPagesWithoutGapsOrRepeats) {
   for (int i = 0; i < 25; ++i) {
     Task t = make_task("run " + std::to_string(i), i % 2 ? "odd" : "even");
     ids.push_back(t.id);
-    if (i % 5 == 0)
+    if (i % 5 == 0) {
       ASSERT_TRUE(tasks().set_status(t.id, TaskStatus::running, ""));
+    }
   }
   TaskQuery q;
   q.limit = 4;

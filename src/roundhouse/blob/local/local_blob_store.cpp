@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <unordered_set>
 
 #include "roundhouse/blob/local/packs.h"
@@ -139,6 +140,26 @@ Result<BlobInfo> LocalBlobStore::put(ByteSource& src, std::string_view expected_
 
 Result<BlobInfo> LocalBlobStore::put_unsynced(ByteSource& src, std::string_view expected_digest) {
   return put_impl(src, expected_digest, false);
+}
+
+Result<int64_t> LocalBlobStore::sweep_tmp(int64_t idle_seconds) {
+  std::string dir = m_root + "/tmp";
+  DIR* d = ::opendir(dir.c_str());
+  if (!d)
+    return make_error(ErrorCode::io, "cannot list " + dir + ": " + std::strerror(errno));
+  int64_t removed = 0;
+  time_t before = ::time(nullptr) - static_cast<time_t>(idle_seconds);
+  while (struct dirent* e = ::readdir(d)) {
+    struct stat st;
+    if (e->d_name[0] == '.' && (e->d_name[1] == 0 || (e->d_name[1] == '.' && e->d_name[2] == 0)))
+      continue;
+    if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+      continue;
+    if (st.st_mtime < before && ::unlinkat(::dirfd(d), e->d_name, 0) == 0)
+      ++removed;
+  }
+  ::closedir(d);
+  return removed;
 }
 
 Result<Packs*> LocalBlobStore::packs(bool create) {

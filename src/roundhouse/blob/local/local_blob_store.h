@@ -34,6 +34,11 @@ class LocalBlobStore final : public BlobStore {
   Result<std::vector<BlobInfo>> list() override;
   Status remove(std::string_view digest) override;
 
+  // Removes what crashed writers left in tmp/: files not written to for
+  // `idle_seconds` (a write in progress keeps touching its file). Returns
+  // how many went. The server calls it when it starts.
+  Result<int64_t> sweep_tmp(int64_t idle_seconds);
+
   // Where the object lives when it is loose (for sendfile/hard links);
   // validates the digest. A packed object has no file of its own.
   Result<std::string> path_of(std::string_view digest) const;

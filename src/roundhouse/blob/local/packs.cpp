@@ -242,9 +242,17 @@ Result<int> Packs::pack_fd(int64_t pack) {
   if (auto it = m_fds.find(pack); it != m_fds.end())
     return it->second;
   auto name = m_names.find(pack);
-  if (name == m_names.end())
-    return make_error(ErrorCode::internal, "the index names pack " + std::to_string(pack) +
-                                               ", which " + m_dir + " does not list");
+  if (name == m_names.end()) {  // indexed by another process since this one loaded the names
+    RH_TRY_ASSIGN(auto* q, m_db->cached("SELECT name FROM packs WHERE id = ?"));
+    q->bind(1, pack);
+    RH_TRY_ASSIGN(bool row, q->step());
+    std::string found = row ? q->text(0) : "";
+    q->reset();
+    if (!row)
+      return make_error(ErrorCode::not_found, "pack " + std::to_string(pack) + " in " + m_dir +
+                                                  " was removed while it was read");
+    name = m_names.emplace(pack, found).first;
+  }
   std::string path = m_dir + "/" + name->second;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)

@@ -99,6 +99,20 @@ TEST(Packs, APackTheIndexNeverSawIsIndexedWhenTheStoreOpens) {
   EXPECT_TRUE(path_exists(root + "/packs/fedcba9876543210fedcba9876543210.pack.bad"));
 }
 
+TEST(Packs, TwoStoresOnOneFolderSeeEachOthersPacks) {
+  testing::TempDir dir;
+  std::string root = dir.path() + "/blobs";
+  auto a = std::move(*LocalBlobStore::open(root));
+  auto b = std::move(*LocalBlobStore::open(root));
+  auto first = contents(10, "first");
+  ASSERT_TRUE(a->put_checked(checked(first)));
+  EXPECT_EQ(*b->get_bytes(sha256_digest(first[2])), first[2]);  // b opens the index now
+  auto later = contents(10, "later");
+  ASSERT_TRUE(b->put_checked(checked(later)));  // a pack a has not heard of
+  EXPECT_EQ(*a->get_bytes(sha256_digest(later[4])), later[4]);
+  EXPECT_TRUE(a->missing({sha256_digest(later[9])})->empty());
+}
+
 TEST(Packs, APackGoesWithItsLastObjectAndStaysGone) {
   testing::TempDir dir;
   std::string root = dir.path() + "/blobs";
