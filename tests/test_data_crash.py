@@ -170,6 +170,21 @@ def test_upload_killed_after_a_slice_resumes_with_the_rest(tmp_path, server):
     same_tree(src, tmp_path / "out")
 
 
+def resume_on_a_restarted_server(tmp_path, remote, home, src, v, left):
+    """A new server on the killed one's folder: the rerun of the upload sends
+    exactly `left` files, and a fresh machine gets the whole version back."""
+    server = Server(str(remote))
+    try:
+        env = {"RH_SERVER": server.url}
+        up = data("upload", v, home=home, env=env)
+        assert f"{left} file(s) uploaded" in up.stderr, (left, up.stderr)
+        data("finalize", v, home=home, env=env)
+        data("get", v, "--verify", "--output", str(tmp_path / "out"), home=tmp_path / "fresh", env=env)
+        same_tree(src, tmp_path / "out")
+    finally:
+        server.stop()
+
+
 def test_server_killed_during_upload_keeps_what_it_acknowledged(tmp_path):
     remote, home, src = tmp_path / "remote", tmp_path / "home", tmp_path / "src"
     make_big(src, 6, 16)
@@ -192,16 +207,7 @@ def test_server_killed_during_upload_keeps_what_it_acknowledged(tmp_path):
         assert stored == 6  # it finished before the kill
     else:
         assert 1 <= stored < 6 and "server" in err.lower(), err
-    server = Server(str(remote))
-    try:
-        env = {"RH_SERVER": server.url}
-        up = data("upload", v, home=home, env=env)
-        assert f"{6 - stored} file(s) uploaded" in up.stderr, up.stderr
-        data("finalize", v, home=home, env=env)
-        data("get", v, "--verify", "--output", str(tmp_path / "out"), home=tmp_path / "fresh", env=env)
-        same_tree(src, tmp_path / "out")
-    finally:
-        server.stop()
+    resume_on_a_restarted_server(tmp_path, remote, home, src, v, 6 - stored)
 
 
 def test_server_killed_between_a_pack_and_its_index_loses_nothing(tmp_path):
@@ -223,16 +229,7 @@ def test_server_killed_between_a_pack_and_its_index_loses_nothing(tmp_path):
         server.stop(signal.SIGKILL)
     stored = whole_objects(remote / "blobs")
     assert 1 <= stored < 5000
-    server = Server(str(remote))
-    try:
-        env = {"RH_SERVER": server.url}
-        up = data("upload", v, home=home, env=env)
-        assert f"{5000 - stored} file(s) uploaded" in up.stderr, (stored, up.stderr)
-        data("finalize", v, home=home, env=env)
-        data("get", v, "--verify", "--output", str(tmp_path / "out"), home=tmp_path / "fresh", env=env)
-        same_tree(src, tmp_path / "out")
-    finally:
-        server.stop()
+    resume_on_a_restarted_server(tmp_path, remote, home, src, v, 5000 - stored)
 
 
 def test_a_starting_server_removes_uploads_a_killed_one_left(tmp_path):

@@ -172,26 +172,32 @@ Result<Packs*> LocalBlobStore::packs(bool create) {
 
 namespace {
 
-// The distinct digests of `digests` that `absent` (what missing() gave) names.
-std::unordered_set<std::string> wanted(const std::vector<std::string>& absent) {
-  return std::unordered_set<std::string>(absent.begin(), absent.end());
+// The indexes of `items` (digest first) whose objects `store` lacks, each
+// digest once though several items name it.
+template <class Items>
+Result<std::vector<size_t>> to_store(LocalBlobStore& store, const Items& items) {
+  std::vector<std::string> digests;
+  digests.reserve(items.size());
+  for (const auto& it : items)
+    digests.push_back(it.first);
+  RH_TRY_ASSIGN(auto absent, store.missing(digests));
+  std::unordered_set<std::string> want(absent.begin(), absent.end());
+  std::vector<size_t> out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (want.erase(items[i].first))
+      out.push_back(i);
+  }
+  return out;
 }
 
 }  // namespace
 
 Status LocalBlobStore::put_checked(
     const std::vector<std::pair<std::string, std::string_view>>& objects) {
-  std::vector<std::string> digests;
-  digests.reserve(objects.size());
-  for (const auto& o : objects)
-    digests.push_back(o.first);
-  RH_TRY_ASSIGN(auto absent, missing(digests));
-  auto want = wanted(absent);
+  RH_TRY_ASSIGN(auto todo, to_store(*this, objects));
   std::vector<std::pair<std::string, std::string_view>> rest;
-  for (const auto& o : objects) {
-    if (want.erase(o.first))  // once each, though a batch may name one twice
-      rest.push_back(o);
-  }
+  for (size_t i : todo)
+    rest.push_back(objects[i]);
   if (rest.empty())
     return {};
   RH_TRY_ASSIGN(Packs * p, packs(true));
@@ -201,17 +207,7 @@ Status LocalBlobStore::put_checked(
 Status LocalBlobStore::put_many(const std::vector<std::pair<std::string, std::string>>& items) {
   constexpr uint64_t k_large = 4 << 20, k_pack_bytes = 16 << 20;
   constexpr size_t k_pack_objects = 2000;
-  std::vector<std::string> digests;
-  digests.reserve(items.size());
-  for (const auto& it : items)
-    digests.push_back(it.first);
-  RH_TRY_ASSIGN(auto absent, missing(digests));
-  auto want = wanted(absent);
-  std::vector<size_t> todo;
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (want.erase(items[i].first))
-      todo.push_back(i);
-  }
+  RH_TRY_ASSIGN(auto todo, to_store(*this, items));
   std::vector<uint64_t> sizes(todo.size());
   RH_TRY(parallel_for(todo.size(), [&](size_t k) -> Status {
     struct stat st;
