@@ -127,8 +127,7 @@ Status Packs::index_orphans() {
 // same pack twice (an orphan found by two processes) changes nothing.
 Status Packs::index_pack(const std::string& name,
                          const std::vector<std::pair<std::string, Where>>& at) {
-  RH_TRY(m_db->exec("BEGIN IMMEDIATE"));
-  auto body = [&]() -> Status {
+  return write_transaction([&]() -> Status {
     RH_TRY_ASSIGN(auto* ins_pack,
                   m_db->cached("INSERT OR IGNORE INTO packs(name, live) VALUES(?, 0)"));
     RH_TRY(ins_pack->bind(1, name).exec());
@@ -156,13 +155,21 @@ Status Packs::index_pack(const std::string& name,
     RH_TRY(upd->bind(1, live).bind(2, id).exec());
     m_names[id] = name;
     return {};
-  };
-  if (auto st = body(); !st) {
+  });
+}
+
+// BEGIN IMMEDIATE, fn, COMMIT; rolled back when fn or the commit fails, so
+// the connection never stays inside a transaction.
+Status Packs::write_transaction(const std::function<Status()>& fn) {
+  RH_TRY(m_db->exec("BEGIN IMMEDIATE"));
+  auto st = fn();
+  if (st)
+    st = m_db->exec("COMMIT");
+  if (!st) {
     m_db->reset_cached();
     (void)m_db->exec("ROLLBACK");
-    return st;
   }
-  return m_db->exec("COMMIT");
+  return st;
 }
 
 Status Packs::add(const std::vector<std::pair<std::string, std::string_view>>& objects) {
@@ -238,22 +245,27 @@ Status Packs::find_many(const std::vector<std::string>& digests, std::vector<cha
   return st;
 }
 
+Result<std::string> Packs::pack_name(int64_t pack) {
+  if (auto it = m_names.find(pack); it != m_names.end())
+    return it->second;
+  // Indexed by another process since this one loaded the names.
+  RH_TRY_ASSIGN(auto* q, m_db->cached("SELECT name FROM packs WHERE id = ?"));
+  q->bind(1, pack);
+  RH_TRY_ASSIGN(bool row, q->step());
+  std::string name = row ? q->text(0) : "";
+  q->reset();
+  if (!row)
+    return make_error(ErrorCode::not_found,
+                      "pack " + std::to_string(pack) + " in " + m_dir + " was removed meanwhile");
+  m_names[pack] = name;
+  return name;
+}
+
 Result<int> Packs::pack_fd(int64_t pack) {
   if (auto it = m_fds.find(pack); it != m_fds.end())
     return it->second;
-  auto name = m_names.find(pack);
-  if (name == m_names.end()) {  // indexed by another process since this one loaded the names
-    RH_TRY_ASSIGN(auto* q, m_db->cached("SELECT name FROM packs WHERE id = ?"));
-    q->bind(1, pack);
-    RH_TRY_ASSIGN(bool row, q->step());
-    std::string found = row ? q->text(0) : "";
-    q->reset();
-    if (!row)
-      return make_error(ErrorCode::not_found, "pack " + std::to_string(pack) + " in " + m_dir +
-                                                  " was removed while it was read");
-    name = m_names.emplace(pack, found).first;
-  }
-  std::string path = m_dir + "/" + name->second;
+  RH_TRY_ASSIGN(std::string name, pack_name(pack));
+  std::string path = m_dir + "/" + name;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return std::unexpected(os_error("cannot open", path));
@@ -313,9 +325,9 @@ Status Packs::list(std::vector<BlobInfo>& out) {
 Status Packs::remove(std::string_view digest) {
   RH_TRY_ASSIGN(std::string key, key_of(digest));
   std::lock_guard lk(m_mu);
-  RH_TRY(m_db->exec("BEGIN IMMEDIATE"));
   std::optional<int64_t> emptied;
-  auto body = [&]() -> Status {
+  std::string emptied_name;
+  RH_TRY(write_transaction([&]() -> Status {
     RH_TRY_ASSIGN(auto* q, m_db->cached("SELECT pack FROM packed WHERE digest = ?"));
     q->bind_blob(1, key);
     RH_TRY_ASSIGN(bool row, q->step());
@@ -333,27 +345,22 @@ Status Packs::remove(std::string_view digest) {
     int64_t live = has ? left->int64(0) : 0;
     left->reset();
     if (live <= 0) {
+      RH_TRY_ASSIGN(emptied_name, pack_name(pack));
       RH_TRY_ASSIGN(auto* drop, m_db->cached("DELETE FROM packs WHERE id = ?"));
       RH_TRY(drop->bind(1, pack).exec());
       // Remembered, so a file a crash leaves is not taken for an orphan.
       RH_TRY_ASSIGN(auto* mark, m_db->cached("INSERT OR IGNORE INTO dropped(name) VALUES(?)"));
-      RH_TRY(mark->bind(1, m_names[pack]).exec());
+      RH_TRY(mark->bind(1, emptied_name).exec());
       emptied = pack;
     }
     return {};
-  };
-  if (auto st = body(); !st) {
-    m_db->reset_cached();
-    (void)m_db->exec("ROLLBACK");
-    return st;
-  }
-  RH_TRY(m_db->exec("COMMIT"));
+  }));
   if (emptied) {  // its last object went: the file goes after the index says so
     if (auto it = m_fds.find(*emptied); it != m_fds.end()) {
       ::close(it->second);
       m_fds.erase(it);
     }
-    std::string path = m_dir + "/" + m_names[*emptied];
+    std::string path = m_dir + "/" + emptied_name;
     m_names.erase(*emptied);
     if (::unlink(path.c_str()) != 0 && errno != ENOENT)
       return std::unexpected(os_error("cannot remove", path));

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -72,6 +73,8 @@ class Packs {
   Packs(std::string dir, std::string tmp, std::unique_ptr<sqlite::Db> db);
   Status index_pack(const std::string& name, const std::vector<std::pair<std::string, Where>>& at);
   Status index_orphans();
+  Status write_transaction(const std::function<Status()>& fn);
+  Result<std::string> pack_name(int64_t pack);
   Result<int> pack_fd(int64_t pack);
   std::string m_dir, m_tmp;  // packs/, and tmp/ where a pack is written before it is named
   std::mutex m_mu;           // the connection and the maps below

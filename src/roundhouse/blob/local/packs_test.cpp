@@ -111,6 +111,12 @@ TEST(Packs, TwoStoresOnOneFolderSeeEachOthersPacks) {
   ASSERT_TRUE(b->put_checked(checked(later)));  // a pack a has not heard of
   EXPECT_EQ(*a->get_bytes(sha256_digest(later[4])), later[4]);
   EXPECT_TRUE(a->missing({sha256_digest(later[9])})->empty());
+  // a empties b's pack: the file goes, found by its name in the index.
+  for (const auto& d : later)
+    ASSERT_TRUE(a->remove(sha256_digest(d)));
+  EXPECT_EQ(names_in(root + "/packs", ".pack").size(), 1u);
+  EXPECT_EQ(b->stat(sha256_digest(later[0])).error().code, ErrorCode::not_found);
+  EXPECT_EQ(*b->get_bytes(sha256_digest(first[0])), first[0]);
 }
 
 TEST(Packs, APackGoesWithItsLastObjectAndStaysGone) {
