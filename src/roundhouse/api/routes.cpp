@@ -421,8 +421,7 @@ class Api {
               return ok_json(Json{{"digest", info.digest}, {"size", info.size}}, 201);
             }
             if (req.body_digest != req.params[0]) {
-              return make_error(ErrorCode::corrupt, "content does not match its digest: expected " +
-                                                        req.params[0] + ", got " + req.body_digest);
+              return digest_mismatch(req.params[0], req.body_digest);
             }
             RH_TRY_ASSIGN(BlobInfo info, local->put_staged(req.body_file, req.body_digest));
             return ok_json(Json{{"digest", info.digest}, {"size", info.size}}, 201);
@@ -780,11 +779,8 @@ class Api {
             RH_TRY(parallel_for(blobs.size(), [&](size_t i) -> Status {
               const auto& [digest, bytes] = blobs[i];
               std::string actual = sha256_digest(bytes);
-              if (actual != digest) {
-                return make_error(
-                    ErrorCode::corrupt,
-                    "content does not match its digest: expected " + digest + ", got " + actual);
-              }
+              if (actual != digest)
+                return digest_mismatch(digest, actual);
               return {};
             }));
             check_trace.end();

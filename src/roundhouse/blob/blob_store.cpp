@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -39,6 +40,29 @@ Result<size_t> FileSource::read(char* buf, size_t n) {
       continue;
     return make_error(ErrorCode::io, "cannot read " + m_path + ": " + std::strerror(errno));
   }
+}
+
+Status read_range(int fd, uint64_t offset, uint64_t length, ByteSink& sink, const std::string& name,
+                  bool exact) {
+  std::string buf(static_cast<size_t>(std::min<uint64_t>(length, 1 << 20)), '\0');
+  off_t pos = static_cast<off_t>(offset);
+  while (length > 0) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(length, buf.size()));
+    ssize_t k = ::pread(fd, buf.data(), want, pos);
+    if (k < 0 && errno == EINTR)
+      continue;
+    if (k < 0)
+      return make_error(ErrorCode::io, "cannot read " + name + ": " + std::strerror(errno));
+    if (k == 0) {
+      if (exact)
+        return make_error(ErrorCode::io, "cannot read " + name + ": cut short");
+      return {};
+    }
+    RH_TRY(sink.write(buf.data(), static_cast<size_t>(k)));
+    pos += k;
+    length -= static_cast<uint64_t>(k);
+  }
+  return {};
 }
 
 Result<BlobInfo> BlobStore::put_bytes(std::string_view data) {

@@ -82,6 +82,12 @@ class CallbackSink final : public ByteSink {
   std::function<Status(const char*, size_t)> m_fn;
 };
 
+// Streams [offset, offset + length) of an open file into sink, a MiB at a
+// time (`name` is what an error calls the file). The end of the file ends
+// the stream early, or is an error ("cut short") when `exact`.
+Status read_range(int fd, uint64_t offset, uint64_t length, ByteSink& sink, const std::string& name,
+                  bool exact);
+
 struct BlobInfo {
   std::string digest;
   uint64_t size = 0;

@@ -773,9 +773,7 @@ class RemoteBlobStore final : public BlobStore {
   Result<BlobInfo> put_file(const std::string& path, std::string_view expected) override {
     RH_TRY_ASSIGN(std::string digest, sha256_file(path));
     if (!expected.empty() && digest != expected) {
-      return make_error(ErrorCode::corrupt, "content of " + path +
-                                                " does not match its digest: expected " +
-                                                std::string(expected) + ", got " + digest);
+      return digest_mismatch(expected, digest, "content of " + path);
     }
     if (auto size = stat(digest))
       return BlobInfo{digest, *size};

@@ -76,4 +76,11 @@ Status validate_digest(std::string_view s) {
   return {};
 }
 
+std::unexpected<Error> digest_mismatch(std::string_view expected, std::string_view actual,
+                                       std::string_view what) {
+  return make_error(ErrorCode::corrupt, std::string(what) +
+                                            " does not match its digest: expected " +
+                                            std::string(expected) + ", got " + std::string(actual));
+}
+
 }  // namespace rh

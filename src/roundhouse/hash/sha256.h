@@ -32,5 +32,9 @@ Result<std::string> sha256_file(const std::string& path);
 
 // Checks that s is "sha256:" followed by 64 lowercase hex digits.
 Status validate_digest(std::string_view s);
+// The `corrupt` error for bytes stored or sent under a digest that is not
+// theirs: "<what> does not match its digest: expected <expected>, got <actual>".
+std::unexpected<Error> digest_mismatch(std::string_view expected, std::string_view actual,
+                                       std::string_view what = "content");
 
 }  // namespace rh

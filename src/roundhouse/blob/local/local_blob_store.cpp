@@ -150,9 +150,7 @@ Result<int64_t> LocalBlobStore::sweep_tmp(int64_t idle_seconds) {
   int64_t removed = 0;
   time_t before = ::time(nullptr) - static_cast<time_t>(idle_seconds);
   while (struct dirent* e = ::readdir(d)) {
-    struct stat st;
-    if (e->d_name[0] == '.' && (e->d_name[1] == 0 || (e->d_name[1] == '.' && e->d_name[2] == 0)))
-      continue;
+    struct stat st;  // files only: "." and ".." are folders
     if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
       continue;
     if (st.st_mtime < before && ::unlinkat(::dirfd(d), e->d_name, 0) == 0)
@@ -226,10 +224,8 @@ Status LocalBlobStore::put_many(const std::vector<std::pair<std::string, std::st
       const auto& [digest, path] = items[todo[group[g]]];
       RH_TRY_ASSIGN(data[g], read_file(path));
       std::string actual = sha256_digest(data[g]);
-      if (actual != digest) {
-        return make_error(ErrorCode::corrupt, path + " does not match its digest: expected " +
-                                                  digest + ", got " + actual);
-      }
+      if (actual != digest)
+        return digest_mismatch(digest, actual, path);
       return {};
     }));
     std::vector<std::pair<std::string, std::string_view>> objects;
@@ -285,8 +281,7 @@ Result<BlobInfo> LocalBlobStore::put_impl(ByteSource& src, std::string_view expe
   }
   std::string digest = hasher.finish();
   if (!expected_digest.empty() && digest != expected_digest) {
-    return make_error(ErrorCode::corrupt, "content does not match its digest: expected " +
-                                              std::string(expected_digest) + ", got " + digest);
+    return digest_mismatch(expected_digest, digest);
   }
   RH_TRY_ASSIGN(std::string final_path, path_of(digest));
   RH_TRY(make_dirs(dirname_of(final_path)));
@@ -304,8 +299,7 @@ Result<BlobInfo> LocalBlobStore::put_file(const std::string& path,
   }
   RH_TRY_ASSIGN(std::string digest, sha256_file(path));
   if (!expected_digest.empty() && digest != expected_digest) {
-    return make_error(ErrorCode::corrupt, "content does not match its digest: expected " +
-                                              std::string(expected_digest) + ", got " + digest);
+    return digest_mismatch(expected_digest, digest);
   }
   return put_staged(path, digest);
 }
@@ -381,28 +375,7 @@ Status LocalBlobStore::get(std::string_view digest, ByteSink& sink, uint64_t off
     }
     return make_error(ErrorCode::io, "cannot open " + path + ": " + std::strerror(errno));
   }
-  std::string buf(1 << 20, '\0');
-  uint64_t remaining = length;
-  off_t pos = static_cast<off_t>(offset);
-  Status result;
-  while (remaining > 0) {
-    size_t want = static_cast<size_t>(std::min<uint64_t>(remaining, buf.size()));
-    ssize_t k = ::pread(fd, buf.data(), want, pos);
-    if (k < 0) {
-      if (errno == EINTR)
-        continue;
-      result = make_error(ErrorCode::io, "cannot read " + path + ": " + std::strerror(errno));
-      break;
-    }
-    if (k == 0)
-      break;
-    if (auto st = sink.write(buf.data(), static_cast<size_t>(k)); !st) {
-      result = st;
-      break;
-    }
-    pos += k;
-    remaining -= static_cast<uint64_t>(k);
-  }
+  Status result = read_range(fd, offset, length, sink, path, /*exact=*/false);
   ::close(fd);
   return result;
 }

@@ -289,27 +289,8 @@ Status Packs::read(const Where& w, ByteSink& sink, uint64_t offset, uint64_t len
   }
   if (fd < 0)
     return std::unexpected(os_error("cannot read pack in", m_dir));
-  std::string buf(static_cast<size_t>(std::min<uint64_t>(left, 1 << 20)), '\0');
-  off_t pos = static_cast<off_t>(w.offset + offset);
-  Status result;
-  while (left > 0) {
-    ssize_t k =
-        ::pread(fd, buf.data(), static_cast<size_t>(std::min<uint64_t>(left, buf.size())), pos);
-    if (k < 0 && errno == EINTR)
-      continue;
-    if (k <= 0) {
-      result =
-          make_error(ErrorCode::io, "cannot read pack " + std::to_string(w.pack) + " in " + m_dir +
-                                        ": " + (k < 0 ? std::strerror(errno) : "cut short"));
-      break;
-    }
-    if (auto st = sink.write(buf.data(), static_cast<size_t>(k)); !st) {
-      result = st;
-      break;
-    }
-    pos += k;
-    left -= static_cast<uint64_t>(k);
-  }
+  Status result = read_range(fd, w.offset + offset, left, sink,
+                             "pack " + std::to_string(w.pack) + " in " + m_dir, /*exact=*/true);
   ::close(fd);
   return result;
 }
