@@ -760,12 +760,13 @@ class RemoteBlobStore final : public BlobStore {
 
   // A file under a digest the caller vouches for: the server checks the
   // content against it, so there is no hashing (and no HEAD) here first.
-  Result<BlobInfo> put_file_on(HttpClient& c, const std::string& path, std::string digest) {
+  Result<BlobInfo> put_file_on(HttpClient& c, const std::string& path, std::string digest,
+                               const std::function<void(uint64_t, uint64_t)>& progress = {}) {
     if (digest.empty()) {
       RH_TRY_ASSIGN(digest, sha256_file(path));
     }
     RH_TRY(validate_digest(digest));
-    RH_TRY_ASSIGN(std::string body, c.upload_file("/api/v1/blobs/" + digest, path));
+    RH_TRY_ASSIGN(std::string body, c.upload_file("/api/v1/blobs/" + digest, path, progress));
     RH_TRY_ASSIGN(Json j, parse_json(body, "upload response"));
     return BlobInfo{digest, j.value("size", uint64_t{0})};
   }
@@ -777,9 +778,7 @@ class RemoteBlobStore final : public BlobStore {
     }
     if (auto size = stat(digest))
       return BlobInfo{digest, *size};
-    RH_TRY_ASSIGN(std::string body, m_c->upload_file("/api/v1/blobs/" + digest, path, m_progress));
-    RH_TRY_ASSIGN(Json j, parse_json(body, "upload response"));
-    return BlobInfo{digest, j.value("size", uint64_t{0})};
+    return put_file_on(*m_c, path, digest, m_progress);
   }
 
   Status get(std::string_view digest, ByteSink& sink, uint64_t offset, uint64_t length) override {
