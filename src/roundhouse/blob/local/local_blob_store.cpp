@@ -359,6 +359,20 @@ Status LocalBlobStore::sync() {
   return {};
 }
 
+namespace {
+
+// Where `digest`, which no loose file holds, sits in the packs (none: nullptr).
+Result<Packs::Where> packed(Packs* packs, std::string_view digest) {
+  if (packs) {
+    RH_TRY_ASSIGN(auto where, packs->find(digest));
+    if (where)
+      return *where;
+  }
+  return make_error(ErrorCode::not_found, "no object " + std::string(digest));
+}
+
+}  // namespace
+
 Status LocalBlobStore::get(std::string_view digest, ByteSink& sink, uint64_t offset,
                            uint64_t length) {
   RH_TRY_ASSIGN(std::string path, path_of(digest));
@@ -366,12 +380,8 @@ Status LocalBlobStore::get(std::string_view digest, ByteSink& sink, uint64_t off
   if (fd < 0) {
     if (errno == ENOENT) {
       RH_TRY_ASSIGN(Packs * p, packs(false));
-      if (p) {
-        RH_TRY_ASSIGN(auto where, p->find(digest));
-        if (where)
-          return p->read(*where, sink, offset, length);
-      }
-      return make_error(ErrorCode::not_found, "no object " + std::string(digest));
+      RH_TRY_ASSIGN(auto where, packed(p, digest));
+      return p->read(where, sink, offset, length);
     }
     return make_error(ErrorCode::io, "cannot open " + path + ": " + std::strerror(errno));
   }
@@ -386,12 +396,8 @@ Result<uint64_t> LocalBlobStore::stat(std::string_view digest) {
   if (::stat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) {
       RH_TRY_ASSIGN(Packs * p, packs(false));
-      if (p) {
-        RH_TRY_ASSIGN(auto where, p->find(digest));
-        if (where)
-          return where->size;
-      }
-      return make_error(ErrorCode::not_found, "no object " + std::string(digest));
+      RH_TRY_ASSIGN(auto where, packed(p, digest));
+      return where.size;
     }
     return make_error(ErrorCode::io, "cannot stat " + path + ": " + std::strerror(errno));
   }
