@@ -86,7 +86,7 @@ Result<LocalBlobStore*> Context::local_cache() {
   return m_cache.get();
 }
 
-Result<std::string> Context::datasets_resolve(const std::string& id) {
+Result<std::string> Context::resolve_dataset(const std::string& id) {
   RH_TRY_ASSIGN(MetadataStore * s, store());
   return s->datasets().resolve(id);
 }

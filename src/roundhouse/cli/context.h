@@ -32,7 +32,7 @@ class Context {
   // Task ID from a full ID or unique prefix.
   Result<std::string> resolve_task(const std::string& id_or_prefix);
   // Dataset version ID from a full ID or unique prefix.
-  Result<std::string> datasets_resolve(const std::string& id_or_prefix);
+  Result<std::string> resolve_dataset(const std::string& id_or_prefix);
   ~Context();
 
  private:

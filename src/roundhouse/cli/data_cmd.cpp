@@ -53,7 +53,7 @@ struct Ref {
 Result<std::string> resolve(Context& c, const Ref& r) {
   RH_TRY_ASSIGN(MetadataStore * store, c.store());
   if (!r.id.empty())
-    return store->datasets().resolve(r.id);
+    return c.resolve_dataset(r.id);
   if (r.project.empty() || r.name.empty())
     return make_error(ErrorCode::invalid_argument, "give a version ID, or --project and --name");
   DatasetQuery q;
@@ -118,7 +118,7 @@ void add_data_commands(CLI::App& app, Context& ctx) {
       RH_TRY_ASSIGN(MetadataStore * store, ctx.store());
       NewDatasetVersion v{cf->project, cf->name, cf->version, {}, cf->tags, cf->task};
       for (const auto& p : cf->parents) {
-        RH_TRY_ASSIGN(std::string id, store->datasets().resolve(p));
+        RH_TRY_ASSIGN(std::string id, ctx.resolve_dataset(p));
         v.parents.push_back(id);
       }
       RH_TRY_ASSIGN(DatasetVersion made, store->datasets().create(v));
@@ -143,7 +143,7 @@ void add_data_commands(CLI::App& app, Context& ctx) {
   add->callback([&ctx, af] {
     guard([&]() -> Status {
       RH_TRY_ASSIGN(auto env, data_env(ctx));
-      RH_TRY_ASSIGN(std::string id, ctx.datasets_resolve(af->id));
+      RH_TRY_ASSIGN(std::string id, ctx.resolve_dataset(af->id));
       RH_TRY_ASSIGN(int64_t n, data::add(*env, id, af->paths, af->opt));
       std::fprintf(stderr, "rh: %lld file(s) added (%lld read and hashed, the rest unchanged)\n",
                    static_cast<long long>(n), static_cast<long long>(env->hashed));
@@ -159,7 +159,7 @@ void add_data_commands(CLI::App& app, Context& ctx) {
   remove->callback([&ctx, id, pattern] {
     guard([&]() -> Status {
       RH_TRY_ASSIGN(MetadataStore * store, ctx.store());
-      RH_TRY_ASSIGN(std::string vid, store->datasets().resolve(*id));
+      RH_TRY_ASSIGN(std::string vid, ctx.resolve_dataset(*id));
       RH_TRY_ASSIGN(int64_t n, store->datasets().remove_files(vid, *pattern));
       std::fprintf(stderr, "rh: %lld file(s) removed\n", static_cast<long long>(n));
       return {};
@@ -173,7 +173,7 @@ void add_data_commands(CLI::App& app, Context& ctx) {
   sync->callback([&ctx, id, dir] {
     guard([&]() -> Status {
       RH_TRY_ASSIGN(auto env, data_env(ctx));
-      RH_TRY_ASSIGN(std::string vid, ctx.datasets_resolve(*id));
+      RH_TRY_ASSIGN(std::string vid, ctx.resolve_dataset(*id));
       RH_TRY_ASSIGN(auto r, data::sync(*env, vid, *dir));
       std::fprintf(stderr, "rh: %lld added, %lld modified, %lld removed, %lld unchanged\n",
                    static_cast<long long>(r.added), static_cast<long long>(r.modified),
@@ -189,7 +189,7 @@ void add_data_commands(CLI::App& app, Context& ctx) {
   fin->callback([&ctx, id, upload_first] {
     guard([&]() -> Status {
       RH_TRY_ASSIGN(auto env, data_env(ctx));
-      RH_TRY_ASSIGN(std::string vid, ctx.datasets_resolve(*id));
+      RH_TRY_ASSIGN(std::string vid, ctx.resolve_dataset(*id));
       RH_TRY_ASSIGN(DatasetVersion v, data::finalize(*env, vid, *upload_first));
       std::fprintf(stderr, "rh: %s/%s %s final: %s\n", v.project.c_str(), v.name.c_str(),
                    v.version.c_str(), summary_line(v.summary).c_str());
@@ -202,7 +202,7 @@ void add_data_commands(CLI::App& app, Context& ctx) {
   up->callback([&ctx, id] {
     guard([&]() -> Status {
       RH_TRY_ASSIGN(auto env, data_env(ctx));
-      RH_TRY_ASSIGN(std::string vid, ctx.datasets_resolve(*id));
+      RH_TRY_ASSIGN(std::string vid, ctx.resolve_dataset(*id));
       RH_TRY_ASSIGN(int64_t n, data::upload(*env, vid));
       std::fprintf(stderr, "rh: %lld file(s) uploaded\n", static_cast<long long>(n));
       return {};
@@ -289,7 +289,7 @@ void add_data_commands(CLI::App& app, Context& ctx) {
   show->callback([&ctx, id, json] {
     guard([&]() -> Status {
       RH_TRY_ASSIGN(MetadataStore * store, ctx.store());
-      RH_TRY_ASSIGN(std::string vid, store->datasets().resolve(*id));
+      RH_TRY_ASSIGN(std::string vid, ctx.resolve_dataset(*id));
       RH_TRY_ASSIGN(DatasetVersion v, store->datasets().get(vid));
       if (v.state == DatasetState::draft) {
         RH_TRY_ASSIGN(v.summary, store->datasets().summarize(vid));
@@ -347,8 +347,8 @@ void add_data_commands(CLI::App& app, Context& ctx) {
   diff->callback([&ctx, ids] {
     guard([&]() -> Status {
       RH_TRY_ASSIGN(MetadataStore * store, ctx.store());
-      RH_TRY_ASSIGN(std::string a, store->datasets().resolve((*ids)[0]));
-      RH_TRY_ASSIGN(std::string b, store->datasets().resolve((*ids)[1]));
+      RH_TRY_ASSIGN(std::string a, ctx.resolve_dataset((*ids)[0]));
+      RH_TRY_ASSIGN(std::string b, ctx.resolve_dataset((*ids)[1]));
       // Both versions' rows in path order, met in one streamed merge.
       data::RowCursor left(store->datasets(), a), right(store->datasets(), b);
       int64_t added = 0, modified = 0, removed = 0;
@@ -399,7 +399,7 @@ void add_data_commands(CLI::App& app, Context& ctx) {
           add_tags.push_back(c.starts_with("+") ? c.substr(1) : c);
       }
       RH_TRY_ASSIGN(MetadataStore * store, ctx.store());
-      RH_TRY_ASSIGN(std::string vid, store->datasets().resolve(*id));
+      RH_TRY_ASSIGN(std::string vid, ctx.resolve_dataset(*id));
       RH_TRY_ASSIGN(DatasetVersion v, store->datasets().change_tags(vid, add_tags, remove_tags));
       std::string tags;
       for (const auto& t : v.tags)
@@ -415,7 +415,7 @@ void add_data_commands(CLI::App& app, Context& ctx) {
   del->callback([&ctx, id] {
     guard([&]() -> Status {
       RH_TRY_ASSIGN(MetadataStore * store, ctx.store());
-      RH_TRY_ASSIGN(std::string vid, store->datasets().resolve(*id));
+      RH_TRY_ASSIGN(std::string vid, ctx.resolve_dataset(*id));
       RH_TRY(store->datasets().remove(vid));
       std::fprintf(stderr, "rh: deleted %s\n", vid.c_str());
       return {};
