@@ -16,6 +16,7 @@
 #include "roundhouse/client/http_client.h"
 #include "roundhouse/client/remote_store.h"
 #include "roundhouse/model/json.h"
+#include "roundhouse/run/capture.h"
 #include "roundhouse/run/recorder.h"
 #include "roundhouse/run/supervise.h"
 #include "roundhouse/util/fs.h"
@@ -34,12 +35,6 @@ void on_stop(int sig) {
     char c = 1;
     (void)!::write(g_wake_fd, &c, 1);
   }
-}
-
-std::string hostname() {
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  return host;
 }
 
 double steady_ms_since(std::chrono::steady_clock::time_point t0) {
@@ -104,7 +99,7 @@ class Agent {
   Status heartbeat() {
     Worker w;
     w.name = m_opt.name;
-    w.host = hostname();
+    w.host = host_name();
     w.queues = m_opt.queues;
     w.gpus = m_opt.gpus == "none" ? "" : m_opt.gpus;
     {
@@ -200,7 +195,7 @@ class Agent {
     }
     for (const auto& n : venv->notes)
       note(n);
-    std::map<std::string, std::string> runtime{{"worker", m_opt.name}, {"host", hostname()}};
+    std::map<std::string, std::string> runtime{{"worker", m_opt.name}, {"host", host_name()}};
     if (!venv->failed.empty()) {
       std::string list = join(venv->failed, ", ");
       note("could not install: " + list + " (the task runs with what the system provides)");
@@ -348,7 +343,7 @@ Status run_agent(Env& env, const AgentOptions& opt_in) {
   if (opt.queues.empty())
     return make_error(ErrorCode::invalid_argument, "give at least one --queue");
   if (opt.name.empty())
-    opt.name = hostname() + ":" + std::to_string(::getpid());
+    opt.name = host_name() + ":" + std::to_string(::getpid());
   RH_TRY(make_dirs(opt.workdir));
   RH_TRY_ASSIGN(RemoteStores stores, open_remote(opt.server, opt.token));
   for (const auto& q : opt.queues) {

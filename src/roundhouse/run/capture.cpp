@@ -139,11 +139,15 @@ Script capture_script(const std::vector<std::string>& argv, const std::string& c
   return s;
 }
 
+std::string host_name() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return host;
+}
+
 Environment capture_environment(const std::vector<std::string>& argv) {
   Environment e;
-  char host[256] = {0};
-  ::gethostname(host, sizeof host - 1);
-  e.host = host;
+  e.host = host_name();
   struct utsname u;
   if (::uname(&u) == 0)
     e.os = std::string(u.sysname) + " " + u.release + " " + u.machine;

@@ -25,6 +25,9 @@ Script capture_script(const std::vector<std::string>& argv, const std::string& c
 // `pip freeze`), OS and host.
 Environment capture_environment(const std::vector<std::string>& argv);
 
+// This machine's host name.
+std::string host_name();
+
 // The file argv runs: argv[0] when it is a file path, else the first
 // non-option argument that is a regular file (python train.py ...). Empty if none.
 std::string find_script(const std::vector<std::string>& argv, const std::string& cwd);
