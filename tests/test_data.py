@@ -120,7 +120,9 @@ def test_bad_input_is_refused_and_nothing_half_written(tmp_path):
     files = {f["path"] for f in json.loads(data("show", v, "--json", home=home).stdout)["files"]}
     assert "inside.csv" in files
     r = data("add", v, str(src / "table.csv"), "--dataset-path", "../up", home=home, check=False)
-    assert r.returncode != 0 and ".." in r.stderr
+    assert r.returncode != 0 and 'dataset path "../up/table.csv"' in r.stderr and ".." in r.stderr, r.stderr
+    shown = json.loads(data("show", v, "--json", home=home).stdout)["files"]
+    assert {f["path"] for f in shown} == files  # nothing added
     data("finalize", v, home=home)
     for args in (("add", v, str(src)), ("remove", v, "table.csv"), ("sync", v, str(src))):
         r = data(*args, home=home, check=False)

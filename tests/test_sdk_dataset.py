@@ -12,14 +12,14 @@ import pytest
 PYTHON_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "python"))
 
 
-def run(tmp_path, server, body):
+def run(tmp_path, server, body, home="home", stderr=False):
     script = tmp_path / "job.py"
     script.write_text(textwrap.dedent(body))
-    env = dict(os.environ, PYTHONPATH=PYTHON_DIR, RH_SERVER=server.url, RH_DATA_DIR=str(tmp_path / "home"))
+    env = dict(os.environ, PYTHONPATH=PYTHON_DIR, RH_SERVER=server.url, RH_DATA_DIR=str(tmp_path / home))
     p = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
                        timeout=120)
     assert p.returncode == 0, p.stdout + p.stderr
-    return p.stdout
+    return (p.stdout, p.stderr) if stderr else p.stdout
 
 
 def test_dataset_round_trip(tmp_path, server):
@@ -113,9 +113,15 @@ def test_finalize_without_upload_is_refused(tmp_path, server):
             ds.add_files("missing")
         except RoundhouseError as e:
             print("MISSING", e)
+        try:
+            ds.add_files("d", dataset_path="../up")
+        except RoundhouseError as e:
+            print("ESCAPES", e)
+        assert ds.list_files() == ["a"], ds.list_files()
     """)
     assert "REFUSED" in out and "not on the server yet" in out
     assert "MISSING" in out and "no such file" in out
+    assert 'ESCAPES invalid_argument: dataset path "../up/a" has an empty, "." or ".." path component' in out, out
 
 
 def test_the_sdk_and_the_cli_share_the_stat_cache(tmp_path, server):
@@ -149,3 +155,68 @@ def test_the_sdk_and_the_cli_share_the_stat_cache(tmp_path, server):
         print(len(reads))
     """)
     assert out.strip() == "0"
+
+
+def test_upload_in_the_background_in_batches(tmp_path, server):
+    """upload(wait=False) returns at once; finalize waits for it. Small
+    files go many to a request (the server keeps each batch as one pack),
+    a large one alone; another machine gets every file back."""
+    src = tmp_path / "src"
+    (src / "many").mkdir(parents=True)
+    for i in range(2500):  # two batches of at most 2,000
+        (src / "many" / f"{i:04}.txt").write_text(f"line {i}\n")
+    big = os.urandom(5 << 20)
+    (src / "big.bin").write_bytes(big)
+    out = run(tmp_path, server, """
+        import time
+        from roundhouse import Dataset
+        ds = Dataset.create(dataset_name="bg", dataset_project="p")
+        assert ds.add_files("src") == 2501
+        t0 = time.monotonic()
+        assert ds.upload(wait=False) is None
+        print("RETURNED", time.monotonic() - t0)
+        assert ds.finalize() and ds.is_final  # waited for the upload
+        assert ds.wait_for_upload() == 0      # nothing left running
+        print("ID", ds.id)
+    """)
+    vid = out.split("ID ")[1].split()[0]
+    assert float(out.split("RETURNED ")[1].split()[0]) < 1.0, out
+    packs = list((tmp_path / "server-data" / "blobs" / "packs").glob("*.pack"))
+    assert len(packs) == 2, packs
+    got = run(tmp_path, server, f"""
+        import hashlib, os
+        from roundhouse import Dataset
+        folder = Dataset.get(dataset_id="{vid}").get_local_copy()
+        names = sorted(os.listdir(os.path.join(folder, "many")))
+        assert len(names) == 2500 and open(os.path.join(folder, "many", "0042.txt")).read() == "line 42\\n"
+        print("BIG", hashlib.sha256(open(os.path.join(folder, "big.bin"), "rb").read()).hexdigest())
+    """, home="fresh")
+    import hashlib
+    assert got.split("BIG ")[1].split()[0] == hashlib.sha256(big).hexdigest()
+
+
+def test_a_failed_background_upload_is_raised_where_it_is_awaited(tmp_path, server):
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(20):
+        (src / f"{i}.txt").write_text(f"row {i}\n")
+    out, err = run(tmp_path, server, """
+        import os, stat
+        from roundhouse import Dataset, RoundhouseError
+        ds = Dataset.create(dataset_name="bad", dataset_project="p")
+        ds.add_files("src")
+        # Damage one cached object (same size): the server refuses it.
+        path = ds._cache.path(ds._all_files()[3]["digest"])
+        os.chmod(path, 0o644)
+        damaged = open(path).read().replace("row", "ROW")
+        open(path, "w").write(damaged)
+        ds.upload(wait=False)
+        try:
+            ds.finalize()
+        except RoundhouseError as e:
+            print("RAISED", e.code, e)
+        assert not ds.is_final
+        ds.upload(wait=False)  # not awaited: reported when the script ends
+    """, stderr=True)
+    assert "RAISED corrupt" in out, out + err
+    assert "background upload of dataset version" in err and "failed" in err, err

@@ -11,6 +11,7 @@ import shutil
 import struct
 import sys
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
@@ -18,6 +19,46 @@ from . import _backend
 from ._http import RoundhouseError
 
 _WORKERS = min(16, (os.cpu_count() or 2) * 2)
+
+# The blob batch format of POST /blobs/batch and /blobs/fetch (docs/api.md):
+# "RHB1", then per blob its 71-byte digest, its size (u64 LE), its bytes.
+_BATCH_MAGIC = b"RHB1"
+_BATCH_SIZE = struct.Struct("<Q")
+_SMALL = 4 << 20         # smaller blobs go many to a request
+_BATCH_BYTES = 16 << 20  # the server's limits for one batch
+_BATCH_COUNT = 2000
+
+
+def _read_batch(body):
+    """(digest, bytes) pairs of an RHB1 batch."""
+    if not body.startswith(_BATCH_MAGIC):
+        raise RoundhouseError("internal", "the server's blob batch does not start with RHB1")
+    pos, view = len(_BATCH_MAGIC), memoryview(body)
+    while pos < len(body):
+        if pos + 71 + 8 > len(body):
+            raise RoundhouseError("internal", f"the server's blob batch is cut short at byte {pos}")
+        digest = bytes(view[pos:pos + 71]).decode()
+        (size,) = _BATCH_SIZE.unpack_from(body, pos + 71)
+        pos += 79
+        if pos + size > len(body):
+            raise RoundhouseError("internal", f"the server's blob batch is cut short in {digest}")
+        yield digest, bytes(view[pos:pos + size])
+        pos += size
+
+
+def _units(digests, sizes, count, nbytes):
+    """Groups of digests, each at most `count` blobs and `nbytes` bytes (a
+    larger blob alone), in order."""
+    out, cur, cur_bytes = [], [], 0
+    for d in digests:
+        if cur and (len(cur) >= count or cur_bytes + sizes[d] > nbytes):
+            out.append(cur)
+            cur, cur_bytes = [], 0
+        cur.append(d)
+        cur_bytes += sizes[d]
+    if cur:
+        out.append(cur)
+    return out
 
 
 class _Cache:
@@ -249,23 +290,85 @@ class Dataset:
             self._client.request("POST", self._path("/remove"), {"paths": removed[i:i + 50000]})
         return len(removed), added, len(changed) - added
 
-    def upload(self, show_progress=False, max_workers=None):
-        """Sends the files the server does not have yet (several at once)."""
-        digests = sorted({f["digest"] for f in self._all_files()})
+    def upload(self, show_progress=False, max_workers=None, wait=True):
+        """Sends the files the server does not have yet (several requests at
+        once; small files many to a request); returns how many. With
+        wait=False it returns None at once and sends in a background thread:
+        finalize() and wait_for_upload() wait for it and raise what it met,
+        and the interpreter does not exit before it ends."""
+        self.wait_for_upload()  # one upload of a version at a time
+        if wait:
+            return self._upload(show_progress, max_workers)
+        box = {}
+
+        def run():
+            try:
+                box["sent"] = self._upload(show_progress, max_workers)
+            except BaseException as e:  # handed to whoever waits
+                box["error"] = e
+
+        thread = threading.Thread(target=run, name=f"rh-upload-{self.id[:12]}")
+        self._pending = (thread, box)
+        atexit.register(self._report_unwaited)
+        thread.start()
+        return None
+
+    def wait_for_upload(self):
+        """Waits for an upload(wait=False); returns how many files it sent
+        (0 when none was running) or raises its error."""
+        pending, self._pending = getattr(self, "_pending", None), None
+        if pending is None:
+            return 0
+        thread, box = pending
+        thread.join()
+        if "error" in box:
+            raise box["error"]
+        return box["sent"]
+
+    def _report_unwaited(self):
+        pending = getattr(self, "_pending", None)
+        if pending is not None and not pending[0].is_alive() and "error" in pending[1]:
+            sys.stderr.write(f"rh: the background upload of dataset version {self.id} failed: "
+                             f"{pending[1]['error']}\n")
+
+    def _upload(self, show_progress, max_workers):
+        sizes = {f["digest"]: f["size"] for f in self._all_files()}
+        digests = sorted(sizes)
         missing = []
         for i in range(0, len(digests), 50000):
             missing += self._client.request("POST", "/api/v1/blobs/missing",
                                             {"digests": digests[i:i + 50000]})["missing"]
+        large = [[d] for d in missing if sizes[d] >= _SMALL]
+        units = large + _units([d for d in missing if sizes[d] < _SMALL], sizes, _BATCH_COUNT, _BATCH_BYTES)
 
-        def send(d):
-            with open(self._cache.path(d), "rb") as f:
-                self._client.request("PUT", f"/api/v1/blobs/{d}", f, content_type="application/octet-stream",
-                                     headers={"Content-Length": str(os.fstat(f.fileno()).st_size)})
+        def cached(d):
+            try:
+                return open(self._cache.path(d), "rb")
+            except FileNotFoundError:
+                raise RoundhouseError("not_found", f"{d} of dataset version {self.id} is not in the local cache "
+                                                   f"{self._cache.root}: add its files on this machine") from None
 
+        def send(unit):
+            if sizes[unit[0]] >= _SMALL:  # alone, streamed; the server checks the digest
+                with cached(unit[0]) as f:
+                    self._client.request("PUT", f"/api/v1/blobs/{unit[0]}", f,
+                                         content_type="application/octet-stream",
+                                         headers={"Content-Length": str(os.fstat(f.fileno()).st_size)})
+                return 1
+            body = bytearray(_BATCH_MAGIC)
+            for d in unit:
+                with cached(d) as f:
+                    data = f.read()
+                body += d.encode() + _BATCH_SIZE.pack(len(data)) + data
+            self._client.request("POST", "/api/v1/blobs/batch", bytes(body), content_type="application/x-rh-blobs")
+            return len(unit)
+
+        sent = 0
         with ThreadPoolExecutor(max_workers or 4) as pool:
-            for i, _ in enumerate(pool.map(send, missing), 1):
+            for n in pool.map(send, units):
+                sent += n
                 if show_progress:
-                    sys.stderr.write(f"\ruploading {i}/{len(missing)}")
+                    sys.stderr.write(f"\ruploading {sent}/{len(missing)}")
         if show_progress and missing:
             sys.stderr.write("\n")
         return len(missing)
@@ -273,6 +376,7 @@ class Dataset:
     def finalize(self, auto_upload=False):
         """Makes the draft final: uploads first when asked, then the manifest, then the row."""
         self._flush_log()
+        self.wait_for_upload()
         if auto_upload:
             self.upload()
         files = self._all_files()
@@ -397,7 +501,10 @@ class Dataset:
 
         with ThreadPoolExecutor(_WORKERS) as pool:
             results = list(pool.map(one, found))
-        self._cache.save_stat_cache(known, [r[1] for r in results if r[1]])
+        new = [r[1] for r in results if r[1]]
+        if new:
+            os.sync()  # every new object durable before a row points to it (as rh data add's syncfs)
+        self._cache.save_stat_cache(known, new)
         return [r[0] for r in results]
 
     def _put(self, files):
@@ -407,15 +514,24 @@ class Dataset:
     def _materialise(self, target, writable):
         files = self._all_files()
 
-        def fetch(f):
-            if self._cache.has(f["digest"], f["size"]):
-                return
-            data = self._client.request("GET", f"/api/v1/blobs/{f['digest']}", raw=True)
-            self._cache.put_bytes(data, f["digest"])
+        sizes = {f["digest"]: f["size"] for f in files}
+        need = [d for d in sizes if not self._cache.has(d, sizes[d])]
 
-        unique = {f["digest"]: f for f in files}
+        def fetch(unit):  # each digest checked as it is stored (put_bytes)
+            if len(unit) == 1 and sizes[unit[0]] >= 1 << 20:
+                self._cache.put_bytes(self._client.request("GET", f"/api/v1/blobs/{unit[0]}", raw=True), unit[0])
+                return
+            body = self._client.request("POST", "/api/v1/blobs/fetch", {"digests": unit}, raw=True)
+            got = list(_read_batch(body))
+            if [d for d, _ in got] != unit:
+                raise RoundhouseError("internal", f"the server answered {len(got)} blobs for {len(unit)} asked")
+            for d, data in got:
+                self._cache.put_bytes(data, d)
+
+        units = [[d] for d in need if sizes[d] >= 1 << 20]
+        units += _units([d for d in need if sizes[d] < 1 << 20], sizes, 1000, 32 << 20)
         with ThreadPoolExecutor(_WORKERS) as pool:
-            list(pool.map(fetch, unique.values()))
+            list(pool.map(fetch, units))
         partial = target.rstrip("/") + ".partial"
         shutil.rmtree(partial, ignore_errors=True)
         for f in files:

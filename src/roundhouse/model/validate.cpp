@@ -41,22 +41,22 @@ Status validate_name(std::string_view what, std::string_view value, size_t max) 
   return {};
 }
 
-Status validate_artifact_name(std::string_view name) {
-  RH_TRY(validate_name("artifact name", name, 1024));
-  if (name.front() == '/') {
-    return bad("artifact name \"" + std::string(name) +
-               "\" is an absolute path; use a relative name");
-  }
-  if (name.find('\\') != std::string_view::npos) {
-    return bad("artifact name \"" + std::string(name) + "\" contains a backslash");
-  }
-  for (const auto& part : split(name, '/')) {
-    if (part.empty() || part == "." || part == "..") {
-      return bad("artifact name \"" + std::string(name) +
-                 "\" has an empty, \".\" or \"..\" path component");
-    }
+Status validate_relative_path(std::string_view what, std::string_view path) {
+  RH_TRY(validate_name(what, path, 1024));
+  std::string quoted = std::string(what) + " \"" + std::string(path) + "\"";
+  if (path.front() == '/')
+    return bad(quoted + " is an absolute path; use a relative one");
+  if (path.find('\\') != std::string_view::npos)
+    return bad(quoted + " contains a backslash");
+  for (const auto& part : split(path, '/')) {
+    if (part.empty() || part == "." || part == "..")
+      return bad(quoted + " has an empty, \".\" or \"..\" path component");
   }
   return {};
+}
+
+Status validate_artifact_name(std::string_view name) {
+  return validate_relative_path("artifact name", name);
 }
 
 Status validate_tag(std::string_view tag) {

@@ -11,8 +11,11 @@ namespace rh {
 
 // Non-empty, at most `max` bytes, valid UTF-8, no control characters.
 Status validate_name(std::string_view what, std::string_view value, size_t max = 256);
-// Artifact names are relative paths: no "..", no leading "/", no empty parts,
-// no NUL/control characters.
+// A relative path with '/' between its parts (a name as validate_name
+// checks it, at most 1 KiB): not absolute, no backslash, no empty, "." or
+// ".." part. Errors begin with `what` and the path.
+Status validate_relative_path(std::string_view what, std::string_view path);
+// Artifact names are relative paths.
 Status validate_artifact_name(std::string_view name);
 Status validate_tag(std::string_view tag);
 Status validate_text(std::string_view what, std::string_view value);

@@ -291,7 +291,7 @@ class SqliteDatasets final : public DatasetStore {
 
   static Status validate_files(const std::vector<DatasetFile>& files) {
     for (const auto& f : files) {
-      RH_TRY(validate_artifact_name(f.path));
+      RH_TRY(validate_relative_path("dataset path", f.path));
       RH_TRY(validate_digest(f.digest));
     }
     return {};
