@@ -61,6 +61,54 @@ def _units(digests, sizes, count, nbytes):
     return out
 
 
+def _each_in_threads(fn, items, workers, done=None):
+    """fn(item) for every item on `workers` plain threads; done(result) in
+    the calling thread as results come; the first error stops the rest and
+    is raised. (Not a ThreadPoolExecutor: it refuses work once the
+    interpreter begins to exit, when a background upload may still run.)"""
+    items, lock, results = list(items), threading.Lock(), []
+    state = {"next": 0, "error": None}
+    ready = threading.Condition(lock)
+
+    def work():
+        while True:
+            with lock:
+                i = state["next"]
+                if i >= len(items) or state["error"] is not None:
+                    return
+                state["next"] = i + 1
+            try:
+                r = fn(items[i])
+            except BaseException as e:
+                with lock:
+                    state["error"] = state["error"] or e
+                    ready.notify()
+                return
+            with lock:
+                results.append(r)
+                ready.notify()
+
+    threads = [threading.Thread(target=work, daemon=False) for _ in range(max(1, min(workers, len(items))))]
+    for t in threads:
+        t.start()
+    taken = 0
+    while True:
+        with lock:
+            while taken == len(results) and taken < len(items) and state["error"] is None:
+                ready.wait()
+            new, taken = results[taken:], len(results)
+            stop = taken >= len(items) or state["error"] is not None
+        for r in new:
+            if done:
+                done(r)
+        if stop:
+            break
+    for t in threads:
+        t.join()
+    if state["error"] is not None:
+        raise state["error"]
+
+
 class _Cache:
     """The local content cache (<data dir>/cache/blobs, laid out as the
     server's blob folder: ab/cdef...) and the stat cache that spares
@@ -296,7 +344,7 @@ class Dataset:
         wait=False it returns None at once and sends in a background thread:
         finalize() and wait_for_upload() wait for it and raise what it met,
         and the interpreter does not exit before it ends."""
-        self.wait_for_upload()  # one upload of a version at a time
+        self._join_upload()  # one upload of a version at a time; this one sends what that one did not
         if wait:
             return self._upload(show_progress, max_workers)
         box = {}
@@ -309,21 +357,27 @@ class Dataset:
 
         thread = threading.Thread(target=run, name=f"rh-upload-{self.id[:12]}")
         self._pending = (thread, box)
-        atexit.register(self._report_unwaited)
+        if not getattr(self, "_reports_at_exit", False):
+            atexit.register(self._report_unwaited)
+            self._reports_at_exit = True
         thread.start()
         return None
 
     def wait_for_upload(self):
         """Waits for an upload(wait=False); returns how many files it sent
         (0 when none was running) or raises its error."""
-        pending, self._pending = getattr(self, "_pending", None), None
-        if pending is None:
-            return 0
-        thread, box = pending
-        thread.join()
+        box = self._join_upload()
         if "error" in box:
             raise box["error"]
-        return box["sent"]
+        return box.get("sent", 0)
+
+    def _join_upload(self):
+        """The outcome of the background upload, once it ended ({} if none)."""
+        pending, self._pending = getattr(self, "_pending", None), None
+        if pending is None:
+            return {}
+        pending[0].join()
+        return pending[1]
 
     def _report_unwaited(self):
         pending = getattr(self, "_pending", None)
@@ -364,11 +418,14 @@ class Dataset:
             return len(unit)
 
         sent = 0
-        with ThreadPoolExecutor(max_workers or 4) as pool:
-            for n in pool.map(send, units):
-                sent += n
-                if show_progress:
-                    sys.stderr.write(f"\ruploading {sent}/{len(missing)}")
+
+        def progress(n):
+            nonlocal sent
+            sent += n
+            if show_progress:
+                sys.stderr.write(f"\ruploading {sent}/{len(missing)}")
+
+        _each_in_threads(send, units, max_workers or 4, progress)
         if show_progress and missing:
             sys.stderr.write("\n")
         return len(missing)
@@ -376,9 +433,10 @@ class Dataset:
     def finalize(self, auto_upload=False):
         """Makes the draft final: uploads first when asked, then the manifest, then the row."""
         self._flush_log()
-        self.wait_for_upload()
         if auto_upload:
-            self.upload()
+            self.upload()  # after a background one, and sends what it did not
+        else:
+            self.wait_for_upload()
         files = self._all_files()
         text = "".join(json.dumps({"path": f["path"], "digest": f["digest"], "size": f["size"],
                                    "mode": f["mode"]}, separators=(",", ":")) + "\n" for f in files).encode()
