@@ -3,6 +3,7 @@ parents' files plus a delta; contents are stored once by SHA-256; local
 copies are read-only hard links into a cache. The same store and cache as
 `rh data` (docs/api.md "Datasets"), standard library only."""
 import atexit
+import errno
 import fnmatch
 import hashlib
 import json
@@ -25,6 +26,7 @@ _WORKERS = min(16, (os.cpu_count() or 2) * 2)
 _BATCH_MAGIC = b"RHB1"
 _BATCH_SIZE = struct.Struct("<Q")
 _SMALL = 4 << 20         # smaller blobs go many to a request
+_SMALL_FILE = 1 << 20    # files added up to this size are read whole
 _BATCH_BYTES = 16 << 20  # the server's limits for one batch
 _BATCH_COUNT = 2000
 
@@ -151,10 +153,57 @@ class _Cache:
             if os.path.exists(tmp):
                 os.unlink(tmp)
 
+    def put_small(self, data):
+        """Stores a file's bytes, read whole; returns the digest."""
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        self._store(digest, data)
+        return digest
+
     def put_bytes(self, data, expected):
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
         if digest != expected:
             raise RoundhouseError("corrupt", f"downloaded content does not match {expected} (got {digest})")
+        self._store(digest, data)
+
+    _unnamed = hasattr(os, "O_TMPFILE")  # cleared where the file system or /proc lacks it
+
+    def _store(self, digest, data):
+        """data under its digest's name, unless a whole copy is there. Written
+        unnamed (O_TMPFILE) and linked into place, as the rh CLI does, so no
+        partial object ever has the name; else through a named temporary file."""
+        final = self.path(digest)
+        try:
+            if os.stat(final).st_size == len(data):
+                return
+            os.unlink(final)  # damaged: replaced
+        except FileNotFoundError:
+            pass
+        folder = os.path.dirname(final)
+        if _Cache._unnamed:
+            try:
+                fd = os.open(folder, os.O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC, 0o444)
+            except FileNotFoundError:
+                os.makedirs(folder, exist_ok=True)
+                return self._store(digest, data)
+            except OSError:
+                _Cache._unnamed = False
+            else:
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view):]
+                    # An absolute path with a dir_fd makes Python call linkat, which follows
+                    # /proc/self/fd/N to the unnamed file (link() would not).
+                    os.link(f"/proc/self/fd/{fd}", final, dst_dir_fd=self._root_fd(), follow_symlinks=True)
+                    return
+                except FileExistsError:
+                    return  # another writer's whole copy
+                except OSError as e:
+                    if e.errno not in (errno.ENOENT, errno.EXDEV, errno.EPERM):
+                        raise
+                    _Cache._unnamed = False  # no /proc to link through
+                finally:
+                    os.close(fd)
         fd, tmp = tempfile.mkstemp(dir=os.path.join(self.root, "tmp"))
         try:
             with os.fdopen(fd, "wb") as out:
@@ -163,6 +212,11 @@ class _Cache:
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+
+    def _root_fd(self):
+        if getattr(self, "_rootfd", None) is None:
+            self._rootfd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        return self._rootfd
 
     def _place(self, tmp, digest):
         final = self.path(digest)
@@ -534,6 +588,8 @@ class Dataset:
                 dirs.sort()
                 if not recursive:
                     dirs[:] = []
+                under = os.path.relpath(d, path).replace(os.sep, "/")
+                under = "" if under == "." else under + "/"
                 for n in sorted(names):
                     full = os.path.join(d, n)
                     if os.path.islink(full):
@@ -541,7 +597,7 @@ class Dataset:
                         if not (real == root or real.startswith(root + os.sep)):
                             raise RoundhouseError("invalid_argument",
                                                   f"symlink {full} points to {real}, outside {root}")
-                    found.append((full, os.path.relpath(full, path).replace(os.sep, "/")))
+                    found.append((full, under + n))
         if wildcard:
             found = [(a, r) for a, r in found if fnmatch.fnmatch(os.path.basename(r), wildcard)]
         prefix = dataset_path.strip("/") + "/" if dataset_path else ""
@@ -549,16 +605,31 @@ class Dataset:
 
         def one(item):
             abs_path, rel = item
-            st = os.stat(abs_path)
-            hit = known.get((st.st_dev, st.st_ino))
-            if hit and hit[0] == st.st_size and hit[1] == st.st_mtime_ns and self._cache.has(hit[2], st.st_size):
-                return {"path": prefix + rel, "digest": hit[2], "size": st.st_size, "mode": st.st_mode & 0o777}, None
-            digest, size = self._cache.put_file(abs_path)
+            try:
+                st = os.stat(abs_path)
+                hit = known.get((st.st_dev, st.st_ino))
+                if hit and hit[0] == st.st_size and hit[1] == st.st_mtime_ns and self._cache.has(hit[2], st.st_size):
+                    return ({"path": prefix + rel, "digest": hit[2], "size": st.st_size,
+                             "mode": st.st_mode & 0o777}, None)
+                if st.st_size <= _SMALL_FILE:  # read whole, hashed in memory, stored without a second read
+                    with open(abs_path, "rb", buffering=0) as f:
+                        data = f.readall()
+                    if len(data) != st.st_size:
+                        raise RoundhouseError("conflict", f"{abs_path} changed while it was read; add it again")
+                    digest, size = self._cache.put_small(data), len(data)
+                else:
+                    digest, size = self._cache.put_file(abs_path)
+            except OSError as e:
+                raise RoundhouseError("io", f"cannot read {abs_path}: {e.strerror}") from None
             return ({"path": prefix + rel, "digest": digest, "size": size, "mode": st.st_mode & 0o777},
                     (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, digest))
 
+        def some(chunk):  # a few hundred files a task: less pool overhead per file
+            return [one(item) for item in chunk]
+
         with ThreadPoolExecutor(_WORKERS) as pool:
-            results = list(pool.map(one, found))
+            results = [r for part in pool.map(some, [found[i:i + 256] for i in range(0, len(found), 256)])
+                       for r in part]
         new = [r[1] for r in results if r[1]]
         if new:
             os.sync()  # every new object durable before a row points to it (as rh data add's syncfs)
