@@ -7,7 +7,8 @@ Operations, each tool on its own copy of the workload where it writes into it:
   add (cold: no tool state and an empty page cache, where the benchmark runs
   as root; the floors are measured both ways), status with nothing changed, re-add after changing 1% of the
   files, get into a fresh folder, upload to a store in another folder.
-Tools: rh (against an rh server whose data folder is "the remote"), DVC
+Tools: rh (against an rh server whose data folder is "the remote"), rh-sdk
+(the Python SDK's Dataset doing the same, each step a process), DVC
 (PyPI, bench/.venv-data), git, git-lfs, git-annex, restic (Debian), and the
 floors: find, reading every file once, one SHA-256 pass, cp -r.
 Usage: bench/data.sh [BUILD_DIR]   (make bench-data)
@@ -27,6 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "build"))
 RH = os.path.join(BUILD, "rh")
 VENV = os.path.join(HERE, ".venv-data", "bin")
+SDK = os.environ.get("BENCH_SDK", os.path.join(HERE, "..", "python"))  # another SDK tree to compare
 W2_MB = int(os.environ.get("BENCH_W2_MB", "100"))
 WORKLOADS = os.environ.get("BENCH_WORKLOADS", "W1,W2").split(",")
 ONLY = [t for t in os.environ.get("BENCH_TOOLS", "").split(",") if t]  # e.g. rh,dvc,git
@@ -103,13 +105,16 @@ def floors(src, work):
     return out
 
 
-def rh_tool(src, work):
-    env = dict(os.environ, RH_DATA_DIR=os.path.join(work, "rh-home"))
-    remote = os.path.join(work, "rh-remote")
+def start_server(remote):
+    """An rh server on `remote`: (process, URL)."""
     server = subprocess.Popen([RH, "--data-dir", remote, "server", "--port", "0"], stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, text=True)
-    url = re.search(r"http://\S+", server.stdout.readline()).group(0)
-    env["RH_SERVER"] = url
+    return server, re.search(r"http://\S+", server.stdout.readline()).group(0)
+
+
+def rh_tool(src, work):
+    env = dict(os.environ, RH_DATA_DIR=os.path.join(work, "rh-home"))
+    server, env["RH_SERVER"] = start_server(os.path.join(work, "rh-remote"))
     r = {}
     try:
         _, _, v = sh(f"{RH} data create --project b --name ds", env=env)
@@ -124,6 +129,51 @@ def rh_tool(src, work):
         change_one_percent(src, "rh")
         r["readd_1pct"], _, _ = sh(f"{RH} data sync {v2} {src}", env=env)
         r["get"], _, _ = sh(f"{RH} data get {v} --output {work}/rh-get", env=env)
+    finally:
+        server.terminate()
+        server.wait()
+    return r
+
+
+# One step of the SDK's run, each in a process of its own as the CLI's are.
+SDK_STEP = """
+import sys
+from roundhouse import Dataset
+op, args = sys.argv[1], sys.argv[2:]
+if op == "create":
+    print(Dataset.create(dataset_name="ds", dataset_project="b", parent_datasets=args or None).id)
+elif op == "add":
+    Dataset.get(dataset_id=args[0]).add_files(args[1])
+elif op == "finalize":
+    Dataset.get(dataset_id=args[0]).finalize(auto_upload=True)
+elif op == "sync":
+    Dataset.get(dataset_id=args[0]).sync_folder(args[1])
+elif op == "get":
+    Dataset.get(dataset_id=args[0]).get_local_copy()
+"""
+
+
+def sdk_tool(src, work):
+    """The Python SDK (Dataset, after ClearML Data) doing what rh_tool does
+    with the CLI, against its own server."""
+    env = dict(os.environ, RH_DATA_DIR=os.path.join(work, "sdk-home"), PYTHONPATH=SDK)
+    server, env["RH_SERVER"] = start_server(os.path.join(work, "sdk-remote"))
+    step = os.path.join(work, "sdk_step.py")
+    with open(step, "w") as f:
+        f.write(SDK_STEP)
+    py = f"{sys.executable} {step}"
+    r = {}
+    try:
+        v = sh(f"{py} create", env=env)[2].strip()
+        t, m, _ = sh(f"{py} add {v} {src}", env=env)
+        r["add"], r["add_rss_mib"] = t, m
+        drop()
+        r["upload"], _, _ = sh(f"{py} finalize {v}", env=env)
+        v2 = sh(f"{py} create {v}", env=env)[2].strip()
+        r["status"], _, _ = sh(f"{py} sync {v2} {src}", env=env)  # nothing changed
+        change_one_percent(src, "sdk")
+        r["readd_1pct"], _, _ = sh(f"{py} sync {v2} {src}", env=env)
+        r["get"], _, _ = sh(f"{py} get {v}", env=env)
     finally:
         server.terminate()
         server.wait()
@@ -216,7 +266,7 @@ def restic_tool(src, work):
     return r
 
 
-TOOLS = [("rh", rh_tool), ("dvc", dvc_tool), ("git", git_tool), ("git-lfs", lfs_tool),
+TOOLS = [("rh", rh_tool), ("rh-sdk", sdk_tool), ("dvc", dvc_tool), ("git", git_tool), ("git-lfs", lfs_tool),
          ("git-annex", annex_tool), ("restic", restic_tool)]
 
 

@@ -663,19 +663,23 @@ class Dataset:
             list(pool.map(fetch, units))
         partial = target.rstrip("/") + ".partial"
         shutil.rmtree(partial, ignore_errors=True)
+        made, link = set(), not writable
         for f in files:
-            dst = os.path.join(partial, *f["path"].split("/"))
-            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            parent, _, name = f["path"].rpartition("/")
+            folder = os.path.join(partial, parent) if parent else partial
+            if folder not in made:  # each folder once, not a mkdir a file
+                os.makedirs(folder, exist_ok=True)
+                made.add(folder)
+            dst = os.path.join(folder, name)
             src = self._cache.path(f["digest"])
-            if writable:
-                shutil.copyfile(src, dst)
-                os.chmod(dst, f["mode"] | 0o200)
-            else:
+            if link:
                 try:
                     os.link(src, dst)
-                except OSError:
-                    shutil.copyfile(src, dst)
-                    os.chmod(dst, f["mode"] & 0o555)
+                    continue
+                except OSError as e:
+                    link = e.errno != errno.EXDEV  # across file systems: copies from now on
+            shutil.copyfile(src, dst)
+            os.chmod(dst, f["mode"] | 0o200 if writable else f["mode"] & 0o555)
         if os.path.exists(target):
             shutil.rmtree(target)
         os.rename(partial, target)
