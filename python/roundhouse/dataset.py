@@ -381,9 +381,9 @@ class Dataset:
 
     def sync_folder(self, local_path, dataset_path=None):
         """Mirrors a folder: (removed, added, modified) counts."""
-        now = {f["path"]: f for f in self._collect(local_path, None, dataset_path, True)}
         prefix = (dataset_path.strip("/") + "/") if dataset_path else ""
         before = {f["path"]: f for f in self._all_files() if f["path"].startswith(prefix)}
+        now = {f["path"]: f for f in self._collect(local_path, None, dataset_path, True, before)}
         changed = [f for p, f in now.items() if p not in before or before[p]["digest"] != f["digest"]]
         added = sum(1 for p in now if p not in before)
         self._put(changed)
@@ -576,7 +576,12 @@ class Dataset:
                 return out
             after = page[-1]["path"]
 
-    def _collect(self, path, wildcard, dataset_path, recursive):
+    def _collect(self, path, wildcard, dataset_path, recursive, rows=None):
+        """The files under path as rows, their contents stored in the cache.
+        rows: the version's rows by path; a file the stat cache knows with
+        the digest its row has needs nothing more (not even a look in the
+        cache: the version has that content already)."""
+        rows = rows or {}
         if not os.path.exists(path):
             raise RoundhouseError("not_found", f"cannot add {path}: no such file or folder")
         root = os.path.realpath(path)
@@ -608,7 +613,9 @@ class Dataset:
             try:
                 st = os.stat(abs_path)
                 hit = known.get((st.st_dev, st.st_ino))
-                if hit and hit[0] == st.st_size and hit[1] == st.st_mtime_ns and self._cache.has(hit[2], st.st_size):
+                row = rows.get(prefix + rel)
+                if hit and hit[0] == st.st_size and hit[1] == st.st_mtime_ns and (
+                        (row is not None and row["digest"] == hit[2]) or self._cache.has(hit[2], st.st_size)):
                     return ({"path": prefix + rel, "digest": hit[2], "size": st.st_size,
                              "mode": st.st_mode & 0o777}, None)
                 if st.st_size <= _SMALL_FILE:  # read whole, hashed in memory, stored without a second read
