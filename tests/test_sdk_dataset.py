@@ -278,7 +278,7 @@ def test_added_files_are_stored_read_only_under_their_digest(tmp_path, server, u
         assert open(os.path.join(folder, f.name), "rb").read() == f.read_bytes(), f.name
 
 
-def test_an_unreadable_file_is_named_and_nothing_is_added(tmp_path, server):
+def test_an_unreadable_file_or_an_unwritable_cache_is_named_and_nothing_is_added(tmp_path, server):
     src = tmp_path / "src"
     src.mkdir()
     for i in range(10):
@@ -298,3 +298,18 @@ def test_an_unreadable_file_is_named_and_nothing_is_added(tmp_path, server):
         assert ds.list_files() == []
     """, wrap=wrap)
     assert "REFUSED io: cannot read src/secret.bin: Permission denied" in out, out
+    # And a cache it cannot write to: named as well, nothing added.
+    os.remove(secret)
+    cache = tmp_path / "locked" / "cache" / "blobs"
+    (cache / "tmp").mkdir(parents=True)
+    os.chmod(cache, 0o555)
+    out = run(tmp_path, server, """
+        from roundhouse import Dataset, RoundhouseError
+        ds = Dataset.create(dataset_name="locked", dataset_project="p")
+        try:
+            ds.add_files("src")
+        except RoundhouseError as e:
+            print("REFUSED", e)
+        assert ds.list_files() == []
+    """, wrap=wrap, home="locked")
+    assert "REFUSED io: cannot add src/" in out and f"{cache}/" in out and "Permission denied" in out, out

@@ -185,7 +185,9 @@ class _Cache:
             except FileNotFoundError:
                 os.makedirs(folder, exist_ok=True)
                 return self._store(digest, data)
-            except OSError:
+            except OSError as e:
+                if e.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+                    raise  # not "no O_TMPFILE here": a real error, the caller names it
                 _Cache._unnamed = False
             else:
                 try:
@@ -213,10 +215,15 @@ class _Cache:
             if os.path.exists(tmp):
                 os.unlink(tmp)
 
-    def _root_fd(self):
-        if getattr(self, "_rootfd", None) is None:
-            self._rootfd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        return self._rootfd
+    _any_dir = None  # a descriptor for os.link's dst_dir_fd (the path it gets is absolute)
+    _any_dir_lock = threading.Lock()
+
+    @classmethod
+    def _root_fd(cls):
+        with cls._any_dir_lock:
+            if cls._any_dir is None:
+                cls._any_dir = os.open("/", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            return cls._any_dir
 
     def _place(self, tmp, digest):
         final = self.path(digest)
@@ -610,6 +617,7 @@ class Dataset:
 
         def one(item):
             abs_path, rel = item
+            data = None
             try:
                 st = os.stat(abs_path)
                 hit = known.get((st.st_dev, st.st_ino))
@@ -621,13 +629,18 @@ class Dataset:
                 if st.st_size <= _SMALL_FILE:  # read whole, hashed in memory, stored without a second read
                     with open(abs_path, "rb", buffering=0) as f:
                         data = f.readall()
+            except OSError as e:
+                raise RoundhouseError("io", f"cannot read {abs_path}: {e.strerror}") from None
+            try:
+                if data is not None:
                     if len(data) != st.st_size:
                         raise RoundhouseError("conflict", f"{abs_path} changed while it was read; add it again")
                     digest, size = self._cache.put_small(data), len(data)
                 else:
-                    digest, size = self._cache.put_file(abs_path)
+                    digest, size = self._cache.put_file(abs_path)  # streamed: reads and writes
             except OSError as e:
-                raise RoundhouseError("io", f"cannot read {abs_path}: {e.strerror}") from None
+                raise RoundhouseError("io", f"cannot add {abs_path}: {e.filename or self._cache.root}: "
+                                            f"{e.strerror}") from None
             return ({"path": prefix + rel, "digest": digest, "size": size, "mode": st.st_mode & 0o777},
                     (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, digest))
 
