@@ -112,27 +112,37 @@ def start_server(remote):
     return server, re.search(r"http://\S+", server.stdout.readline()).group(0)
 
 
-def rh_tool(src, work):
-    env = dict(os.environ, RH_DATA_DIR=os.path.join(work, "rh-home"))
-    server, env["RH_SERVER"] = start_server(os.path.join(work, "rh-remote"))
+def rh_steps(steps, src, work, env, name):
+    """The dataset steps, for the CLI and the SDK alike, against a server of
+    their own: steps maps create/add/finalize/sync/get to a command maker."""
+    server, env["RH_SERVER"] = start_server(os.path.join(work, f"{name}-remote"))
     r = {}
     try:
-        _, _, v = sh(f"{RH} data create --project b --name ds", env=env)
-        v = v.strip()
-        t, m, _ = sh(f"{RH} data add {v} {src}", env=env)
+        v = sh(steps["create"](""), env=env)[2].strip()
+        t, m, _ = sh(steps["add"](v), env=env)
         r["add"], r["add_rss_mib"] = t, m
         drop()
-        r["upload"], _, _ = sh(f"{RH} data finalize {v} --upload", env=env)
-        _, _, v2 = sh(f"{RH} data create --project b --name ds --parent {v}", env=env)
-        v2 = v2.strip()
-        r["status"], _, _ = sh(f"{RH} data sync {v2} {src}", env=env)  # nothing changed
-        change_one_percent(src, "rh")
-        r["readd_1pct"], _, _ = sh(f"{RH} data sync {v2} {src}", env=env)
-        r["get"], _, _ = sh(f"{RH} data get {v} --output {work}/rh-get", env=env)
+        r["upload"], _, _ = sh(steps["finalize"](v), env=env)  # with the upload
+        v2 = sh(steps["create"](v), env=env)[2].strip()
+        r["status"], _, _ = sh(steps["sync"](v2), env=env)  # nothing changed
+        change_one_percent(src, name)
+        r["readd_1pct"], _, _ = sh(steps["sync"](v2), env=env)
+        r["get"], _, _ = sh(steps["get"](v), env=env)
     finally:
         server.terminate()
         server.wait()
     return r
+
+
+def rh_tool(src, work):
+    env = dict(os.environ, RH_DATA_DIR=os.path.join(work, "rh-home"))
+    return rh_steps({
+        "create": lambda parent: f"{RH} data create --project b --name ds" + (f" --parent {parent}" if parent else ""),
+        "add": lambda v: f"{RH} data add {v} {src}",
+        "finalize": lambda v: f"{RH} data finalize {v} --upload",
+        "sync": lambda v: f"{RH} data sync {v} {src}",
+        "get": lambda v: f"{RH} data get {v} --output {work}/rh-get",
+    }, src, work, env, "rh")
 
 
 # One step of the SDK's run, each in a process of its own as the CLI's are.
@@ -155,29 +165,19 @@ elif op == "get":
 
 def sdk_tool(src, work):
     """The Python SDK (Dataset, after ClearML Data) doing what rh_tool does
-    with the CLI, against its own server."""
+    with the CLI."""
     env = dict(os.environ, RH_DATA_DIR=os.path.join(work, "sdk-home"), PYTHONPATH=SDK)
-    server, env["RH_SERVER"] = start_server(os.path.join(work, "sdk-remote"))
     step = os.path.join(work, "sdk_step.py")
     with open(step, "w") as f:
         f.write(SDK_STEP)
     py = f"{sys.executable} {step}"
-    r = {}
-    try:
-        v = sh(f"{py} create", env=env)[2].strip()
-        t, m, _ = sh(f"{py} add {v} {src}", env=env)
-        r["add"], r["add_rss_mib"] = t, m
-        drop()
-        r["upload"], _, _ = sh(f"{py} finalize {v}", env=env)
-        v2 = sh(f"{py} create {v}", env=env)[2].strip()
-        r["status"], _, _ = sh(f"{py} sync {v2} {src}", env=env)  # nothing changed
-        change_one_percent(src, "sdk")
-        r["readd_1pct"], _, _ = sh(f"{py} sync {v2} {src}", env=env)
-        r["get"], _, _ = sh(f"{py} get {v}", env=env)
-    finally:
-        server.terminate()
-        server.wait()
-    return r
+    return rh_steps({
+        "create": lambda parent: f"{py} create {parent}",
+        "add": lambda v: f"{py} add {v} {src}",
+        "finalize": lambda v: f"{py} finalize {v}",
+        "sync": lambda v: f"{py} sync {v} {src}",
+        "get": lambda v: f"{py} get {v}",
+    }, src, work, env, "sdk")
 
 
 def dvc_tool(src, work):

@@ -286,30 +286,27 @@ def test_an_unreadable_file_or_an_unwritable_cache_is_named_and_nothing_is_added
     secret = src / "secret.bin"
     secret.write_bytes(b"no entry")
     os.chmod(secret, 0)
-    # root reads everything: drop the capabilities that allow it
+    # root reads and writes everything: drop the capabilities that allow it
     wrap = ("setpriv", "--bounding-set=-dac_override,-dac_read_search") if os.geteuid() == 0 else ()
-    out = run(tmp_path, server, """
-        from roundhouse import Dataset, RoundhouseError
-        ds = Dataset.create(dataset_name="secret", dataset_project="p")
-        try:
-            ds.add_files("src")
-        except RoundhouseError as e:
-            print("REFUSED", e)
-        assert ds.list_files() == []
-    """, wrap=wrap)
+
+    def refused(home):
+        """What add_files of src raised; it must have added nothing."""
+        out = run(tmp_path, server, """
+            from roundhouse import Dataset, RoundhouseError
+            ds = Dataset.create(dataset_name="refused", dataset_project="p")
+            try:
+                ds.add_files("src")
+            except RoundhouseError as e:
+                print("REFUSED", e)
+            assert ds.list_files() == []
+        """, wrap=wrap, home=home)
+        return out
+
+    out = refused("home")
     assert "REFUSED io: cannot read src/secret.bin: Permission denied" in out, out
-    # And a cache it cannot write to: named as well, nothing added.
     os.remove(secret)
     cache = tmp_path / "locked" / "cache" / "blobs"
     (cache / "tmp").mkdir(parents=True)
     os.chmod(cache, 0o555)
-    out = run(tmp_path, server, """
-        from roundhouse import Dataset, RoundhouseError
-        ds = Dataset.create(dataset_name="locked", dataset_project="p")
-        try:
-            ds.add_files("src")
-        except RoundhouseError as e:
-            print("REFUSED", e)
-        assert ds.list_files() == []
-    """, wrap=wrap, home="locked")
+    out = refused("locked")
     assert "REFUSED io: cannot add src/" in out and f"{cache}/" in out and "Permission denied" in out, out
