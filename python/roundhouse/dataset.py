@@ -29,6 +29,7 @@ _SMALL = 4 << 20         # smaller blobs go many to a request
 _SMALL_FILE = 1 << 20    # files added up to this size are read whole
 _BATCH_BYTES = 16 << 20  # the server's limits for one batch
 _BATCH_COUNT = 2000
+_FETCH_ALONE = 1 << 20   # fetched by a GET each; smaller ones through /blobs/fetch
 
 
 def _read_batch(body):
@@ -48,11 +49,14 @@ def _read_batch(body):
         pos += size
 
 
-def _units(digests, sizes, count, nbytes):
-    """Groups of digests, each at most `count` blobs and `nbytes` bytes (a
-    larger blob alone), in order."""
-    out, cur, cur_bytes = [], [], 0
+def _units(digests, sizes, alone, count, nbytes):
+    """The requests for these blobs: each blob of `alone` bytes or more by
+    itself, the others in groups of at most `count` blobs and `nbytes` bytes."""
+    out = [[d] for d in digests if sizes[d] >= alone]
+    cur, cur_bytes = [], 0
     for d in digests:
+        if sizes[d] >= alone:
+            continue
         if cur and (len(cur) >= count or cur_bytes + sizes[d] > nbytes):
             out.append(cur)
             cur, cur_bytes = [], 0
@@ -196,7 +200,7 @@ class _Cache:
                         view = view[os.write(fd, view):]
                     # An absolute path with a dir_fd makes Python call linkat, which follows
                     # /proc/self/fd/N to the unnamed file (link() would not).
-                    os.link(f"/proc/self/fd/{fd}", final, dst_dir_fd=self._root_fd(), follow_symlinks=True)
+                    os.link(f"/proc/self/fd/{fd}", final, dst_dir_fd=self._any_dir_fd(), follow_symlinks=True)
                     return
                 except FileExistsError:
                     return  # another writer's whole copy
@@ -219,7 +223,7 @@ class _Cache:
     _any_dir_lock = threading.Lock()
 
     @classmethod
-    def _root_fd(cls):
+    def _any_dir_fd(cls):
         with cls._any_dir_lock:
             if cls._any_dir is None:
                 cls._any_dir = os.open("/", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -453,8 +457,7 @@ class Dataset:
         for i in range(0, len(digests), 50000):
             missing += self._client.request("POST", "/api/v1/blobs/missing",
                                             {"digests": digests[i:i + 50000]})["missing"]
-        large = [[d] for d in missing if sizes[d] >= _SMALL]
-        units = large + _units([d for d in missing if sizes[d] < _SMALL], sizes, _BATCH_COUNT, _BATCH_BYTES)
+        units = _units(missing, sizes, _SMALL, _BATCH_COUNT, _BATCH_BYTES)
 
         def cached(d):
             try:
@@ -667,7 +670,7 @@ class Dataset:
         need = [d for d in sizes if not self._cache.has(d, sizes[d])]
 
         def fetch(unit):  # each digest checked as it is stored (put_bytes)
-            if len(unit) == 1 and sizes[unit[0]] >= 1 << 20:
+            if sizes[unit[0]] >= _FETCH_ALONE:
                 self._cache.put_bytes(self._client.request("GET", f"/api/v1/blobs/{unit[0]}", raw=True), unit[0])
                 return
             body = self._client.request("POST", "/api/v1/blobs/fetch", {"digests": unit}, raw=True)
@@ -677,8 +680,7 @@ class Dataset:
             for d, data in got:
                 self._cache.put_bytes(data, d)
 
-        units = [[d] for d in need if sizes[d] >= 1 << 20]
-        units += _units([d for d in need if sizes[d] < 1 << 20], sizes, 1000, 32 << 20)
+        units = _units(need, sizes, _FETCH_ALONE, 1000, 32 << 20)
         with ThreadPoolExecutor(_WORKERS) as pool:
             list(pool.map(fetch, units))
         partial = target.rstrip("/") + ".partial"
