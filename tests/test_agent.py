@@ -416,3 +416,63 @@ def test_gpus_option_sets_cuda_visible_devices_for_tasks(server, workdir):
             assert w["gpus"] == ("1,3" if gpus == "1,3" else "")
         finally:
             a.stop()
+
+
+PKG_TRAIN = '''
+import hashlib, os
+import roundhouse
+import pkg
+task = roundhouse.init(project="replay", name="pkg")
+here = os.path.dirname(os.path.abspath(__file__))
+for name in ("pkg/__init__.py", "weights.bin", "no newline.txt", "ünï code.txt"):
+    p = os.path.join(here, name)
+    print("HAVE", name, os.path.exists(p) and hashlib.sha256(open(p, "rb").read()).hexdigest())
+print("LINK", os.readlink(os.path.join(here, "latest")))
+print("BIG", os.path.exists(os.path.join(here, "big.bin")))
+'''
+
+
+def test_an_sdk_run_with_untracked_empty_binary_and_linked_files_replays_on_an_agent(tmp_path, server, workdir):
+    # The new user's repository: train.py committed, a package whose __init__.py
+    # is empty and untracked, an untracked binary, a symlink, a file without a
+    # final newline, a non-ASCII name, a log the script redirects into the tree,
+    # and a file over the size limit that must be named on the task.
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    git(repo, "config", "user.email", "t@example.com")
+    git(repo, "config", "user.name", "t")
+    (repo / "train.py").write_text(PKG_TRAIN)
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "first")
+    (repo / "pkg").mkdir()
+    (repo / "pkg" / "__init__.py").write_bytes(b"")
+    (repo / "weights.bin").write_bytes(bytes(range(256)) * 8)
+    (repo / "no newline.txt").write_text("tail")
+    (repo / "ünï code.txt").write_text("ü\n")
+    os.symlink("weights.bin", repo / "latest")
+    (repo / "big.bin").write_bytes(os.urandom(2 << 20))
+    local = run_local(repo, server)
+    src = server.request("GET", "/api/v1/tasks?project=replay")[1]["tasks"][0]
+    assert src["status"] == "completed", local.stdout + local.stderr
+    script = task_of(server, src["id"])["script"]
+    assert script["diff"].startswith("# not recorded: big.bin (")
+    git(repo, "status", "--porcelain")  # the user's repository is as it was
+    expected = [l for l in local.stdout.splitlines() if l.startswith(("HAVE", "LINK"))]
+    assert len(expected) == 5 and all("False" not in l for l in expected), local.stdout
+
+    env = {"RH_SERVER": server.url}
+    rh("queues", "create", "replay", env=env, check=False)
+    clone = rh("tasks", "clone", src["id"][:12], "--queue", "replay", env=env).stdout.strip()
+    agent = subprocess.run([RH, "agent", "--once", "--queue", "replay", "--workdir", str(workdir),
+                            "--python", sys.executable, "--no-tee"],
+                           env=dict(os.environ, RH_SERVER=server.url, RH_SDK_PATH=PYTHON_DIR),
+                           capture_output=True, text=True, timeout=120)
+    t = task_of(server, clone)
+    lines = console(server, clone)
+    assert t["status"] == "completed", (t["status_message"], lines, agent.stdout, agent.stderr)
+    for line in expected:
+        assert line in lines, (line, lines)
+    assert "BIG False" in lines
+    # What the recording left out is visible on the task that runs without it.
+    assert any("not recorded: big.bin (" in l for l in lines), lines

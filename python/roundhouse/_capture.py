@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import socket
+import stat
 import subprocess
 import sys
 
@@ -17,6 +18,154 @@ def _git(cwd, *args):
     except (OSError, subprocess.TimeoutExpired):
         return None
     return p.stdout if p.returncode == 0 else None
+
+
+# Limits on what the recorded diff carries besides tracked text changes (the
+# same as `rh run`'s, run/capture.h).
+MAX_UNTRACKED_FILES = 50
+MAX_UNTRACKED_BYTES = 1 << 20
+MAX_BINARY_BYTES = 1 << 20
+
+
+def _git_bytes(root, env, *args):
+    """git's stdout as bytes; raises OSError with its stderr on failure."""
+    p = subprocess.run(["git", "-C", root, *args], capture_output=True, timeout=300,
+                       env=dict(os.environ, **env) if env else None)
+    if p.returncode != 0:
+        raise OSError(f"git {args[0] if args else ''} failed in {root}: "
+                      + p.stderr.decode("utf-8", "replace").strip()[:500])
+    return p.stdout
+
+
+def _utf8(data):
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _is_text(data):
+    """What a reader can see in a diff: UTF-8 without NUL (else binary)."""
+    return b"\0" not in data and _utf8(data)
+
+
+def _size(n):
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+
+
+def _diff_args(has_commit, attributes="", renames=True):
+    a = ["-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false", "-c", "diff.relative=false"]
+    if attributes:
+        a += ["-c", "core.attributesFile=" + attributes]
+    a += ["diff", "--cached", "--binary", "--full-index", "--no-color", "--no-ext-diff", "--no-textconv",
+          "--src-prefix=a/", "--dst-prefix=b/", "--find-renames" if renames else "--no-renames"]
+    return a + (["HEAD"] if has_commit else [])
+
+
+def working_tree_patch(root, has_commit):
+    """The uncommitted state of the tree at root as one patch that `git apply`
+    turns the commit (or an empty repository) back into that tree: the same
+    rules as `rh run` (run/tree_patch.h): tracked changes, untracked files,
+    binary files as git binary patches, empty files, links and modes; what
+    the limits leave out is named on a first "# not recorded: ..." line. The
+    user's repository is not changed (a temporary index and object folder)."""
+    import tempfile
+    try:
+        with tempfile.TemporaryDirectory(prefix="rh-patch-") as scratch:
+            return _working_tree_patch(root, has_commit, scratch)
+    except (OSError, subprocess.SubprocessError) as e:
+        return f"# the uncommitted changes could not be recorded: {e}\n"
+
+
+def _working_tree_patch(root, has_commit, scratch):
+    objects = _git_bytes(root, None, "rev-parse", "--path-format=absolute", "--git-path", "objects")
+    env = {"GIT_INDEX_FILE": os.path.join(scratch, "index"),
+           "GIT_OBJECT_DIRECTORY": os.path.join(scratch, "objects"),
+           "GIT_ALTERNATE_OBJECT_DIRECTORIES": objects.decode().strip()}
+    os.mkdir(env["GIT_OBJECT_DIRECTORY"])
+    listed = lambda out: [p for p in out.split(b"\0") if p]
+    changed = _git_bytes(root, None, *(["diff", "--name-only", "--no-renames", "-z", "HEAD"] if has_commit
+                                       else ["ls-files", "-z"]))
+    untracked = _git_bytes(root, None, "ls-files", "--others", "--exclude-standard", "-z")
+    candidates = [(p, True) for p in listed(changed)] + [(p, False) for p in listed(untracked)]
+    left_out, chosen = [], []
+    files = nbytes = binary = 0
+    rootb = os.fsencode(root)
+    for path, tracked in candidates:
+        full = os.path.join(rootb, path)
+        why = ""
+        try:
+            st = os.lstat(full)
+        except FileNotFoundError:
+            kind, size = "deleted", 0
+        except OSError:
+            kind, size = "other", 0
+        else:
+            size = st.st_size
+            if stat.S_ISLNK(st.st_mode):
+                kind = "link"
+            elif stat.S_ISREG(st.st_mode):
+                try:
+                    with open(full, "rb") as f:
+                        kind = "text" if _is_text(f.read()) else "binary"
+                except OSError:
+                    kind = "other"
+            else:
+                kind = "other"
+        if kind == "other":
+            why = "a nested repository" if path.endswith(b"/") else "not a file, link or folder"
+        elif not tracked:
+            if files >= MAX_UNTRACKED_FILES:
+                why = f"over the limit of {MAX_UNTRACKED_FILES} untracked files"
+            elif nbytes + size > MAX_UNTRACKED_BYTES:
+                why = f"{_size(size)}, over the {_size(MAX_UNTRACKED_BYTES)} limit for untracked files"
+            else:
+                files, nbytes = files + 1, nbytes + size
+        elif kind == "binary":
+            if binary + size > MAX_BINARY_BYTES:
+                why = f"binary, {_size(size)}, over the {_size(MAX_BINARY_BYTES)} limit for changed binary files"
+            else:
+                binary += size
+        if why:
+            left_out.append(f"{os.fsdecode(path)} ({why})")
+        else:
+            chosen.append(path)
+    diff = b""
+    if chosen:
+        if has_commit:
+            _git_bytes(root, env, "read-tree", "HEAD")
+        spec = os.path.join(scratch, "paths")
+        with open(spec, "wb") as f:
+            f.write(b"".join(p + b"\0" for p in chosen))
+        _git_bytes(root, env, "--literal-pathspecs", "-c", "core.safecrlf=false", "add", "-A", "-f",
+                   "--pathspec-from-file=" + spec, "--pathspec-file-nul")
+        diff = _git_bytes(root, env, *_diff_args(has_commit))
+        if not _utf8(diff):
+            # A file's text is not UTF-8: diff file by file, those as binary patches.
+            attributes = os.path.join(scratch, "attributes")
+            with open(attributes, "w") as f:
+                f.write("* -diff\n")
+            names = _git_bytes(root, env, *_diff_args(has_commit, renames=False), "--name-only", "-z")
+            pieces = []
+            for p in listed(names):
+                pathspec = b":(literal)" + p
+                piece = _git_bytes(root, env, *_diff_args(has_commit, renames=False), "--", pathspec)
+                if not _utf8(piece):
+                    piece = _git_bytes(root, env, *_diff_args(has_commit, attributes, False), "--", pathspec)
+                if not _utf8(piece):
+                    left_out.append(os.fsdecode(p) + " (not UTF-8, and its attributes keep it a text diff)")
+                    continue
+                pieces.append(piece)
+            diff = b"".join(pieces)
+    text = diff.decode("utf-8")
+    if left_out:
+        line = ", ".join(left_out).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        text = "# not recorded: " + line.replace("\n", "\\n") + "\n" + text
+    return text
 
 
 def _ipython():
@@ -95,15 +244,13 @@ def capture_script(argv=None):
         root = root.strip()
         script["repository"] = (_git(root, "remote", "get-url", "origin") or root).strip()
         script["branch"] = (_git(root, "rev-parse", "--abbrev-ref", "HEAD") or "").strip()
-        script["commit"] = (_git(root, "rev-parse", "HEAD") or "").strip()
+        script["commit"] = (_git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}") or "").strip()
+        if script["branch"] == "HEAD" and not script["commit"]:  # no commit yet
+            script["branch"] = (_git(root, "symbolic-ref", "--short", "HEAD") or "").strip()
         if path:
             rel = os.path.relpath(os.path.dirname(path), root)
             script["working_dir"] = "." if rel == "." else rel
-        diff = _git(root, "diff", "HEAD", "--no-color", "--no-ext-diff") if script["commit"] else ""
-        untracked = [f for f in (_git(root, "ls-files", "--others", "--exclude-standard", "-z") or "").split("\0") if f]
-        if untracked:
-            diff = "# untracked files: " + ", ".join(untracked) + "\n" + (diff or "")
-        script["diff"] = diff or ""
+        script["diff"] = working_tree_patch(root, bool(script["commit"]))
     elif path and not path.endswith(".ipynb"):
         try:
             with open(path, encoding="utf-8") as f:

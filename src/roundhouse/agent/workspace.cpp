@@ -10,6 +10,7 @@
 
 #include "roundhouse/env/process.h"
 #include "roundhouse/hash/sha256.h"
+#include "roundhouse/run/tree_patch.h"
 #include "roundhouse/util/fs.h"
 #include "roundhouse/util/strings.h"
 
@@ -59,6 +60,35 @@ class FileLock {
   int m_fd = -1;
 };
 
+// Applies the task's recorded diff in ws.root (a checkout of its commit, or an
+// empty repository); notes what happened, and what the recording left out.
+Status apply_diff(const Task& t, const std::string& workdir, Workspace& ws) {
+  const Script& s = t.script;
+  std::string base = s.commit.empty() ? "an empty tree" : s.commit.substr(0, 12);
+  if (s.diff.starts_with("# ")) {
+    std::string first = s.diff.substr(2, s.diff.find('\n') - 2);
+    ws.notes.push_back("the recorded diff says: " + first);
+  }
+  if (!has_patches(s.diff)) {
+    ws.notes.push_back("checked out " + base);
+    return {};
+  }
+  std::string patch = workdir + "/tasks/" + t.id + ".diff";
+  RH_TRY(write_file_atomic(patch, s.diff.ends_with("\n") ? s.diff : s.diff + "\n"));
+  auto applied = run_capture({"git", "apply", "--whitespace=nowarn", "--binary", patch}, ws.root,
+                             k_git_timeout_ms, true);
+  (void)::unlink(patch.c_str());
+  if (!applied)
+    return std::unexpected(applied.error());
+  if (applied->exit_code != 0) {
+    return make_error(ErrorCode::conflict, "the recorded uncommitted changes no longer apply to " +
+                                               (s.commit.empty() ? base : "commit " + base) + ": " +
+                                               tail(applied->out));
+  }
+  ws.notes.push_back("checked out " + base + " and applied the recorded diff");
+  return {};
+}
+
 }  // namespace
 
 Result<Workspace> build_workspace(const Task& t, const std::string& workdir) {
@@ -99,29 +129,25 @@ Result<Workspace> build_workspace(const Task& t, const std::string& workdir) {
                "cannot clone the cached repository"));
     RH_TRY(git({"-c", "advice.detachedHead=false", "checkout", "--quiet", s.commit}, ws.root,
                "cannot check out " + s.commit));
-    if (!s.diff.empty()) {
-      std::string patch = workdir + "/tasks/" + t.id + ".diff";
-      RH_TRY(write_file_atomic(patch, s.diff.ends_with("\n") ? s.diff : s.diff + "\n"));
-      auto applied = run_capture({"git", "apply", "--whitespace=nowarn", patch}, ws.root,
-                                 k_git_timeout_ms, true);
-      (void)::unlink(patch.c_str());
-      if (!applied)
-        return std::unexpected(applied.error());
-      if (applied->exit_code != 0) {
-        return make_error(ErrorCode::conflict,
-                          "the recorded uncommitted changes no longer apply to commit " +
-                              s.commit.substr(0, 12) + ": " + tail(applied->out));
-      }
-      ws.notes.push_back("checked out " + s.commit.substr(0, 12) +
-                         " and applied the recorded diff");
-    } else {
-      ws.notes.push_back("checked out " + s.commit.substr(0, 12));
-    }
+    RH_TRY(apply_diff(t, workdir, ws));
     ws.run_dir =
         s.working_dir.empty() || s.working_dir == "." ? ws.root : ws.root + "/" + s.working_dir;
     if (!path_exists(ws.run_dir)) {
       return make_error(ErrorCode::not_found,
                         "working folder " + s.working_dir + " is not in the checkout");
+    }
+    return ws;
+  }
+  if (!s.repository.empty() && s.commit.empty() && has_patches(s.diff)) {
+    // Recorded in a repository with no commit yet: the diff is the whole tree.
+    RH_TRY(make_dirs(ws.root));
+    RH_TRY(git({"init", "--quiet", ws.root}, "", "cannot make a repository for the task"));
+    RH_TRY(apply_diff(t, workdir, ws));
+    ws.run_dir =
+        s.working_dir.empty() || s.working_dir == "." ? ws.root : ws.root + "/" + s.working_dir;
+    if (!path_exists(ws.run_dir)) {
+      return make_error(ErrorCode::not_found,
+                        "working folder " + s.working_dir + " is not in the recorded tree");
     }
     return ws;
   }

@@ -19,8 +19,11 @@ struct Workspace {
 // Git: the repository mirrored into <workdir>/repos (fetched only when the
 // commit is missing), checked out at the recorded commit in
 // <workdir>/tasks/<id>, the recorded diff applied (a diff that no longer
-// applies is an error that says so). No repository: the recorded script
-// content written out as the entry point.
+// applies is an error that says so; a diff holding no patch is not applied).
+// Recorded before the repository's first commit: an empty repository with
+// the diff (the whole tree) applied. No repository: the recorded script
+// content written out as the entry point. What the recording left out
+// (run/tree_patch.h) is named in `notes`.
 Result<Workspace> build_workspace(const Task& t, const std::string& workdir);
 
 struct Venv {

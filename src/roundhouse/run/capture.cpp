@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "roundhouse/env/process.h"
+#include "roundhouse/run/tree_patch.h"
 #include "roundhouse/util/fs.h"
 #include "roundhouse/util/strings.h"
 
@@ -87,46 +88,20 @@ Script capture_script(const std::vector<std::string>& argv, const std::string& c
     if (s.repository.empty())
       s.repository = root;
     s.branch = git_line(root, {"rev-parse", "--abbrev-ref", "HEAD"});
-    s.commit = git_line(root, {"rev-parse", "HEAD"});
+    s.commit = git_line(root, {"rev-parse", "--verify", "--quiet", "HEAD^{commit}"});
+    if (s.branch == "HEAD" && s.commit.empty())  // no commit yet: the branch HEAD will name
+      s.branch = git_line(root, {"symbolic-ref", "--short", "HEAD"});
     bool cwd_inside = (cwd + "/").rfind(root + "/", 0) == 0;
     std::string wd = cwd_inside ? cwd : probe;
     s.working_dir = wd.size() > root.size() ? wd.substr(root.size() + 1) : ".";
     if (!cwd_inside && !script.empty())
       s.entry_point = basename_of(script_abs);
-    if (!s.commit.empty()) {
-      auto diff = run_capture({"git", "-C", root, "diff", "HEAD", "--no-color", "--no-ext-diff"});
-      if (diff && diff->exit_code == 0)
-        s.diff = diff->out;
-    }
-    auto untracked =
-        run_capture({"git", "-C", root, "ls-files", "--others", "--exclude-standard", "-z"});
-    if (untracked && untracked->exit_code == 0) {
-      size_t files = 0, bytes = 0;
-      std::vector<std::string> skipped;
-      for (const auto& f : split(untracked->out, '\0')) {
-        if (f.empty())
-          continue;
-        auto content = read_file(root + "/" + f);
-        if (!content || !is_valid_utf8(*content) || files >= limits.max_untracked_files ||
-            bytes + content->size() > limits.max_untracked_bytes) {
-          skipped.push_back(f);
-          continue;
-        }
-        auto d = run_capture(
-            {"git", "-C", root, "diff", "--no-color", "--no-index", "--", "/dev/null", f});
-        if (d && d->exit_code == 1) {  // 1 = "there are differences"
-          s.diff += d->out;
-          ++files;
-          bytes += content->size();
-        }
-      }
-      if (!skipped.empty()) {
-        // Listed in the diff's preamble, which git apply ignores.
-        s.diff = "# untracked files not included: " + join(skipped, ", ") + "\n" + s.diff;
-      }
-    }
-    if (!is_valid_utf8(s.diff))
-      s.diff = sanitize_utf8(s.diff);
+    TreePatchLimits tl{limits.max_untracked_files, limits.max_untracked_bytes,
+                       limits.max_binary_bytes};
+    if (auto patch = working_tree_patch(root, !s.commit.empty(), tl))
+      s.diff = std::move(patch->diff);
+    else
+      s.diff = "# the uncommitted changes could not be recorded: " + patch.error().message + "\n";
     return s;
   }
   if (!script.empty()) {

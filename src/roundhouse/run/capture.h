@@ -13,11 +13,14 @@ struct CaptureLimits {
   size_t max_script_bytes = 1 << 20;     // script content outside git
   size_t max_untracked_bytes = 1 << 20;  // untracked files folded into the diff
   size_t max_untracked_files = 50;
+  size_t max_binary_bytes = 1 << 20;  // changed tracked binary files folded into the diff
 };
 
-// Git repository, branch, commit and uncommitted diff of cwd (untracked text
-// files added to the diff as new files, so it rebuilds the working tree);
-// outside git, the content of the script that argv runs.
+// Git repository, branch, commit and uncommitted diff of cwd (run/tree_patch.h:
+// untracked files added as new files, binary ones as binary patches, so that
+// `git apply` on the commit rebuilds the working tree; a repository without a
+// commit yet has an empty `commit` and a diff from the empty tree); outside
+// git, the content of the script that argv runs.
 Script capture_script(const std::vector<std::string>& argv, const std::string& cwd,
                       const CaptureLimits& limits = {});
 
