@@ -297,3 +297,27 @@ def test_bad_config_is_reported(tmp_path):
     (d / "config.yaml").write_text("colour: blue\n")
     p = rh("tasks", "list", data_dir=d, check=False)
     assert "unknown key \"colour\"" in p.stderr
+
+
+def test_global_options_are_accepted_after_the_subcommand(tmp_path):
+    # The README writes `rh server --data-dir DIR`; the option works in either place.
+    d = tmp_path / "after"
+    proc = subprocess.Popen([RH, "server", "--data-dir", str(d), "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert "http://" in line, (line, proc.stderr.read() if proc.poll() is not None else "")
+        assert (d / "rh.db").exists()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+    e = tmp_path / "run"
+    subprocess.run([RH, "run", "--data-dir", str(e), "--name", "after", "--", PY, "-c", "pass"], check=True,
+                   capture_output=True)
+    listing = subprocess.run([RH, "tasks", "list", "--data-dir", str(e), "--json"], check=True,
+                             capture_output=True, text=True).stdout
+    assert [t["name"] for t in json.loads(listing)["tasks"]] == ["after"]
+    # After `--` it belongs to the recorded program, not to rh.
+    out = subprocess.run([RH, "--data-dir", str(e), "run", "--", PY, "-c", "import sys; print(sys.argv[1:])",
+                          "--data-dir", "x"], check=True, capture_output=True, text=True).stdout
+    assert "['--data-dir', 'x']" in out

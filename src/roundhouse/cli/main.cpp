@@ -15,6 +15,9 @@ int run_main(int argc, char** argv) {
   app.add_option("--data-dir", ctx.data_dir_flag,
                  "Folder of the embedded store (default ~/.roundhouse, or RH_DATA_DIR)");
   app.require_subcommand(1);
+  // Global options are accepted after the subcommand too (`rh server
+  // --data-dir D`): subcommands made after this inherit fallthrough.
+  app.fallthrough();
   add_server_command(app, ctx);
   add_run_command(app, ctx);
   add_tasks_commands(app, ctx);
