@@ -8,6 +8,7 @@ import fnmatch
 import hashlib
 import json
 import os
+import re
 import shutil
 import struct
 import sys
@@ -16,7 +17,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
-from . import _backend
+from . import _backend, _safe_paths
 from ._http import RoundhouseError
 
 _WORKERS = min(16, (os.cpu_count() or 2) * 2)
@@ -665,6 +666,10 @@ class Dataset:
 
     def _materialise(self, target, writable):
         files = self._all_files()
+        for f in files:  # the rows come from the server: nothing may land outside target
+            _safe_paths.relative_path("dataset path", f["path"])
+            if not re.fullmatch(r"sha256:[0-9a-f]{64}", f.get("digest") or ""):
+                raise RoundhouseError("invalid_argument", f"dataset file {f['path']!r} has a malformed digest")
 
         sizes = {f["digest"]: f["size"] for f in files}
         need = [d for d in sizes if not self._cache.has(d, sizes[d])]

@@ -13,7 +13,7 @@ import tempfile
 import threading
 import traceback
 
-from . import _backend, _capture, _console, _imports, _offline
+from . import _backend, _capture, _console, _imports, _offline, _safe_paths
 from ._blobs import upload_file
 from ._http import RoundhouseError, quote
 from ._reporter import Reporter
@@ -456,8 +456,9 @@ class Artifact:
             out = path + ".d"
             if not os.path.isdir(out):
                 tmp = out + f".tmp{os.getpid()}"
-                with tarfile.open(path) as tar:
-                    tar.extractall(tmp, filter="data") if hasattr(tarfile, "data_filter") else tar.extractall(tmp)
+                shutil.rmtree(tmp, ignore_errors=True)
+                # Every member checked here, whatever this Python's tarfile filters.
+                _safe_paths.extract_tar(path, tmp, f"folder artifact {self.name}")
                 os.replace(tmp, out)
             return out
         return path

@@ -171,7 +171,7 @@ void round_trip(const std::string& setup, const std::string& label, bool expect_
     EXPECT_EQ(s.diff.starts_with("# not recorded: "), expect_left_out) << s.diff.substr(0, 300);
     for (const auto& a : absent)
       EXPECT_NE(s.diff.find(a), std::string::npos) << a << " is named as not recorded";
-    auto ws = build_workspace(task_with(s, "t-" + capturer), work.path());
+    auto ws = build_workspace(task_with(s, capturer == "rh" ? "aa01" : "bb02"), work.path());
     ASSERT_TRUE(ws.has_value()) << ws.error().message << "\n" << s.diff.substr(0, 2000);
     auto after = snapshot(ws->root, skip);
     EXPECT_EQ(before, after);
@@ -214,6 +214,22 @@ TEST(Replay, WhatTheLimitsLeaveOutIsNamedAndAbsent) {
                  "head -c 2000000 /dev/urandom > big.bin\n"
                  "mkdir pkg; : > pkg/__init__.py; printf 'small\\n' > s.txt\n",
              "limits", true, {"big.bin"});
+}
+
+TEST(Replay, AWorkingFolderOrIdThatLeavesTheWorkdirIsRefused) {
+  testing::TempDir repo, work;
+  sh(k_base, repo.path());
+  Script s = capture_script({"python3", "train.py"}, repo.path());
+  s.working_dir = "../../outside";
+  auto ws = build_workspace(task_with(s, "cc03"), work.path());
+  ASSERT_FALSE(ws.has_value());
+  EXPECT_NE(ws.error().message.find("working folder \"../../outside\""), std::string::npos)
+      << ws.error().message;
+  s.working_dir = ".";
+  ws = build_workspace(task_with(s, "../x"), work.path());
+  ASSERT_FALSE(ws.has_value());
+  EXPECT_NE(ws.error().message.find("task ID"), std::string::npos);
+  EXPECT_FALSE(path_exists(dirname_of(work.path()) + "/outside"));
 }
 
 }  // namespace

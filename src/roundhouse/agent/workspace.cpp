@@ -10,6 +10,7 @@
 
 #include "roundhouse/env/process.h"
 #include "roundhouse/hash/sha256.h"
+#include "roundhouse/model/validate.h"
 #include "roundhouse/run/tree_patch.h"
 #include "roundhouse/util/fs.h"
 #include "roundhouse/util/strings.h"
@@ -93,6 +94,12 @@ Status apply_diff(const Task& t, const std::string& workdir, Workspace& ws) {
 
 Result<Workspace> build_workspace(const Task& t, const std::string& workdir) {
   const Script& s = t.script;
+  // The task comes from the server: its ID and working folder name paths
+  // under workdir, so neither may leave it.
+  if (t.id.empty() || !is_hex(t.id))
+    return make_error(ErrorCode::invalid_argument, "task ID \"" + t.id + "\" is not hexadecimal");
+  if (!s.working_dir.empty() && s.working_dir != ".")
+    RH_TRY(validate_relative_path("working folder", s.working_dir));
   Workspace ws;
   ws.root = workdir + "/tasks/" + t.id;
   RH_TRY(remove_all(ws.root));

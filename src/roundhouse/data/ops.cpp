@@ -20,6 +20,7 @@
 
 #include "roundhouse/data/stat_cache.h"
 #include "roundhouse/hash/sha256.h"
+#include "roundhouse/model/validate.h"
 #include "roundhouse/store/store_json.h"
 #include "roundhouse/util/crash_point.h"
 #include "roundhouse/util/fs.h"
@@ -900,8 +901,12 @@ enum : uint8_t { k_ok, k_missing, k_damaged };
 Status fill_cache(DataContext& ctx, const std::vector<DatasetFile>& files, bool verify,
                   GetResult& r) {
   Trace check_trace("get: check cache");
-  for (const auto& f : files)
+  for (const auto& f : files) {
     RH_TRY(validate_digest(f.digest));  // object_name() and dir_fd() rely on it
+    // The rows come from the server: a path that leaves the target is refused
+    // before anything is written.
+    RH_TRY(validate_relative_path("dataset path", f.path));
+  }
   std::vector<size_t> unique;
   {
     std::unordered_set<std::string_view> seen;
