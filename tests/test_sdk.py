@@ -365,3 +365,45 @@ def test_import_into_embedded_store(tmp_path, server):
     (bad / "journal.jsonl").write_text('{"method": "POST", "path": "/api/v1/tasks", "json": {"project": "p", "name": 1}}\n')
     p = rh("import", str(bad), data_dir=store, check=False)
     assert p.returncode != 0 and "line 1" in p.stderr and "body.name" in p.stderr
+
+
+def test_import_replays_only_what_offline_mode_writes_for_its_own_task(tmp_path, server):
+    # A journal from someone else must not touch any other task, nor read
+    # files outside its folder.
+    from conftest import rh
+    victim = server.request("POST", "/api/v1/tasks", {"project": "victim", "name": "keep me"})[1]["id"]
+    d = tmp_path / "offline" / "0123456789abcdef0123456789abcdef"
+    d.mkdir(parents=True)
+    create = {"method": "POST", "path": "/api/v1/tasks", "json": {"project": "evil", "name": "x"}}
+    own = f"/api/v1/tasks/{d.name}"
+    (tmp_path / "secret.txt").write_text("secret")
+    os.symlink(tmp_path / "secret.txt", d / "leak")
+    hostile = [
+        ([{"method": "DELETE", "path": f"/api/v1/tasks/{victim}"}], "is not about the task this journal created"),
+        ([create, {"method": "DELETE", "path": f"/api/v1/tasks/{victim}"}], "is not about the task"),
+        ([create, {"method": "PATCH", "path": f"/api/v1/tasks/{victim}", "json": {"name": "owned"}}],
+         "is not about the task"),
+        ([create, {"method": "DELETE", "path": own}], "the SDK's offline mode writes no such request"),
+        ([create, {"method": "POST", "path": own + "/enqueue", "json": {"queue": "q"}}], "writes no such request"),
+        ([create, create], "only the journal's first request creates its task"),
+        ([create, {"method": "POST", "path": "/api/v1/queues", "json": {"name": "evil"}}], "is not about the task"),
+        ([create, {"method": "PATCH", "path": own + "/../" + victim, "json": {"name": "owned"}}], '".."'),
+        ([create, {"method": "POST", "path": own + "/console", "file": "leak"}], "is a link that leaves the folder"),
+        ([create, {"method": "POST", "path": own + "/console", "file": "../secret.txt"}], "leaves the folder"),
+    ]
+    for entries, why in hostile:
+        for f in ("journal.jsonl", "imported.json"):
+            if (d / f).exists():
+                (d / f).unlink()
+        (d / "journal.jsonl").write_text("".join(json.dumps(e) + "\n" for e in entries))
+        p = rh("import", str(d), env={"RH_SERVER": server.url}, check=False)
+        assert p.returncode != 0 and why in p.stderr, (entries, p.stderr)
+    t = server.request("GET", f"/api/v1/tasks/{victim}")[1]
+    assert t["name"] == "keep me" and t["status"] == "created"
+    assert server.request("GET", "/api/v1/queues/evil")[0] == 404
+    # A journal linked in from elsewhere is refused too.
+    (d / "journal.jsonl").unlink()
+    (tmp_path / "elsewhere.jsonl").write_text(json.dumps(create) + "\n")
+    os.symlink(tmp_path / "elsewhere.jsonl", d / "journal.jsonl")
+    p = rh("import", str(d), env={"RH_SERVER": server.url}, check=False)
+    assert p.returncode != 0 and "leaves the folder" in p.stderr, p.stderr

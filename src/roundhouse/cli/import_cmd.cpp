@@ -1,9 +1,14 @@
 // rh import DIR: replays a run the SDK recorded offline (DIR/journal.jsonl,
 // see python/roundhouse/_offline.py) into the embedded store or RH_SERVER.
 // Progress is kept in DIR/imported.json, so an interrupted import resumes
-// where it stopped instead of creating the task twice.
+// where it stopped instead of creating the task twice. Only what the SDK's
+// offline mode writes is replayed (accepted_path below): a journal from
+// someone else cannot touch any task but the one it creates.
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "roundhouse/api/routes.h"
@@ -11,6 +16,7 @@
 #include "roundhouse/cli/context.h"
 #include "roundhouse/cli/output.h"
 #include "roundhouse/client/http_client.h"
+#include "roundhouse/hash/sha256.h"
 #include "roundhouse/util/fs.h"
 #include "roundhouse/util/json.h"
 #include "roundhouse/util/strings.h"
@@ -98,6 +104,67 @@ class Replayer {
   api::Router m_router;
 };
 
+// What the SDK's offline mode writes, and nothing else: creating the task
+// (the journal's first request, once), then requests on that task only, and
+// blob uploads. `path` names the task by the journal's offline ID; the
+// answer is the path with the created task's ID, or an error naming `where`.
+Result<std::string> accepted_path(const std::string& method, const std::string& path,
+                                  const std::string& offline_id, const std::string& task_id,
+                                  bool first, const std::string& where) {
+  auto refuse = [&](const std::string& why) -> Result<std::string> {
+    return make_error(ErrorCode::invalid_argument,
+                      where + ": " + method + " " + path + " is refused: " + why);
+  };
+  if (path.find('?') != std::string::npos || path.find("..") != std::string::npos)
+    return refuse("an offline journal's paths have no query or \"..\"");
+  if (method == "POST" && path == "/api/v1/tasks") {
+    if (!first || !task_id.empty())
+      return refuse("only the journal's first request creates its task");
+    return path;
+  }
+  if (method == "PUT" && path.starts_with("/api/v1/blobs/")) {
+    if (!validate_digest(path.substr(14)))
+      return refuse("not a blob digest");
+    return path;
+  }
+  std::string prefix = "/api/v1/tasks/" + offline_id;
+  if (!path.starts_with(prefix) || (path.size() > prefix.size() && path[prefix.size()] != '/'))
+    return refuse("it is not about the task this journal created (" + offline_id + ")");
+  if (task_id.empty())
+    return refuse("it refers to the task before the journal created it");
+  std::string rest = path.substr(prefix.size());
+  static const std::vector<std::pair<std::string, std::string>> allowed{
+      {"PATCH", ""},          {"POST", "/status"}, {"PUT", "/hyperparameters"},
+      {"POST", "/artifacts"}, {"POST", "/models"}, {"POST", "/console"},
+      {"POST", "/scalars"},   {"POST", "/plots"},
+  };
+  bool ok = std::any_of(allowed.begin(), allowed.end(),
+                        [&](const auto& a) { return a.first == method && a.second == rest; });
+  if (method == "PUT" && rest.starts_with("/configurations/") && rest.size() > 16 &&
+      rest.find('/', 16) == std::string::npos)
+    ok = true;
+  if (!ok)
+    return refuse("the SDK's offline mode writes no such request");
+  return "/api/v1/tasks/" + task_id + rest;
+}
+
+// A file the journal names: a plain file inside dir (no "..", no absolute
+// path, no link that leads out of it).
+Result<std::string> journal_file(const std::string& dir, const std::string& file,
+                                 const std::string& where) {
+  if (file.front() == '/' || file.find("..") != std::string::npos)
+    return make_error(ErrorCode::invalid_argument,
+                      where + ": file \"" + file + "\" leaves the folder");
+  std::string path = dir + "/" + file;
+  char real_dir[PATH_MAX], real_file[PATH_MAX];
+  if (!::realpath(dir.c_str(), real_dir) || !::realpath(path.c_str(), real_file))
+    return make_error(ErrorCode::not_found, where + ": file \"" + file + "\" is missing");
+  if (!std::string(real_file).starts_with(std::string(real_dir) + "/"))
+    return make_error(ErrorCode::invalid_argument,
+                      where + ": file \"" + file + "\" is a link that leaves the folder");
+  return path;
+}
+
 std::string error_message(const Reply& r) {
   auto j = parse_json(r.body, "reply");
   if (j && j->is_object() && j->contains("error"))
@@ -108,7 +175,8 @@ std::string error_message(const Reply& r) {
 Status import_dir(Context& ctx, std::string dir) {
   while (dir.size() > 1 && dir.back() == '/')
     dir.pop_back();
-  RH_TRY_ASSIGN(std::string journal, read_file(dir + "/journal.jsonl"));
+  RH_TRY_ASSIGN(std::string journal_path, journal_file(dir, "journal.jsonl", dir));
+  RH_TRY_ASSIGN(std::string journal, read_file(journal_path));
   RH_TRY_ASSIGN(Config * cfg, ctx.config());
   std::string offline_id = basename_of(dir);
   std::string state_path = dir + "/imported.json";
@@ -137,20 +205,10 @@ Status import_dir(Context& ctx, std::string dir) {
     RH_TRY(read_string(e, "content_type", where, content_type));
     RH_TRY(read_string(e, "file", where, file));
     RH_TRY(read_string_map(e, "headers", where, headers));
-    if (path.find(offline_id) != std::string::npos) {
-      if (task_id.empty()) {
-        return make_error(ErrorCode::invalid_argument,
-                          where + " refers to the task before the journal created it");
-      }
-      path.replace(path.find(offline_id), offline_id.size(), task_id);
-    }
+    RH_TRY_ASSIGN(path, accepted_path(method, path, offline_id, task_id, i == 0, where));
     std::string body, body_file;
     if (!file.empty()) {
-      if (file.find("..") != std::string::npos || file.front() == '/') {
-        return make_error(ErrorCode::invalid_argument,
-                          where + ": file \"" + file + "\" leaves the folder");
-      }
-      body_file = dir + "/" + file;
+      RH_TRY_ASSIGN(body_file, journal_file(dir, file, where));
       if (!(method == "PUT" && path.rfind("/api/v1/blobs/", 0) == 0)) {
         RH_TRY_ASSIGN(body, read_file(body_file));
       }
