@@ -462,9 +462,11 @@ def test_an_sdk_run_with_untracked_empty_binary_and_linked_files_replays_on_an_a
     assert len(expected) == 5 and all("False" not in l for l in expected), local.stdout
 
     env = {"RH_SERVER": server.url}
-    rh("queues", "create", "replay", env=env, check=False)
-    clone = rh("tasks", "clone", src["id"][:12], "--queue", "replay", env=env).stdout.strip()
-    agent = subprocess.run([RH, "agent", "--once", "--queue", "replay", "--workdir", str(workdir),
+    # The `default` queue is there on a fresh server; an agent with no --queue serves it.
+    draft = rh("tasks", "clone", src["id"][:12], env=env).stdout.strip()
+    rh("tasks", "enqueue", draft, env=env)
+    clone = draft
+    agent = subprocess.run([RH, "agent", "--once", "--workdir", str(workdir),
                             "--python", sys.executable, "--no-tee"],
                            env=dict(os.environ, RH_SERVER=server.url, RH_SDK_PATH=PYTHON_DIR),
                            capture_output=True, text=True, timeout=120)

@@ -407,3 +407,39 @@ def test_import_replays_only_what_offline_mode_writes_for_its_own_task(tmp_path,
     os.symlink(tmp_path / "elsewhere.jsonl", d / "journal.jsonl")
     p = rh("import", str(d), env={"RH_SERVER": server.url}, check=False)
     assert p.returncode != 0 and "leaves the folder" in p.stderr, p.stderr
+
+
+def test_clearml_task_types_exact_names_default_queue_and_dataset_tasks(tmp_path, server):
+    import roundhouse
+    # Every ClearML task type is accepted.
+    for tt in ("training", "testing", "inference", "data_processing", "application", "monitor", "controller",
+               "optimizer", "service", "qc", "custom", "other"):
+        st, body, _ = server.request("POST", "/api/v1/tasks", {"project": "types", "name": tt, "type": tt})
+        assert st == 201 and body["type"] == tt, (tt, st, body)
+    st, body, _ = server.request("POST", "/api/v1/tasks", {"project": "types", "name": "x", "type": "nonsense"})
+    assert st == 400 and "optimizer" in body["error"]["message"]
+    # get_task by name is the newest task of exactly that name, not one containing it.
+    first = server.request("POST", "/api/v1/tasks", {"project": "lookup", "name": "lookup"})[1]["id"]
+    server.request("POST", "/api/v1/tasks", {"project": "lookup", "name": "lookup v2"})
+    assert roundhouse.Task.get_task(project_name="lookup", task_name="lookup", server=server.url).id == first
+    newer = server.request("POST", "/api/v1/tasks", {"project": "lookup", "name": "lookup"})[1]["id"]
+    assert roundhouse.Task.get_task(project_name="lookup", task_name="lookup", server=server.url).id == newer
+    with pytest.raises(roundhouse.RoundhouseError, match="no task named 'look'"):
+        roundhouse.Task.get_task(project_name="lookup", task_name="look", server=server.url)
+    # A fresh server has a `default` queue; enqueue with no queue name uses it.
+    assert "default" in [q["name"] for q in server.request("GET", "/api/v1/queues")[1]["queues"]]
+    draft = roundhouse.Task.get_task(task_id=first, server=server.url)
+    assert roundhouse.Task.enqueue(draft)["status"] == "queued"
+    entries = server.request("GET", "/api/v1/queues/default/entries")[1]["entries"]
+    assert [e["task_id"] for e in entries] == [first]
+    draft.mark_stopped()
+    # A dataset version's own task completes with the version.
+    src = tmp_path / "ds"
+    src.mkdir()
+    (src / "a.txt").write_text("a")
+    ds = roundhouse.Dataset.create(dataset_name="occupancy", dataset_project="dsets", server=server.url)
+    ds.add_files(str(src))
+    ds.upload()
+    ds.finalize()
+    t = server.request("GET", f"/api/v1/tasks/{ds._record['task_id']}")[1]
+    assert t["status"] == "completed" and t["type"] == "data_processing"

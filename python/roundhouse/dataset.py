@@ -513,7 +513,23 @@ class Dataset:
             raise RoundhouseError("conflict", f"{len(missing)} file content(s) are not on the server yet; "
                                               "call upload() or finalize(auto_upload=True)")
         self._record = self._client.request("POST", self._path("/finalize"), {"manifest": digest})
+        self._complete_own_task()
         return True
+
+    def _complete_own_task(self):
+        """The task Dataset.create made for this version ends with it, as
+        ClearML's does; a user's own task (use_current_task) is left alone."""
+        tid = self._record.get("task_id")
+        if not tid:
+            return
+        t = self._client.request("GET", f"/api/v1/tasks/{quote(tid)}")
+        if t.get("type") != "data_processing" or t.get("name") != f"{self.name} (dataset)":
+            return
+        path = f"/api/v1/tasks/{quote(tid)}/status"
+        if t.get("status") == "created":
+            self._client.request("POST", path, {"status": "running"})
+        if t.get("status") in ("created", "running"):
+            self._client.request("POST", path, {"status": "completed"})
 
     # -- reading -------------------------------------------------------------
     def list_files(self, dataset_path=None):

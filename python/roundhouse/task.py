@@ -240,8 +240,7 @@ class Task:
     @staticmethod
     def enqueue(task, queue_name=None, priority=0):
         """Puts a draft in a queue for an agent to run; returns the task's record."""
-        if not queue_name:
-            raise RoundhouseError("invalid_argument", "Task.enqueue needs queue_name")
+        queue_name = queue_name or "default"  # there on every server, as in ClearML
         t = task if isinstance(task, Task) else Task.get_task(task_id=task)
         t._record = t._client.request("POST", t._path("/enqueue"), {"queue": queue_name, "priority": int(priority)})
         return t._record
@@ -326,12 +325,18 @@ class Task:
             raise RoundhouseError("unavailable", "no rh server to read from")
         if task_id:
             return cls(client, client.request("GET", f"/api/v1/tasks/{quote(task_id)}"))
-        q = f"/api/v1/tasks?limit=1&project={quote(project_name or '')}&name={quote(task_name or '')}"
-        tasks = client.request("GET", q)["tasks"]
-        exact = [t for t in tasks if t["name"] == task_name] or tasks
-        if not exact:
-            raise RoundhouseError("not_found", f"no task named {task_name!r} in project {project_name!r}")
-        return cls(client, client.request("GET", f"/api/v1/tasks/{quote(exact[0]['id'])}"))
+        # The server's name filter matches a part of the name: the newest task
+        # whose whole name is task_name is the one (pages read until found).
+        q = f"/api/v1/tasks?limit=200&project={quote(project_name or '')}&name={quote(task_name or '')}"
+        cursor = None
+        while True:
+            page = client.request("GET", q + (f"&cursor={quote(cursor)}" if cursor else ""))
+            exact = [t for t in page["tasks"] if task_name is None or t["name"] == task_name]
+            if exact:
+                return cls(client, client.request("GET", f"/api/v1/tasks/{quote(exact[0]['id'])}"))
+            cursor = page.get("next_cursor")
+            if not cursor:
+                raise RoundhouseError("not_found", f"no task named {task_name!r} in project {project_name!r}")
 
     @classmethod
     def query(cls, project=None, tags=None, status=None, name=None, server=None, limit=1000):

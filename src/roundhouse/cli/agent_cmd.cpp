@@ -1,4 +1,5 @@
-// rh agent --queue Q [--queue Q2]... [--name N] [--gpus 0,1|none] [--workdir DIR] [--once]
+// rh agent [--queue Q (default: default)] [--queue Q2]... [--name N] [--gpus 0,1|none] [--workdir
+// DIR] [--once]
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -59,8 +60,9 @@ Status serve(Context& ctx, agent::AgentOptions opt) {
 void add_agent_command(CLI::App& app, Context& ctx) {
   auto opt = std::make_shared<agent::AgentOptions>();
   auto* cmd = app.add_subcommand("agent", "Run queued tasks on this machine");
-  cmd->add_option("--queue", opt->queues, "Queue to serve (repeatable; the first has precedence)")
-      ->required();
+  opt->queues = {"default"};
+  cmd->add_option("--queue", opt->queues,
+                  "Queue to serve (repeatable; the first has precedence; default: default)");
   cmd->add_option("--name", opt->name, "Worker name (default host:pid)");
   cmd->add_option("--gpus", opt->gpus, "CUDA_VISIBLE_DEVICES for tasks: 0,1 or none");
   cmd->add_option("--workdir", opt->workdir,

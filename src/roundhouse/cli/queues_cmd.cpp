@@ -246,9 +246,10 @@ void add_queues_commands(CLI::App& app, Context& ctx) {
 
   auto* enq = tasks->add_subcommand("enqueue", "Put a draft in a queue for an agent to run");
   enq->add_option("id", *id, "Task ID or unique prefix")->required();
-  enq->add_option("--queue", *queue, "Queue name")->required();
+  auto enq_queue = std::make_shared<std::string>("default");
+  enq->add_option("--queue", *enq_queue, "Queue name (default: default)");
   enq->add_option("--priority", *priority, "Higher runs first (default 0)");
-  enq->callback([&ctx, id, queue, priority] {
+  enq->callback([&ctx, id, queue = enq_queue, priority] {
     guard([&]() -> Status {
       RH_TRY_ASSIGN(MetadataStore * store, ctx.store());
       RH_TRY_ASSIGN(std::string tid, ctx.resolve_task(*id));

@@ -22,21 +22,23 @@ std::string_view to_string(TaskStatus s) {
   return "created";
 }
 
+namespace {
+
+constexpr std::pair<TaskType, std::string_view> k_task_types[] = {
+    {TaskType::training, "training"},       {TaskType::testing, "testing"},
+    {TaskType::inference, "inference"},     {TaskType::data_processing, "data_processing"},
+    {TaskType::application, "application"}, {TaskType::monitor, "monitor"},
+    {TaskType::controller, "controller"},   {TaskType::optimizer, "optimizer"},
+    {TaskType::service, "service"},         {TaskType::qc, "qc"},
+    {TaskType::custom, "custom"},           {TaskType::other, "other"},
+};
+
+}  // namespace
+
 std::string_view to_string(TaskType t) {
-  switch (t) {
-    case TaskType::training:
-      return "training";
-    case TaskType::testing:
-      return "testing";
-    case TaskType::inference:
-      return "inference";
-    case TaskType::data_processing:
-      return "data_processing";
-    case TaskType::controller:
-      return "controller";
-    case TaskType::other:
-      return "other";
-  }
+  for (const auto& [v, name] : k_task_types)
+    if (v == t)
+      return name;
   return "other";
 }
 
@@ -57,15 +59,14 @@ Result<TaskStatus> parse_task_status(std::string_view s) {
 }
 
 Result<TaskType> parse_task_type(std::string_view s) {
-  for (auto v : {TaskType::training, TaskType::testing, TaskType::inference,
-                 TaskType::data_processing, TaskType::controller, TaskType::other}) {
-    if (to_string(v) == s)
+  std::string names;
+  for (const auto& [v, name] : k_task_types) {
+    if (name == s)
       return v;
+    names += (names.empty() ? "" : ", ") + std::string(name);
   }
   return make_error(ErrorCode::invalid_argument,
-                    "unknown task type \"" + std::string(s) +
-                        "\" (expected training, testing, inference, data_processing, controller "
-                        "or other)");
+                    "unknown task type \"" + std::string(s) + "\" (expected one of " + names + ")");
 }
 
 Result<ModelDirection> parse_model_direction(std::string_view s) {

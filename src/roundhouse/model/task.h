@@ -14,7 +14,21 @@
 namespace rh {
 
 enum class TaskStatus { created, queued, running, paused, completed, failed, aborted };
-enum class TaskType { training, testing, inference, data_processing, controller, other };
+// ClearML's task types (Task.TaskTypes), plus `other`.
+enum class TaskType {
+  training,
+  testing,
+  inference,
+  data_processing,
+  application,
+  monitor,
+  controller,
+  optimizer,
+  service,
+  qc,
+  custom,
+  other
+};
 
 std::string_view to_string(TaskStatus s);
 std::string_view to_string(TaskType t);

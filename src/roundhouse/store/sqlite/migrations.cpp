@@ -216,6 +216,12 @@ CREATE TABLE dataset_files(
   PRIMARY KEY(version_id, path)
 ) WITHOUT ROWID;
 )sql"},
+    // Agents and Task.enqueue with no queue named use the `default` queue,
+    // there from the start as in ClearML.
+    {6, R"sql(
+INSERT OR IGNORE INTO queues(id, name, created)
+  VALUES(lower(hex(randomblob(16))), 'default', (julianday('now') - 2440587.5) * 86400.0);
+)sql"},
 };
 
 }  // namespace
