@@ -437,9 +437,13 @@ TEST_P(StoreConformance, QueuesAreCreatedListedAndKeptWhileTasksWait) {
   ASSERT_TRUE(qs.enqueue(t.id, "gpu", 0));
   auto list = qs.list();
   ASSERT_TRUE(list);
-  ASSERT_EQ(list->size(), 2u);
-  EXPECT_EQ((*list)[1].name, "gpu");
-  EXPECT_EQ((*list)[1].waiting, 1);
+  // Sorted by name; the "default" queue exists from the start.
+  ASSERT_EQ(list->size(), 3u);
+  EXPECT_EQ((*list)[0].name, "cpu");
+  EXPECT_EQ((*list)[1].name, "default");
+  EXPECT_EQ((*list)[1].waiting, 0);
+  EXPECT_EQ((*list)[2].name, "gpu");
+  EXPECT_EQ((*list)[2].waiting, 1);
   auto refused = qs.remove("gpu");
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::conflict);
