@@ -2,7 +2,7 @@
 BUILD ?= build
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all build deps test-deps demo test unit e2e bench bench-data bench-data-memory format format-check clean
+.PHONY: all build deps test-deps demo test lint test-asan test-tsan bench bench-data bench-data-memory format format-check clean
 
 all: build
 
@@ -22,11 +22,31 @@ build: deps $(BUILD)/build.ninja
 demo: build
 	scripts/demo.sh $(BUILD)/rh
 
-# Builds and runs every test: unit tests, then end-to-end tests on the real binary.
+# Builds (warnings are errors) and runs every check and test: format, layers,
+# pyflakes and tsc (lint), unit tests, then end-to-end tests on the real binary.
 test: test-deps $(BUILD)/build.ninja format-check
+	cmake -S . -B $(BUILD) -DRH_WERROR=ON
 	cmake --build $(BUILD)
+	scripts/lint.sh
 	$(BUILD)/rh_unit_tests --gtest_brief=1
 	tests/run-e2e.sh $(BUILD)/rh
+
+lint:
+	scripts/lint.sh
+
+# The unit tests (the store and blob conformance suites among them) under
+# AddressSanitizer + UndefinedBehaviorSanitizer, or ThreadSanitizer, each in its
+# own build folder; `make test-asan E2E=1` also runs the end-to-end suite on it.
+test-asan: test-deps
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRH_SANITIZE=address,undefined
+	cmake --build build-asan
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-asan/rh_unit_tests --gtest_brief=1
+	if [ -n "$(E2E)" ]; then ASAN_OPTIONS=detect_leaks=0 tests/run-e2e.sh build-asan/rh; fi
+
+test-tsan: test-deps
+	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRH_SANITIZE=thread
+	cmake --build build-tsan
+	TSAN_OPTIONS=halt_on_error=1 build-tsan/rh_unit_tests --gtest_brief=1
 
 bench: build
 	bench/run.sh $(BUILD) all
@@ -58,4 +78,4 @@ format-check:
 	clang-format --dry-run --Werror $(SOURCES)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan build-tsan

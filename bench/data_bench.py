@@ -14,7 +14,6 @@ floors: find, reading every file once, one SHA-256 pass, cp -r.
 Usage: bench/data.sh [BUILD_DIR]   (make bench-data)
        BENCH_WORKLOADS=W1 BENCH_TOOLS=rh,dvc bench/data.sh   (a subset)
 """
-import hashlib
 import json
 import os
 import re

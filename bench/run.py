@@ -4,7 +4,6 @@ same run on the same machine (see docs/benchmarks.md). Usage:
 Prints a markdown table and writes bench/out/results.json."""
 import json
 import os
-import platform
 import re
 import shutil
 import socket

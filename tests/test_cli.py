@@ -2,12 +2,10 @@
 store and against a server (RH_SERVER), driving the real binary."""
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 

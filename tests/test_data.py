@@ -8,9 +8,8 @@ import os
 import subprocess
 import threading
 
-import pytest
 
-from conftest import RH, Server, rh
+from conftest import RH, rh
 
 
 def write(path, content):

@@ -7,9 +7,7 @@ import os
 import subprocess
 import sys
 
-import pytest
 
-from conftest import Server  # noqa: F401  (the server fixture)
 
 PYTHON_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "python"))
 DEBIAN_PYTHON = "/usr/bin/python3"

@@ -6,7 +6,6 @@ import threading
 import time
 import urllib.request
 
-import pytest
 
 from conftest import Server, make_task
 

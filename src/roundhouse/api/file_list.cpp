@@ -1,8 +1,41 @@
 #include "roundhouse/api/file_list.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <utility>
 
 namespace rh::api {
+
+namespace {
+
+void append_path(std::string& out, const std::string& path) {
+  for (char c : path) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        out += c;
+    }
+  }
+  out += '\n';
+}
+
+}  // namespace
 
 void append_file_list(std::string& out, const std::vector<DatasetFile>& files) {
   out.reserve(out.size() + files.size() * 112);
@@ -16,25 +49,15 @@ void append_file_list(std::string& out, const std::vector<DatasetFile>& files) {
     r = std::to_chars(num, num + sizeof num, f.mode, 8);
     out.append(num, r.ptr);
     out += '\t';
-    for (char c : f.path) {
-      switch (c) {
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        default:
-          out += c;
-      }
-    }
-    out += '\n';
+    append_path(out, f.path);
+  }
+}
+
+void append_file_changes(std::string& out, const FileChanges& changes) {
+  append_file_list(out, changes.put);
+  for (const auto& path : changes.gone) {
+    out += "-\t0\t0\t";
+    append_path(out, path);
   }
 }
 
@@ -52,8 +75,8 @@ bool parse_number(std::string_view s, T& v, int base) {
 
 }  // namespace
 
-Status read_file_list(std::string_view text, std::vector<DatasetFile>& out) {
-  size_t line = 0;
+Status read_file_list(std::string_view text, std::vector<DatasetFile>& out, size_t first_line) {
+  size_t line = first_line - 1;
   while (!text.empty()) {
     ++line;
     size_t end = text.find('\n');
@@ -112,6 +135,70 @@ Status read_file_list(std::string_view text, std::vector<DatasetFile>& out) {
     out.push_back(std::move(f));
   }
   return {};
+}
+
+Status read_file_changes(std::string_view text, FileChanges& out, size_t first_line) {
+  std::vector<DatasetFile> rows;
+  RH_TRY(read_file_list(text, rows, first_line));
+  for (auto& f : rows) {
+    if (f.digest == "-")
+      out.gone.push_back(std::move(f.path));
+    else
+      out.put.push_back(std::move(f));
+  }
+  return {};
+}
+
+Result<FileChangesReader> FileChangesReader::open(const std::string& path, size_t slice_bytes) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return make_error(ErrorCode::io, "cannot open " + path + ": " + std::strerror(errno));
+  return FileChangesReader(fd, std::max<size_t>(slice_bytes, 1));
+}
+
+FileChangesReader::FileChangesReader(FileChangesReader&& o) noexcept
+    : m_fd(std::exchange(o.m_fd, -1)),
+      m_slice(o.m_slice),
+      m_carry(std::move(o.m_carry)),
+      m_line(o.m_line),
+      m_eof(o.m_eof) {}
+
+FileChangesReader::~FileChangesReader() {
+  if (m_fd >= 0)
+    ::close(m_fd);
+}
+
+Result<bool> FileChangesReader::next(FileChanges& out) {
+  out.put.clear();
+  out.gone.clear();
+  while (true) {
+    size_t cut = m_carry.rfind('\n');
+    if (cut != std::string::npos && (m_carry.size() >= m_slice || m_eof)) {
+      std::string_view whole(m_carry.data(), cut + 1);
+      RH_TRY(read_file_changes(whole, out, m_line));
+      m_line += static_cast<size_t>(std::count(whole.begin(), whole.end(), '\n'));
+      m_carry.erase(0, cut + 1);
+      return true;
+    }
+    if (m_eof) {
+      if (!m_carry.empty())
+        return std::unexpected(
+            Error{ErrorCode::invalid_argument, "file list line " + std::to_string(m_line) +
+                                                   ": does not end with a newline (cut short?)"});
+      return false;
+    }
+    size_t old = m_carry.size();
+    m_carry.resize(old + m_slice);
+    ssize_t n;
+    do {
+      n = ::read(m_fd, m_carry.data() + old, m_slice);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+      return make_error(ErrorCode::io,
+                        std::string("cannot read a change list: ") + std::strerror(errno));
+    m_carry.resize(old + static_cast<size_t>(n));
+    m_eof = n == 0;
+  }
 }
 
 }  // namespace rh::api

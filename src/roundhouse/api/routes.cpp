@@ -16,7 +16,6 @@
 #include "roundhouse/api/file_list.h"
 #include "roundhouse/api/scalar_body.h"
 #include "roundhouse/blob/blob_batch.h"
-#include "roundhouse/blob/local/local_blob_store.h"
 #include "roundhouse/hash/sha256.h"
 #include "roundhouse/model/json.h"
 #include "roundhouse/model/validate.h"
@@ -415,15 +414,14 @@ class Api {
     route(r, "PUT", "/api/v1/blobs/{digest}",
           sync([this](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY(validate_digest(req.params[0]));
-            auto* local = dynamic_cast<LocalBlobStore*>(&m_ctx.blobs);
-            if (!local || req.body_digest.empty()) {
+            if (req.body_digest.empty()) {
               RH_TRY_ASSIGN(BlobInfo info, m_ctx.blobs.put_file(req.body_file, req.params[0]));
               return ok_json(Json{{"digest", info.digest}, {"size", info.size}}, 201);
             }
             if (req.body_digest != req.params[0]) {
               return digest_mismatch(req.params[0], req.body_digest);
             }
-            RH_TRY_ASSIGN(BlobInfo info, local->put_staged(req.body_file, req.body_digest));
+            RH_TRY_ASSIGN(BlobInfo info, m_ctx.blobs.put_staged(req.body_file, req.body_digest));
             return ok_json(Json{{"digest", info.digest}, {"size", info.size}}, 201);
           }),
           /*stream_body=*/true);
@@ -703,6 +701,17 @@ class Api {
             RH_TRY(ds.put_files(id, files));
             return ok_json(Json{{"files", files.size()}});
           }));
+    // A whole change list (rows and removals) in one request and one write:
+    // all of it applies or none does.
+    route(r, "PUT", "/api/v1/datasets/{id}/changes",
+          sync([this, &ds](HttpRequest& req) -> Result<HttpResponse> {
+            RH_TRY_ASSIGN(std::string id, dataset_id(req.params[0]));
+            RH_TRY_ASSIGN(FileChangesReader reader, FileChangesReader::open(req.body_file));
+            RH_TRY_ASSIGN(int64_t removed,
+                          ds.change_files(id, [&](FileChanges& c) { return reader.next(c); }));
+            return ok_json(Json{{"removed", removed}});
+          }),
+          /*stream_body=*/true);
     route(r, "GET", "/api/v1/datasets/{id}/files",
           sync([this, &ds](HttpRequest& req) -> Result<HttpResponse> {
             RH_TRY_ASSIGN(std::string id, dataset_id(req.params[0]));
@@ -909,13 +918,10 @@ class Api {
     if (!filename.empty()) {
       r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + filename + "\"");
     }
-    if (auto* local = dynamic_cast<LocalBlobStore*>(&m_ctx.blobs)) {
-      RH_TRY_ASSIGN(std::string path, local->path_of(digest));
-      if (::access(path.c_str(), F_OK) == 0) {  // loose: sent from its file (a packed one is read)
-        r.file_path = std::move(path);
-        r.file_length = size;
-        return r;
-      }
+    if (std::string path = m_ctx.blobs.file_of(digest); !path.empty()) {
+      r.file_path = std::move(path);  // loose: sent from its file (a packed one is read)
+      r.file_length = size;
+      return r;
     }
     RH_TRY_ASSIGN(r.body, m_ctx.blobs.get_bytes(digest));
     return r;

@@ -259,7 +259,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, BlobConformance,
                              [](const std::string& dir) -> std::unique_ptr<BlobStore> {
                                return std::move(*LocalBlobStore::open(dir + "/blobs"));
                              }}),
-                         [](const auto& info) { return info.param.name; });
+                         [](const auto& p) { return p.param.name; });
 
 }  // namespace
 }  // namespace rh

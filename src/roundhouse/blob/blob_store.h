@@ -130,6 +130,15 @@ class BlobStore {
   // remote stores ask in one request).
   virtual Result<std::vector<std::string>> missing(const std::vector<std::string>& digests);
   Result<std::string> get_bytes(std::string_view digest);
+  // Stores a staged file whose digest the caller computed as it was written
+  // (the server hashes an upload as it arrives). A local store moves the
+  // file in without reading it again; the default stores it with put_file.
+  virtual Result<BlobInfo> put_staged(const std::string& path, const std::string& digest) {
+    return put_file(path, digest);
+  }
+  // A plain file holding exactly the object's bytes, for sending it with
+  // sendfile; empty when the store keeps it otherwise (packed, remote).
+  virtual std::string file_of(std::string_view digest) { return {}; }
 };
 
 }  // namespace rh

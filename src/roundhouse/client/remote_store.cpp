@@ -520,16 +520,28 @@ class RemoteDatasets final : public DatasetStore {
   }
   Status put_files(const std::string& id, const std::vector<DatasetFile>& files) override {
     RH_TRY(check_id(id));
-    // In the compact row format.
-    return in_slices(
-        files, 100000,
-        [&](const std::vector<DatasetFile>& part) -> Status {
-          std::string body;
-          api::append_file_list(body, part);
-          RH_TRY(m_c.call("POST", path(id) + "/files", body, api::k_file_list_type));
-          return {};
-        },
-        /*even_empty=*/true);
+    RH_TRY(change_list(id, files, {}));
+    return {};
+  }
+  // One request, so one write on the server: the slices are staged in a
+  // temporary file first (a change of any size costs disk, not memory).
+  Result<int64_t> change_files(const std::string& id,
+                               const std::function<Result<bool>(FileChanges&)>& next) override {
+    RH_TRY(check_id(id));
+    RH_TRY_ASSIGN(auto file, AtomicFile::create("/tmp/rh-changes", "/tmp"));
+    FileChanges c;
+    std::string text;
+    while (true) {
+      c.put.clear();
+      c.gone.clear();
+      RH_TRY_ASSIGN(bool more, next(c));
+      if (!more)
+        break;
+      text.clear();
+      api::append_file_changes(text, c);
+      RH_TRY(file.write(text.data(), text.size()));
+    }
+    return send_changes(id, file.temp_path());
   }
   Result<int64_t> remove_files(const std::string& id, const std::string& pattern) override {
     RH_TRY(check_id(id));
@@ -539,13 +551,7 @@ class RemoteDatasets final : public DatasetStore {
   Result<int64_t> remove_paths(const std::string& id,
                                const std::vector<std::string>& paths) override {
     RH_TRY(check_id(id));
-    int64_t removed = 0;
-    RH_TRY(in_slices(paths, 50000, [&](const std::vector<std::string>& part) -> Status {
-      RH_TRY_ASSIGN(Json j, call_json(m_c, "POST", path(id) + "/remove", Json{{"paths", part}}));
-      removed += j.value("removed", int64_t{0});
-      return {};
-    }));
-    return removed;
+    return change_list(id, {}, paths);
   }
   Result<std::vector<DatasetFile>> files(const std::string& id, const std::string& after,
                                          int limit) override {
@@ -590,6 +596,24 @@ class RemoteDatasets final : public DatasetStore {
                         "dataset version ID must be 32 hex digits (resolve prefixes first)");
     }
     return {};
+  }
+  // One PUT of a staged change list: the server applies it in one write.
+  Result<int64_t> send_changes(const std::string& id, const std::string& list_file) {
+    RH_TRY_ASSIGN(std::string body, m_c.upload_file(path(id) + "/changes", list_file));
+    RH_TRY_ASSIGN(Json j, parse_json(body, "change list response"));
+    return j.value("removed", int64_t{0});
+  }
+  Result<int64_t> change_list(const std::string& id, const std::vector<DatasetFile>& put,
+                              const std::vector<std::string>& gone) {
+    bool sent = false;
+    return change_files(id, [&](FileChanges& c) -> Result<bool> {
+      if (sent)
+        return false;
+      sent = true;
+      c.put = put;
+      c.gone = gone;
+      return true;
+    });
   }
   HttpClient& m_c;
 };

@@ -1002,9 +1002,9 @@ Status fill_cache(DataContext& ctx, const std::vector<DatasetFile>& files, bool 
           return std::unexpected(file.error());
         std::string tmp = file->temp_path();
         struct Sink : ByteSink {
-          AtomicFile& f;
-          explicit Sink(AtomicFile& f) : f(f) {}
-          Status write(const char* d, size_t n) override { return f.write(d, n); }
+          AtomicFile& out;
+          explicit Sink(AtomicFile& file) : out(file) {}
+          Status write(const char* d, size_t n) override { return out.write(d, n); }
         } sink(*file);
         RH_TRY(ctx.remote.get(f.digest, sink));
         RH_TRY(ctx.cache.put_file(tmp, f.digest));

@@ -32,7 +32,7 @@ class LossyStore final : public MetadataStore {
  private:
   bool lose() { return ++calls % 2 == 1; }
   struct Scalars final : ScalarStore {
-    explicit Scalars(LossyStore& o) : o(o) {}
+    explicit Scalars(LossyStore& owner) : o(owner) {}
     Status append(const std::string& id, std::vector<ScalarSeries> b,
                   const std::string& key) override {
       RH_TRY(o.m_real.scalars().append(id, std::move(b), key));
@@ -50,7 +50,7 @@ class LossyStore final : public MetadataStore {
     LossyStore& o;
   };
   struct Console final : ConsoleStore {
-    explicit Console(LossyStore& o) : o(o) {}
+    explicit Console(LossyStore& owner) : o(owner) {}
     Result<int64_t> append(const std::string& id, std::vector<ConsoleLine> l,
                            const std::string& key) override {
       RH_TRY_ASSIGN(int64_t last, o.m_real.console().append(id, std::move(l), key));

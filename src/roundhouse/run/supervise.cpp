@@ -241,7 +241,8 @@ Result<SuperviseResult> supervise(Recorder& rec, Env& env, SuperviseOptions opt)
   int open_streams = 3;
   char buf[65536];
   auto last_tb = std::chrono::steady_clock::now();
-  std::optional<std::chrono::steady_clock::time_point> kill_at;
+  // When SIGKILL follows the stop signal; max() while no stop is pending.
+  auto kill_at = std::chrono::steady_clock::time_point::max();
   bool exited = false;
   int status = 0;
   struct rusage ru {};
@@ -299,9 +300,9 @@ Result<SuperviseResult> supervise(Recorder& rec, Env& env, SuperviseOptions opt)
       }
     }
     auto now = std::chrono::steady_clock::now();
-    if (kill_at && now >= *kill_at) {
+    if (now >= kill_at) {
       send(SIGKILL);
-      kill_at.reset();
+      kill_at = std::chrono::steady_clock::time_point::max();
       if (reap(0))
         break;  // a grandchild may hold the pipes: stop reading them
     }

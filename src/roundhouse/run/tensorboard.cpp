@@ -276,7 +276,7 @@ Status parse_value(std::string_view v, int64_t step, double wall, std::vector<Tb
     } else {
       known = plugin_scalars;
     }
-    double value;
+    double value = 0;
     if (known && tensor_scalar(tensor, value))
       out.push_back(TbScalar{tag, step, value, wall});
   }

@@ -321,14 +321,14 @@ void Session::on_header(beast::error_code ec) {
     }
     http::async_read(
         m_stream, m_buf, *m_file,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_body(ec); });
+        [self = shared_from_this()](beast::error_code read_ec, size_t) { self->on_body(read_ec); });
   } else {
     m_buf.reserve(k_body_read);
     m_string.emplace(std::move(*m_header));
     m_string->body_limit(opt.max_body_bytes);
     http::async_read(
         m_stream, m_buf, *m_string,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_body(ec); });
+        [self = shared_from_this()](beast::error_code read_ec, size_t) { self->on_body(read_ec); });
   }
 }
 
@@ -455,8 +455,8 @@ void Session::reply(api::HttpResponse resp, bool close_after) {
     auto msg = std::make_shared<http::response<http::empty_body>>();
     set_common(*msg);
     msg->content_length(resp.file_path.empty() ? resp.body.size() : resp.file_length);
-    http::async_write(m_stream, *msg, [self, msg, close](beast::error_code ec, size_t) {
-      self->after_write(close || ec);
+    http::async_write(m_stream, *msg, [self, msg, close](beast::error_code write_ec, size_t) {
+      self->after_write(close || write_ec);
     });
   } else if (!resp.file_path.empty()) {
     auto msg = std::make_shared<http::response<http::file_body>>();
@@ -468,16 +468,16 @@ void Session::reply(api::HttpResponse resp, bool close_after) {
     }
     set_common(*msg);
     msg->prepare_payload();
-    http::async_write(m_stream, *msg, [self, msg, close](beast::error_code ec, size_t) {
-      self->after_write(close || ec);
+    http::async_write(m_stream, *msg, [self, msg, close](beast::error_code write_ec, size_t) {
+      self->after_write(close || write_ec);
     });
   } else {
     auto msg = std::make_shared<http::response<http::string_body>>();
     set_common(*msg);
     msg->body() = std::move(resp.body);
     msg->prepare_payload();
-    http::async_write(m_stream, *msg, [self, msg, close](beast::error_code ec, size_t) {
-      self->after_write(close || ec);
+    http::async_write(m_stream, *msg, [self, msg, close](beast::error_code write_ec, size_t) {
+      self->after_write(close || write_ec);
     });
   }
 }
@@ -505,8 +505,8 @@ void Session::linger() {
   if (!m_drain)
     m_drain = std::make_unique<std::array<char, 16384>>();
   m_stream.async_read_some(net::buffer(*m_drain),
-                           [self = shared_from_this()](beast::error_code ec, size_t) {
-                             if (ec)
+                           [self = shared_from_this()](beast::error_code read_ec, size_t) {
+                             if (read_ec)
                                return self->close();
                              self->linger();
                            });

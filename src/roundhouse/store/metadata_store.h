@@ -54,8 +54,11 @@ struct TaskQuery {
   // or "metric:<title>/<series>" (last value; tasks without it last).
   std::string order_by = "created";
   bool descending = true;
-  int limit = 100;                  // 1..1000
-  std::string cursor;               // opaque, from the previous page
+  int limit = 100;  // 1..1000
+  // Opaque, from the previous page: a keyset position (the sort key + the id),
+  // so rows inserted meanwhile never shift, skip or repeat the rows not yet
+  // seen (a row whose sort key changes between pages moves with its key).
+  std::string cursor;
   std::vector<TaskFilter> filters;  // all of
   // Extra columns: these parameters land in each summary's hyperparameters,
   // these series' summaries in its metrics (as {section|title, name|series}).
@@ -308,31 +311,12 @@ class DatasetStore {
                                        const std::vector<std::string>& paths) = 0;
   // Drafts only: changes fed a slice at a time by `next` (which fills its
   // argument and returns false when there are no more), so a change of any
-  // size needs no more memory than a slice. Backends that can apply them in
-  // one write do (a failure leaves none); this default writes slice by
-  // slice. Returns how many paths went.
+  // size needs no more memory than a slice. Every backend applies them in
+  // one write: on an error (a bad row, a failing `next`) none of them landed.
+  // Returns how many paths went.
   virtual Result<int64_t> change_files(const std::string& id,
-                                       const std::function<Result<bool>(FileChanges&)>& next) {
-    int64_t removed = 0;
-    FileChanges c;
-    while (true) {
-      auto more = next(c);
-      if (!more)
-        return std::unexpected(more.error());
-      if (!*more)
-        return removed;
-      if (!c.put.empty()) {
-        if (auto st = put_files(id, c.put); !st)
-          return std::unexpected(st.error());
-      }
-      if (!c.gone.empty()) {
-        auto went = remove_paths(id, c.gone);
-        if (!went)
-          return went;
-        removed += *went;
-      }
-    }
-  }
+                                       const std::function<Result<bool>(FileChanges&)>& next) = 0;
+
   // Files in path order after `after`, at most limit.
   virtual Result<std::vector<DatasetFile>> files(const std::string& id, const std::string& after,
                                                  int limit) = 0;

@@ -65,9 +65,10 @@ inline std::unexpected<Error> make_error(Error e) {
     return ::std::unexpected(std::move(var).error()); \
   lhs = std::move(*var)
 #define RH_TRY_ASSIGN(lhs, expr) RH_TRY_IMPL(RH_CONCAT(rh_try_, __LINE__), lhs, expr)
-#define RH_TRY(expr)                                              \
-  do {                                                            \
-    auto rh_try_status = (expr);                                  \
-    if (!rh_try_status)                                           \
-      return ::std::unexpected(std::move(rh_try_status).error()); \
+#define RH_TRY_CHECK(var, expr)                         \
+  do {                                                  \
+    auto var = (expr);                                  \
+    if (!var)                                           \
+      return ::std::unexpected(std::move(var).error()); \
   } while (0)
+#define RH_TRY(expr) RH_TRY_CHECK(RH_CONCAT(rh_try_status_, __COUNTER__), expr)

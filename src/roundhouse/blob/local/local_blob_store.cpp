@@ -483,4 +483,11 @@ Status LocalBlobStore::remove(std::string_view digest) {
   return p ? p->remove(digest) : Status{};
 }
 
+std::string LocalBlobStore::file_of(std::string_view digest) {
+  auto path = path_of(digest);
+  if (!path || ::access(path->c_str(), F_OK) != 0)
+    return {};
+  return *path;
+}
+
 }  // namespace rh

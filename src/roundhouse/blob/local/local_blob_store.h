@@ -60,7 +60,9 @@ class LocalBlobStore final : public BlobStore {
   Result<BlobInfo> put_file(const std::string& path, std::string_view expected_digest) override;
   // The same for a staged file whose digest the caller computed as it was
   // written (the server hashes an upload as it arrives): not read again.
-  Result<BlobInfo> put_staged(const std::string& path, const std::string& digest);
+  Result<BlobInfo> put_staged(const std::string& path, const std::string& digest) override;
+  // A loose object's file; empty for a packed one.
+  std::string file_of(std::string_view digest) override;
 
   // Bytes whose digest the caller computed, without an fsync (sync() later):
   // nothing written when the object exists with this size; otherwise an

@@ -16,6 +16,48 @@ constexpr const char* k_task_columns =
     "t.id, p.name, t.name, t.type, t.status, t.status_message, t.comment, t.parent, t.tags, "
     "t.created, t.started, t.completed, t.last_update, t.script, t.environment, t.runtime";
 
+// The sort key a listing selects after the task's columns.
+constexpr int k_key_column = 16;
+
+// A page cursor: the last row's place in the order, so the next page starts
+// right after it whatever was inserted or removed meanwhile (keyset paging).
+// phase 0 = the first page; a metric sort has phase 1 (tasks with the
+// metric) and phase 2 (the rest, newest first). Text form "k<phase>:<id>:<key>".
+struct PageCursor {
+  int phase = 0;
+  std::string id;
+  std::string value;
+};
+
+Result<PageCursor> parse_cursor(const std::string& text) {
+  PageCursor c;
+  if (text.empty())
+    return c;
+  auto bad = [&] {
+    return make_error(ErrorCode::invalid_argument, "cursor \"" + text + "\" is not valid");
+  };
+  if (text.size() < 4 || text[0] != 'k' || (text[1] != '1' && text[1] != '2') || text[2] != ':')
+    return bad();
+  auto colon = text.find(':', 3);
+  if (colon == std::string::npos || !is_hex(text.substr(3, colon - 3)))
+    return bad();
+  c.phase = text[1] - '0';
+  c.id = text.substr(3, colon - 3);
+  c.value = text.substr(colon + 1);
+  return c;
+}
+
+std::string encode_cursor(const PageCursor& c) {
+  return "k" + std::to_string(c.phase) + ":" + c.id + ":" + c.value;
+}
+
+// A double as text that reads back to the same double.
+std::string format_key(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
 Result<Task> row_to_task(Stmt& s) {
   Task t;
   t.id = s.text(0);
@@ -308,15 +350,7 @@ class SqliteTasks final : public TaskStore {
     if (q.limit < 1 || q.limit > 1000) {
       return make_error(ErrorCode::invalid_argument, "limit must be between 1 and 1000");
     }
-    int64_t offset = 0;
-    if (!q.cursor.empty()) {
-      auto v = q.cursor.size() > 2 && q.cursor.starts_with("o:") ? parse_int(q.cursor.substr(2))
-                                                                 : std::nullopt;
-      if (!v || *v < 0) {
-        return make_error(ErrorCode::invalid_argument, "cursor \"" + q.cursor + "\" is not valid");
-      }
-      offset = *v;
-    }
+    RH_TRY_ASSIGN(PageCursor cursor, parse_cursor(q.cursor));
     // Filters shared by both phases of a metric sort.
     std::string where = " WHERE 1=1";
     std::vector<std::string> binds;
@@ -348,22 +382,41 @@ class SqliteTasks final : public TaskStore {
       RH_TRY(add_filter(f, where, binds));
     }
     const char* dir = q.descending ? "DESC" : "ASC";
-    std::string select = std::string("SELECT ") + k_task_columns +
-                         " FROM tasks t JOIN projects p ON p.id = t.project_id";
+    // The task's columns, then the sort key (k_key_column).
+    auto select = [](const std::string& key) {
+      return std::string("SELECT ") + k_task_columns + ", " + key +
+             " FROM tasks t JOIN projects p ON p.id = t.project_id";
+    };
 
     RH_TRY_ASSIGN(auto db, m_s.readers.acquire());
     TaskPage page;
+    // Each row's place in the order (phase, sort value), for the next cursor.
+    std::vector<std::pair<int, std::string>> keys;
+    const char* cmp = q.descending ? "<" : ">";
+    // Runs one phase: the filters, then (after the cursor's row) the keyset
+    // condition, ordered by (key, id). `numeric` says how the key binds.
     auto run = [&](const std::string& sql, const std::vector<std::string>& extra_front,
-                   int64_t limit, int64_t off) -> Status {
-      RH_TRY_ASSIGN(Stmt s, db->prepare(sql));
+                   const std::vector<std::string>& extra_back, bool after, bool numeric,
+                   int64_t limit, int phase) -> Status {
+      RH_TRY_ASSIGN(Stmt st, db->prepare(sql));
       int i = 1;
-      for (const auto& b : extra_front)
-        s.bind(i++, b);
-      for (const auto& b : binds)
-        s.bind(i++, b);
-      s.bind(i, limit).bind(i + 1, off);
-      RH_TRY(s.each_row([&]() -> Status {
-        RH_TRY_ASSIGN(Task t, row_to_task(s));
+      for (const auto& v : extra_front)
+        st.bind(i++, v);
+      for (const auto& v : binds)
+        st.bind(i++, v);
+      for (const auto& v : extra_back)
+        st.bind(i++, v);
+      if (after) {
+        if (numeric)
+          st.bind(i++, parse_double(cursor.value).value_or(0.0));
+        else
+          st.bind(i++, cursor.value);
+        st.bind(i++, cursor.id);
+      }
+      st.bind(i, limit);
+      RH_TRY(st.each_row([&]() -> Status {
+        RH_TRY_ASSIGN(Task t, row_to_task(st));
+        keys.emplace_back(phase, numeric ? format_key(st.real(k_key_column)) : st.text(k_key_column));
         page.tasks.push_back(std::move(t));
         return {};
       }));
@@ -379,46 +432,27 @@ class SqliteTasks final : public TaskStore {
       }
       std::vector<std::string> metric{key.substr(0, slash), key.substr(slash + 1)};
       // Phase 1: tasks with the metric, in index order of its last value.
-      std::string sql1 = select +
-                         " JOIN series_latest sl ON sl.task_id = t.id AND sl.title = ? AND "
-                         "sl.series = ? AND sl.last_value IS NOT NULL" +
-                         where + " ORDER BY sl.last_value " + dir + ", sl.task_id " + dir +
-                         " LIMIT ? OFFSET ?";
-      RH_TRY(run(sql1, metric, q.limit + 1, offset));
+      if (cursor.phase <= 1) {
+        std::string sql1 =
+            select("sl.last_value") +
+            " JOIN series_latest sl ON sl.task_id = t.id AND sl.title = ? AND "
+            "sl.series = ? AND sl.last_value IS NOT NULL" +
+            where + (cursor.phase == 1 ? std::string(" AND (sl.last_value, sl.task_id) ") + cmp +
+                                             " (?, ?)"
+                                       : "") +
+            " ORDER BY sl.last_value " + dir + ", sl.task_id " + dir + " LIMIT ?";
+        RH_TRY(run(sql1, metric, {}, cursor.phase == 1, true, q.limit + 1, 1));
+      }
       if (static_cast<int>(page.tasks.size()) <= q.limit) {
-        // Phase 2: the tasks without it, newest first; offset continues past phase 1.
-        RH_TRY_ASSIGN(Stmt c,
-                      db->prepare("SELECT count(*) FROM tasks t JOIN series_latest sl ON "
-                                  "sl.task_id = t.id AND sl.title = ? AND sl.series = ? AND "
-                                  "sl.last_value IS NOT NULL" +
-                                  where));
-        int i = 1;
-        for (const auto& b : metric)
-          c.bind(i++, b);
-        for (const auto& b : binds)
-          c.bind(i++, b);
-        RH_TRY(c.step());
-        int64_t with_metric = c.int64(0);
-        std::string sql2 = select + where +
+        // Phase 2: the tasks without it, newest first.
+        std::string sql2 = select("t.created") + where +
                            " AND NOT EXISTS (SELECT 1 FROM series_latest sl WHERE sl.task_id = "
                            "t.id AND sl.title = ? AND sl.series = ? AND sl.last_value IS NOT "
-                           "NULL) ORDER BY t.created DESC, t.id DESC LIMIT ? OFFSET ?";
-        // Binds: filters first, then the metric: reorder by putting metric after.
-        RH_TRY_ASSIGN(Stmt s, db->prepare(sql2));
-        int k = 1;
-        for (const auto& b : binds)
-          s.bind(k++, b);
-        for (const auto& b : metric)
-          s.bind(k++, b);
+                           "NULL)" +
+                           (cursor.phase == 2 ? " AND (t.created, t.id) < (?, ?)" : "") +
+                           " ORDER BY t.created DESC, t.id DESC LIMIT ?";
         int64_t want = q.limit + 1 - static_cast<int64_t>(page.tasks.size());
-        s.bind(k, want).bind(
-            k + 1,
-            std::max<int64_t>(0, offset + static_cast<int64_t>(page.tasks.size()) - with_metric));
-        RH_TRY(s.each_row([&]() -> Status {
-          RH_TRY_ASSIGN(Task t, row_to_task(s));
-          page.tasks.push_back(std::move(t));
-          return {};
-        }));
+        RH_TRY(run(sql2, {}, metric, cursor.phase == 2, true, want, 2));
       }
     } else {
       static const char* columns[][2] = {
@@ -435,13 +469,20 @@ class SqliteTasks final : public TaskStore {
                               "\" (use created, name, status, started, completed, last_update or "
                               "metric:<title>/<series>)");
       }
-      std::string sql =
-          select + where + " ORDER BY " + col + " " + dir + ", t.id " + dir + " LIMIT ? OFFSET ?";
-      RH_TRY(run(sql, {}, q.limit + 1, offset));
+      bool numeric = q.order_by != "name" && q.order_by != "status";
+      if (cursor.phase > 1)
+        return make_error(ErrorCode::invalid_argument, "cursor \"" + q.cursor + "\" is not valid");
+      std::string sql = select(col) + where +
+                        (cursor.phase == 1 ? std::string(" AND (") + col + ", t.id) " + cmp +
+                                                 " (?, ?)"
+                                           : "") +
+                        " ORDER BY " + col + " " + dir + ", t.id " + dir + " LIMIT ?";
+      RH_TRY(run(sql, {}, {}, cursor.phase == 1, numeric, q.limit + 1, 1));
     }
     if (static_cast<int>(page.tasks.size()) > q.limit) {
       page.tasks.resize(static_cast<size_t>(q.limit));
-      page.next_cursor = "o:" + std::to_string(offset + q.limit);
+      const auto& [phase, value] = keys[static_cast<size_t>(q.limit) - 1];
+      page.next_cursor = encode_cursor({phase, page.tasks.back().id, value});
     }
     RH_TRY(add_columns(*db, q, page.tasks));
     return page;

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Makes sure tests/.venv holds what the tests and the Python lint need (from PyPI):
+# pytest, pyflakes, and numpy/pandas/matplotlib/scikit-learn/nbclient/ipykernel for
+# the SDK tests. Installs only when something is missing; prints the venv's path.
+set -euo pipefail
+venv="$(cd "$(dirname "$0")/.." && pwd)/tests/.venv"
+if [[ ! -x "$venv/bin/pytest" ]] ||
+  ! "$venv/bin/python" -c "import numpy, pandas, matplotlib, sklearn, nbclient, ipykernel, pyflakes" 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q pytest pyflakes numpy pandas matplotlib scikit-learn nbclient ipykernel >&2
+fi
+echo "$venv"
