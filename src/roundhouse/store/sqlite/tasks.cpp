@@ -416,7 +416,8 @@ class SqliteTasks final : public TaskStore {
       st.bind(i, limit);
       RH_TRY(st.each_row([&]() -> Status {
         RH_TRY_ASSIGN(Task t, row_to_task(st));
-        keys.emplace_back(phase, numeric ? format_key(st.real(k_key_column)) : st.text(k_key_column));
+        keys.emplace_back(phase,
+                          numeric ? format_key(st.real(k_key_column)) : st.text(k_key_column));
         page.tasks.push_back(std::move(t));
         return {};
       }));
@@ -437,9 +438,9 @@ class SqliteTasks final : public TaskStore {
             select("sl.last_value") +
             " JOIN series_latest sl ON sl.task_id = t.id AND sl.title = ? AND "
             "sl.series = ? AND sl.last_value IS NOT NULL" +
-            where + (cursor.phase == 1 ? std::string(" AND (sl.last_value, sl.task_id) ") + cmp +
-                                             " (?, ?)"
-                                       : "") +
+            where +
+            (cursor.phase == 1 ? std::string(" AND (sl.last_value, sl.task_id) ") + cmp + " (?, ?)"
+                               : "") +
             " ORDER BY sl.last_value " + dir + ", sl.task_id " + dir + " LIMIT ?";
         RH_TRY(run(sql1, metric, {}, cursor.phase == 1, true, q.limit + 1, 1));
       }
@@ -472,11 +473,10 @@ class SqliteTasks final : public TaskStore {
       bool numeric = q.order_by != "name" && q.order_by != "status";
       if (cursor.phase > 1)
         return make_error(ErrorCode::invalid_argument, "cursor \"" + q.cursor + "\" is not valid");
-      std::string sql = select(col) + where +
-                        (cursor.phase == 1 ? std::string(" AND (") + col + ", t.id) " + cmp +
-                                                 " (?, ?)"
-                                           : "") +
-                        " ORDER BY " + col + " " + dir + ", t.id " + dir + " LIMIT ?";
+      std::string sql =
+          select(col) + where +
+          (cursor.phase == 1 ? std::string(" AND (") + col + ", t.id) " + cmp + " (?, ?)" : "") +
+          " ORDER BY " + col + " " + dir + ", t.id " + dir + " LIMIT ?";
       RH_TRY(run(sql, {}, {}, cursor.phase == 1, numeric, q.limit + 1, 1));
     }
     if (static_cast<int>(page.tasks.size()) > q.limit) {
