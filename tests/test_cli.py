@@ -256,6 +256,14 @@ def test_against_server_with_artifacts(tmp_path):
         out = tmp_path / "back.bin"
         rh("artifacts", "get", t["id"], "models/model.bin", "-o", str(out), env=env)
         assert out.read_bytes() == blob.read_bytes()
+        # An empty artifact (a download with no body) comes back empty.
+        empty = tmp_path / "__init__.py"
+        empty.write_bytes(b"")
+        rh("artifacts", "put", t["id"], str(empty), "--name", "pkg/__init__.py", env=env)
+        out_empty = tmp_path / "back-empty.py"
+        out_empty.write_bytes(b"stale")
+        rh("artifacts", "get", t["id"], "pkg/__init__.py", "-o", str(out_empty), env=env)
+        assert out_empty.read_bytes() == b""
         p = rh("artifacts", "get", t["id"], "nope", env=env, check=False)
         assert p.returncode == 3 and "no artifact" in p.stderr
         p = rh("tasks", "list", env={"RH_SERVER": s.url, "RH_API_TOKEN": "bad"}, check=False)

@@ -1,5 +1,6 @@
 // The contract every BlobStore backend must keep (see blob_store.h). Each
-// backend adds itself to the factory list at the bottom.
+// backend adds itself to the factory list at the bottom: the local store and
+// the REST client against a real server in this process.
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
@@ -12,15 +13,28 @@
 
 #include "roundhouse/blob/blob_store.h"
 #include "roundhouse/blob/local/local_blob_store.h"
+#include "roundhouse/client/remote_store.h"
+#include "roundhouse/env/env.h"
 #include "roundhouse/hash/sha256.h"
+#include "roundhouse/testing/api_server.h"
 #include "roundhouse/testing/temp_dir.h"
 
 namespace rh {
 namespace {
 
+// A store under test. A client of a server cannot list or remove (the
+// server owns that): `held` is the store where its objects land, the store
+// itself or the server's own one, which the tests list and remove through.
+struct OpenedBlobs {
+  std::shared_ptr<void> keep;  // what `store` needs alive (a server)
+  std::unique_ptr<BlobStore> store;
+  BlobStore* held = nullptr;  // null: the store itself
+  bool removes = true;        // false: remove() is refused and changes nothing
+};
+
 struct BlobBackend {
   std::string name;
-  std::function<std::unique_ptr<BlobStore>(const std::string& dir)> make;
+  std::function<OpenedBlobs(const std::string& dir)> make;
 };
 
 // Hands out bytes in odd-sized pieces, to exercise streaming.
@@ -57,9 +71,31 @@ class FailingSource final : public ByteSource {
 
 class BlobConformance : public ::testing::TestWithParam<BlobBackend> {
  protected:
-  void SetUp() override { m_store = GetParam().make(m_dir.path()); }
+  void SetUp() override {
+    m_opened = GetParam().make(m_dir.path());
+    m_store = m_opened.store.get();
+  }
+  BlobStore& held() { return m_opened.held ? *m_opened.held : *m_store; }
+  size_t held_count() {
+    auto all = held().list();
+    EXPECT_TRUE(all) << all.error().to_string();
+    return all ? all->size() : 0;
+  }
+  // Removes through the store when it may, else where it keeps objects
+  // (after checking the store refuses and keeps the object).
+  void remove(const std::string& digest) {
+    if (!m_opened.removes) {
+      bool had = static_cast<bool>(m_store->stat(digest));
+      auto r = m_store->remove(digest);
+      ASSERT_FALSE(r);
+      EXPECT_EQ(r.error().code, ErrorCode::invalid_argument);
+      EXPECT_EQ(static_cast<bool>(m_store->stat(digest)), had) << "a refused remove changed it";
+    }
+    ASSERT_TRUE(m_opened.removes ? m_store->remove(digest) : held().remove(digest));
+  }
   testing::TempDir m_dir;
-  std::unique_ptr<BlobStore> m_store;
+  OpenedBlobs m_opened;
+  BlobStore* m_store = nullptr;
 };
 
 TEST_P(BlobConformance, PutThenGetRoundTrips) {
@@ -80,7 +116,10 @@ TEST_P(BlobConformance, EmptyObject) {
   ASSERT_TRUE(info);
   EXPECT_EQ(info->digest,
             "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(*m_store->get_bytes(info->digest), "");
+  auto back = m_store->get_bytes(info->digest);
+  ASSERT_TRUE(back) << back.error().to_string();
+  EXPECT_EQ(*back, "");
+  EXPECT_EQ(*m_store->stat(info->digest), 0u);
 }
 
 TEST_P(BlobConformance, PutIsIdempotent) {
@@ -88,9 +127,7 @@ TEST_P(BlobConformance, PutIsIdempotent) {
   auto b = m_store->put_bytes("same");
   ASSERT_TRUE(a && b);
   EXPECT_EQ(a->digest, b->digest);
-  auto all = m_store->list();
-  ASSERT_TRUE(all);
-  EXPECT_EQ(all->size(), 1u);
+  EXPECT_EQ(held_count(), 1u);
 }
 
 TEST_P(BlobConformance, WrongExpectedDigestStoresNothing) {
@@ -101,7 +138,7 @@ TEST_P(BlobConformance, WrongExpectedDigestStoresNothing) {
   EXPECT_EQ(r.error().code, ErrorCode::corrupt);
   EXPECT_FALSE(m_store->stat(wrong));
   EXPECT_FALSE(m_store->stat(sha256_digest("payload")));
-  EXPECT_TRUE(m_store->list()->empty());
+  EXPECT_EQ(held_count(), 0u);
 }
 
 TEST_P(BlobConformance, MalformedDigestIsInvalidArgument) {
@@ -116,7 +153,7 @@ TEST_P(BlobConformance, MissingObjectIsNotFound) {
   auto r = m_store->get_bytes(sha256_digest("never stored"));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::not_found);
-  EXPECT_TRUE(m_store->remove(sha256_digest("never stored")));
+  remove(sha256_digest("never stored"));
 }
 
 TEST_P(BlobConformance, LargeObjectStreamsInPieces) {
@@ -155,13 +192,16 @@ TEST_P(BlobConformance, FailedSourceLeavesNothing) {
   auto r = m_store->put(src, {});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::io);
-  EXPECT_TRUE(m_store->list()->empty());
+  EXPECT_EQ(held_count(), 0u);
 }
 
 TEST_P(BlobConformance, RemoveDeletes) {
   auto info = m_store->put_bytes("bye");
-  ASSERT_TRUE(m_store->remove(info->digest));
-  EXPECT_FALSE(m_store->stat(info->digest));
+  ASSERT_TRUE(info);
+  remove(info->digest);
+  auto gone = m_store->stat(info->digest);
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code, ErrorCode::not_found);
 }
 
 TEST_P(BlobConformance, ManyCheckedObjectsAtOnce) {
@@ -183,11 +223,11 @@ TEST_P(BlobConformance, ManyCheckedObjectsAtOnce) {
   EXPECT_EQ(part.data(), data[20].substr(3, 5));
   std::vector<std::string> asked = {sha256_digest(data[7]), sha256_digest("absent")};
   EXPECT_EQ(*m_store->missing(asked), std::vector<std::string>{asked[1]});
-  EXPECT_EQ(m_store->list()->size(), data.size());
-  ASSERT_TRUE(m_store->remove(sha256_digest(data[7])));
+  EXPECT_EQ(held_count(), data.size());
+  remove(sha256_digest(data[7]));
   EXPECT_EQ(m_store->stat(sha256_digest(data[7])).error().code, ErrorCode::not_found);
   EXPECT_EQ(*m_store->get_bytes(sha256_digest(data[8])), data[8]);
-  EXPECT_EQ(m_store->list()->size(), data.size() - 1);
+  EXPECT_EQ(held_count(), data.size() - 1);
 }
 
 TEST_P(BlobConformance, ConcurrentPutsOfSameObject) {
@@ -204,7 +244,7 @@ TEST_P(BlobConformance, ConcurrentPutsOfSameObject) {
     t.join();
   EXPECT_EQ(ok.load(), 8);
   EXPECT_EQ(*m_store->get_bytes(sha256_digest(data)), data);
-  EXPECT_EQ(m_store->list()->size(), 1u);
+  EXPECT_EQ(held_count(), 1u);
 }
 
 TEST(LocalBlobStoreBytes, StoresOnceAndReplacesADamagedObject) {
@@ -253,12 +293,31 @@ TEST(LocalBlobStoreBytes, ConcurrentSyncsAllReturnAndMissingKeepsOrder) {
   EXPECT_FALSE(store->missing({"sha256:not-a-digest"}));
 }
 
+OpenedBlobs open_local(const std::string& dir) {
+  OpenedBlobs o;
+  o.store = std::move(*LocalBlobStore::open(dir + "/blobs"));
+  return o;
+}
+
+// The REST client against a real rh server (in this process, on a free port)
+// whose objects land in a local store in dir.
+OpenedBlobs open_client(const std::string& dir) {
+  static RealEnv env;
+  auto server = std::make_shared<testing::ApiServer>(dir, env);
+  auto remote = open_remote(server->url(), "");
+  if (!remote)
+    throw std::runtime_error(remote.error().to_string());
+  OpenedBlobs o;
+  o.held = &server->blobs();
+  o.keep = server;
+  o.store = std::move(remote->blobs);
+  o.removes = false;
+  return o;
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, BlobConformance,
-                         ::testing::Values(BlobBackend{
-                             "local",
-                             [](const std::string& dir) -> std::unique_ptr<BlobStore> {
-                               return std::move(*LocalBlobStore::open(dir + "/blobs"));
-                             }}),
+                         ::testing::Values(BlobBackend{"local", open_local},
+                                           BlobBackend{"rest_client", open_client}),
                          [](const auto& p) { return p.param.name; });
 
 }  // namespace

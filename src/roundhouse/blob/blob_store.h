@@ -104,8 +104,12 @@ class BlobStore {
                      uint64_t length = UINT64_MAX) = 0;
   // Size of the object, or not_found.
   virtual Result<uint64_t> stat(std::string_view digest) = 0;
+  // Every object held. A client of a server refuses (invalid_argument): the
+  // listing is the server's own store's.
   virtual Result<std::vector<BlobInfo>> list() = 0;
-  // Removing a missing object is not an error.
+  // Removing a missing object is not an error. A client of a server refuses
+  // (invalid_argument) and changes nothing: only the server, which knows
+  // what refers to an object, removes it.
   virtual Status remove(std::string_view digest) = 0;
 
   // Conveniences over put/get.

@@ -239,6 +239,8 @@ Status HttpClient::download(const std::string& path, ByteSink& sink,
   if (rc != CURLE_OK) {
     return std::unexpected(transport_error("download of " + path, m_base, rc));
   }
+  if (st.status == 0)  // an empty body never reaches write_sink
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st.status);
   if (st.status < 200 || st.status >= 300) {
     HttpResult r{st.status, st.error_body, {}};
     return std::unexpected(to_error(r, "GET", path));

@@ -9,14 +9,13 @@
 #include <set>
 #include <thread>
 
-#include "roundhouse/api/routes.h"
 #include "roundhouse/blob/local/local_blob_store.h"
 #include "roundhouse/client/remote_store.h"
 #include "roundhouse/env/env.h"
 #include "roundhouse/hash/sha256.h"
-#include "roundhouse/server/http_server.h"
 #include "roundhouse/store/metadata_store.h"
 #include "roundhouse/store/sqlite/sqlite_store.h"
+#include "roundhouse/testing/api_server.h"
 #include "roundhouse/testing/temp_dir.h"
 
 namespace rh {
@@ -1055,26 +1054,14 @@ std::unique_ptr<MetadataStore> open_sqlite(const std::string& dir, Env& env) {
 // also shows that acknowledged writes survive a server restart.
 class RemoteHarness final : public MetadataStore, public HasBlobs, public HasBacking {
  public:
-  RemoteHarness(const std::string& dir, Env& env) {
-    m_backing = open_sqlite(dir, env);
-    m_blobs = std::move(*LocalBlobStore::open(dir + "/blobs"));
-    m_ctx = std::make_unique<api::ApiContext>(api::ApiContext{*m_backing, *m_blobs, "test"});
-    api::add_api_routes(m_router, *m_ctx);
-    HttpServerOptions opt;
-    opt.upload_tmp_dir = dir + "/blobs/tmp";
-    auto server = HttpServer::bind(m_router, opt);
-    if (!server)
-      throw std::runtime_error(server.error().to_string());
-    m_server = std::move(*server);
-    m_thread = std::thread([this] { m_server->run(false); });
-    auto remote = open_remote("http://127.0.0.1:" + std::to_string(m_server->port()), "");
+  RemoteHarness(const std::string& dir, Env& env) : m_server(dir, env) {
+    auto remote = open_remote(m_server.url(), "");
     if (!remote)
       throw std::runtime_error(remote.error().to_string());
     m_remote = std::move(remote->store);
     m_remote_blobs = std::move(remote->blobs);
   }
   BlobStore& blob_store() override { return *m_remote_blobs; }
-  ~RemoteHarness() override { close(); }
   ProjectStore& projects() override { return m_remote->projects(); }
   TaskStore& tasks() override { return m_remote->tasks(); }
   ScalarStore& scalars() override { return m_remote->scalars(); }
@@ -1083,22 +1070,11 @@ class RemoteHarness final : public MetadataStore, public HasBlobs, public HasBac
   PlotStore& plots() override { return m_remote->plots(); }
   QueueStore& queues() override { return m_remote->queues(); }
   DatasetStore& datasets() override { return m_remote->datasets(); }
-  MetadataStore& backing() override { return *m_backing; }
-  void close() override {
-    if (!m_thread.joinable())
-      return;
-    m_server->stop();
-    m_thread.join();
-    m_backing->close();
-  }
+  MetadataStore& backing() override { return m_server.store(); }
+  void close() override { m_server.stop(); }
 
  private:
-  std::unique_ptr<MetadataStore> m_backing;
-  std::unique_ptr<BlobStore> m_blobs;
-  std::unique_ptr<api::ApiContext> m_ctx;
-  api::Router m_router;
-  std::unique_ptr<HttpServer> m_server;
-  std::thread m_thread;
+  testing::ApiServer m_server;
   std::unique_ptr<MetadataStore> m_remote;
   std::unique_ptr<BlobStore> m_remote_blobs;
 };
