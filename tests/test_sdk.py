@@ -241,17 +241,18 @@ def test_requirements_recorded_even_when_the_script_ends_at_once(tmp_path, serve
 
 
 def test_dataframe_and_array_artifacts(tmp_path, server):
-    run_script(tmp_path, server, """
+    p = run_script(tmp_path, server, """
         import numpy as np, pandas as pd
         import roundhouse
         task = roundhouse.init(project="arts", name="a")
         task.upload_artifact("table", pd.DataFrame({"x": [1, 2], "y": [0.5, 0.25]}))
         task.upload_artifact("matrix", np.arange(6, dtype=np.int32).reshape(2, 3), metadata={"kind": "demo"})
         try:
-            task.upload_artifact("bad", object())
+            task.upload_artifact("bad", lambda: 0)  # what does not pickle cannot be stored
         except roundhouse.RoundhouseError as e:
-            print("refused:", e.code)
+            print("refused:", e.code, e)
     """)
+    assert "refused: invalid_argument" in p.stdout and "does not pickle" in p.stdout, p.stdout
     import numpy as np
     import roundhouse
     t = roundhouse.Task.get_task(project_name="arts", task_name="a", server=server.url)

@@ -17,7 +17,7 @@ from conftest import Server
 PYTHON_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "python"))
 sys.path.insert(0, PYTHON_DIR)
 import roundhouse  # noqa: E402
-from roundhouse import task as task_module  # noqa: E402
+from roundhouse import artifact as artifact_module  # noqa: E402
 
 INTERPRETERS = [sys.executable] + (["/usr/bin/python3"] if os.path.exists("/usr/bin/python3") else [])
 
@@ -78,7 +78,7 @@ def test_crafted_folder_artifacts_are_refused_and_write_nothing_outside(tmp_path
                 ({"name": "./rel", "type": tarfile.SYMTYPE, "linkname": "sub/w.txt"}, None)])
     made["good"] = good
     for name, path in made.items():
-        monkeypatch.setattr(task_module, "_artifact_file",
+        monkeypatch.setattr(artifact_module, "encode",
                             lambda obj, p=path: ("folder", "application/gzip", str(p), None))
         t.upload_artifact(name, "ignored")
     t.close()

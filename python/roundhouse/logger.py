@@ -1,6 +1,7 @@
 """Logger: what a task reports while it runs: scalars, text, tables,
 scatter and line plots, debug images and matplotlib figures."""
 import csv
+import io
 import os
 import shutil
 import sys
@@ -42,7 +43,11 @@ class Logger:
     report_line = report_line_plot
 
     def report_image(self, title, series, iteration=0, local_path=None, image=None):
-        """A debug image from a file, a PIL image or a numpy array (H x W [x C], uint8)."""
+        """A debug image from a file, a PIL image or a numpy array (H x W,
+        H x W x 1, 3 or 4). As in ClearML, a float array whose largest value
+        is at most 1 is taken as 0..1 and multiplied by 255 (truncated), any
+        other as 0..255; values outside 0..255 are clipped (ClearML wraps
+        them around). A bool array is black and white (0 and 255)."""
         tmp = tempfile.mkdtemp(prefix="rh-image-")
         if local_path is not None:
             ext = os.path.splitext(local_path)[1].lstrip(".").lower() or "png"
@@ -59,12 +64,25 @@ class Logger:
                                    "kind": "image", "data": {"format": ext}}, path)
 
     def report_matplotlib_figure(self, title, series, figure, iteration=0):
+        """A matplotlib figure as a PNG debug image (reported once: the
+        automatic figure capture does not report this save again)."""
+        from . import _frameworks
+        buf = io.BytesIO()
+        with _frameworks.quiet():
+            figure.savefig(buf, format="png")
+        self.report_image_bytes(title, series, iteration, buf.getvalue(), source="matplotlib")
+
+    def report_image_bytes(self, title, series, iteration, png, source=""):
+        """A debug image from PNG bytes."""
         tmp = tempfile.mkdtemp(prefix="rh-image-")
-        path = os.path.join(tmp, "figure.png")
-        figure.savefig(path, format="png")
+        path = os.path.join(tmp, "image.png")
+        with open(path, "wb") as f:
+            f.write(png)
+        data = {"format": "png"}
+        if source:
+            data["source"] = source
         self._task._reporter.plot({"title": title, "series": series, "iteration": int(iteration),
-                                   "kind": "image", "data": {"format": "png", "source": "matplotlib"}},
-                                  path)
+                                   "kind": "image", "data": data}, path)
 
     def _plot(self, title, series, iteration, kind, data):
         self._task._reporter.plot({"title": title, "series": series, "iteration": int(iteration),
@@ -105,20 +123,31 @@ def _save_image(image, path):
     _write_png(np.asarray(image), path)
 
 
+def _as_uint8(np, arr):
+    if arr.dtype == np.uint8:
+        return arr
+    if arr.dtype == np.bool_:
+        return arr.astype(np.uint8) * 255
+    if arr.size and np.issubdtype(arr.dtype, np.floating):
+        finite = np.nan_to_num(arr.astype(np.float64), nan=0.0, posinf=255.0, neginf=0.0)
+        if finite.max() <= 1.0:
+            finite = finite * 255.0
+        return np.clip(np.trunc(finite), 0, 255).astype(np.uint8)
+    return np.clip(arr, 0, 255).astype(np.uint8)
+
+
 def _write_png(arr, path):
     """A minimal PNG writer (8-bit gray, RGB or RGBA) so that numpy arrays
     need neither PIL nor matplotlib."""
     import struct
     import zlib
     np = sys.modules["numpy"]
-    if arr.dtype != np.uint8:
-        lo, hi = float(arr.min()), float(arr.max())
-        arr = ((arr - lo) / ((hi - lo) or 1.0) * 255).astype(np.uint8)
+    arr = _as_uint8(np, arr)
     if arr.ndim == 2:
-        color = 0
         arr = arr[:, :, None]
-    else:
-        color = {1: 0, 3: 2, 4: 6}[arr.shape[2]]
+    if arr.ndim != 3 or arr.shape[2] not in (1, 3, 4) or arr.size == 0:
+        raise ValueError(f"image must be H x W or H x W x 1, 3 or 4 and not empty; got shape {arr.shape}")
+    color = {1: 0, 3: 2, 4: 6}[arr.shape[2]]
     h, w, _ = arr.shape
     raw = b"".join(b"\x00" + arr[y].tobytes() for y in range(h))
 

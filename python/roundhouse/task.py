@@ -1,26 +1,25 @@
 """Task: one recorded run. `Task.init()` creates it (or, under an agent,
 attaches to the task named by RH_TASK_ID) and records the run automatically;
 the class methods read recorded tasks back."""
-import argparse
 import atexit
-import hashlib
 import json
 import os
 import shutil
 import sys
-import tarfile
 import tempfile
 import threading
 import traceback
 
-from . import _backend, _capture, _console, _imports, _offline, _safe_paths
+from . import _backend, _capture, _console, _frameworks, _offline, artifact
 from ._blobs import upload_file
 from ._http import RoundhouseError, quote
+from ._parameters import RecordingDict, flatten, from_text, plain, to_text, unflatten_into
 from ._reporter import Reporter
+from .artifact import Artifact
 from .logger import Logger
 
 _current = None
-_last_args = []  # (parser, namespace) parsed before init()
+_FRAMEWORKS = ("matplotlib", "pytorch")
 
 
 class Task:
@@ -33,6 +32,8 @@ class Task:
         self._remote = False
         self._exit_code = None
         self._exception = None
+        self._frameworks = dict.fromkeys(_FRAMEWORKS, False)
+        self._auto_args = False
 
     # -- properties --------------------------------------------------------
     @property
@@ -66,13 +67,20 @@ class Task:
     # -- creating and attaching -------------------------------------------
     @classmethod
     def init(cls, project=None, name=None, tags=None, task_type="training", server=None,
-             capture_console=True):
+             capture_console=True, auto_connect_frameworks=True, auto_connect_arg_parser=True):
         """Starts recording this process as a task and returns it; a second
         call returns the same task. Under an agent (RH_TASK_ID set) it attaches
-        to that task, and connect()/argparse hand the code the task's values."""
+        to that task, and connect()/argparse hand the code the task's values.
+
+        auto_connect_frameworks: True, False, or a dict such as
+        {"matplotlib": False} (a framework not named stays on, as in ClearML):
+        "matplotlib" records figures saved or shown, "pytorch" records
+        torch.save files as output models. auto_connect_arg_parser: False
+        stops recording argparse results as the "Args" parameters."""
         global _current
         if _current is not None and not _current._closed:
             return _current
+        frameworks = _framework_flags(auto_connect_frameworks)
         client = _backend.connect(server)
         if client is not None and not os.environ.get("RH_OFFLINE"):
             try:
@@ -99,9 +107,14 @@ class Task:
                     "environment": _capture.capture_environment()}
             task = cls(client, client.request("POST", "/api/v1/tasks", body))
             task._record = client.request("POST", task._path("/status"), {"status": "running"})
+        task._frameworks = frameworks
+        task._auto_args = bool(auto_connect_arg_parser)
         task._start(capture_console)
         _current = task
         return task
+
+    def _framework_enabled(self, name):
+        return self._frameworks.get(name, False)
 
     def _start(self, capture_console):
         self._reporter = Reporter(self._client, self.id)
@@ -113,11 +126,11 @@ class Task:
         self._requirements_thread = threading.Thread(target=self._record_requirements,
                                                      args=(_capture.script_path(),), daemon=True)
         self._requirements_thread.start()
-        for parser, namespace in _last_args:
-            self._connect_args(parser, namespace)
+        for parser, namespace in _frameworks.pending_args():
+            if self._auto_args:
+                self._connect_args(parser, namespace)
         _install_hooks()
-        _imports.when_imported("matplotlib.figure", _patch_matplotlib)
-        _imports.when_imported("torch", _patch_torch)
+        _frameworks.install()
         atexit.register(self._at_exit)
 
     def _record_requirements(self, script):
@@ -138,13 +151,16 @@ class Task:
     # -- parameters ----------------------------------------------------------
     def connect(self, obj, name="General"):
         """Records a dict's (or an object's public attributes') values as the
-        parameters of section `name`, and returns the object holding the
-        values the task holds: under an agent, the edited ones."""
+        parameters of section `name`. For a dict it returns a connected copy
+        holding the values the task holds (under an agent, the edited ones;
+        the dict given is updated too): every later write to it, at any
+        depth, is recorded again, as with ClearML. An object's attributes are
+        set to the task's values and the object returned."""
         if isinstance(obj, dict):
-            flat = _flatten(obj)
-            values = self._sync_section(name, flat)
-            _unflatten_into(obj, values)
-            return obj
+            values = self._sync_section(name, flatten(obj))
+            unflatten_into(obj, values)
+            connected = RecordingDict(plain(obj), lambda: self._record_section(name, connected))
+            return connected
         attrs = {k: v for k, v in vars(obj).items() if not k.startswith("_") and not callable(v)}
         values = self._sync_section(name, attrs)
         for k, v in values.items():
@@ -161,17 +177,30 @@ class Task:
                 missing = {}
                 for k, v in values.items():
                     if k in stored:
-                        out[k] = _from_text(stored[k]["value"], type(v))
+                        out[k] = from_text(stored[k]["value"], type(v))
                     else:
-                        missing[k] = {"value": _to_text(v), "type": type(v).__name__}
+                        missing[k] = {"value": to_text(v), "type": type(v).__name__}
                 if missing:  # parameters the edited task did not have are recorded as they are
                     self._client.request("PUT", self._path("/hyperparameters"),
                                          {"hyperparameters": {section: missing}})
                 return out
-        params = {k: {"value": _to_text(v), "type": type(v).__name__} for k, v in values.items()}
+        params = {k: {"value": to_text(v), "type": type(v).__name__} for k, v in values.items()}
         self._client.request("PUT", self._path("/hyperparameters"),
                              {"hyperparameters": {section: params}, "replace_sections": True})
         return dict(values)
+
+    def _record_section(self, section, connected):
+        """A connected dict changed: the section becomes what it now holds.
+        A failure is reported and the user's code goes on."""
+        if self._closed:
+            return
+        values = flatten(plain(connected))
+        params = {k: {"value": to_text(v), "type": type(v).__name__} for k, v in values.items()}
+        try:
+            self._client.request("PUT", self._path("/hyperparameters"),
+                                 {"hyperparameters": {section: params}, "replace_sections": True})
+        except RoundhouseError as e:
+            sys.__stderr__.write(f"roundhouse: could not record a change to parameters {section}: {e}\n")
 
     def _connect_args(self, parser, namespace):
         values = {a.dest: getattr(namespace, a.dest) for a in parser._actions
@@ -223,7 +252,7 @@ class Task:
                 section, pname = "General", section
             old = recorded.get(section, {}).get(pname)
             kind = old["type"] if (old and isinstance(v, str)) else type(v).__name__
-            sections.setdefault(section, {})[pname] = {"value": _to_text(v), "type": kind,
+            sections.setdefault(section, {})[pname] = {"value": to_text(v), "type": kind,
                                                        "description": old["description"] if old else ""}
         self._client.request("PUT", self._path("/hyperparameters"), {"hyperparameters": sections})
 
@@ -263,9 +292,10 @@ class Task:
         return Logger(self)
 
     def upload_artifact(self, name, artifact_object, metadata=None):
-        """Stores a file, a folder (as .tar.gz), a dict (JSON), a pandas
-        DataFrame (CSV) or a numpy array (.npy) as the named artifact."""
-        kind, content_type, path, cleanup = _artifact_file(artifact_object)
+        """Stores an object as the named artifact: a file or folder path, a
+        dict (JSON), a pandas DataFrame (CSV), a numpy array (.npy), a PIL
+        image (PNG) or anything that pickles (see roundhouse.artifact)."""
+        kind, content_type, path, cleanup = artifact.encode(artifact_object)
         try:
             digest, _ = upload_file(self._client, path)
             meta = {str(k): str(v) for k, v in (metadata or {}).items()}
@@ -432,128 +462,16 @@ class OutputModel:
         return rec
 
 
-class Artifact:
-    def __init__(self, task, record):
-        self._task = task
-        self.name = record["name"]
-        self.digest = record["digest"]
-        self.size = record["size"]
-        self.type = record["type"]
-        self.metadata = record.get("metadata", {})
-
-    def get_local_copy(self):
-        """A read-only cached copy (a folder artifact is extracted); the
-        digest is checked on download."""
-        cache = os.path.join(_backend.data_dir(), "cache", "artifacts")
-        os.makedirs(cache, exist_ok=True)
-        hexd = self.digest.split(":", 1)[1]
-        path = os.path.join(cache, hexd)
-        if not os.path.exists(path):
-            data = self._task._client.request("GET", f"/api/v1/blobs/{self.digest}", raw=True)
-            if "sha256:" + hashlib.sha256(data).hexdigest() != self.digest:
-                raise RoundhouseError("corrupt", f"artifact {self.name} does not match its digest")
-            tmp = path + f".tmp{os.getpid()}"
-            with open(tmp, "wb") as f:
-                f.write(data)
-            os.chmod(tmp, 0o444)
-            os.replace(tmp, path)
-        if self.type == "folder":
-            out = path + ".d"
-            if not os.path.isdir(out):
-                tmp = out + f".tmp{os.getpid()}"
-                shutil.rmtree(tmp, ignore_errors=True)
-                # Every member checked here, whatever this Python's tarfile filters.
-                _safe_paths.extract_tar(path, tmp, f"folder artifact {self.name}")
-                os.replace(tmp, out)
-            return out
-        return path
-
-    def get(self):
-        """The artifact as an object: dicts from JSON, else the local path."""
-        path = self.get_local_copy()
-        if self.type == "json":
-            with open(path) as f:
-                return json.load(f)
-        return path
-
-
 # -- helpers -------------------------------------------------------------------
 def _num(v):
     return float(v) if isinstance(v, str) else v
 
 
-def _to_text(v):
-    if isinstance(v, str):
-        return v
-    if isinstance(v, (list, tuple, dict)):
-        return json.dumps(v, default=str)
-    return str(v)
-
-
-def _from_text(text, typ):
-    try:
-        if typ is bool:
-            return text.strip().lower() in ("true", "1", "yes", "on")
-        if typ in (int, float):
-            return typ(text)
-        if typ in (list, tuple, dict):
-            return typ(json.loads(text))
-        if typ is type(None):
-            return None if text in ("None", "") else text
-    except (ValueError, TypeError):
-        pass
-    return text
-
-
-def _flatten(d, prefix=""):
-    out = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict) and v:
-            out.update(_flatten(v, key + "/"))
-        else:
-            out[key] = v
-    return out
-
-
-def _unflatten_into(d, flat):
-    for key, v in flat.items():
-        parts = key.split("/")
-        node = d
-        for p in parts[:-1]:
-            node = node.setdefault(p, {})
-        node[parts[-1]] = v
-
-
-def _artifact_file(obj):
-    """(type, content type, path, folder to remove afterwards)"""
-    tmp = tempfile.mkdtemp(prefix="rh-artifact-")
-    if isinstance(obj, (str, os.PathLike)) and os.path.isdir(obj):
-        path = os.path.join(tmp, "folder.tar.gz")
-        with tarfile.open(path, "w:gz") as tar:
-            tar.add(os.fspath(obj), arcname=".")
-        return "folder", "application/gzip", path, tmp
-    if isinstance(obj, (str, os.PathLike)) and os.path.isfile(obj):
-        shutil.rmtree(tmp)
-        return "file", "application/octet-stream", os.fspath(obj), None
-    if isinstance(obj, dict):
-        path = os.path.join(tmp, "artifact.json")
-        with open(path, "w") as f:
-            json.dump(obj, f, indent=2, default=str)
-        return "json", "application/json", path, tmp
-    pd = sys.modules.get("pandas")
-    if pd is not None and isinstance(obj, pd.DataFrame):
-        path = os.path.join(tmp, "artifact.csv")
-        obj.to_csv(path)
-        return "csv", "text/csv", path, tmp
-    np = sys.modules.get("numpy")
-    if np is not None and isinstance(obj, np.ndarray):
-        path = os.path.join(tmp, "artifact.npy")
-        np.save(path, obj)
-        return "npy", "application/octet-stream", path, tmp
-    shutil.rmtree(tmp)
-    raise RoundhouseError("invalid_argument", f"cannot store a {type(obj).__name__} as an artifact "
-                                              "(give a file or folder path, a dict, a DataFrame or an ndarray)")
+def _framework_flags(value):
+    """init's auto_connect_frameworks as {framework: on}."""
+    if isinstance(value, dict):  # ClearML names more frameworks; those not recorded here are ignored
+        return {k: bool(value.get(k, True)) for k in _FRAMEWORKS}
+    return dict.fromkeys(_FRAMEWORKS, bool(value))
 
 
 # -- process hooks ---------------------------------------------------------------
@@ -581,93 +499,3 @@ def _install_hooks():
         original_exit(code)
 
     sys.exit = exit
-
-
-_figure_counter = [0]
-
-
-def _patch_matplotlib(figure_module):
-    """Figures shown or saved are reported as debug images."""
-    Figure = figure_module.Figure
-    original_savefig = Figure.savefig
-    reporting = threading.local()
-
-    def report(fig):
-        task = _current
-        if task is None or task._closed or getattr(reporting, "active", False):
-            return
-        title = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) else ""
-        if not title:
-            titles = [ax.get_title() for ax in fig.get_axes() if ax.get_title()]
-            title = titles[0] if titles else "matplotlib"
-        _figure_counter[0] += 1
-        reporting.active = True
-        try:
-            task.get_logger().report_matplotlib_figure(title, f"figure {fig.number if hasattr(fig, 'number') else ''}".strip(),
-                                                       fig, iteration=_figure_counter[0] - 1)
-        finally:
-            reporting.active = False
-
-    def savefig(self, *args, **kwargs):
-        out = original_savefig(self, *args, **kwargs)
-        report(self)
-        return out
-
-    Figure.savefig = savefig
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return
-    original_show = plt.show
-
-    def show(*args, **kwargs):
-        for num in plt.get_fignums():
-            report(plt.figure(num))
-        return original_show(*args, **kwargs)
-
-    plt.show = show
-
-
-def _patch_torch(torch):
-    """Files written with torch.save are registered as output models."""
-    original = torch.save
-
-    def save(obj, f, *args, **kwargs):
-        out = original(obj, f, *args, **kwargs)
-        task = _current
-        if task is None or task._closed:
-            return out
-        if isinstance(f, (str, os.PathLike)):
-            path = os.fspath(f)
-        else:  # an open file: registered by its name once what torch wrote is flushed
-            path = getattr(f, "name", None)
-            if not isinstance(path, str) or not os.path.isfile(path):
-                return out
-            try:
-                f.flush()
-            except (OSError, ValueError, AttributeError):
-                return out
-        try:
-            OutputModel(task, framework="pytorch").update_weights(path)
-        except Exception as e:
-            sys.__stderr__.write(f"roundhouse: could not register {path} as a model: {e}\n")
-        return out
-
-    torch.save = save
-
-
-def _patch_argparse():
-    original = argparse.ArgumentParser.parse_known_args
-
-    def parse_known_args(self, args=None, namespace=None):
-        ns, rest = original(self, args, namespace)
-        if _current is not None and not _current._closed:
-            _current._connect_args(self, ns)
-        else:
-            _last_args.append((self, ns))
-        return ns, rest
-
-    argparse.ArgumentParser.parse_known_args = parse_known_args
-
-
-_patch_argparse()

@@ -23,7 +23,7 @@ constexpr int k_git_timeout_ms = 10 * 60 * 1000;
 constexpr int k_pip_timeout_ms = 30 * 60 * 1000;
 
 std::string short_hash(const std::string& text) {
-  return sha256_digest(text).substr(7, 16);
+  return std::string(digest_hex(sha256_digest(text)).substr(0, 16));
 }
 
 std::string tail(const std::string& s, size_t n = 2000) {

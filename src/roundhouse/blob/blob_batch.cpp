@@ -9,7 +9,7 @@ namespace rh {
 
 namespace {
 constexpr std::string_view k_magic = "RHB1";
-constexpr size_t k_digest_len = 71;  // "sha256:" + 64 hex digits
+constexpr size_t k_digest_len = Digest::k_text_size;
 }  // namespace
 
 std::string new_blob_batch() {

@@ -701,7 +701,7 @@ class RemoteBlobStore final : public BlobStore {
     std::vector<Unit> units;
     uint64_t bytes = 0;
     for (size_t i = 0; i < items.size(); ++i) {
-      if (sizes[i] > k_large || items[i].first.size() != 71) {
+      if (sizes[i] > k_large || items[i].first.size() != Digest::k_text_size) {
         units.push_back(Unit{i, i + 1, true});
         continue;
       }

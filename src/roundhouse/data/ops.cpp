@@ -614,15 +614,13 @@ Result<Tally> scan(DataContext& ctx, const std::vector<std::string>& paths, cons
       Sha256Bytes sha;
       if (stat_cache.lookup(f.st, sha)) {
         if (had[k].exists) {  // the version has this content at this path: nothing to store
-          char hex[64];
-          to_hex(sha.data(), sha.size(), hex);
-          const std::string& rd = had[k].digest;
-          if (rd.size() == 71 && rd.compare(7, 64, hex, 64) == 0) {
-            d.digest = rd;
+          auto recorded = Digest::parse(had[k].digest);
+          if (recorded && recorded->bytes() == sha) {
+            d.digest = had[k].digest;
             return {};
           }
         }
-        std::string digest = "sha256:" + to_hex(sha.data(), sha.size());
+        std::string digest = Digest(sha).text();
         auto cached = ctx.cache.stat(digest);
         if (cached && *cached == d.size) {
           d.digest = std::move(digest);

@@ -170,14 +170,15 @@ bool StatCache::lookup(const FileStat& st, Sha256Bytes& sha) const {
 
 std::string StatCache::lookup(const FileStat& st) const {
   Sha256Bytes sha;
-  return lookup(st, sha) ? "sha256:" + to_hex(sha.data(), sha.size()) : std::string();
+  return lookup(st, sha) ? Digest(sha).text() : std::string();
 }
 
 void StatCache::remember(const FileStat& st, const std::string& digest) {
   Entry e{st.dev, st.ino, st.size, st.mtime_ns, {}};
-  if (digest.size() != 71 || !digest.starts_with("sha256:") ||
-      !from_hex(std::string_view(digest).substr(7), e.sha.data(), e.sha.size()))
+  auto parsed = Digest::parse(digest);
+  if (!parsed)
     return;
+  e.sha = parsed->bytes();
   std::lock_guard lk(m_mu);
   m_new.push_back(e);
   if (m_new.size() % k_in_memory == 0)  // after a failed spill, tried again a bound later

@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include "roundhouse/hash/digest.h"
+
 namespace rh::data {
 
 // What the stat cache and a dataset row need of a file's stat.
@@ -34,7 +36,7 @@ struct FileStat {
   static FileStat of(const struct stat& st);
 };
 
-using Sha256Bytes = std::array<unsigned char, 32>;
+using Sha256Bytes = Digest::Bytes;
 
 class StatCache {
  public:

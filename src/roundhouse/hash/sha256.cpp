@@ -32,7 +32,7 @@ std::string Sha256::finish() {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(m_impl->ctx, md, &len);
-  return "sha256:" + to_hex(md, len);
+  return std::string(Digest::k_prefix) + to_hex(md, len);
 }
 
 std::string sha256_digest(std::string_view data) {
@@ -63,24 +63,6 @@ Result<std::string> sha256_file(const std::string& path) {
   }
   ::close(fd);
   return h.finish();
-}
-
-Status validate_digest(std::string_view s) {
-  constexpr std::string_view prefix = "sha256:";
-  if (s.size() != prefix.size() + 64 || s.substr(0, prefix.size()) != prefix ||
-      !is_hex(s.substr(prefix.size()))) {
-    return make_error(ErrorCode::invalid_argument,
-                      "digest must be \"sha256:\" followed by 64 lowercase hex digits, got \"" +
-                          std::string(s.substr(0, 80)) + "\"");
-  }
-  return {};
-}
-
-std::unexpected<Error> digest_mismatch(std::string_view expected, std::string_view actual,
-                                       std::string_view what) {
-  return make_error(ErrorCode::corrupt, std::string(what) +
-                                            " does not match its digest: expected " +
-                                            std::string(expected) + ", got " + std::string(actual));
 }
 
 }  // namespace rh

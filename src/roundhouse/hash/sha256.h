@@ -1,11 +1,12 @@
-// SHA-256 hashing (OpenSSL; uses SHA-NI where the CPU has it) and the
-// "sha256:<64 hex>" names that blobs and manifests are keyed by.
+// SHA-256 hashing (OpenSSL; uses SHA-NI where the CPU has it), giving the
+// "sha256:<64 hex>" names of hash/digest.h.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "roundhouse/hash/digest.h"
 #include "roundhouse/util/error.h"
 
 namespace rh {
@@ -29,12 +30,5 @@ class Sha256 {
 
 std::string sha256_digest(std::string_view data);
 Result<std::string> sha256_file(const std::string& path);
-
-// Checks that s is "sha256:" followed by 64 lowercase hex digits.
-Status validate_digest(std::string_view s);
-// The `corrupt` error for bytes stored or sent under a digest that is not
-// theirs: "<what> does not match its digest: expected <expected>, got <actual>".
-std::unexpected<Error> digest_mismatch(std::string_view expected, std::string_view actual,
-                                       std::string_view what = "content");
 
 }  // namespace rh

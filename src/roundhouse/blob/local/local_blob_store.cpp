@@ -51,14 +51,14 @@ LocalBlobStore::~LocalBlobStore() {
 }
 
 int LocalBlobStore::dir_fd(const std::string& digest, bool create) {
-  unsigned char first = 0;
-  if (digest.size() < 9 || !from_hex(std::string_view(digest).substr(7, 2), &first, 1))
+  auto parsed = Digest::parse(digest);
+  if (!parsed)
     return -1;
-  size_t slot = first;
+  size_t slot = parsed->shard();
   int fd = m_dir_fds[slot].load(std::memory_order_acquire);
   if (fd >= 0)
     return fd;
-  std::string dir = m_root + "/" + digest.substr(7, 2);
+  std::string dir = m_root + "/" + std::string(digest_hex(digest).substr(0, 2));
   fd = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0 && errno == ENOENT && create) {
     if (!make_dirs(dir))
@@ -130,7 +130,7 @@ Status LocalBlobStore::put_bytes_unsynced(const std::string& digest, std::string
 
 Result<std::string> LocalBlobStore::path_of(std::string_view digest) const {
   RH_TRY(validate_digest(digest));
-  std::string_view hex = digest.substr(7);
+  std::string_view hex = digest_hex(digest);
   return m_root + "/" + std::string(hex.substr(0, 2)) + "/" + std::string(hex.substr(2));
 }
 
@@ -451,12 +451,13 @@ Result<std::vector<BlobInfo>> LocalBlobStore::list() {
       continue;
     while (struct dirent* e = ::readdir(sub)) {
       std::string rest = e->d_name;
-      if (rest.size() != 62 || !is_hex(rest))
+      if (rest.size() != Digest::k_hex_size - 2 || !is_hex(rest))
         continue;
       struct stat st;
       if (::stat((dir + "/" + rest).c_str(), &st) != 0)
         continue;
-      out.push_back(BlobInfo{"sha256:" + shard + rest, static_cast<uint64_t>(st.st_size)});
+      out.push_back(BlobInfo{std::string(Digest::k_prefix) + shard + rest,
+                             static_cast<uint64_t>(st.st_size)});
     }
     ::closedir(sub);
   }

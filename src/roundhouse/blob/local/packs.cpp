@@ -22,17 +22,14 @@ namespace {
 
 constexpr size_t k_open_packs = 64;  // pack descriptors kept open for reads
 
-// The index keys a digest by its 32 bytes, not its 71 characters.
+// The index keys a digest by its bytes, not its text.
 Result<std::string> key_of(std::string_view digest) {
-  RH_TRY(validate_digest(digest));
-  std::string key(32, '\0');
-  if (!from_hex(digest.substr(7), reinterpret_cast<unsigned char*>(key.data()), 32))
-    return make_error(ErrorCode::invalid_argument, "malformed digest " + std::string(digest));
-  return key;
+  RH_TRY_ASSIGN(Digest d, Digest::parse(digest));
+  return std::string(reinterpret_cast<const char*>(d.bytes().data()), d.bytes().size());
 }
 
 std::string digest_of(std::string_view key) {
-  return "sha256:" + to_hex(reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  return Digest::from_bytes(reinterpret_cast<const unsigned char*>(key.data())).text();
 }
 
 std::string new_pack_name() {
