@@ -1,35 +1,19 @@
 // Dataset operations on this machine: hashing files into the local cache
 // (parallel, with a stat cache so unchanged files are never hashed twice),
 // uploading what the server lacks, finalizing (blobs -> manifest -> row) and
-// materialising a version as hard links to the read-only cache.
+// materialising a version as hard links to the read-only cache. The parts:
+// walk (the files under the arguments, in path order), row_spill (rows
+// waiting to be written), hash_store (contents into the cache), ops.cpp
+// (add and sync), transfer (upload, finalize), materialise (get).
 #pragma once
 
-#include <functional>
-#include <future>
 #include <string>
 #include <vector>
 
-#include "roundhouse/blob/local/local_blob_store.h"
-#include "roundhouse/store/metadata_store.h"
+#include "roundhouse/data/context.h"
+#include "roundhouse/data/row_slices.h"
 
 namespace rh::data {
-
-struct DataContext {
-  MetadataStore& store;
-  BlobStore& remote;      // where a final version's files must be
-  LocalBlobStore& cache;  // local read-only copies (the same folder as remote when embedded)
-  bool cache_is_remote = false;
-  std::string stat_cache_path;  // data/stat_cache.h: (device, inode, size, mtime) -> digest
-  std::string datasets_dir;     // default place for `get` copies
-  // Called with a label ("hashing", "uploading", "downloading") and progress.
-  std::function<void(const std::string&, uint64_t done, uint64_t total)> progress;
-  int64_t hashed = 0;  // files read and hashed by the last add or sync (the rest: stat cache)
-};
-
-struct AddOptions {
-  std::string dataset_path;  // folder inside the dataset to put the files under
-  std::string wildcard;      // only files whose name matches (fnmatch)
-};
 
 // Adds the files under `paths` to a draft, their contents in the cache.
 // A folder's files keep their paths relative to it; a file is put by its name.
@@ -67,40 +51,5 @@ struct GetResult {
 };
 Result<GetResult> get(DataContext& ctx, const std::string& id, const std::string& output,
                       bool writable, bool verify);
-
-// A version's rows in path order, a slice at a time; the next slice is read
-// while the caller works on this one, so an operation holds two slices of
-// rows at most, whatever the version's size.
-class RowSlices {
- public:
-  static constexpr size_t k_rows = 16000;  // rows a slice holds unless told
-  RowSlices(DatasetStore& ds, std::string id, size_t size = k_rows);
-  RowSlices(const RowSlices&) = delete;
-  RowSlices& operator=(const RowSlices&) = delete;
-  // The next slice; empty after the last.
-  Result<std::vector<DatasetFile>> next();
-
- private:
-  void read_after(std::string after);
-  DatasetStore& m_ds;
-  std::string m_id;
-  size_t m_size;
-  std::future<Result<std::vector<DatasetFile>>> m_pending;  // last: joined first
-};
-
-// A version's rows one at a time (over RowSlices), for merges in path order.
-class RowCursor {
- public:
-  RowCursor(DatasetStore& ds, std::string id) : m_rows(ds, std::move(id)) {}
-  // The current row, or null after the last.
-  Result<const DatasetFile*> head();
-  void pop() { ++m_i; }
-
- private:
-  RowSlices m_rows;
-  std::vector<DatasetFile> m_slice;
-  size_t m_i = 0;
-  bool m_done = false;
-};
 
 }  // namespace rh::data
