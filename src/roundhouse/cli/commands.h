@@ -15,8 +15,9 @@ void add_run_command(CLI::App& app, Context& ctx);
 void add_tasks_commands(CLI::App& app, Context& ctx);
 void add_artifacts_commands(CLI::App& app, Context& ctx);
 void add_import_command(CLI::App& app, Context& ctx);
-// After add_tasks_commands: also adds clone/edit/enqueue/dequeue/abort to `rh tasks`.
 void add_queues_commands(CLI::App& app, Context& ctx);
+// After add_tasks_commands: adds clone/edit/enqueue/dequeue/abort to `rh tasks`.
+void add_remote_task_commands(CLI::App& app, Context& ctx);
 void add_agent_command(CLI::App& app, Context& ctx);
 void add_data_commands(CLI::App& app, Context& ctx);
 

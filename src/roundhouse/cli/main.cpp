@@ -24,6 +24,7 @@ int run_main(int argc, char** argv) {
   add_artifacts_commands(app, ctx);
   add_import_command(app, ctx);
   add_queues_commands(app, ctx);
+  add_remote_task_commands(app, ctx);
   add_agent_command(app, ctx);
   add_data_commands(app, ctx);
   try {
