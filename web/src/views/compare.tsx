@@ -6,7 +6,7 @@ import { Chart, color, Line } from "../chart";
 import { ErrorBox, Loading, StatusBadge, useLoad } from "../common";
 import { shortId } from "../format";
 import { Link } from "../router";
-import { ChartControls, toLines, XAxis } from "./task";
+import { ChartControls, toLines, XAxis } from "../chart_controls";
 
 export function Compare({ ids }: { ids: string[] }) {
   const [onlyDiff, setOnlyDiff] = useState(false);
