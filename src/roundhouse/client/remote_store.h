@@ -2,6 +2,8 @@
 // server's /api/v1, so every command works the same against a server
 // (RH_SERVER) as against the embedded store. It passes the store
 // conformance suite (store_conformance_test.cpp) through a real server.
+// The MetadataStore parts are in remote_store.cpp, the BlobStore in
+// remote_blob_store.cpp.
 #pragma once
 
 #include <memory>
