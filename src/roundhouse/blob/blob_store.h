@@ -1,5 +1,7 @@
 // BlobStore: immutable objects named by the SHA-256 of their content
-// ("sha256:<hex>"). Backends: local folder (blob/local), later S3 and HTTP.
+// ("sha256:<hex>", hash/digest.h). Backends: the local folder
+// (blob/local/local_blob_store.h) and the REST client of a server
+// (client/remote_blob_store.h).
 //
 // Contract shared by every backend (checked by blob_conformance_test.cpp):
 // - put streams the source, computes its digest and stores it under that
@@ -46,7 +48,7 @@ class StringSource final : public ByteSource {
 
 class FileSource final : public ByteSource {
  public:
-  // Opens path for reading; check ok() / error() before use.
+  // Opens path for reading; check open_error() before use.
   explicit FileSource(const std::string& path);
   ~FileSource() override;
   FileSource(const FileSource&) = delete;

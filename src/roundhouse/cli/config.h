@@ -1,5 +1,5 @@
 // Configuration: flags > environment (RH_*) > config file > defaults, one
-// table of keys (docs/configuration in README). The config file is
+// table of keys (the README's Configuration section). The config file is
 // $RH_CONFIG or <data dir>/config.yaml, a flat YAML map of the keys below.
 #pragma once
 

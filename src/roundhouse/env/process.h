@@ -1,6 +1,6 @@
 // Running helper programs (git, an interpreter's --version) and capturing
-// what they print. For the long-running, streamed child of `rh run` see
-// run/child.h.
+// what they print. For the long-running, streamed child of `rh run` and of
+// an agent see run/supervise.h.
 #pragma once
 
 #include <string>

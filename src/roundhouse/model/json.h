@@ -1,6 +1,9 @@
-// The one JSON form of every domain object: used by the API (server side),
-// the REST client (client side) and the SQLite backend's JSON columns, so
-// all three agree by construction. Readers validate types and say where.
+// The JSON form of the task record and its parts (model/task.h): used by the
+// API (server side), the REST client (client side) and the SQLite backend's
+// JSON columns, so all three agree by construction. Readers validate types
+// and say where. The store's own records (queues, datasets) have theirs in
+// store/store_json.h; the hot paths have compact forms of their own
+// (api/scalar_body.h, api/file_list.h).
 #pragma once
 
 #include "roundhouse/model/task.h"

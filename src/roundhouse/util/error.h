@@ -1,7 +1,8 @@
 // Error values and Result<T>: how every layer reports an expected failure.
 //
 // Low layers return Result<T> (std::expected<T, Error>); the API layer maps
-// Error::code to an HTTP status through one table (api/errors.cpp), the CLI
+// Error::code to an HTTP status through one table (http_status_for() in
+// api/http.cpp), the CLI
 // prints the message and exits non-zero. Assertions are kept for internal
 // invariants only, never for anything a user can reach.
 #pragma once
