@@ -222,3 +222,24 @@ def test_a_figure_saved_then_shown_unchanged_is_recorded_once(tmp_path, server):
     t = only_task(server, project="once")
     assert sorted(x["title"] for x in plots_of(server, t["id"])) == ["changed", "changed again", "saved"]
     assert (tmp_path / "saved.png").stat().st_size > 0
+
+
+def test_a_second_task_in_one_process_records_each_figure_once(tmp_path, server):
+    run_script(tmp_path, server, """
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import roundhouse
+        first = roundhouse.init(project="twice", name="first")
+        first.close()
+        second = roundhouse.init(project="twice", name="second")
+        plt.plot([1, 2])
+        plt.title("one")
+        plt.savefig("a.png")
+        plt.plot([2, 1])
+        plt.title("two")
+        plt.savefig("b.png")
+    """)
+    tasks = {t["name"]: t for t in server.request("GET", "/api/v1/tasks?project=twice")[1]["tasks"]}
+    assert plots_of(server, tasks["first"]["id"]) == []
+    assert sorted(x["title"] for x in plots_of(server, tasks["second"]["id"])) == ["one", "two"]

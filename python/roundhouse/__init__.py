@@ -7,7 +7,9 @@ Standard library only. See the project's README for what is recorded."""
 from ._http import RoundhouseError
 from .dataset import Dataset
 from .logger import Logger
-from .task import Artifact, OutputModel, Task
+from .artifact import Artifact
+from .model import OutputModel
+from .task import Task
 
 __version__ = "0.1.0"
 

@@ -29,8 +29,15 @@ _figure_counter = [0]
 _reported = weakref.WeakKeyDictionary()  # figure -> digest of the PNG last reported
 
 
+_installed = []
+
+
 def install():
-    """Called by Task.init: hooks each framework when it is imported."""
+    """Called by Task.init: hooks each framework when it is imported (once
+    per process; the hooks find the task that runs at the time)."""
+    if _installed:
+        return
+    _installed.append(True)
     _imports.when_imported("matplotlib.figure", _patch_savefig)
     _imports.when_imported("matplotlib.pyplot", _patch_show)
     _imports.when_imported("torch", _patch_torch)
@@ -150,7 +157,7 @@ def _patch_torch(torch):
                 f.flush()
             except (OSError, ValueError, AttributeError):
                 return out
-        from .task import OutputModel
+        from .model import OutputModel
         try:
             OutputModel(task, framework="pytorch").update_weights(path)
         except Exception as e:

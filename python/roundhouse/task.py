@@ -440,28 +440,6 @@ class Task:
             self._finish("completed", "", {"exit_code": "0"})
 
 
-class OutputModel:
-    """A model file a task produced: stored as a blob and listed on the task."""
-
-    def __init__(self, task=None, name=None, framework=""):
-        self._task = task or _current
-        if self._task is None:
-            raise RoundhouseError("invalid_argument", "OutputModel needs a task (call roundhouse.init first)")
-        self.name = name
-        self.framework = framework
-        self.id = None
-
-    def update_weights(self, weights_filename):
-        client = self._task._client
-        digest, _ = upload_file(client, weights_filename)
-        rec = client.request("POST", self._task._path("/models"),
-                             {"name": self.name or os.path.basename(weights_filename), "direction": "output",
-                              "digest": digest, "framework": self.framework,
-                              "metadata": {"file": os.path.basename(weights_filename)}})
-        self.id = rec["id"]
-        return rec
-
-
 # -- helpers -------------------------------------------------------------------
 def _num(v):
     return float(v) if isinstance(v, str) else v

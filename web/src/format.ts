@@ -43,6 +43,11 @@ export function fmtNumber(v: number): string {
   return String(Number(v.toPrecision(6)));
 }
 
+// The first 12 hex digits of a "sha256:<hex>" digest, for tables.
+export function shortDigest(digest: string) {
+  return digest.slice(digest.indexOf(":") + 1).slice(0, 12);
+}
+
 export function shortId(id: string) {
   return id.slice(0, 12); // as the CLI prints them: UUIDv7 starts with the time, so 8 would repeat
 }

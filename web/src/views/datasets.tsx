@@ -4,7 +4,7 @@
 import { useState } from "preact/hooks";
 import { allPlots, blobUrl, DatasetFile, DatasetVersion, get, q } from "../api";
 import { ErrorBox, Loading, StatusBadge, useLoad } from "../common";
-import { fmtBytes, fmtTime, shortId } from "../format";
+import { fmtBytes, fmtTime, shortDigest, shortId } from "../format";
 import { Link } from "../router";
 import { PlotView } from "./plots";
 
@@ -203,7 +203,7 @@ function FileBrowser({ v }: { v: DatasetVersion }) {
             <tr key={f.path}>
               <td class="mono">{f.path}</td>
               <td class="num">{fmtBytes(f.size)}</td>
-              <td class="mono muted">{f.digest.slice(7, 19)}</td>
+              <td class="mono muted">{shortDigest(f.digest)}</td>
               <td>
                 {/\.(csv|tsv)$/i.test(f.path) && (
                   <button class="preview-csv" onClick={() => setPreview(f)}>

@@ -1,7 +1,7 @@
 // The Artifacts & models tab.
 import { artifactUrl, Artifact, blobUrl, get, Model, Task } from "../../api";
 import { ErrorBox, Loading, useLoad } from "../../common";
-import { fmtBytes, fmtTime } from "../../format";
+import { fmtBytes, fmtTime, shortDigest } from "../../format";
 
 export function Artifacts({ task, live }: { task: Task; live: number }) {
   const data = useLoad(
@@ -37,7 +37,7 @@ export function Artifacts({ task, live }: { task: Task; live: number }) {
                 <td>{a.type}</td>
                 <td class="num">{fmtBytes(a.size)}</td>
                 <td class="mono muted" title={a.digest}>
-                  {a.digest.slice(7, 19)}
+                  {shortDigest(a.digest)}
                 </td>
                 <td>{fmtTime(a.created)}</td>
                 <td>
