@@ -10,6 +10,7 @@ from .logger import Logger
 from .artifact import Artifact
 from .model import OutputModel
 from .task import Task
+from .trial import trial
 
 __version__ = "0.1.0"
 
@@ -18,4 +19,4 @@ def init(project=None, name=None, tags=None, task_type="training", **kwargs):
     return Task.init(project=project, name=name, tags=tags, task_type=task_type, **kwargs)
 
 
-__all__ = ["init", "Task", "Dataset", "Logger", "Artifact", "OutputModel", "RoundhouseError"]
+__all__ = ["init", "trial", "Task", "Dataset", "Logger", "Artifact", "OutputModel", "RoundhouseError"]

@@ -20,5 +20,6 @@ void add_queues_commands(CLI::App& app, Context& ctx);
 void add_remote_task_commands(CLI::App& app, Context& ctx);
 void add_agent_command(CLI::App& app, Context& ctx);
 void add_data_commands(CLI::App& app, Context& ctx);
+void add_experiment_commands(CLI::App& app, Context& ctx);
 
 }  // namespace rh::cli
