@@ -14,6 +14,7 @@
 #include <set>
 
 #include "roundhouse/search/methods.h"
+#include "roundhouse/search/rungs.h"
 
 namespace rh::search {
 
@@ -34,12 +35,8 @@ struct Rung {
 class AshaPromotion final : public Searcher {
  public:
   AshaPromotion(const SearcherConfig& c, int64_t num_rungs) : m_c(c), m_n(num_rungs) {
-    uint64_t units = 0;
-    for (int64_t i = 0; i < m_n; ++i) {
-      double rate = std::pow(c.divisor, double(m_n - i - 1));
-      units += std::max<uint64_t>(uint64_t(double(c.max_length) / rate), 1);
+    for (uint64_t units : cumulative_rung_lengths(num_rungs, c.divisor, c.max_length))
       m_rungs.push_back(Rung{units, {}, 0});
-    }
   }
 
   std::vector<Action> initial_trials(Context& ctx) override {

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "roundhouse/search/methods.h"
+#include "roundhouse/search/rungs.h"
 
 namespace rh::search {
 
@@ -23,11 +24,8 @@ struct Ranked {
 
 class AshaStopping final : public Searcher {
  public:
-  AshaStopping(const SearcherConfig& c, int64_t num_rungs) : m_c(c), m_n(num_rungs) {
-    for (int64_t i = 0; i < m_n; ++i) {
-      double rate = std::pow(c.divisor, double(m_n - i - 1));
-      m_units.push_back(std::max<uint64_t>(uint64_t(double(c.max_length) / rate), 1));
-    }
+  AshaStopping(const SearcherConfig& c, int64_t num_rungs)
+      : m_c(c), m_n(num_rungs), m_units(rung_lengths(num_rungs, c.divisor, c.max_length)) {
     m_rungs.resize(static_cast<size_t>(m_n));
   }
 

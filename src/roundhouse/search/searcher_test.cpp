@@ -8,6 +8,7 @@
 #include <set>
 
 #include "roundhouse/search/adaptive.h"
+#include "roundhouse/search/rungs.h"
 
 namespace rh::search {
 namespace {
@@ -35,6 +36,15 @@ TEST(AdaptiveAshaTest, BracketArithmeticIsDetermineds) {
   conservative.divisor = 3;
   conservative.max_concurrent_trials = 5;
   EXPECT_EQ(make_brackets(conservative), (std::vector<Bracket>{{3, 7, 2}, {2, 2, 2}, {1, 1, 1}}));
+}
+
+// Determined's TestMakeRungs (0.38), and 0.37's running sums.
+TEST(AshaTest, RungLengthsAreDetermineds) {
+  EXPECT_EQ(rung_lengths(3, 3, 9), (std::vector<uint64_t>{1, 3, 9}));
+  EXPECT_EQ(rung_lengths(4, 2, 10), (std::vector<uint64_t>{1, 2, 5, 10}));
+  EXPECT_EQ(rung_lengths(1, 3, 9), (std::vector<uint64_t>{9}));
+  EXPECT_EQ(rung_lengths(3, 3, 900), (std::vector<uint64_t>{100, 300, 900}));
+  EXPECT_EQ(cumulative_rung_lengths(3, 3, 9), (std::vector<uint64_t>{1, 4, 13}));
 }
 
 Space x_space() {
