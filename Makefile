@@ -2,7 +2,7 @@
 BUILD ?= build
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all build deps test-deps demo test lint test-asan test-tsan bench bench-data bench-data-memory bench-search format format-check clean
+.PHONY: all build deps test-deps demo test lint test-asan test-tsan bench bench-data bench-data-memory bench-search bench-hpo format format-check clean
 
 all: build
 
@@ -62,6 +62,9 @@ bench-ui: build
 
 bench-agent: build
 	python3 bench/agent_bench.py $(BUILD)
+
+bench-hpo: build
+	bench/hpo.sh $(BUILD)
 
 bench-search: build
 	$(BUILD)/bench/rh_search_bench

@@ -6,10 +6,14 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "roundhouse/cli/commands.h"
 #include "roundhouse/cli/context.h"
+#include "roundhouse/experiment/config.h"
 #include "roundhouse/experiment/test_mode.h"
+#include "roundhouse/search/searcher.h"
 #include "roundhouse/util/fs.h"
 
 namespace rh::cli {
@@ -43,6 +47,60 @@ Status create_experiment(const CreateFlags& f) {
   return st;
 }
 
+Json action_json(const search::Action& a) {
+  static const char* kinds[] = {"create", "train", "pause", "stop"};
+  Json j{{"action", kinds[int(a.kind)]}, {"trial", a.trial}};
+  if (a.kind == search::Action::Kind::create)
+    j["hparams"] = a.hparams;
+  if (a.kind == search::Action::Kind::create || a.kind == search::Action::Kind::train)
+    j["until"] = a.until;
+  return j;
+}
+
+void print_actions(const std::vector<search::Action>& as) {
+  Json arr = Json::array();
+  for (const auto& a : as)
+    arr.push_back(action_json(a));
+  std::cout << arr.dump() << std::endl;
+}
+
+// One line of JSON in: {"event": "created"|"validation"|"exited"|"exited_early", "trial": N,
+// "units": U, "metric": M, "reason": "errored"|"invalid_hp"|"user_canceled"}; one line out:
+// the actions it led to (a JSON array). The first line out is the initial trials.
+Status drive_searcher(const std::string& config_path, uint64_t seed) {
+  RH_TRY_ASSIGN(std::string text, read_file(config_path));
+  RH_TRY_ASSIGN(experiment::Config c, experiment::parse_config(text, config_path));
+  RH_TRY_ASSIGN(search::Search s, search::Search::start(c.searcher, c.hyperparameters,
+                                                        seed ? seed : (c.seed ? c.seed : 1)));
+  print_actions(s.initial_trials());
+  std::string line;
+  for (int n = 1; std::getline(std::cin, line); ++n) {
+    if (line.empty())
+      continue;
+    std::string where = "stdin line " + std::to_string(n);
+    RH_TRY_ASSIGN(Json e, parse_json(line, where));
+    std::string event = e.value("event", "");
+    int64_t trial = e.value("trial", int64_t(0));
+    if (event == "created") {
+      print_actions(s.trial_created(trial));
+    } else if (event == "validation") {
+      print_actions(s.validation(trial, e.value("units", uint64_t(0)), e.value("metric", 0.0)));
+    } else if (event == "exited") {
+      print_actions(s.trial_exited(trial));
+    } else if (event == "exited_early") {
+      std::string why = e.value("reason", "errored");
+      auto reason = why == "invalid_hp"      ? search::ExitReason::invalid_hp
+                    : why == "user_canceled" ? search::ExitReason::user_canceled
+                                             : search::ExitReason::errored;
+      print_actions(s.trial_exited_early(trial, reason));
+    } else {
+      return make_error(ErrorCode::invalid_argument,
+                        where + ": event must be created, validation, exited or exited_early");
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 void add_experiment_commands(CLI::App& app, Context& ctx) {
@@ -59,6 +117,14 @@ void add_experiment_commands(CLI::App& app, Context& ctx) {
   create->add_option("--context-limit-mb", f->context_limit_mb,
                      "Largest context to pack, in MiB (default 1024)");
   create->callback([f] { guard([&] { return create_experiment(*f); }); });
+
+  auto cfg = std::make_shared<std::string>();
+  auto seed = std::make_shared<uint64_t>(0);
+  auto* drive = exp->add_subcommand(
+      "searcher", "Drive a config's searcher by events on stdin; actions on stdout (JSON lines)");
+  drive->add_option("config", *cfg, "Experiment config (YAML)")->required();
+  drive->add_option("--seed", *seed, "Random seed (default: the config's, else 1)");
+  drive->callback([cfg, seed] { guard([&] { return drive_searcher(*cfg, *seed); }); });
   (void)ctx;
 }
 

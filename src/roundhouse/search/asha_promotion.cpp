@@ -2,8 +2,10 @@
 // trial trains to its rung's length and validates there; it goes on to the
 // next rung when it is in the top 1/divisor of its rung, else it is paused
 // (checkpointed, its agent freed) and may be promoted and resumed later as
-// other trials rank below it. Rungs are cumulative: rung i's length is the
-// sum over j <= i of max_length / divisor^(n-1-j). When every trial has been
+// other trials rank below it. Rung lengths are absolute, as in the ASHA
+// paper and Determined 0.38 (max_length / divisor^(n-1-i)): 0.37 summed them,
+// so a top trial trained past max_length; here a resumed trial goes on from
+// its checkpoint to the next rung's length. When every trial has been
 // ranked in rung 0 and no trial is still on its way to a rung, the trials
 // that were never promoted are stopped. Validations before a trial's target
 // are not ranked.
@@ -35,7 +37,7 @@ struct Rung {
 class AshaPromotion final : public Searcher {
  public:
   AshaPromotion(const SearcherConfig& c, int64_t num_rungs) : m_c(c), m_n(num_rungs) {
-    for (uint64_t units : cumulative_rung_lengths(num_rungs, c.divisor, c.max_length))
+    for (uint64_t units : rung_lengths(num_rungs, c.divisor, c.max_length))
       m_rungs.push_back(Rung{units, {}, 0});
   }
 

@@ -14,12 +14,4 @@ std::vector<uint64_t> rung_lengths(int64_t num_rungs, double divisor, uint64_t m
   return out;
 }
 
-std::vector<uint64_t> cumulative_rung_lengths(int64_t num_rungs, double divisor,
-                                              uint64_t max_length) {
-  auto out = rung_lengths(num_rungs, divisor, max_length);
-  for (size_t i = 1; i < out.size(); ++i)
-    out[i] += out[i - 1];
-  return out;
-}
-
 }  // namespace rh::search
