@@ -30,12 +30,7 @@ class AshaStopping final : public Searcher {
   }
 
   std::vector<Action> initial_trials(Context& ctx) override {
-    int64_t n;
-    if (m_c.max_concurrent_trials > 0) {
-      n = std::min(m_c.max_concurrent_trials, m_c.max_trials);
-    } else {
-      n = std::clamp<int64_t>(int64_t(std::pow(m_c.divisor, double(m_n - 1))), 1, m_c.max_trials);
-    }
+    int64_t n = asha_initial_trials(m_c, m_n);
     std::vector<Action> out;
     for (int64_t i = 0; i < n; ++i)
       out.push_back(create(ctx));

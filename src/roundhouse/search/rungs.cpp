@@ -14,4 +14,10 @@ std::vector<uint64_t> rung_lengths(int64_t num_rungs, double divisor, uint64_t m
   return out;
 }
 
+int64_t asha_initial_trials(const SearcherConfig& c, int64_t num_rungs) {
+  if (c.max_concurrent_trials > 0)
+    return std::min(c.max_concurrent_trials, c.max_trials);
+  return std::clamp<int64_t>(int64_t(std::pow(c.divisor, double(num_rungs - 1))), 1, c.max_trials);
+}
+
 }  // namespace rh::search

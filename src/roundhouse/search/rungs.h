@@ -7,8 +7,13 @@
 #include <cstdint>
 #include <vector>
 
+#include "roundhouse/search/searcher.h"
+
 namespace rh::search {
 
 std::vector<uint64_t> rung_lengths(int64_t num_rungs, double divisor, uint64_t max_length);
+// Trials an ASHA search starts with: max_concurrent_trials (at most
+// max_trials), or when that is 0, enough for one to reach the top rung.
+int64_t asha_initial_trials(const SearcherConfig& c, int64_t num_rungs);
 
 }  // namespace rh::search
