@@ -12,9 +12,11 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "roundhouse/agent/trial_run.h"
 #include "roundhouse/agent/workspace.h"
 #include "roundhouse/client/http_client.h"
 #include "roundhouse/client/remote_store.h"
+#include "roundhouse/experiment/records.h"
 #include "roundhouse/model/json.h"
 #include "roundhouse/run/capture.h"
 #include "roundhouse/run/recorder.h"
@@ -47,6 +49,7 @@ class Agent {
       : m_env(env),
         m_opt(std::move(opt)),
         m_store(std::move(stores.store)),
+        m_blobs(std::move(stores.blobs)),
         m_poll(m_opt.server, m_opt.token),
         m_watch(m_opt.server, m_opt.token) {}
 
@@ -145,6 +148,9 @@ class Agent {
         continue;
       auto t = nlohmann::json::parse(*st, nullptr, false);
       std::string status = t.is_object() ? t.value("status", "") : "";
+      if (m_pump && t.is_object() && t.contains("runtime") && t["runtime"].is_object() &&
+          !t["runtime"].value("stop", "").empty())
+        m_pump->request_stop();
       if (status == "aborted" || status == "created" || status == "queued") {
         m_abort = true;
         char c = 1;
@@ -180,7 +186,20 @@ class Agent {
       m_current.clear();
     };
 
-    auto ws = build_workspace(task, m_opt.workdir);
+    bool trial = experiment::is_trial(task);
+    std::optional<TrialSetup> setup;
+    Result<Workspace> ws = Workspace{};
+    if (trial) {
+      auto prepared = prepare_trial(task, *m_store, *m_blobs, m_opt.workdir);
+      if (!prepared) {
+        fail("cannot prepare the trial: " + prepared.error().message);
+        return finish_up();
+      }
+      setup = std::move(*prepared);
+      ws = Workspace{setup->root, setup->run_dir, setup->notes};
+    } else {
+      ws = build_workspace(task, m_opt.workdir);
+    }
     if (!ws) {
       fail(ws.error().message);
       return finish_up();
@@ -203,13 +222,13 @@ class Agent {
     }
 
     SuperviseOptions sup;
-    sup.argv = task_command(task, venv->python);
+    sup.argv = trial ? setup->argv : task_command(task, venv->python);
     sup.cwd = ws->run_dir;
     sup.tee = m_opt.tee;
     sup.own_process_group = true;
     sup.kill_grace_s = m_opt.kill_grace_s;
     sup.env = current_environment({"RH_TASK_ID", "RH_SERVER", "RH_API_TOKEN", "RH_OFFLINE",
-                                   "VIRTUAL_ENV", "PYTHONHOME", "RH_SUPERVISED"});
+                                   "VIRTUAL_ENV", "PYTHONHOME", "RH_SUPERVISED", "RH_TRIAL_DIR"});
     std::string path = "PATH=" + venv->dir + "/bin";
     std::string pythonpath = m_opt.sdk_path;
     for (auto& kv : sup.env) {
@@ -231,6 +250,14 @@ class Agent {
     if (!m_opt.token.empty())
       sup.env.push_back("RH_API_TOKEN=" + m_opt.token);
     sup.env.push_back("PYTHONUNBUFFERED=1");
+    if (trial) {
+      sup.env.push_back("RH_TRIAL_DIR=" + setup->trial_dir);
+      for (const auto& kv : setup->env) {
+        std::string k = kv.substr(0, kv.find('='));
+        std::erase_if(sup.env, [&](const std::string& e) { return e.starts_with(k + "="); });
+        sup.env.push_back(kv);
+      }
+    }
     if (!m_opt.gpus.empty())
       sup.env.push_back("CUDA_VISIBLE_DEVICES=" + (m_opt.gpus == "none" ? "" : m_opt.gpus));
     else if (const char* cvd = std::getenv("CUDA_VISIBLE_DEVICES"))
@@ -245,6 +272,11 @@ class Agent {
     std::atomic<bool> done{false};
     // The status may have changed between the take and now (an abort right away).
     m_check_now = true;
+    std::optional<TrialPump> pump;
+    if (trial) {
+      pump.emplace(*m_store, *m_blobs, task, setup->trial_dir, note);
+      m_pump = &*pump;
+    }
     std::thread watcher([&] { watch_abort(task.id, done, wake[1]); });
     bool stop_requested = false;
     sup.wake_fd = wake[0];
@@ -266,6 +298,9 @@ class Agent {
     auto t_end = std::chrono::steady_clock::now();
 
     Status flushed = rec.finish();
+    Status pumped;
+    if (pump)
+      pumped = pump->finish();
     if (!res) {
       done = true;
       (void)m_store->tasks().update(task.id, TaskPatch{});  // wakes the watcher
@@ -291,6 +326,31 @@ class Agent {
       std::fprintf(stderr, "rh agent %s: cannot record the run: %s\n", m_opt.name.c_str(),
                    st.error().message.c_str());
     watcher.join();
+    m_pump = nullptr;
+    if (trial) {
+      // A trial's end depends on what it was asked (stop, pause, cancel),
+      // how far it got and its restarts, as the store has them now.
+      auto latest = m_store->tasks().get(task.id);
+      if (latest && latest->status == TaskStatus::running && !res->aborted) {
+        TrialOutcome o =
+            trial_outcome(*latest, uint64_t(experiment::runtime_int(task, "until")), res->exit_code,
+                          stop_requested, pump->reached(), pump->invalid_hp());
+        if (!pumped) {
+          o.status = TaskStatus::failed;
+          o.message = "reports or checkpoints were lost: " + pumped.error().message;
+        }
+        status = o.status;
+        message = o.message;
+        if (!o.runtime.empty()) {
+          TaskPatch rp;
+          rp.runtime = o.runtime;
+          (void)m_store->tasks().update(task.id, rp);
+        }
+      } else if (latest && latest->status == TaskStatus::running && stop_requested) {
+        status = TaskStatus::paused;
+        message = "the agent was stopped; the trial resumes from its latest checkpoint";
+      }
+    }
     ::close(wake[0]);
     ::close(wake[1]);
     // The SDK inside may have recorded the end already (completed, or failed
@@ -326,8 +386,10 @@ class Agent {
   Env& m_env;
   AgentOptions m_opt;
   std::unique_ptr<MetadataStore> m_store;
-  HttpClient m_poll;   // the long-poll for tasks
-  HttpClient m_watch;  // the long-poll on the running task
+  std::unique_ptr<BlobStore> m_blobs;
+  TrialPump* m_pump = nullptr;  // the running trial's, while there is one
+  HttpClient m_poll;            // the long-poll for tasks
+  HttpClient m_watch;           // the long-poll on the running task
   std::mutex m_mu;
   std::condition_variable m_cv;
   bool m_stopping = false;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "roundhouse/api/change_hub.h"
+#include "roundhouse/api/experiment_runner.h"
 #include "roundhouse/api/http.h"
 #include "roundhouse/api/routes.h"
 #include "roundhouse/api/worker_reaper.h"
@@ -51,11 +52,13 @@ class Api {
                 std::chrono::steady_clock::time_point deadline, Respond respond);
   void add_dataset_routes(Router& r);  // dataset_routes.cpp
   Result<std::string> dataset_id(const std::string& p);
+  void add_experiment_routes(Router& r);  // experiment_routes.cpp
 
   ApiContext& m_ctx;
   ChangeHub m_hub;
-  Serial m_takes;         // after m_hub: stops first
-  WorkerReaper m_reaper;  // after m_hub: stops first
+  Serial m_takes;                  // after m_hub: stops first
+  WorkerReaper m_reaper;           // after m_hub: stops first
+  ExperimentRunner m_experiments;  // after m_hub: stops first
 };
 
 }  // namespace rh::api

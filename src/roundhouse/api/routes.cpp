@@ -8,14 +8,17 @@ namespace rh::api {
 
 Api::Api(ApiContext& ctx)
     : m_ctx(ctx),
-      m_reaper(ctx.store.queues(), ctx.worker_timeout_s, ctx.store_now, [this](const LostTask& l) {
-        std::fprintf(stderr, "rh server: agent %s went silent; task %s %s\n", l.worker.c_str(),
-                     l.task_id.c_str(), l.status == TaskStatus::queued ? "requeued" : "failed");
-        m_hub.bump("task:" + l.task_id);
-        m_hub.bump("tasks");
-        if (l.status == TaskStatus::queued)
-          m_hub.bump("queues");
-      }) {}
+      m_reaper(ctx.store.queues(), ctx.worker_timeout_s, ctx.store_now,
+               [this](const LostTask& l) {
+                 std::fprintf(stderr, "rh server: agent %s went silent; task %s %s\n",
+                              l.worker.c_str(), l.task_id.c_str(),
+                              l.status == TaskStatus::queued ? "requeued" : "failed");
+                 m_hub.bump("task:" + l.task_id);
+                 m_hub.bump("tasks");
+                 if (l.status == TaskStatus::queued)
+                   m_hub.bump("queues");
+               }),
+      m_experiments(ctx.store, m_hub) {}
 
 Result<std::string> Api::task_id(const std::string& p) {
   if (p.size() == 32 && is_hex(p))
@@ -53,6 +56,7 @@ void Api::route(Router& r, const std::string& method, const std::string& pattern
 void Api::add(Router& r) {
   r.on_shutdown([this] {
     m_reaper.stop();
+    m_experiments.stop();
     m_hub.shutdown();
   });
   add_service_routes(r);
@@ -63,6 +67,7 @@ void Api::add(Router& r) {
   add_blob_routes(r);
   add_queue_routes(r);
   add_dataset_routes(r);
+  add_experiment_routes(r);
 }
 
 void Api::add_service_routes(Router& r) {

@@ -36,6 +36,7 @@ Status Context::open() {
     m_store = std::move(remote.store);
     m_blobs = std::move(remote.blobs);
     m_remote = true;
+    m_url = c->server;
     return {};
   }
   RH_TRY(make_dirs(c->data_dir));
@@ -50,6 +51,7 @@ Status Context::open() {
         m_store = std::move(remote->store);
         m_blobs = std::move(remote->blobs);
         m_remote = true;
+        m_url = j.value("url", "");
         return {};
       }
     }
@@ -58,6 +60,16 @@ Status Context::open() {
   RH_TRY_ASSIGN(auto blobs, LocalBlobStore::open(c->data_dir + "/blobs"));
   m_blobs = std::move(blobs);
   return {};
+}
+
+Result<std::string> Context::server_url() {
+  RH_TRY(open());
+  if (!m_remote) {
+    return make_error(ErrorCode::invalid_argument,
+                      "experiments run on agents through a server: start one (rh server) or set "
+                      "RH_SERVER; to try a config on this machine use --local --test");
+  }
+  return m_url;
 }
 
 Result<MetadataStore*> Context::store() {

@@ -26,6 +26,9 @@ class Context {
   Result<BlobStore*> blobs();
   // Talking to a server (not the embedded store)?
   Result<bool> is_remote();
+  // The server's URL; invalid_argument saying how to start one when the
+  // commands would use the embedded store (experiments need a server).
+  Result<std::string> server_url();
   // The local read-only content cache for datasets: the embedded blob folder
   // itself, or <data dir>/cache/blobs in front of a server.
   Result<LocalBlobStore*> local_cache();
@@ -41,6 +44,7 @@ class Context {
   std::unique_ptr<MetadataStore> m_store;
   std::unique_ptr<BlobStore> m_blobs;
   bool m_remote = false;
+  std::string m_url;
   std::unique_ptr<LocalBlobStore> m_cache;
 };
 

@@ -1,7 +1,10 @@
-// rh experiment create CONFIG [CONTEXT] --local --test: checks an
-// experiment's config and runs its test mode on this machine
-// (experiment/test_mode.h). Experiments run by agents through a server are
-// not built yet; without --local --test the command says so.
+// rh experiment create CONFIG [CONTEXT]: checks the config, packs the
+// context (stored by digest, so an unchanged one is not sent again) and
+// creates the experiment on the server, whose agents run its trials; with
+// --follow, prints trial progress until it ends. --local --test runs the
+// test mode on this machine instead (experiment/test_mode.h). Also `rh
+// experiment searcher`, a config's searcher driven by JSON lines (bench/).
+// The commands on existing experiments are in experiments_cmd.cpp.
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -11,27 +14,91 @@
 
 #include "roundhouse/cli/commands.h"
 #include "roundhouse/cli/context.h"
+#include "roundhouse/cli/experiment_client.h"
+#include "roundhouse/client/http_client.h"
 #include "roundhouse/experiment/config.h"
+#include "roundhouse/experiment/context.h"
 #include "roundhouse/experiment/test_mode.h"
+#include "roundhouse/hash/sha256.h"
 #include "roundhouse/search/searcher.h"
 #include "roundhouse/util/fs.h"
+#include "roundhouse/util/strings.h"
 
 namespace rh::cli {
 
 namespace {
 
 struct CreateFlags {
-  std::string config, context;
+  std::string config, context, project, queue;
   std::vector<std::string> overrides;
-  bool local = false, test = false;
+  bool local = false, test = false, paused = false, follow = false;
   double context_limit_mb = 1024;
 };
 
-Status create_experiment(const CreateFlags& f) {
-  if (!(f.local && f.test)) {
+Status create_on_server(Context& ctx, const CreateFlags& f) {
+  if (f.test) {
     return make_error(ErrorCode::invalid_argument,
-                      "rh experiment create: only test mode on this machine (--local --test) runs "
-                      "yet; experiments on agents through a server are not built yet");
+                      "rh experiment create --test runs on this machine only for now: add --local");
+  }
+  RH_TRY_ASSIGN(std::string url, ctx.server_url());
+  RH_TRY_ASSIGN(Config * cfg, ctx.config());
+  RH_TRY_ASSIGN(std::string text, read_file(f.config));
+  RH_TRY_ASSIGN(experiment::Config c, experiment::parse_config(text, f.config, f.overrides));
+  for (const auto& w : c.warnings)
+    std::fprintf(stderr, "warning: %s\n", w.c_str());
+  std::string ctx_dir = f.context;
+  if (ctx_dir.empty()) {
+    auto slash = f.config.rfind('/');
+    ctx_dir = slash == std::string::npos ? "." : f.config.substr(0, slash);
+  }
+  char tmpl[] = "/tmp/rh-context-XXXXXX";
+  if (!::mkdtemp(tmpl))
+    return make_error(ErrorCode::io, "cannot create a work folder in /tmp");
+  std::string archive = std::string(tmpl) + "/context.tar.zst";
+  auto packed = experiment::pack_context(ctx_dir, archive, uint64_t(f.context_limit_mb * 1048576));
+  auto cleanup = [&] { (void)remove_all(tmpl); };
+  if (!packed) {
+    cleanup();
+    return std::unexpected(packed.error());
+  }
+  auto digest = sha256_file(archive);
+  if (!digest) {
+    cleanup();
+    return std::unexpected(digest.error());
+  }
+  RH_TRY_ASSIGN(BlobStore * blobs, ctx.blobs());
+  auto missing = blobs->missing({*digest});
+  bool send = missing && !missing->empty();
+  if (send) {
+    if (auto put = blobs->put_file(archive, *digest); !put) {
+      cleanup();
+      return std::unexpected(put.error());
+    }
+  }
+  cleanup();
+  std::fprintf(stderr, "context: %zu files (%s), %s\n", packed->files.size(),
+               format_bytes(packed->bytes).c_str(), send ? "sent" : "already stored");
+  HttpClient http(url, cfg->api_token);
+  Json body{{"config", text},     {"file", f.config},     {"overrides", f.overrides},
+            {"context", *digest}, {"project", f.project}, {"queue", f.queue},
+            {"paused", f.paused}};
+  RH_TRY_ASSIGN(std::string reply, http.call("POST", "/api/v1/experiments", body.dump()));
+  RH_TRY_ASSIGN(Json e, parse_json(reply, "reply"));
+  std::string id = e.value("id", "");
+  std::printf("%s\n", id.c_str());
+  std::fflush(stdout);
+  if (f.follow)
+    return follow_experiment(http, id, stderr);
+  return {};
+}
+
+Status create_experiment(Context& ctx, const CreateFlags& f) {
+  if (!f.local)
+    return create_on_server(ctx, f);
+  if (!f.test) {
+    return make_error(ErrorCode::invalid_argument,
+                      "--local runs the test mode only: add --test (experiments run on agents "
+                      "through a server)");
   }
   char tmpl[] = "/tmp/rh-experiment-test-XXXXXX";
   if (!::mkdtemp(tmpl))
@@ -108,15 +175,20 @@ void add_experiment_commands(CLI::App& app, Context& ctx) {
       app.add_subcommand("experiment", "Hyperparameter searches (Determined-style configs)");
   exp->require_subcommand(1);
   auto f = std::make_shared<CreateFlags>();
-  auto* create = exp->add_subcommand("create", "Check a config and run its test mode");
+  auto* create = exp->add_subcommand("create", "Create an experiment (or run its test mode)");
   create->add_option("config", f->config, "Experiment config (YAML)")->required();
   create->add_option("context", f->context, "Context folder (default: the config's folder)");
   create->add_option("--config", f->overrides, "Override a key: key.path=value (repeatable)");
+  create->add_option("--project", f->project, "Project (default: the config's, else default)");
+  create->add_option("--queue", f->queue,
+                     "Queue the trials go to (default: resources.resource_pool, else default)");
+  create->add_flag("--paused", f->paused, "Create it paused: no trial runs until activated");
+  create->add_flag("--follow", f->follow, "Print trial progress until the experiment ends");
   create->add_flag("--local", f->local, "On this machine, no server or agent");
   create->add_flag("--test", f->test, "Test mode: one short trial, checkpoint saved and restored");
   create->add_option("--context-limit-mb", f->context_limit_mb,
                      "Largest context to pack, in MiB (default 1024)");
-  create->callback([f] { guard([&] { return create_experiment(*f); }); });
+  create->callback([f, &ctx] { guard([&] { return create_experiment(ctx, *f); }); });
 
   auto cfg = std::make_shared<std::string>();
   auto seed = std::make_shared<uint64_t>(0);
@@ -125,7 +197,7 @@ void add_experiment_commands(CLI::App& app, Context& ctx) {
   drive->add_option("config", *cfg, "Experiment config (YAML)")->required();
   drive->add_option("--seed", *seed, "Random seed (default: the config's, else 1)");
   drive->callback([cfg, seed] { guard([&] { return drive_searcher(*cfg, *seed); }); });
-  (void)ctx;
+  add_experiment_manage_commands(*exp, app, ctx);
 }
 
 }  // namespace rh::cli

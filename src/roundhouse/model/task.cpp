@@ -90,7 +90,8 @@ bool is_legal_transition(TaskStatus from, TaskStatus to) {
       return to == S::completed || to == S::failed || to == S::aborted || to == S::paused ||
              to == S::queued;
     case S::paused:
-      return to == S::running || to == S::queued || to == S::aborted;
+      // completed: a paused trial the searcher will not resume is done.
+      return to == S::running || to == S::queued || to == S::aborted || to == S::completed;
     case S::completed:
     case S::failed:
     case S::aborted:

@@ -1,0 +1,206 @@
+// Experiments: create (config + context digest), list, show (with the
+// trials), pause/activate/cancel/kill, delete, checkpoints. An experiment
+// and its trials are tasks (experiment/records.h); the runner
+// (experiment_runner.h) moves them on.
+#include <random>
+
+#include "roundhouse/api/api.h"
+#include "roundhouse/api/handlers.h"
+#include "roundhouse/experiment/driver.h"
+#include "roundhouse/experiment/records.h"
+
+namespace rh::api {
+
+namespace {
+
+std::string rt(const Task& t, const std::string& k) {
+  auto it = t.runtime.find(k);
+  return it == t.runtime.end() ? "" : it->second;
+}
+
+Json experiment_json(const Task& e) {
+  Json j{{"id", e.id},
+         {"name", e.name},
+         {"project", e.project},
+         {"state", std::string(to_string(e.status))},
+         {"message", e.status_message},
+         {"created", e.created},
+         {"queue", rt(e, "queue")},
+         {"priority", experiment::runtime_int(e, "priority")},
+         {"context", rt(e, "context")},
+         {"progress", rt(e, "progress").empty() ? 0.0 : std::stod(rt(e, "progress"))}};
+  if (!rt(e, "best_trial").empty()) {
+    j["best"] = Json{{"trial", experiment::runtime_int(e, "best_trial")},
+                     {"task_id", rt(e, "best_task")},
+                     {"metric", std::stod(rt(e, "best_metric"))}};
+  }
+  return j;
+}
+
+Json checkpoint_json(const Task& trial, const Artifact& a) {
+  Json j{{"id", a.name.substr(std::string("checkpoint/").size())},
+         {"trial", experiment::runtime_int(trial, "trial")},
+         {"task_id", trial.id},
+         {"digest", a.digest},
+         {"size", a.size},
+         {"created", a.created}};
+  for (const auto& [k, v] : a.metadata)
+    j[k] = v;
+  return j;
+}
+
+}  // namespace
+
+void Api::add_experiment_routes(Router& r) {
+  route(r, "POST", "/api/v1/experiments", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+          RH_TRY_ASSIGN(Json j, body_object(req));
+          experiment::NewExperiment e;
+          RH_TRY(read_string(j, "config", "body", e.config_text, true));
+          RH_TRY(read_string(j, "file", "body", e.config_file));
+          if (e.config_file.empty())
+            e.config_file = "experiment.yaml";
+          RH_TRY(read_string_list(j, "overrides", "body", e.overrides));
+          RH_TRY(read_string(j, "project", "body", e.project));
+          RH_TRY(read_string(j, "queue", "body", e.queue));
+          RH_TRY(read_string(j, "context", "body", e.context));
+          e.paused = j.value("paused", false);
+          e.drawn_seed = (uint64_t(std::random_device{}()) << 32) | std::random_device{}();
+          RH_TRY_ASSIGN(Task made, experiment::create_experiment(m_ctx.store, m_ctx.blobs, e));
+          RH_TRY_ASSIGN(experiment::Config c, experiment::experiment_config(made));
+          Json out = experiment_json(made);
+          out["warnings"] = c.warnings;
+          m_hub.bump("tasks");
+          m_experiments.poke();
+          return ok_json(out, 201);
+        }));
+  route(r, "GET", "/api/v1/experiments", sync([this](HttpRequest& req) -> Result<HttpResponse> {
+          RH_TRY_ASSIGN(auto list,
+                        experiment::experiment_tasks(m_ctx.store, req.query_value("project")));
+          Json arr = Json::array();
+          for (const auto& e : list) {
+            Json j = experiment_json(e);
+            RH_TRY_ASSIGN(auto trials, experiment::trial_tasks(m_ctx.store, e.id));
+            j["trials"] = trials.size();
+            arr.push_back(std::move(j));
+          }
+          return ok_json(Json{{"experiments", arr}});
+        }));
+  route(r, "GET", "/api/v1/experiments/{id}",
+        sync([this](HttpRequest& req) -> Result<HttpResponse> {
+          RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
+          RH_TRY_ASSIGN(Task e, m_ctx.store.tasks().get(id));
+          if (!experiment::is_experiment(e))
+            return make_error(ErrorCode::not_found, "task " + id + " is not an experiment");
+          Json out = experiment_json(e);
+          if (auto c = experiment::experiment_config(e)) {
+            out["searcher"] = Json{{"name", c->searcher.name},
+                                   {"metric", c->searcher.metric},
+                                   {"smaller_is_better", c->searcher.smaller_is_better},
+                                   {"max_length", c->searcher.max_length},
+                                   {"unit", c->length_unit},
+                                   {"max_trials", c->searcher.max_trials}};
+            out["description"] = c->description;
+            out["warnings"] = c->warnings;
+          }
+          for (const auto& cfg : e.configurations) {
+            if (cfg.name == experiment::k_config_name)
+              out["config"] = cfg.value;
+          }
+          RH_TRY_ASSIGN(auto trials, experiment::trial_tasks(m_ctx.store, id));
+          std::string metric = out.contains("searcher") ? out["searcher"]["metric"] : "";
+          bool smaller = !out.contains("searcher") || out["searcher"]["smaller_is_better"];
+          Json arr = Json::array();
+          for (const auto& t : trials) {
+            Json tj{{"trial", experiment::runtime_int(t, "trial")},
+                    {"task_id", t.id},
+                    {"state", std::string(to_string(t.status))},
+                    {"message", t.status_message},
+                    {"until", experiment::runtime_int(t, "until")},
+                    {"restarts", experiment::runtime_int(t, "restarts")},
+                    {"latest_checkpoint", rt(t, "latest_checkpoint")},
+                    {"worker", rt(t, "worker")}};
+            auto hp = parse_json(rt(t, "hparams"), "hparams");
+            tj["hparams"] = hp ? *hp : Json::object();
+            if (auto sums = m_ctx.store.scalars().summaries(t.id)) {
+              for (const auto& s : *sums) {
+                if (s.title == experiment::k_searcher_title && s.series == metric) {
+                  tj["best_metric"] = smaller ? s.min_value : s.max_value;
+                  tj["last_metric"] = s.last_value;
+                  tj["reached"] = s.last_step;
+                  tj["validations"] = s.count;
+                }
+              }
+            }
+            arr.push_back(std::move(tj));
+          }
+          out["trials"] = arr;
+          return ok_json(out);
+        }));
+  for (std::string action : {"pause", "activate", "cancel", "kill"}) {
+    route(r, "POST", "/api/v1/experiments/{id}/" + action,
+          sync([this, action](HttpRequest& req) -> Result<HttpResponse> {
+            RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
+            RH_TRY(m_experiments.exclusive([&](const experiment::Notify& n) {
+              if (action == "pause")
+                return experiment::pause_experiment(m_ctx.store, id, n);
+              if (action == "activate")
+                return experiment::activate_experiment(m_ctx.store, id, n);
+              if (action == "cancel")
+                return experiment::cancel_experiment(m_ctx.store, id, n);
+              return experiment::kill_experiment(m_ctx.store, id, n);
+            }));
+            RH_TRY_ASSIGN(Task e, m_ctx.store.tasks().get(id));
+            return ok_json(experiment_json(e));
+          }));
+  }
+  route(r, "DELETE", "/api/v1/experiments/{id}",
+        sync([this](HttpRequest& req) -> Result<HttpResponse> {
+          RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
+          RH_TRY(m_experiments.exclusive([&](const experiment::Notify&) -> Status {
+            RH_TRY_ASSIGN(Task e, m_ctx.store.tasks().get(id));
+            if (!experiment::is_experiment(e))
+              return make_error(ErrorCode::not_found, "task " + id + " is not an experiment");
+            if (!is_final(e.status)) {
+              return make_error(ErrorCode::conflict, "experiment " + id + " is " +
+                                                         std::string(to_string(e.status)) +
+                                                         ": cancel or kill it before deleting it");
+            }
+            RH_TRY_ASSIGN(auto trials, experiment::trial_tasks(m_ctx.store, id));
+            for (const auto& t : trials) {
+              if (!is_final(t.status))
+                return make_error(ErrorCode::conflict, "trial task " + t.id + " is still " +
+                                                           std::string(to_string(t.status)));
+            }
+            for (const auto& t : trials)
+              RH_TRY(m_ctx.store.tasks().remove(t.id));
+            return m_ctx.store.tasks().remove(id);
+          }));
+          m_hub.bump("tasks");
+          return ok_json(Json{{"deleted", id}});
+        }));
+  route(r, "GET", "/api/v1/experiments/{id}/checkpoints",
+        sync([this](HttpRequest& req) -> Result<HttpResponse> {
+          RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
+          RH_TRY_ASSIGN(Task t, m_ctx.store.tasks().get(id));
+          std::vector<Task> trials;
+          if (experiment::is_trial(t)) {
+            trials.push_back(t);
+          } else if (experiment::is_experiment(t)) {
+            RH_TRY_ASSIGN(trials, experiment::trial_tasks(m_ctx.store, id));
+          } else {
+            return make_error(ErrorCode::not_found,
+                              "task " + id + " is neither an experiment nor a trial");
+          }
+          Json arr = Json::array();
+          for (const auto& trial : trials) {
+            RH_TRY_ASSIGN(auto arts, m_ctx.store.artifacts().list(trial.id));
+            for (const auto& a : arts) {
+              if (a.type == "checkpoint" && a.name.starts_with("checkpoint/"))
+                arr.push_back(checkpoint_json(trial, a));
+            }
+          }
+          return ok_json(Json{{"checkpoints", arr}});
+        }));
+}
+
+}  // namespace rh::api

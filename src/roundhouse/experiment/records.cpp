@@ -1,0 +1,180 @@
+#include "roundhouse/experiment/records.h"
+
+#include <nlohmann/json.hpp>
+
+#include "roundhouse/blob/blob_store.h"
+#include "roundhouse/util/json.h"
+
+namespace rh::experiment {
+
+namespace {
+
+const std::string* runtime_of(const Task& t, const std::string& key) {
+  auto it = t.runtime.find(key);
+  return it == t.runtime.end() ? nullptr : &it->second;
+}
+
+void flatten_into(const Json& j, const std::string& prefix, std::vector<Hyperparameter>& out) {
+  if (j.is_object() && !j.empty()) {
+    for (const auto& [k, v] : j.items())
+      flatten_into(v, prefix.empty() ? k : prefix + "." + k, out);
+    return;
+  }
+  Hyperparameter h;
+  h.section = "hparams";
+  h.name = prefix;
+  if (j.is_string()) {
+    h.value = j.get<std::string>();
+    h.type = "str";
+  } else {
+    h.value = j.dump();
+    h.type = j.is_boolean()          ? "bool"
+             : j.is_number_integer() ? "int"
+             : j.is_number()         ? "float"
+                                     : "json";
+  }
+  out.push_back(std::move(h));
+}
+
+}  // namespace
+
+bool is_experiment(const Task& t) {
+  const std::string* k = runtime_of(t, "kind");
+  return k && *k == "experiment";
+}
+
+bool is_trial(const Task& t) {
+  const std::string* k = runtime_of(t, "kind");
+  return k && *k == "trial";
+}
+
+int64_t runtime_int(const Task& t, const std::string& key) {
+  const std::string* v = runtime_of(t, key);
+  if (!v || v->empty())
+    return 0;
+  try {
+    return std::stoll(*v);
+  } catch (...) {
+    return 0;
+  }
+}
+
+std::vector<Hyperparameter> flatten_hparams(const Json& hparams) {
+  std::vector<Hyperparameter> out;
+  if (hparams.is_object())
+    flatten_into(hparams, "", out);
+  return out;
+}
+
+Result<Config> experiment_config(const Task& exp) {
+  std::string text, overrides_text;
+  for (const auto& c : exp.configurations) {
+    if (c.name == k_config_name)
+      text = c.value;
+    if (c.name == k_overrides_name)
+      overrides_text = c.value;
+  }
+  if (text.empty())
+    return make_error(ErrorCode::invalid_argument,
+                      "task " + exp.id + " has no configuration " + k_config_name);
+  std::vector<std::string> overrides;
+  if (!overrides_text.empty()) {
+    RH_TRY_ASSIGN(Json o, parse_json(overrides_text, k_overrides_name));
+    if (o.is_array()) {
+      for (const auto& s : o)
+        if (s.is_string())
+          overrides.push_back(s.get<std::string>());
+    }
+  }
+  const std::string* file = runtime_of(exp, "config_file");
+  return parse_config(text, file ? *file : k_config_name, overrides);
+}
+
+Result<Task> create_experiment(MetadataStore& store, BlobStore& blobs, const NewExperiment& e) {
+  RH_TRY_ASSIGN(Config c, parse_config(e.config_text, e.config_file, e.overrides));
+  // Nothing runs on a search that cannot start.
+  uint64_t seed = c.seed ? c.seed : (e.drawn_seed ? e.drawn_seed : 1);
+  RH_TRY(search::Search::start(c.searcher, c.hyperparameters, seed));
+  std::string queue = !e.queue.empty()           ? e.queue
+                      : !c.resource_pool.empty() ? c.resource_pool
+                                                 : "default";
+  if (auto q = store.queues().get(queue); !q) {
+    return make_error(q.error().code,
+                      q.error().message + " (create it: rh queues create " + queue + ")");
+  }
+  if (!e.context.empty()) {
+    if (auto st = blobs.stat(e.context); !st) {
+      return make_error(ErrorCode::invalid_argument,
+                        "context archive " + e.context + " is not stored: upload it first");
+    }
+  }
+  NewTask t;
+  t.project = !e.project.empty() ? e.project : !c.project.empty() ? c.project : "default";
+  t.name = !c.name.empty() ? c.name : "experiment";
+  t.type = TaskType::optimizer;
+  t.comment = c.description;
+  t.tags = c.labels;
+  t.tags.push_back(k_experiment_tag);
+  Json overrides = e.overrides;
+  t.configurations = {Configuration{k_config_name, e.config_text, "the experiment's config"},
+                      Configuration{k_overrides_name, overrides.dump(), "--config overrides"}};
+  RH_TRY_ASSIGN(Task made, store.tasks().create(t));
+  TaskPatch p;
+  p.runtime = std::map<std::string, std::string>{{"kind", "experiment"},
+                                                 {"queue", queue},
+                                                 {"priority", std::to_string(c.priority)},
+                                                 {"context", e.context},
+                                                 {"config_file", e.config_file},
+                                                 {"seed", std::to_string(seed)}};
+  RH_TRY(store.tasks().update(made.id, p));
+  RH_TRY(store.tasks().set_status(made.id, TaskStatus::running, ""));
+  if (e.paused) {
+    RH_TRY(store.tasks().set_status(made.id, TaskStatus::paused, "created paused"));
+  }
+  return store.tasks().get(made.id);
+}
+
+Result<std::vector<Task>> trial_tasks(MetadataStore& store, const std::string& experiment_id) {
+  std::vector<Task> out;
+  TaskQuery q;
+  q.parent = experiment_id;
+  q.order_by = "created";
+  q.descending = false;
+  q.limit = 1000;
+  for (;;) {
+    RH_TRY_ASSIGN(TaskPage page, store.tasks().list(q));
+    for (auto& t : page.tasks) {
+      if (is_trial(t))
+        out.push_back(std::move(t));
+    }
+    if (page.next_cursor.empty())
+      break;
+    q.cursor = page.next_cursor;
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Task& a, const Task& b) {
+    return runtime_int(a, "trial") < runtime_int(b, "trial");
+  });
+  return out;
+}
+
+Result<std::vector<Task>> experiment_tasks(MetadataStore& store, const std::string& project) {
+  std::vector<Task> out;
+  TaskQuery q;
+  if (!project.empty())
+    q.project = project;
+  q.tags = {k_experiment_tag};
+  q.limit = 1000;
+  for (;;) {
+    RH_TRY_ASSIGN(TaskPage page, store.tasks().list(q));
+    for (auto& t : page.tasks) {
+      if (is_experiment(t))
+        out.push_back(std::move(t));
+    }
+    if (page.next_cursor.empty())
+      break;
+    q.cursor = page.next_cursor;
+  }
+  return out;
+}
+
+}  // namespace rh::experiment

@@ -1,0 +1,288 @@
+"""Experiments on a real rh server with real `rh agent` processes: a small
+adaptive ASHA search run to the end by two agents (a Determined Core API
+script changed only in its import, trials paused at a rung and resumed from
+their checkpoints), a pause/activate round trip whose trial goes on from its
+checkpoint, a trial process that dies and restarts from its checkpoint,
+the commands (list, show, trials, checkpoints, cancel, kill, delete) and the
+errors a user must be told about."""
+import json
+import textwrap
+
+import pytest
+
+from conftest import Server, rh, wait_for
+from test_agent import Agent
+
+CORE_API = """
+import json, time
+from roundhouse import determined as det   # was: import determined as det
+
+
+def main(core_context, hparams, latest_checkpoint):
+    x, steps = 0.0, 0
+    if latest_checkpoint is not None:
+        with core_context.checkpoint.restore_path(latest_checkpoint) as path:
+            state = json.loads((path / "state.json").read_text())
+            x, steps = state["x"], state["steps"]
+    for op in core_context.searcher.operations():
+        while steps < op.length:
+            steps += 1
+            x += hparams["optimizer"]["lr"]
+            time.sleep(0.02)
+            core_context.train.report_training_metrics(steps_completed=steps, metrics={"loss": 1 / (1 + x)})
+        val = 1 / (1 + x)
+        core_context.train.report_validation_metrics(steps_completed=steps, metrics={"validation_loss": val})
+        with core_context.checkpoint.store_path({"steps_completed": steps}) as (path, storage_id):
+            (path / "state.json").write_text(json.dumps({"x": x, "steps": steps}))
+        op.report_completed(val)
+        if core_context.preempt.should_preempt():
+            return
+
+
+if __name__ == "__main__":
+    info = det.get_cluster_info()
+    with det.core.init() as core_context:
+        main(core_context, info.trial.hparams, info.latest_checkpoint)
+"""
+
+# The native trial API; trains slowly, so a pause lands mid-way. With
+# DIE_AT set, the first run (no checkpoint yet restored) dies at that step.
+NATIVE = """
+import json, os, sys, time
+import roundhouse
+ctx = roundhouse.trial()
+steps, x = 0, 0.0
+path = ctx.checkpoint.restore()
+if path:
+    state = json.load(open(os.path.join(path, "state.json")))
+    steps, x = state["steps"], state["x"]
+    print("restored at step", steps)
+die_at = int(os.environ.get("DIE_AT", "0"))
+while steps < ctx.target():
+    steps += 1
+    x += ctx.hparams["lr"]
+    time.sleep(float(os.environ.get("STEP_S", "0.05")))
+    ctx.report(steps, {"loss": 1 / (1 + x)})
+    if steps % 5 == 0 or steps == ctx.target() or ctx.should_stop():
+        ctx.report(steps, {"validation_loss": 1 / (1 + x)}, validation=True)
+        os.makedirs("ckpt", exist_ok=True)
+        json.dump({"steps": steps, "x": x}, open("ckpt/state.json", "w"))
+        ctx.checkpoint.save("ckpt", {"steps_completed": steps})
+        if ctx.should_stop():
+            break
+    if die_at and steps == die_at and not path:
+        print("dying on purpose", flush=True)
+        os._exit(3)
+"""
+
+
+def make_context(tmp_path, script, config):
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "train.py").write_text(script)
+    (ctx / "config.yaml").write_text(textwrap.dedent(config))
+    # What a user's folder holds: an empty package file, names with spaces
+    # and non-ASCII letters, a binary file, caches that must stay out.
+    (ctx / "pkg").mkdir()
+    (ctx / "pkg" / "__init__.py").write_text("")
+    (ctx / "données d'entrée.bin").write_bytes(bytes(range(256)) * 64)
+    (ctx / "__pycache__").mkdir()
+    (ctx / "__pycache__" / "x.pyc").write_bytes(b"\0")
+    return ctx
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    server = Server(str(tmp_path / "server-data"))
+    agents = []
+    env = {"RH_SERVER": server.url}
+    rh("queues", "create", "q", env=env)
+
+    def start(n=1, **kw):
+        for _ in range(n):
+            agents.append(Agent(server, f"a{len(agents)}", tmp_path, **kw))
+        return agents
+    yield server, env, start
+    for a in agents:
+        a.stop()
+    assert server.stop() == 0, server.proc.stderr.read()
+
+
+def experiment(server, eid):
+    status, body, _ = server.request("GET", f"/api/v1/experiments/{eid}")
+    assert status == 200, body
+    return body
+
+
+def series(server, tid, title, name):
+    status, body, _ = server.request("GET", f"/api/v1/tasks/{tid}/scalars/series?title={title}&series={name}")
+    if status == 404:
+        return {"steps": []}
+    assert status == 200, body
+    return dict(body, steps=body["iterations"])
+
+
+def test_adaptive_asha_search_runs_to_the_end_on_two_agents(tmp_path, cluster):
+    server, env, start = cluster
+    ctx = make_context(tmp_path, CORE_API, """
+        name: small-search
+        entrypoint: python3 train.py
+        hyperparameters:
+          optimizer:
+            lr: {type: double, minval: 0.01, maxval: 0.5}
+        searcher:
+          name: adaptive_asha
+          metric: validation_loss
+          max_length: {batches: 8}
+          max_trials: 4
+          max_rungs: 2
+          divisor: 2
+          max_concurrent_trials: 2
+        reproducibility:
+          experiment_seed: 3
+    """)
+    start(2)
+    p = rh("experiment", "create", str(ctx / "config.yaml"), str(ctx), "--queue", "q", "--follow",
+           env=env, timeout=300)
+    eid = p.stdout.strip()
+    assert len(eid) == 32, p.stdout
+    assert "context: 4 files" in p.stderr, p.stderr  # __pycache__ left out
+    assert f"experiment {eid} completed" in p.stderr, p.stderr
+    e = experiment(server, eid)
+    assert e["state"] == "completed"
+    trials = e["trials"]
+    assert len(trials) == 4
+    assert all(t["state"] == "completed" for t in trials), json.dumps(trials, indent=1)
+    # Every trial is a task: a child of the experiment with its values in section hparams.
+    for t in trials:
+        task = server.request("GET", f"/api/v1/tasks/{t['task_id']}")[1]
+        assert task["parent"] == eid
+        lr = task["hyperparameters"]["hparams"]["optimizer.lr"]
+        assert lr["type"] == "float"
+        assert float(lr["value"]) == pytest.approx(t["hparams"]["optimizer"]["lr"])
+    # Both agents ran trials.
+    assert len({t["worker"] for t in trials}) == 2, trials
+    # A trial that trained past the first rung (4) went on from its checkpoint:
+    # its steps continue, nothing retrained from zero.
+    went_on = [t for t in trials if t["reached"] == 8 and t["validations"] >= 2]
+    for t in went_on:
+        steps = series(server, t["task_id"], "training", "loss")["steps"]
+        assert steps == list(range(1, 9)), steps
+    # The best trial is the one with the smallest validation loss.
+    best = min((t for t in trials if "best_metric" in t), key=lambda t: t["best_metric"])
+    assert e["best"]["trial"] == best["trial"]
+    # Listings.
+    out = rh("experiment", "list", env=env).stdout
+    assert eid[:12] in out and "completed" in out
+    j = json.loads(rh("trials", "list", eid[:20], "--json", env=env).stdout)
+    assert [t["trial"] for t in j] == [1, 2, 3, 4]
+    cps = json.loads(rh("checkpoints", "list", eid[:20], "--json", env=env).stdout)
+    assert len(cps) >= 4
+    cp = next(c for c in cps if c["trial"] == best["trial"])
+    got = tmp_path / "got"
+    rh("checkpoints", "get", f"{cp['task_id'][:12]}/{cp['id']}", "-o", str(got), env=env)
+    state = json.loads((got / "state.json").read_text())
+    assert state["steps"] == json.loads(cp["metadata"])["steps_completed"]
+    # Deleting an ended experiment removes its trial tasks too.
+    rh("experiment", "delete", eid, env=env)
+    assert server.request("GET", f"/api/v1/tasks/{trials[0]['task_id']}")[0] == 404
+
+
+def single(max_length):
+    return f"""
+        name: one-trial
+        entrypoint: python3 train.py
+        hyperparameters:
+          lr: 0.1
+        searcher:
+          name: single
+          metric: validation_loss
+          max_length: {max_length}
+    """
+
+
+def test_pause_and_activate_continue_the_trial_from_its_checkpoint(tmp_path, cluster):
+    server, env, start = cluster
+    ctx = make_context(tmp_path, NATIVE, single(60))
+    [agent] = start(1)
+    eid = rh("experiment", "create", str(ctx / "config.yaml"), "--queue", "q", env=env).stdout.strip()
+    wait_for(lambda: experiment(server, eid)["trials"], timeout=20, what="a trial")
+    tid = experiment(server, eid)["trials"][0]["task_id"]
+    wait_for(lambda: len(series(server, tid, "training", "loss")["steps"]) >= 8, timeout=60,
+             what="training under way")
+    rh("experiment", "pause", eid[:20], env=env)
+    wait_for(lambda: experiment(server, eid)["trials"][0]["state"] == "paused", timeout=30,
+             what="the trial paused")
+    t = experiment(server, eid)["trials"][0]
+    assert t["latest_checkpoint"], t
+    assert experiment(server, eid)["state"] == "paused"
+    # The agent is free.
+    workers = server.request("GET", "/api/v1/workers")[1]["workers"]
+    assert all(not w.get("task_id") for w in workers), workers
+    paused_at = series(server, tid, "training", "loss")["steps"][-1]
+    assert paused_at < 60
+    rh("experiment", "activate", eid[:20], env=env)
+    wait_for(lambda: experiment(server, eid)["state"] == "completed", timeout=60, what="the end")
+    steps = series(server, tid, "training", "loss")["steps"]
+    # The series continues where it stopped: no step twice, none missing.
+    assert steps == list(range(1, 61)), steps
+    console = [l["text"] for l in
+               server.request("GET", f"/api/v1/tasks/{tid}/console?limit=10000")[1]["lines"]]
+    assert any(f"restored at step {paused_at}" in l for l in console), console[-20:]
+    assert experiment(server, eid)["trials"][0]["state"] == "completed"
+
+
+def test_a_trial_that_dies_restarts_from_its_checkpoint(tmp_path, cluster):
+    server, env, start = cluster
+    ctx = make_context(tmp_path, NATIVE, single(20) + """
+        max_restarts: 2
+        environment:
+          environment_variables:
+            - DIE_AT=12
+            - STEP_S=0.01
+    """)
+    start(1)
+    p = rh("experiment", "create", str(ctx / "config.yaml"), "--queue", "q", "--follow", env=env,
+           timeout=120)
+    eid = p.stdout.strip()
+    t = experiment(server, eid)["trials"][0]
+    assert t["state"] == "completed" and t["restarts"] == 1, t
+    steps = series(server, t["task_id"], "training", "loss")["steps"]
+    # Died at 12 after the checkpoint at 10: steps 11 and 12 are trained again, nothing before.
+    assert steps == list(range(1, 13)) + list(range(11, 21)), steps
+
+
+def test_cancel_kill_and_errors(tmp_path, cluster):
+    server, env, start = cluster
+    ctx = make_context(tmp_path, NATIVE, single(1000))
+    # No server: a clear error, not the embedded store.
+    p = rh("experiment", "create", str(ctx / "config.yaml"), check=False,
+           data_dir=tmp_path / "nothing-here")
+    assert p.returncode != 0 and "start one (rh server)" in p.stderr, p.stderr
+    # An unknown queue is named with how to create it.
+    p = rh("experiment", "create", str(ctx / "config.yaml"), "--queue", "nope", env=env, check=False)
+    assert p.returncode != 0 and "rh queues create nope" in p.stderr, p.stderr
+    # A bad config names the file, the line and the key, and nothing is created.
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("entrypoint: python3 train.py\nsearcher:\n  name: single\n  metric: m\n  max_length: 1\n"
+                   "  nonsense: 1\n")
+    p = rh("experiment", "create", str(bad), str(ctx), "--queue", "q", env=env, check=False)
+    assert p.returncode != 0 and "bad.yaml:6" in p.stderr and "nonsense" in p.stderr, p.stderr
+    assert json.loads(rh("experiment", "list", "--json", env=env).stdout) == []
+    # Created paused: nothing runs; cancel ends it, kill of a running one ends its trial.
+    eid = rh("experiment", "create", str(ctx / "config.yaml"), "--queue", "q", "--paused",
+             env=env).stdout.strip()
+    assert experiment(server, eid)["state"] == "paused"
+    rh("experiment", "cancel", eid, env=env)
+    wait_for(lambda: experiment(server, eid)["state"] == "aborted", timeout=10)
+    p = rh("experiment", "pause", eid, env=env, check=False)
+    assert p.returncode != 0 and "aborted" in p.stderr, p.stderr
+    start(1)
+    eid2 = rh("experiment", "create", str(ctx / "config.yaml"), "--queue", "q", env=env).stdout.strip()
+    wait_for(lambda: [t for t in experiment(server, eid2)["trials"] if t["state"] == "running"],
+             timeout=30, what="a running trial")
+    p = rh("experiment", "delete", eid2, env=env, check=False)
+    assert p.returncode != 0 and "cancel or kill it" in p.stderr, p.stderr
+    rh("experiment", "kill", eid2, env=env)
+    wait_for(lambda: experiment(server, eid2)["trials"][0]["state"] == "aborted", timeout=15)
+    assert experiment(server, eid2)["state"] == "aborted"
