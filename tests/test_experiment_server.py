@@ -6,6 +6,8 @@ checkpoint, a trial process that dies and restarts from its checkpoint,
 the commands (list, show, trials, checkpoints, cancel, kill, delete) and the
 errors a user must be told about."""
 import json
+import os
+import signal
 import textwrap
 
 import pytest
@@ -57,6 +59,7 @@ if path:
     state = json.load(open(os.path.join(path, "state.json")))
     steps, x = state["steps"], state["x"]
     print("restored at step", steps)
+print("pid", os.getpid(), flush=True)
 die_at = int(os.environ.get("DIE_AT", "0"))
 while steps < ctx.target():
     steps += 1
@@ -93,15 +96,15 @@ def make_context(tmp_path, script, config):
 
 @pytest.fixture
 def cluster(tmp_path):
-    server = Server(str(tmp_path / "server-data"))
+    server = Server(str(tmp_path / "server-data"), args=("--worker-timeout", "2"))
     agents = []
     env = {"RH_SERVER": server.url}
     rh("queues", "create", "q", env=env)
 
     def start(n=1, **kw):
-        for _ in range(n):
-            agents.append(Agent(server, f"a{len(agents)}", tmp_path, **kw))
-        return agents
+        new = [Agent(server, f"a{len(agents) + i}", tmp_path, **kw) for i in range(n)]
+        agents.extend(new)
+        return new
     yield server, env, start
     for a in agents:
         a.stop()
@@ -250,6 +253,35 @@ def test_a_trial_that_dies_restarts_from_its_checkpoint(tmp_path, cluster):
     steps = series(server, t["task_id"], "training", "loss")["steps"]
     # Died at 12 after the checkpoint at 10: steps 11 and 12 are trained again, nothing before.
     assert steps == list(range(1, 13)) + list(range(11, 21)), steps
+
+
+def test_a_killed_agents_trial_resumes_from_its_checkpoint_on_another(tmp_path, cluster):
+    server, env, start = cluster
+    ctx = make_context(tmp_path, NATIVE, single(40))
+    [first] = start(1)
+    eid = rh("experiment", "create", str(ctx / "config.yaml"), "--queue", "q", env=env).stdout.strip()
+    wait_for(lambda: experiment(server, eid)["trials"], timeout=20, what="a trial")
+    tid = experiment(server, eid)["trials"][0]["task_id"]
+    wait_for(lambda: len(series(server, tid, "training", "loss")["steps"]) >= 12, timeout=60,
+             what="past the first checkpoint")
+
+    def console():
+        return [l["text"] for l in server.request("GET", f"/api/v1/tasks/{tid}/console?limit=10000")[1]["lines"]]
+    child = int([l for l in console() if l.startswith("pid")][0].split()[1])
+    first.stop(signal.SIGKILL)  # the machine is gone: no goodbye
+    os.kill(child, signal.SIGKILL)
+    wait_for(lambda: experiment(server, eid)["trials"][0]["state"] in ("paused", "queued"), timeout=15,
+             what="the trial given up by the silent agent")
+    [second] = start(1)
+    wait_for(lambda: experiment(server, eid)["state"] == "completed", timeout=60, what="the end")
+    t = experiment(server, eid)["trials"][0]
+    assert t["state"] == "completed" and t["worker"] == second.name, t
+    steps = series(server, tid, "training", "loss")["steps"]
+    restored = [int(l.split()[-1]) for l in console() if l.startswith("restored at step")]
+    assert restored and restored[0] % 5 == 0, console()[-20:]
+    # Up to where it was killed, then on from the checkpoint: nothing from zero.
+    k = next(i for i in range(1, len(steps)) if steps[i] <= steps[i - 1])
+    assert steps[:k] == list(range(1, k + 1)) and steps[k:] == list(range(restored[0] + 1, 41)), steps
 
 
 def test_cancel_kill_and_errors(tmp_path, cluster):

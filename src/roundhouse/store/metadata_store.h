@@ -196,7 +196,7 @@ struct Worker {
   double last_heartbeat = 0;
 };
 
-// A task whose agent went silent, and what became of it (failed or queued).
+// A task whose agent went silent, and what became of it (failed, queued or paused).
 struct LostTask {
   std::string task_id;
   std::string worker;
@@ -230,7 +230,9 @@ class QueueStore {
   virtual Result<std::vector<Worker>> workers() = 0;
   virtual Status unregister(const std::string& worker) = 0;
   // Workers not heard from since `cutoff` are removed; the task each was
-  // running, if still running, is failed or requeued as its queue says.
+  // running, if still running, is failed or requeued as its queue says; a
+  // trial of an experiment (runtime kind "trial") is paused instead, and its
+  // experiment queues it again to resume from its latest checkpoint.
   virtual Result<std::vector<LostTask>> reap_workers(double cutoff) = 0;
 };
 

@@ -273,7 +273,8 @@ class SqliteQueues final : public QueueStore {
                       db.prepare("SELECT t.status, json_extract(t.runtime, '$.worker'), "
                                  "json_extract(t.runtime, '$.queue'), "
                                  "json_extract(t.runtime, '$.priority'), q.id, "
-                                 "q.requeue_on_lost FROM tasks t LEFT JOIN queues q ON "
+                                 "q.requeue_on_lost, json_extract(t.runtime, '$.kind') FROM "
+                                 "tasks t LEFT JOIN queues q ON "
                                  "q.name = json_extract(t.runtime, '$.queue') WHERE t.id = ?"));
         t.bind(1, task_id);
         RH_TRY_ASSIGN(bool row, t.step());
@@ -281,7 +282,12 @@ class SqliteQueues final : public QueueStore {
           continue;
         std::string reason = "agent " + name + " stopped sending heartbeats (the last came " +
                              std::to_string(static_cast<int64_t>(now - last)) + " s before)";
-        if (!t.is_null(4) && t.int64(5) != 0) {
+        if (!t.is_null(6) && t.text(6) == "trial") {
+          RH_TRY(set_status_in_tx(db, task_id, TaskStatus::paused,
+                                  reason + "; its experiment resumes it from its latest checkpoint",
+                                  now));
+          lost.push_back(LostTask{task_id, name, TaskStatus::paused});
+        } else if (!t.is_null(4) && t.int64(5) != 0) {
           RH_TRY_ASSIGN(Stmt ins, db.prepare("INSERT INTO queue_entries(task_id, queue_id, "
                                              "priority, enqueued, seq) VALUES (?, ?, ?, ?, "
                                              "(SELECT coalesce(max(seq), 0) + 1 FROM "
