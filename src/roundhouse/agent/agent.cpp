@@ -148,9 +148,10 @@ class Agent {
         continue;
       auto t = nlohmann::json::parse(*st, nullptr, false);
       std::string status = t.is_object() ? t.value("status", "") : "";
-      if (m_pump && t.is_object() && t.contains("runtime") && t["runtime"].is_object() &&
+      TrialPump* pump = m_pump;
+      if (pump && t.is_object() && t.contains("runtime") && t["runtime"].is_object() &&
           !t["runtime"].value("stop", "").empty())
-        m_pump->request_stop();
+        pump->request_stop();
       if (status == "aborted" || status == "created" || status == "queued") {
         m_abort = true;
         char c = 1;
@@ -297,10 +298,11 @@ class Agent {
     g_wake_fd = agent_wake;
     auto t_end = std::chrono::steady_clock::now();
 
-    Status flushed = rec.finish();
+    // The trial's last reports and checkpoint first: their notes go to the console too.
     Status pumped;
     if (pump)
       pumped = pump->finish();
+    Status flushed = rec.finish();
     if (!res) {
       done = true;
       (void)m_store->tasks().update(task.id, TaskPatch{});  // wakes the watcher
@@ -387,9 +389,9 @@ class Agent {
   AgentOptions m_opt;
   std::unique_ptr<MetadataStore> m_store;
   std::unique_ptr<BlobStore> m_blobs;
-  TrialPump* m_pump = nullptr;  // the running trial's, while there is one
-  HttpClient m_poll;            // the long-poll for tasks
-  HttpClient m_watch;           // the long-poll on the running task
+  std::atomic<TrialPump*> m_pump{nullptr};  // the running trial's, while there is one
+  HttpClient m_poll;                        // the long-poll for tasks
+  HttpClient m_watch;                       // the long-poll on the running task
   std::mutex m_mu;
   std::condition_variable m_cv;
   bool m_stopping = false;
