@@ -18,6 +18,15 @@ std::string rt(const Task& t, const std::string& k) {
   return it == t.runtime.end() ? "" : it->second;
 }
 
+// A runtime number; 0 when absent or not a number (runtime is editable by anyone).
+double rt_double(const Task& t, const std::string& k) {
+  try {
+    return std::stod(rt(t, k));
+  } catch (...) {
+    return 0;
+  }
+}
+
 Json experiment_json(const Task& e) {
   Json j{{"id", e.id},
          {"name", e.name},
@@ -28,11 +37,11 @@ Json experiment_json(const Task& e) {
          {"queue", rt(e, "queue")},
          {"priority", experiment::runtime_int(e, "priority")},
          {"context", rt(e, "context")},
-         {"progress", rt(e, "progress").empty() ? 0.0 : std::stod(rt(e, "progress"))}};
+         {"progress", rt_double(e, "progress")}};
   if (!rt(e, "best_trial").empty()) {
     j["best"] = Json{{"trial", experiment::runtime_int(e, "best_trial")},
                      {"task_id", rt(e, "best_task")},
-                     {"metric", std::stod(rt(e, "best_metric"))}};
+                     {"metric", rt_double(e, "best_metric")}};
   }
   return j;
 }

@@ -61,8 +61,13 @@ void ExperimentRunner::step_all() {
   for (const auto& e : *list) {
     if (e.status != TaskStatus::running && e.status != TaskStatus::paused)
       continue;
-    auto r = experiment::step_experiment(m_store, e.id, m_notify);
-    std::string msg = r ? "" : r.error().message;
+    std::string msg;
+    try {
+      auto r = experiment::step_experiment(m_store, e.id, m_notify);
+      msg = r ? "" : r.error().message;
+    } catch (const std::exception& ex) {  // a bug must not take the server down
+      msg = std::string("step failed: ") + ex.what();
+    }
     if (!msg.empty() && m_last_error[e.id] != msg)
       std::fprintf(stderr, "rh server: experiment %s: %s\n", e.id.c_str(), msg.c_str());
     m_last_error[e.id] = msg;
