@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure tests/.venv holds what the tests and the Python lint need (from PyPI):
 # pytest, pyflakes, and numpy/pandas/matplotlib/scikit-learn/nbclient/ipykernel for
-# the SDK tests, and Determined's wheels for the Core API tests. Installs only when
+# the SDK tests, Determined's wheels for the Core API tests and ClearML's for the
+# HyperParameterOptimizer tests. Installs only when
 # something is missing; prints the venv's path.
 set -euo pipefail
 venv="$(cd "$(dirname "$0")/.." && pwd)/tests/.venv"
@@ -17,4 +18,8 @@ for v in 0.37.0 0.38.1; do
     "$venv/bin/pip" download -q --no-deps "determined==$v" -d "$venv/peers" >&2
   fi
 done
+# ClearML's wheel, read by the HyperParameterOptimizer tests (its parameter ranges).
+if ! ls "$venv/peers/clearml-1.16.5-"*.whl >/dev/null 2>&1; then
+  "$venv/bin/pip" download -q --no-deps "clearml==1.16.5" -d "$venv/peers" >&2
+fi
 echo "$venv"

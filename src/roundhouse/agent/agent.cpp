@@ -187,7 +187,7 @@ class Agent {
       m_current.clear();
     };
 
-    bool trial = experiment::is_trial(task);
+    bool trial = experiment::is_context_trial(task);
     std::optional<TrialSetup> setup;
     Result<Workspace> ws = Workspace{};
     if (trial) {

@@ -37,6 +37,7 @@ Json experiment_json(const Task& e) {
          {"queue", rt(e, "queue")},
          {"priority", experiment::runtime_int(e, "priority")},
          {"context", rt(e, "context")},
+         {"base_task", rt(e, "base_task")},
          {"progress", rt_double(e, "progress")}};
   if (!rt(e, "best_trial").empty()) {
     j["best"] = Json{{"trial", experiment::runtime_int(e, "best_trial")},
@@ -72,6 +73,12 @@ void Api::add_experiment_routes(Router& r) {
           RH_TRY(read_string(j, "project", "body", e.project));
           RH_TRY(read_string(j, "queue", "body", e.queue));
           RH_TRY(read_string(j, "context", "body", e.context));
+          RH_TRY(read_string(j, "base_task", "body", e.base_task));
+          RH_TRY(read_string(j, "objective_title", "body", e.objective_title));
+          RH_TRY(read_string(j, "objective_series", "body", e.objective_series));
+          if (!e.base_task.empty()) {
+            RH_TRY_ASSIGN(e.base_task, task_id(e.base_task));
+          }
           e.paused = j.value("paused", false);
           e.drawn_seed = (uint64_t(std::random_device{}()) << 32) | std::random_device{}();
           RH_TRY_ASSIGN(Task made, experiment::create_experiment(m_ctx.store, m_ctx.blobs, e));
@@ -132,7 +139,10 @@ void Api::add_experiment_routes(Router& r) {
             tj["hparams"] = hp ? *hp : Json::object();
             if (auto sums = m_ctx.store.scalars().summaries(t.id)) {
               for (const auto& s : *sums) {
-                if (s.title == experiment::k_searcher_title && s.series == metric) {
+                bool clone = experiment::is_clone_trial(t);
+                std::string title = clone ? rt(t, "metric_title") : experiment::k_searcher_title;
+                std::string name = clone ? rt(t, "metric_series") : metric;
+                if (s.title == title && s.series == name) {
                   tj["best_metric"] = smaller ? s.min_value : s.max_value;
                   tj["last_metric"] = s.last_value;
                   tj["reached"] = s.last_step;

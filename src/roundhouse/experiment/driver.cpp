@@ -163,7 +163,42 @@ class Step {
     return {};
   }
 
+  std::string exp_rt(const std::string& k) const {
+    auto it = m_exp.runtime.find(k);
+    return it == m_exp.runtime.end() ? "" : it->second;
+  }
+  bool clones() const { return !exp_rt("base_task").empty(); }
+
+  // ClearML's way: a clone of the base task with the sampled values set.
+  Result<Task> create_clone_trial(const Action& a) {
+    RH_TRY_ASSIGN(Task base, m_store.tasks().get(exp_rt("base_task")));
+    NewTask t;
+    t.project = m_exp.project;
+    t.name = base.name + " trial " + std::to_string(a.trial);
+    t.type = base.type;
+    t.comment = "trial " + std::to_string(a.trial) + " of experiment " + m_exp.id +
+                ", a clone of " + base.id;
+    t.tags = base.tags;
+    t.parent = m_exp.id;
+    t.script = base.script;
+    t.environment = base.environment;
+    t.hyperparameters = override_params(base.hyperparameters, a.hparams);
+    t.configurations = base.configurations;
+    RH_TRY_ASSIGN(Task made, m_store.tasks().create(t));
+    RH_TRY(set_runtime(made.id, {{"kind", "clone_trial"},
+                                 {"experiment", m_exp.id},
+                                 {"trial", std::to_string(a.trial)},
+                                 {"hparams", a.hparams.dump()},
+                                 {"until", std::to_string(a.until)},
+                                 {"base_task", base.id},
+                                 {"metric_title", exp_rt("objective_title")},
+                                 {"metric_series", exp_rt("objective_series")}}));
+    return m_store.tasks().get(made.id);
+  }
+
   Result<Task> create_trial(const Action& a) {
+    if (clones())
+      return create_clone_trial(a);
     NewTask t;
     t.project = m_exp.project;
     t.name = m_exp.name + " trial " + std::to_string(a.trial);
@@ -247,7 +282,10 @@ class Step {
         continue;  // created but not listed yet
       const Task& task = tit->second;
       ScalarReadOptions opt;
-      auto series = m_store.scalars().read(task.id, k_searcher_title, m_c.searcher.metric, opt);
+      auto series =
+          clones() ? m_store.scalars().read(task.id, exp_rt("objective_title"),
+                                            exp_rt("objective_series"), opt)
+                   : m_store.scalars().read(task.id, k_searcher_title, m_c.searcher.metric, opt);
       if (series && int64_t(series->steps.size()) > ts.seen) {
         for (size_t i = size_t(ts.seen); i < series->steps.size(); ++i) {
           uint64_t units = uint64_t(std::max<int64_t>(0, series->steps[i]));
@@ -276,8 +314,9 @@ class Step {
         std::vector<Action> next;
         if (task.runtime.count("invalid_hp") && task.runtime.at("invalid_hp") == "1")
           next = m_search->trial_exited_early(n, search::ExitReason::invalid_hp);
-        else if (task.status == TaskStatus::completed)
-          next = m_search->trial_exited(n);
+        else if (task.status == TaskStatus::completed ||
+                 (task.status == TaskStatus::aborted && ts.desired == "stop"))
+          next = m_search->trial_exited(n);  // a clone stopped early is aborted
         else if (task.status == TaskStatus::aborted)
           next = m_search->trial_exited_early(n, search::ExitReason::user_canceled);
         else
@@ -299,7 +338,12 @@ class Step {
       std::string stop = task.runtime.count("stop") ? task.runtime.at("stop") : "";
       switch (task.status) {
         case TaskStatus::running:
-          if (ts.desired == "stop" && stop != "stop" && stop != "cancel")
+          if (is_clone_trial(task)) {
+            // A clone cannot checkpoint: stopped early means ended now. A
+            // pause lets it run on (it would start over).
+            if (ts.desired == "stop")
+              RH_TRY(end_task(task.id, TaskStatus::aborted, "stopped early by the searcher"));
+          } else if (ts.desired == "stop" && stop != "stop" && stop != "cancel")
             RH_TRY(set_runtime(task.id, {{"stop", "stop"}}));
           else if (!active() && stop.empty())
             RH_TRY(set_runtime(task.id, {{"stop", "pause"}}));

@@ -1,5 +1,6 @@
 #include "roundhouse/experiment/records.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "roundhouse/blob/blob_store.h"
@@ -43,9 +44,48 @@ bool is_experiment(const Task& t) {
   return k && *k == "experiment";
 }
 
-bool is_trial(const Task& t) {
+bool is_context_trial(const Task& t) {
   const std::string* k = runtime_of(t, "kind");
   return k && *k == "trial";
+}
+
+bool is_clone_trial(const Task& t) {
+  const std::string* k = runtime_of(t, "kind");
+  return k && *k == "clone_trial";
+}
+
+bool is_trial(const Task& t) {
+  return is_context_trial(t) || is_clone_trial(t);
+}
+
+std::vector<Hyperparameter> override_params(std::vector<Hyperparameter> base, const Json& hparams) {
+  std::vector<Hyperparameter> values;
+  if (!hparams.is_object())
+    return base;
+  for (const auto& [section, v] : hparams.items()) {
+    if (v.is_object() && !v.empty()) {
+      for (auto h : flatten_hparams(v)) {
+        h.section = section;
+        values.push_back(std::move(h));
+      }
+    } else {
+      for (auto h : flatten_hparams(Json{{section, v}})) {
+        h.section = "General";
+        values.push_back(std::move(h));
+      }
+    }
+  }
+  for (const auto& v : values) {
+    auto it = std::find_if(base.begin(), base.end(), [&](const Hyperparameter& h) {
+      return h.section == v.section && h.name == v.name;
+    });
+    if (it == base.end()) {
+      base.push_back(v);
+    } else {
+      it->value = v.value;  // the base's type and description stay
+    }
+  }
+  return base;
 }
 
 int64_t runtime_int(const Task& t, const std::string& key) {
@@ -102,6 +142,15 @@ Result<Task> create_experiment(MetadataStore& store, BlobStore& blobs, const New
     return make_error(q.error().code,
                       q.error().message + " (create it: rh queues create " + queue + ")");
   }
+  if (!e.base_task.empty()) {
+    if (e.objective_title.empty() || e.objective_series.empty()) {
+      return make_error(ErrorCode::invalid_argument,
+                        "an experiment over clones of a task needs the objective metric's title "
+                        "and series");
+    }
+    if (auto b = store.tasks().get(e.base_task); !b)
+      return make_error(b.error().code, "base task: " + b.error().message);
+  }
   if (!e.context.empty()) {
     if (auto st = blobs.stat(e.context); !st) {
       return make_error(ErrorCode::invalid_argument,
@@ -125,7 +174,10 @@ Result<Task> create_experiment(MetadataStore& store, BlobStore& blobs, const New
                                                  {"priority", std::to_string(c.priority)},
                                                  {"context", e.context},
                                                  {"config_file", e.config_file},
-                                                 {"seed", std::to_string(seed)}};
+                                                 {"seed", std::to_string(seed)},
+                                                 {"base_task", e.base_task},
+                                                 {"objective_title", e.objective_title},
+                                                 {"objective_series", e.objective_series}};
   RH_TRY(store.tasks().update(made.id, p));
   RH_TRY(store.tasks().set_status(made.id, TaskStatus::running, ""));
   if (e.paused) {

@@ -17,6 +17,10 @@
 //   the environment variables, the context digest, restarts so far and
 //   allowed, the latest checkpoint, and `stop` ("", "pause", "stop",
 //   "cancel": what the trial is asked to do at its next checkpoint).
+// - A clone trial (kind "clone_trial", ClearML's HyperParameterOptimizer):
+//   a clone of the base task run as any task is, its values set in the
+//   base's own sections; the searcher reads its scalar
+//   (metric_title, metric_series).
 #pragma once
 
 #include <cstdint>
@@ -45,6 +49,13 @@ struct NewExperiment {
   std::string context;      // the packed context's digest (already stored)
   bool paused = false;      // created paused: no trial runs until activated
   uint64_t drawn_seed = 0;  // used when the config sets no seed
+  // ClearML's HyperParameterOptimizer: trials are clones of this task (its
+  // code, environment, parameters) with the sampled values set, the
+  // searcher metric is its scalar (objective_title, objective_series) by
+  // iteration, and a stopped trial is aborted (it cannot checkpoint). The
+  // config's entry point and context are then not used.
+  std::string base_task;
+  std::string objective_title, objective_series;
 };
 
 // Checks the config (its errors name file, line and key), the queue and
@@ -54,9 +65,17 @@ Result<Task> create_experiment(MetadataStore& store, BlobStore& blobs, const New
 // The experiment's config, parsed again from what create_experiment stored.
 Result<Config> experiment_config(const Task& experiment);
 
-// Is this task an experiment / a trial (by its runtime)?
+// Is this task an experiment / a trial of either kind / a trial run from
+// the context with the trial protocol / a clone of a base task (by its runtime)?
 bool is_experiment(const Task& t);
 bool is_trial(const Task& t);
+bool is_context_trial(const Task& t);
+bool is_clone_trial(const Task& t);
+
+// A clone trial's parameters: the base's, with each sampled value set (the
+// first level of `hparams` is the section, the next the name; a value at
+// the first level goes to section General).
+std::vector<Hyperparameter> override_params(std::vector<Hyperparameter> base, const Json& hparams);
 
 // Every trial task of the experiment (summaries, runtime included), by trial number.
 Result<std::vector<Task>> trial_tasks(MetadataStore& store, const std::string& experiment_id);

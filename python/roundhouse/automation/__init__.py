@@ -1,0 +1,11 @@
+"""ClearML's automation names over Roundhouse experiments: change
+`from clearml.automation import ...` to `from roundhouse.automation import ...`
+(and `clearml.automation.optuna` / `.hpbandster` to the same modules here)."""
+from .optimizer import (GridSearch, HyperParameterOptimizer, OptimizerBOHB, OptimizerOptuna, RandomSearch,
+                        SearchStrategy)
+from .parameters import (DiscreteParameterRange, LogUniformParameterRange, Parameter, RandomSeed,
+                         UniformIntegerParameterRange, UniformParameterRange)
+
+__all__ = ["HyperParameterOptimizer", "SearchStrategy", "RandomSearch", "GridSearch", "OptimizerBOHB",
+           "OptimizerOptuna", "Parameter", "RandomSeed", "UniformParameterRange", "LogUniformParameterRange",
+           "UniformIntegerParameterRange", "DiscreteParameterRange"]
