@@ -265,3 +265,38 @@ export interface DatasetFile {
   size: number;
   mode: number;
 }
+
+export interface Trial {
+  trial: number;
+  task_id: string;
+  state: Status;
+  message: string;
+  until: number;
+  reached?: number;
+  restarts: number;
+  latest_checkpoint: string;
+  worker: string;
+  hparams: Record<string, unknown>;
+  best_metric?: number;
+  last_metric?: number;
+  validations?: number;
+}
+
+export interface Experiment {
+  id: string;
+  name: string;
+  project: string;
+  state: Status;
+  message: string;
+  created: number;
+  queue: string;
+  priority: number;
+  progress: number;
+  base_task: string;
+  metric_title: string;
+  metric_series: string;
+  best?: { trial: number; task_id: string; metric: number };
+  trials?: Trial[] | number;
+  searcher?: { name: string; metric: string; smaller_is_better: boolean; max_length: number; unit: string; max_trials: number };
+  warnings?: string[];
+}

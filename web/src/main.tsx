@@ -6,6 +6,8 @@ import { TaskPage } from "./views/task";
 import { Compare } from "./views/compare";
 import { Queues, Workers } from "./views/queues";
 import { DatasetPage, Datasets } from "./views/datasets";
+import { Experiments } from "./views/experiments";
+import { ExperimentPage } from "./views/experiment";
 import "./style.css";
 
 function App() {
@@ -19,6 +21,8 @@ function App() {
   else if (path === "/compare") view = <Compare ids={(query.get("ids") ?? "").split(",").filter(Boolean)} />;
   else if (path === "/datasets") view = <Datasets />;
   else if ((m = path.match(/^\/datasets\/([0-9a-f]+)$/))) view = <DatasetPage id={m[1]} />;
+  else if (path === "/experiments") view = <Experiments />;
+  else if ((m = path.match(/^\/experiments\/([0-9a-f]+)$/))) view = <ExperimentPage id={m[1]} />;
   else if (path === "/queues") view = <Queues />;
   else if (path === "/workers") view = <Workers />;
   else view = <p class="error">No page at {path}.</p>;
@@ -31,6 +35,7 @@ function App() {
         <nav>
           <Link href="/">Projects</Link>
           <Link href="/tasks">All tasks</Link>
+          <Link href="/experiments">Experiments</Link>
           <Link href="/datasets">Datasets</Link>
           <Link href="/queues">Queues</Link>
           <Link href="/workers">Workers</Link>

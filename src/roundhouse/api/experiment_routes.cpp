@@ -38,6 +38,10 @@ Json experiment_json(const Task& e) {
          {"priority", experiment::runtime_int(e, "priority")},
          {"context", rt(e, "context")},
          {"base_task", rt(e, "base_task")},
+         // The scalar the searcher ranks trials by, as the trials record it.
+         {"metric_title",
+          rt(e, "base_task").empty() ? experiment::k_searcher_title : rt(e, "objective_title")},
+         {"metric_series", rt(e, "objective_series")},
          {"progress", rt_double(e, "progress")}};
   if (!rt(e, "best_trial").empty()) {
     j["best"] = Json{{"trial", experiment::runtime_int(e, "best_trial")},
@@ -116,6 +120,8 @@ void Api::add_experiment_routes(Router& r) {
                                    {"unit", c->length_unit},
                                    {"max_trials", c->searcher.max_trials}};
             out["description"] = c->description;
+            if (rt(e, "base_task").empty())
+              out["metric_series"] = c->searcher.metric;
             out["warnings"] = c->warnings;
           }
           for (const auto& cfg : e.configurations) {
