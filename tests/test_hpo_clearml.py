@@ -12,7 +12,7 @@ import zipfile
 
 import pytest
 
-from conftest import Server, rh, wait_for
+from conftest import Server, rh
 from test_agent import Agent, make_repo, run_local
 
 PYTHON_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "python"))
