@@ -318,3 +318,27 @@ def test_cancel_kill_and_errors(tmp_path, cluster):
     rh("experiment", "kill", eid2, env=env)
     wait_for(lambda: experiment(server, eid2)["trials"][0]["state"] == "aborted", timeout=15)
     assert experiment(server, eid2)["state"] == "aborted"
+
+
+def test_test_mode_on_the_agents(tmp_path, cluster):
+    server, env, start = cluster
+    start(1)
+    ctx = make_context(tmp_path, NATIVE, single(1000))
+    p = rh("experiment", "create", str(ctx / "config.yaml"), "--queue", "q", "--test", env=env, timeout=120)
+    assert p.stdout.strip().endswith("PASS"), p.stdout + p.stderr
+    eid = p.stdout.split()[0]
+    e = experiment(server, eid)
+    assert e["name"] == "one-trial (test)" and e["state"] == "completed"
+    [t] = e["trials"]
+    assert t["reached"] == 2 and t["until"] == 2, t
+    steps = series(server, t["task_id"], "training", "loss")["steps"]
+    assert steps == [1, 2], steps
+    # A script that never restores its checkpoint is named as the failing step.
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "train.py").write_text(NATIVE.replace("path = ctx.checkpoint.restore()", "path = None"))
+    (bad / "config.yaml").write_text(textwrap.dedent(single(1000)))
+    p = rh("experiment", "create", str(bad / "config.yaml"), "--queue", "q", "--test", env=env, check=False,
+           timeout=120)
+    assert p.returncode != 0, p.stdout + p.stderr
+    assert 'failed at "restart from the checkpoint"' in p.stderr and "did not restore" in p.stderr, p.stderr

@@ -84,6 +84,7 @@ void Api::add_experiment_routes(Router& r) {
             RH_TRY_ASSIGN(e.base_task, task_id(e.base_task));
           }
           e.paused = j.value("paused", false);
+          e.test = j.value("test", false);
           e.drawn_seed = (uint64_t(std::random_device{}()) << 32) | std::random_device{}();
           RH_TRY_ASSIGN(Task made, experiment::create_experiment(m_ctx.store, m_ctx.blobs, e));
           RH_TRY_ASSIGN(experiment::Config c, experiment::experiment_config(made));

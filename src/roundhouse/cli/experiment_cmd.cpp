@@ -35,11 +35,57 @@ struct CreateFlags {
   double context_limit_mb = 1024;
 };
 
-Status create_on_server(Context& ctx, const CreateFlags& f) {
-  if (f.test) {
-    return make_error(ErrorCode::invalid_argument,
-                      "rh experiment create --test runs on this machine only for now: add --local");
+// After a test-mode experiment on the agents ended: its one trial must have
+// completed, saved a checkpoint, restored it after the pause at length 1,
+// and gone on counting (no series steps back).
+Status check_test_run(Context& ctx, HttpClient& http, const std::string& id) {
+  RH_TRY_ASSIGN(std::string reply, http.call("GET", "/api/v1/experiments/" + id));
+  RH_TRY_ASSIGN(Json e, parse_json(reply, "reply"));
+  auto fail = [](const std::string& step, const std::string& why) -> Status {
+    return make_error(ErrorCode::invalid_argument, "test mode failed at \"" + step + "\": " + why);
+  };
+  if (!e.contains("trials") || e["trials"].empty())
+    return fail("create the trial", "no trial was created");
+  const Json& t = e["trials"][0];
+  std::string task = t.value("task_id", "");
+  if (t.value("state", "") != "completed")
+    return fail("train to length 1, then 2", "the trial ended " + t.value("state", "") + ": " +
+                                                 t.value("message", "") + " (rh experiment logs " +
+                                                 id.substr(0, 12) + ")");
+  if (t.value("latest_checkpoint", "").empty())
+    return fail("train to length 1", "no checkpoint was saved");
+  RH_TRY_ASSIGN(MetadataStore * store, ctx.store());
+  bool restored = false;
+  int64_t after = 0;
+  for (;;) {
+    RH_TRY_ASSIGN(auto lines, store->console().read(task, after, 1000));
+    if (lines.empty())
+      break;
+    for (const auto& l : lines)
+      restored = restored || l.text.find("the trial restored checkpoint") != std::string::npos;
+    after = lines.back().seq;
   }
+  if (!restored)
+    return fail("restart from the checkpoint",
+                "the trial did not restore its checkpoint (ctx.checkpoint.restore() or "
+                "core_context.checkpoint.restore_path())");
+  RH_TRY_ASSIGN(auto sums, store->scalars().summaries(task));
+  for (const auto& s : sums) {
+    RH_TRY_ASSIGN(ScalarSeries pts, store->scalars().read(task, s.title, s.series, {}));
+    for (size_t i = 1; i < pts.steps.size(); ++i) {
+      if (pts.steps[i] <= pts.steps[i - 1]) {
+        return fail("restart from the checkpoint",
+                    "series " + s.title + "/" + s.series + " went from step " +
+                        std::to_string(pts.steps[i - 1]) + " back to " +
+                        std::to_string(pts.steps[i]) + " instead of continuing");
+      }
+    }
+  }
+  std::printf("PASS\n");
+  return {};
+}
+
+Status create_on_server(Context& ctx, const CreateFlags& f) {
   RH_TRY_ASSIGN(std::string url, ctx.server_url());
   RH_TRY_ASSIGN(Config * cfg, ctx.config());
   RH_TRY_ASSIGN(std::string text, read_file(f.config));
@@ -81,12 +127,18 @@ Status create_on_server(Context& ctx, const CreateFlags& f) {
   HttpClient http(url, cfg->api_token);
   Json body{{"config", text},     {"file", f.config},     {"overrides", f.overrides},
             {"context", *digest}, {"project", f.project}, {"queue", f.queue},
-            {"paused", f.paused}};
+            {"paused", f.paused}, {"test", f.test}};
   RH_TRY_ASSIGN(std::string reply, http.call("POST", "/api/v1/experiments", body.dump()));
   RH_TRY_ASSIGN(Json e, parse_json(reply, "reply"));
   std::string id = e.value("id", "");
   std::printf("%s\n", id.c_str());
   std::fflush(stdout);
+  if (f.test) {
+    // The trial runs on an agent; its outcome is the command's.
+    auto followed = follow_experiment(http, id, stderr);
+    RH_TRY(check_test_run(ctx, http, id));
+    return followed;
+  }
   if (f.follow)
     return follow_experiment(http, id, stderr);
   return {};

@@ -37,6 +37,12 @@ void flatten_into(const Json& j, const std::string& prefix, std::vector<Hyperpar
   out.push_back(std::move(h));
 }
 
+void as_test(Config& c) {
+  c.searcher.name = "test_run";
+  c.searcher.max_length = 2;
+  c.searcher.max_trials = 1;
+}
+
 }  // namespace
 
 bool is_experiment(const Task& t) {
@@ -127,11 +133,17 @@ Result<Config> experiment_config(const Task& exp) {
     }
   }
   const std::string* file = runtime_of(exp, "config_file");
-  return parse_config(text, file ? *file : k_config_name, overrides);
+  RH_TRY_ASSIGN(Config c, parse_config(text, file ? *file : k_config_name, overrides));
+  const std::string* test = runtime_of(exp, "test");
+  if (test && *test == "1")
+    as_test(c);
+  return c;
 }
 
 Result<Task> create_experiment(MetadataStore& store, BlobStore& blobs, const NewExperiment& e) {
   RH_TRY_ASSIGN(Config c, parse_config(e.config_text, e.config_file, e.overrides));
+  if (e.test)
+    as_test(c);
   // Nothing runs on a search that cannot start.
   uint64_t seed = c.seed ? c.seed : (e.drawn_seed ? e.drawn_seed : 1);
   RH_TRY(search::Search::start(c.searcher, c.hyperparameters, seed));
@@ -159,7 +171,7 @@ Result<Task> create_experiment(MetadataStore& store, BlobStore& blobs, const New
   }
   NewTask t;
   t.project = !e.project.empty() ? e.project : !c.project.empty() ? c.project : "default";
-  t.name = !c.name.empty() ? c.name : "experiment";
+  t.name = (!c.name.empty() ? c.name : "experiment") + (e.test ? " (test)" : "");
   t.type = TaskType::optimizer;
   t.comment = c.description;
   t.tags = c.labels;
@@ -177,7 +189,8 @@ Result<Task> create_experiment(MetadataStore& store, BlobStore& blobs, const New
                                                  {"seed", std::to_string(seed)},
                                                  {"base_task", e.base_task},
                                                  {"objective_title", e.objective_title},
-                                                 {"objective_series", e.objective_series}};
+                                                 {"objective_series", e.objective_series},
+                                                 {"test", e.test ? "1" : ""}};
   RH_TRY(store.tasks().update(made.id, p));
   RH_TRY(store.tasks().set_status(made.id, TaskStatus::running, ""));
   if (e.paused) {

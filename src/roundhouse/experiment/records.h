@@ -56,13 +56,17 @@ struct NewExperiment {
   // config's entry point and context are then not used.
   std::string base_task;
   std::string objective_title, objective_series;
+  // Test mode on the agents: one sampled trial to length 1 (a checkpoint
+  // saved), queued again and resumed to length 2 from it (search/test_run.cpp).
+  bool test = false;
 };
 
 // Checks the config (its errors name file, line and key), the queue and
 // the context blob, then creates the experiment task (running, or paused).
 Result<Task> create_experiment(MetadataStore& store, BlobStore& blobs, const NewExperiment& e);
 
-// The experiment's config, parsed again from what create_experiment stored.
+// The experiment's config, parsed again from what create_experiment stored
+// (a test-mode experiment's searcher is test_run, its max length 2).
 Result<Config> experiment_config(const Task& experiment);
 
 // Is this task an experiment / a trial of either kind / a trial run from

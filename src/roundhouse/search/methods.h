@@ -12,5 +12,6 @@ std::unique_ptr<Searcher> make_random(const SearcherConfig& c);  // single: max_
 std::unique_ptr<Searcher> make_asha_stopping(const SearcherConfig& c, int64_t num_rungs);
 std::unique_ptr<Searcher> make_asha_promotion(const SearcherConfig& c, int64_t num_rungs);
 std::unique_ptr<Searcher> make_adaptive(const SearcherConfig& c);
+std::unique_ptr<Searcher> make_test_run(const SearcherConfig& c);  // rh experiment create --test
 
 }  // namespace rh::search

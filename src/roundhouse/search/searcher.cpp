@@ -52,6 +52,8 @@ Status check(const SearcherConfig& c) {
 }  // namespace
 
 Result<std::unique_ptr<Searcher>> make_searcher(const SearcherConfig& config) {
+  if (config.name == "test_run")
+    return make_test_run(config);
   RH_TRY(check(config));
   SearcherConfig c = config;
   if (c.name == "single") {

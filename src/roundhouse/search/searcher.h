@@ -45,7 +45,9 @@ struct Context {
 };
 
 struct SearcherConfig {
-  std::string name = "single";  // single, random, grid, async_halving, adaptive_asha
+  // single, random, grid, async_halving, adaptive_asha; also test_run (not a
+  // config's choice: the one trial of `rh experiment create --test`).
+  std::string name = "single";
   std::string metric;
   bool smaller_is_better = true;
   uint64_t max_length = 0;  // in the searcher's unit (batches, epochs, records or time_metric)
