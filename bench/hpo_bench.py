@@ -84,12 +84,13 @@ hyperparameters:
   bs: {type: categorical, vals: [16, 32, 64, 128]}
   dropout: {type: double, minval: 0, maxval: 0.5}
 searcher:
-  name: adaptive_asha
+  name: %s
   metric: val_error
   mode: standard
   divisor: 3
   max_rungs: 4
-  max_trials: 300
+  num_rungs: 4
+  max_trials: %d
   max_concurrent_trials: 16
   max_length: {epochs: 27}
   stop_once: %s
@@ -109,9 +110,11 @@ class Tally:
                 self.t2 = self.epochs
 
 
-def ours(seed, stop_once):
+def ours(seed, stop_once, searcher="adaptive_asha", max_trials=300, promoted_first=False):
+    """promoted_first: a promoted trial goes before the waiting new ones
+    (as the server queues a resumed trial ahead of fresh ones)."""
     cfg = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
-    cfg.write(CONFIG % ("true" if stop_once else "false"))
+    cfg.write(CONFIG % (searcher, max_trials, "true" if stop_once else "false"))
     cfg.close()
     p = subprocess.Popen([RH, "experiment", "searcher", cfg.name, "--seed", str(seed + 1)], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, text=True, bufsize=1)
@@ -135,7 +138,10 @@ def ours(seed, stop_once):
             elif a["action"] == "train":
                 until[t] = a["until"]
                 if t not in queue:
-                    queue.append(t)
+                    if promoted_first:
+                        queue.insert(1 if queue else 0, t)
+                    else:
+                        queue.append(t)
             elif a["action"] == "pause":
                 if t in queue:
                     queue.remove(t)
@@ -208,9 +214,15 @@ def median(xs):
 def main():
     rows = {}
     for seed in SEEDS:
-        for name, run in [("rh adaptive_asha (promotions, paused trials resume)", lambda s: ours(s, False)),
-                          ("rh adaptive_asha (stop_once)", lambda s: ours(s, True)),
-                          ("Optuna random + SuccessiveHalvingPruner", optuna_sha)]:
+        variants = [("rh adaptive_asha (promotions, paused trials resume)", lambda s: ours(s, False)),
+                    ("rh adaptive_asha (stop_once)", lambda s: ours(s, True)),
+                    ("rh async_halving 4 rungs, promoted first, 600 trials",
+                     lambda s: ours(s, False, "async_halving", 600, True)),
+                    ("rh adaptive_asha, promoted first, 600 trials", lambda s: ours(s, False, max_trials=600,
+                                                                                     promoted_first=True)),
+                    ("Optuna random + SuccessiveHalvingPruner", optuna_sha)]
+        only = os.environ.get("BENCH_ONLY")
+        for name, run in [v for v in variants if not only or only in v[0]]:
             t = run(seed)
             rows.setdefault(name, []).append(t)
             print(f"seed {seed} {name}: {t.trials} trials, {t.epochs} epochs, best {t.best * 360:.0f}/360, "

@@ -207,7 +207,13 @@ class Agent {
     }
     for (const auto& n : ws->notes)
       note(n);
-    auto venv = build_venv(task.environment.requirements, m_opt.python, m_opt.workdir);
+    // A trial's requirements are its context's requirements.txt, if any.
+    std::string requirements = task.environment.requirements;
+    if (trial) {
+      if (auto r = read_file(setup->run_dir + "/requirements.txt"))
+        requirements = *r;
+    }
+    auto venv = build_venv(requirements, m_opt.python, m_opt.workdir);
     if (!venv) {
       fail(venv.error().message);
       (void)remove_all(ws->root);
@@ -255,8 +261,13 @@ class Agent {
       sup.env.push_back("RH_TRIAL_DIR=" + setup->trial_dir);
       for (const auto& kv : setup->env) {
         std::string k = kv.substr(0, kv.find('='));
+        std::string before;  // PATH and PYTHONPATH from the config go in front
+        for (const auto& e : sup.env) {
+          if (e.starts_with(k + "=") && (k == "PATH" || k == "PYTHONPATH"))
+            before = e.substr(k.size() + 1);
+        }
         std::erase_if(sup.env, [&](const std::string& e) { return e.starts_with(k + "="); });
-        sup.env.push_back(kv);
+        sup.env.push_back(before.empty() ? kv : kv + ":" + before);
       }
     }
     if (!m_opt.gpus.empty())

@@ -143,8 +143,12 @@ class Step {
     return {};
   }
 
-  Status enqueue(const std::string& task) {
-    auto r = m_store.queues().enqueue(task, queue(), runtime_int(m_exp, "priority"));
+  // A resumed trial (promoted, activated, restarted) goes before the fresh
+  // ones of its experiment: finishing the promising trials first is what
+  // ASHA's figures depend on (docs/benchmarks.md).
+  Status enqueue(const std::string& task, bool resumed) {
+    auto r =
+        m_store.queues().enqueue(task, queue(), runtime_int(m_exp, "priority") + (resumed ? 1 : 0));
     if (r)
       m_notify(task, true);
     if (!r && r.error().code != ErrorCode::conflict)
@@ -369,7 +373,7 @@ class Step {
                      (ts.until > ts.reached || ts.reached == 0)) {
             if (!stop.empty())
               RH_TRY(set_runtime(task.id, {{"stop", ""}}));
-            RH_TRY(enqueue(task.id));
+            RH_TRY(enqueue(task.id, task.status == TaskStatus::paused));
           }
           break;
         default:
