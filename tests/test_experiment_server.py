@@ -342,3 +342,33 @@ def test_test_mode_on_the_agents(tmp_path, cluster):
            timeout=120)
     assert p.returncode != 0, p.stdout + p.stderr
     assert 'failed at "restart from the checkpoint"' in p.stderr and "did not restore" in p.stderr, p.stderr
+
+
+def test_a_higher_priority_experiment_preempts_and_the_other_resumes(tmp_path, cluster):
+    server, env, start = cluster
+    start(1)
+    low = make_context(tmp_path, NATIVE, single(40))
+    eid_low = rh("experiment", "create", str(low / "config.yaml"), "--queue", "q", env=env).stdout.strip()
+    wait_for(lambda: experiment(server, eid_low)["trials"], timeout=20, what="a trial")
+    low_tid = experiment(server, eid_low)["trials"][0]["task_id"]
+    wait_for(lambda: len(series(server, low_tid, "training", "loss")["steps"]) >= 7, timeout=60,
+             what="the low-priority trial under way")
+    high_dir = tmp_path / "high"
+    high_dir.mkdir()
+    (high_dir / "train.py").write_text(NATIVE)
+    (high_dir / "config.yaml").write_text(textwrap.dedent(single(10)).replace("one-trial", "urgent"))
+    eid_high = rh("experiment", "create", str(high_dir / "config.yaml"), "--queue", "q",
+                  "--config", "resources.priority=10", env=env).stdout.strip()
+    # The low one gives way: paused at a checkpoint, the agent runs the urgent trial.
+    wait_for(lambda: experiment(server, eid_low)["trials"][0]["state"] in ("paused", "queued"), timeout=30,
+             what="the low-priority trial preempted")
+    wait_for(lambda: experiment(server, eid_high)["state"] == "completed", timeout=60, what="the urgent one")
+    wait_for(lambda: experiment(server, eid_low)["state"] == "completed", timeout=90, what="the low one resumed")
+    low_task = server.request("GET", f"/api/v1/tasks/{low_tid}")[1]
+    assert low_task["runtime"].get("preempted_by"), low_task["runtime"]
+    steps = series(server, low_tid, "training", "loss")["steps"]
+    # It went on from its checkpoint: no step repeated.
+    assert steps == list(range(1, 41)), steps
+    high_t = experiment(server, eid_high)["trials"][0]
+    high_task = server.request("GET", f"/api/v1/tasks/{high_t['task_id']}")[1]
+    assert high_task["started"] < low_task["completed"]

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "roundhouse/experiment/preempt.h"
 #include "roundhouse/experiment/records.h"
 
 namespace rh::api {
@@ -71,6 +72,10 @@ void ExperimentRunner::step_all() {
     if (!msg.empty() && m_last_error[e.id] != msg)
       std::fprintf(stderr, "rh server: experiment %s: %s\n", e.id.c_str(), msg.c_str());
     m_last_error[e.id] = msg;
+  }
+  try {
+    (void)experiment::preempt_for_priority(m_store, m_notify);
+  } catch (const std::exception&) {
   }
 }
 

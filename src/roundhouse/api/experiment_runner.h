@@ -1,7 +1,8 @@
 // ExperimentRunner: the server's thread that moves experiments on
 // (experiment/driver.h). It steps every running or paused experiment when
 // any task changes (woken through the change hub's "tasks" key) and at
-// least once a second, and tells the hub what it wrote so pages and agents
+// least once a second, lets higher-priority work preempt trials
+// (experiment/preempt.h), and tells the hub what it wrote so pages and agents
 // waiting on those tasks wake up. User actions on an experiment (pause,
 // activate, cancel, kill) run through exclusive() so they never interleave
 // with a step.
