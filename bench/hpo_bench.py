@@ -94,6 +94,7 @@ searcher:
   max_concurrent_trials: 16
   max_length: {epochs: 27}
   stop_once: %s
+  sampler: %s
 """
 
 
@@ -110,11 +111,11 @@ class Tally:
                 self.t2 = self.epochs
 
 
-def ours(seed, stop_once, searcher="adaptive_asha", max_trials=300, promoted_first=False):
+def ours(seed, stop_once, searcher="adaptive_asha", max_trials=300, promoted_first=False, sampler="random"):
     """promoted_first: a promoted trial goes before the waiting new ones
     (as the server queues a resumed trial ahead of fresh ones)."""
     cfg = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
-    cfg.write(CONFIG % (searcher, max_trials, "true" if stop_once else "false"))
+    cfg.write(CONFIG % (searcher, max_trials, "true" if stop_once else "false", sampler))
     cfg.close()
     p = subprocess.Popen([RH, "experiment", "searcher", cfg.name, "--seed", str(seed + 1)], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, text=True, bufsize=1)
@@ -214,12 +215,15 @@ def median(xs):
 def main():
     rows = {}
     for seed in SEEDS:
-        variants = [("rh adaptive_asha (promotions, paused trials resume)", lambda s: ours(s, False)),
-                    ("rh adaptive_asha (stop_once)", lambda s: ours(s, True)),
-                    ("rh async_halving 4 rungs, promoted first, 600 trials",
+        # Promoted trials go first, as the server queues them (experiment/driver.h).
+        variants = [("rh adaptive_asha standard, 300 trials (promotions)", lambda s: ours(s, False, promoted_first=True)),
+                    ("rh adaptive_asha standard, 300 trials (stop_once)", lambda s: ours(s, True)),
+                    ("rh async_halving 4 rungs, 600 trials (promotions)",
                      lambda s: ours(s, False, "async_halving", 600, True)),
-                    ("rh adaptive_asha, promoted first, 600 trials", lambda s: ours(s, False, max_trials=600,
-                                                                                     promoted_first=True)),
+                    ("rh async_halving 4 rungs, 600 trials, sampler local (promotions)",
+                     lambda s: ours(s, False, "async_halving", 600, True, "local")),
+                    ("rh adaptive_asha standard, 300 trials, sampler local (promotions)",
+                     lambda s: ours(s, False, promoted_first=True, sampler="local")),
                     ("Optuna random + SuccessiveHalvingPruner", optuna_sha)]
         only = os.environ.get("BENCH_ONLY")
         for name, run in [v for v in variants if not only or only in v[0]]:

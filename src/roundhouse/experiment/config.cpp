@@ -27,7 +27,7 @@ const Keys k_top{{"name", "description", "labels", "data", "entrypoint", "hyperp
                   "log_policies", "integrations", "preemption_timeout", "workspace"}};
 const Keys k_searcher{{"name", "metric", "smaller_is_better", "max_trials", "max_concurrent_trials",
                        "max_length", "time_metric", "max_time", "mode", "divisor", "max_rungs",
-                       "bracket_rungs", "num_rungs", "stop_once", "source_trial_id"},
+                       "bracket_rungs", "num_rungs", "stop_once", "source_trial_id", "sampler"},
                       {"source_checkpoint_uuid"}};
 const Keys k_checkpoint_storage{
     {"save_experiment_best", "save_trial_best", "save_trial_latest"},
@@ -350,6 +350,11 @@ Status read_searcher(Reader& r, const YAML::Node& n, Config& c) {
   s.stop_once = c.determined_038;
   if (auto v = n["stop_once"]) {
     RH_TRY_ASSIGN(s.stop_once, r.boolean(v, "searcher.stop_once"));
+  }
+  if (auto v = n["sampler"]) {
+    RH_TRY_ASSIGN(s.sampler, r.str(v, "searcher.sampler"));
+    if (s.sampler != "random" && s.sampler != "local")
+      return std::unexpected(r.err(v, "searcher.sampler", "must be random or local"));
   }
   if (auto v = n["mode"]) {
     RH_TRY_ASSIGN(s.mode, r.str(v, "searcher.mode"));

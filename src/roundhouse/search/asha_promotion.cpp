@@ -111,7 +111,13 @@ class AshaPromotion final : public Searcher {
       tr[std::to_string(t)] = r;
     return Json{{"rungs", rungs},       {"trial_rungs", tr},        {"early_exit", m_early_exit},
                 {"closed", m_closed},   {"ranked_at", m_ranked_at}, {"completed", m_completed},
-                {"invalid", m_invalid}, {"pending", m_pending}};
+                {"invalid", m_invalid}, {"pending", m_pending},     {"hparams", hparams_json()}};
+  }
+  Json hparams_json() const {
+    Json h = Json::object();
+    for (const auto& [t, v] : m_hparams)
+      h[std::to_string(t)] = v;
+    return h;
   }
   Status restore(const Json& s) override {
     const Json& rungs = s.at("rungs");
@@ -133,6 +139,11 @@ class AshaPromotion final : public Searcher {
     m_completed = s.at("completed").get<int64_t>();
     m_invalid = s.at("invalid").get<int64_t>();
     m_pending = s.at("pending").get<int64_t>();
+    m_hparams.clear();
+    if (s.contains("hparams")) {
+      for (const auto& [k, v] : s.at("hparams").items())
+        m_hparams[std::stoll(k)] = v;
+    }
     return {};
   }
 
@@ -143,7 +154,29 @@ class AshaPromotion final : public Searcher {
     int64_t t = ctx.new_trial();
     m_trial_rung[t] = 0;
     ++m_pending;
-    return Action{Action::Kind::create, t, sample(ctx.space, ctx.rng), m_rungs[0].units};
+    Json hp = m_c.sampler == "local" ? local_sample(ctx) : sample(ctx.space, ctx.rng);
+    if (m_c.sampler == "local")
+      m_hparams[t] = hp;
+    return Action{Action::Kind::create, t, std::move(hp), m_rungs[0].units};
+  }
+
+  // sampler: local. A perturbation of a leader of the highest rung that has
+  // ranked at least `divisor` trials, half the time; else a random sample.
+  Json local_sample(Context& ctx) {
+    bool explore = ctx.rng.uniform(0.0, 1.0) < 0.5;
+    for (size_t r = m_rungs.size(); r-- > 0 && !explore;) {
+      std::vector<int64_t> ranked;
+      for (const auto& m : m_rungs[r].metrics) {
+        if (m.metric != DBL_MAX && m_hparams.count(m.trial))
+          ranked.push_back(m.trial);  // ascending: the best first
+      }
+      if (double(ranked.size()) < m_c.divisor)
+        continue;
+      size_t top = std::max<size_t>(1, size_t(double(ranked.size()) / m_c.divisor));
+      int64_t parent = ranked[size_t(ctx.rng.uniform_int(0, int64_t(top) - 1))];
+      return perturb(ctx.space, m_hparams[parent], ctx.rng);
+    }
+    return sample(ctx.space, ctx.rng);
   }
 
   // Ranks `metric` in the rung (after equal ones, as Determined's sort.Search
@@ -219,6 +252,7 @@ class AshaPromotion final : public Searcher {
   std::vector<Rung> m_rungs;
   std::map<int64_t, int64_t> m_trial_rung;
   std::set<int64_t> m_early_exit, m_closed, m_ranked_at;
+  std::map<int64_t, Json> m_hparams;  // sampler: local, each trial's values
   int64_t m_completed = 0, m_invalid = 0, m_pending = 0;
 };
 

@@ -63,6 +63,11 @@ struct SearcherConfig {
   // 1/divisor of its rung) or promotion-based (0.37: a trial trains one rung
   // at a time and goes on only when promoted; here it is paused meanwhile).
   bool stop_once = false;
+  // How promotion-based ASHA draws a new trial's values: "random" (as
+  // Determined), or "local" (Roundhouse's): half the time, a perturbation
+  // (space.h: perturb) of one of the top 1/divisor trials of the highest
+  // rung that has ranked at least `divisor` trials; else at random.
+  std::string sampler = "random";
 };
 
 class Searcher {

@@ -234,10 +234,12 @@ TEST(SearcherTest, AdaptiveAshaRunsEveryBracketsTrials) {
 }
 
 TEST(SearcherTest, ARestartAfterEveryEventChangesNothing) {
-  for (std::string name : {"random", "grid", "async_halving", "adaptive_asha"}) {
+  for (std::string name : {"random", "grid", "async_halving", "adaptive_asha",
+                           "async_halving/local", "adaptive_asha/local"}) {
     for (bool stop_once : {false, true}) {
       SearcherConfig c;
-      c.name = name;
+      c.name = name.substr(0, name.find('/'));
+      c.sampler = name.ends_with("/local") ? "local" : "random";
       c.stop_once = stop_once;
       c.metric = "loss";
       c.num_rungs = 3;
@@ -251,6 +253,29 @@ TEST(SearcherTest, ARestartAfterEveryEventChangesNothing) {
       EXPECT_EQ(plain.trials.size(), restarted.trials.size());
     }
   }
+}
+
+TEST(SearcherTest, LocalSamplingPerturbsTheLeadersWithinTheSpace) {
+  Space space;
+  space["lr"] = Hyperparameter{.kind = Hyperparameter::Kind::log, .minval = -4, .maxval = 0};
+  space["n"] = Hyperparameter{.kind = Hyperparameter::Kind::integer, .minval = 1, .maxval = 9};
+  space["opt"] = Hyperparameter{.kind = Hyperparameter::Kind::categorical, .vals = {"sgd", "adam"}};
+  Rng rng(3);
+  Json from{{"lr", 0.01}, {"n", 5}, {"opt", "adam"}};
+  int kept = 0, near = 0;
+  for (int i = 0; i < 400; ++i) {
+    Json p = perturb(space, from, rng);
+    double e = std::log10(p["lr"].get<double>());
+    ASSERT_GE(e, -4 - 1e-9);
+    ASSERT_LE(e, 0 + 1e-9);
+    ASSERT_TRUE(p["n"].is_number_integer());
+    ASSERT_GE(p["n"].get<int64_t>(), 1);
+    ASSERT_LE(p["n"].get<int64_t>(), 9);
+    kept += p["opt"] == "adam";
+    near += std::abs(e + 2) < 1.2;  // within 2 sd (0.15 * 4 = 0.6) of the exponent -2
+  }
+  EXPECT_GT(kept, 300);  // 3/4 kept, 1/8 redrawn as adam too
+  EXPECT_GT(near, 360);
 }
 
 TEST(SearcherTest, InvalidHyperparametersAreReplacedInRandomSearch) {

@@ -139,6 +139,52 @@ Status check_one(const Hyperparameter& h, const std::string& where) {
 
 }  // namespace
 
+namespace {
+
+double normal(Rng& rng) {  // Box-Muller from the saved generator
+  double u1 = rng.uniform(1e-12, 1.0), u2 = rng.uniform(0.0, 1.0);
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2 * M_PI * u2);
+}
+
+Json perturb_one(const Hyperparameter& h, const Json& from, Rng& rng, double scale) {
+  double span = h.maxval - h.minval;
+  switch (h.kind) {
+    case Hyperparameter::Kind::integer: {
+      if (!from.is_number())
+        return sample_one(h, rng);
+      double v = from.get<double>() + normal(rng) * scale * span;
+      return static_cast<int64_t>(std::round(std::clamp(v, h.minval, h.maxval)));
+    }
+    case Hyperparameter::Kind::real: {
+      if (!from.is_number())
+        return sample_one(h, rng);
+      return std::clamp(from.get<double>() + normal(rng) * scale * span, h.minval, h.maxval);
+    }
+    case Hyperparameter::Kind::log: {
+      if (!from.is_number() || from.get<double>() <= 0)
+        return sample_one(h, rng);
+      double e = std::log(from.get<double>()) / std::log(h.base) + normal(rng) * scale * span;
+      return std::pow(h.base, std::clamp(e, h.minval, h.maxval));
+    }
+    case Hyperparameter::Kind::categorical:
+      return rng.uniform(0.0, 1.0) < 0.75 ? from : sample_one(h, rng);
+    case Hyperparameter::Kind::nested:
+      return perturb(h.nested, from.is_object() ? from : Json::object(), rng, scale);
+    case Hyperparameter::Kind::constant:
+      return h.value;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Json perturb(const Space& space, const Json& from, Rng& rng, double scale) {
+  Json out = Json::object();
+  for (const auto& [name, h] : space)
+    out[name] = perturb_one(h, from.contains(name) ? from.at(name) : Json(), rng, scale);
+  return out;
+}
+
 Json sample(const Space& space, Rng& rng) {
   Json out = Json::object();
   for (const auto& [name, h] : space)

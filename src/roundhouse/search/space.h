@@ -49,6 +49,12 @@ class Rng {
 // doubles uniform, log = base^uniform(minval, maxval), categorical uniform).
 Json sample(const Space& space, Rng& rng);
 
+// A sample near `from` (a sample of the same space): numbers move by a
+// normal step of sd `scale` times their range (a log value in its
+// exponent), clamped to the range (integers rounded); a categorical value
+// is kept with probability 3/4, else drawn anew; constants stay.
+Json perturb(const Space& space, const Json& from, Rng& rng, double scale = 0.15);
+
 // Every point of the grid, in Determined's order: the cartesian product of
 // each hyperparameter's axis, names in byte order, the first name varying
 // slowest. Axes: an integer's `count` is clamped to the integers in range
