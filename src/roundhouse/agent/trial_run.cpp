@@ -21,11 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string rt(const Task& t, const std::string& k) {
-  auto it = t.runtime.find(k);
-  return it == t.runtime.end() ? "" : it->second;
-}
-
 // Writes a blob into path (created with its parents).
 Status fetch_blob(BlobStore& blobs, const std::string& digest, const std::string& path,
                   uint32_t mode) {
@@ -81,7 +76,7 @@ Result<TrialSetup> prepare_trial(const Task& t, MetadataStore& store, BlobStore&
   RH_TRY(make_dirs(s.root));
   s.run_dir = s.root + "/context";
   s.trial_dir = s.root + "/trial";
-  std::string context = rt(t, "context");
+  std::string context = experiment::runtime_text(t, "context");
   if (context.empty()) {
     RH_TRY(make_dirs(s.run_dir));
   } else {
@@ -94,7 +89,7 @@ Result<TrialSetup> prepare_trial(const Task& t, MetadataStore& store, BlobStore&
     s.notes.push_back("context " + context.substr(0, 19) + " unpacked");
   }
   RH_TRY(make_dirs(s.trial_dir + "/checkpoints"));
-  std::string latest = rt(t, "latest_checkpoint");
+  std::string latest = experiment::runtime_text(t, "latest_checkpoint");
   if (!latest.empty()) {
     std::string dir = s.trial_dir + "/checkpoints/" + latest;
     auto meta = fetch_checkpoint(store, blobs, t.id, latest, dir);
@@ -105,7 +100,7 @@ Result<TrialSetup> prepare_trial(const Task& t, MetadataStore& store, BlobStore&
     s.notes.push_back("checkpoint " + latest + " restored");
   }
   auto parse = [&](const std::string& key, Json def) -> Result<Json> {
-    std::string text = rt(t, key);
+    std::string text = experiment::runtime_text(t, key);
     if (text.empty())
       return def;
     return parse_json(text, "trial runtime " + key);
@@ -116,12 +111,12 @@ Result<TrialSetup> prepare_trial(const Task& t, MetadataStore& store, BlobStore&
   RH_TRY_ASSIGN(Json env, parse("env", Json::object()));
   Json spec{{"trial_id", experiment::runtime_int(t, "trial")},
             {"task_id", t.id},
-            {"experiment_id", rt(t, "experiment")},
+            {"experiment_id", experiment::runtime_text(t, "experiment")},
             {"hparams", hparams},
             {"until", experiment::runtime_int(t, "until")},
-            {"unit", rt(t, "unit")},
-            {"metric", rt(t, "metric")},
-            {"smaller_is_better", rt(t, "smaller_is_better") != "0"},
+            {"unit", experiment::runtime_text(t, "unit")},
+            {"metric", experiment::runtime_text(t, "metric")},
+            {"smaller_is_better", experiment::runtime_text(t, "smaller_is_better") != "0"},
             {"data", data},
             {"latest_checkpoint", latest.empty() ? Json() : Json(latest)},
             {"checkpoints_dir", s.trial_dir + "/checkpoints"},
@@ -145,8 +140,8 @@ TrialPump::TrialPump(MetadataStore& store, BlobStore& blobs, const Task& t, std:
     : m_store(store),
       m_blobs(blobs),
       m_task_id(t.id),
-      m_metric(rt(t, "metric")),
-      m_time_metric(rt(t, "time_metric")),
+      m_metric(experiment::runtime_text(t, "metric")),
+      m_time_metric(experiment::runtime_text(t, "time_metric")),
       m_dir(std::move(trial_dir)),
       m_note(std::move(note)) {
   m_thread = std::thread([this] { loop(); });
@@ -350,7 +345,7 @@ Status TrialPump::upload_checkpoint(const std::string& id, const std::string& me
 TrialOutcome trial_outcome(const Task& now, uint64_t started_until, int exit_code,
                            bool agent_stopping, uint64_t reached, bool invalid_hp) {
   TrialOutcome o;
-  std::string stop = rt(now, "stop");
+  std::string stop = experiment::runtime_text(now, "stop");
   uint64_t until = uint64_t(experiment::runtime_int(now, "until"));
   uint64_t max_length = uint64_t(experiment::runtime_int(now, "max_length"));
   int64_t restarts = experiment::runtime_int(now, "restarts");

@@ -13,15 +13,10 @@ namespace rh::api {
 
 namespace {
 
-std::string rt(const Task& t, const std::string& k) {
-  auto it = t.runtime.find(k);
-  return it == t.runtime.end() ? "" : it->second;
-}
-
 // A runtime number; 0 when absent or not a number (runtime is editable by anyone).
 double rt_double(const Task& t, const std::string& k) {
   try {
-    return std::stod(rt(t, k));
+    return std::stod(experiment::runtime_text(t, k));
   } catch (...) {
     return 0;
   }
@@ -34,18 +29,19 @@ Json experiment_json(const Task& e) {
          {"state", std::string(to_string(e.status))},
          {"message", e.status_message},
          {"created", e.created},
-         {"queue", rt(e, "queue")},
+         {"queue", experiment::runtime_text(e, "queue")},
          {"priority", experiment::runtime_int(e, "priority")},
-         {"context", rt(e, "context")},
-         {"base_task", rt(e, "base_task")},
+         {"context", experiment::runtime_text(e, "context")},
+         {"base_task", experiment::runtime_text(e, "base_task")},
          // The scalar the searcher ranks trials by, as the trials record it.
-         {"metric_title",
-          rt(e, "base_task").empty() ? experiment::k_searcher_title : rt(e, "objective_title")},
-         {"metric_series", rt(e, "objective_series")},
+         {"metric_title", experiment::runtime_text(e, "base_task").empty()
+                              ? experiment::k_searcher_title
+                              : experiment::runtime_text(e, "objective_title")},
+         {"metric_series", experiment::runtime_text(e, "objective_series")},
          {"progress", rt_double(e, "progress")}};
-  if (!rt(e, "best_trial").empty()) {
+  if (!experiment::runtime_text(e, "best_trial").empty()) {
     j["best"] = Json{{"trial", experiment::runtime_int(e, "best_trial")},
-                     {"task_id", rt(e, "best_task")},
+                     {"task_id", experiment::runtime_text(e, "best_task")},
                      {"metric", rt_double(e, "best_metric")}};
   }
   return j;
@@ -121,7 +117,7 @@ void Api::add_experiment_routes(Router& r) {
                                    {"unit", c->length_unit},
                                    {"max_trials", c->searcher.max_trials}};
             out["description"] = c->description;
-            if (rt(e, "base_task").empty())
+            if (experiment::runtime_text(e, "base_task").empty())
               out["metric_series"] = c->searcher.metric;
             out["warnings"] = c->warnings;
           }
@@ -140,15 +136,16 @@ void Api::add_experiment_routes(Router& r) {
                     {"message", t.status_message},
                     {"until", experiment::runtime_int(t, "until")},
                     {"restarts", experiment::runtime_int(t, "restarts")},
-                    {"latest_checkpoint", rt(t, "latest_checkpoint")},
-                    {"worker", rt(t, "worker")}};
-            auto hp = parse_json(rt(t, "hparams"), "hparams");
+                    {"latest_checkpoint", experiment::runtime_text(t, "latest_checkpoint")},
+                    {"worker", experiment::runtime_text(t, "worker")}};
+            auto hp = parse_json(experiment::runtime_text(t, "hparams"), "hparams");
             tj["hparams"] = hp ? *hp : Json::object();
             if (auto sums = m_ctx.store.scalars().summaries(t.id)) {
               for (const auto& s : *sums) {
                 bool clone = experiment::is_clone_trial(t);
-                std::string title = clone ? rt(t, "metric_title") : experiment::k_searcher_title;
-                std::string name = clone ? rt(t, "metric_series") : metric;
+                std::string title = clone ? experiment::runtime_text(t, "metric_title")
+                                          : experiment::k_searcher_title;
+                std::string name = clone ? experiment::runtime_text(t, "metric_series") : metric;
                 if (s.title == title && s.series == name) {
                   tj["best_metric"] = smaller ? s.min_value : s.max_value;
                   tj["last_metric"] = s.last_value;

@@ -131,9 +131,7 @@ class Step {
   }
 
   bool active() const { return m_exp.status == TaskStatus::running; }
-  std::string queue() const {
-    return m_exp.runtime.count("queue") ? m_exp.runtime.at("queue") : "";
-  }
+  std::string queue() const { return runtime_text(m_exp, "queue"); }
 
   Status set_runtime(const std::string& task, std::map<std::string, std::string> kv) {
     TaskPatch p;
@@ -167,10 +165,7 @@ class Step {
     return {};
   }
 
-  std::string exp_rt(const std::string& k) const {
-    auto it = m_exp.runtime.find(k);
-    return it == m_exp.runtime.end() ? "" : it->second;
-  }
+  std::string exp_rt(const std::string& k) const { return runtime_text(m_exp, k); }
   bool clones() const { return !exp_rt("base_task").empty(); }
 
   // ClearML's way: a clone of the base task with the sampled values set.
@@ -229,7 +224,7 @@ class Step {
         {"entrypoint", entry.dump()},
         {"env", env.dump()},
         {"data", m_c.data.dump()},
-        {"context", m_exp.runtime.count("context") ? m_exp.runtime.at("context") : ""},
+        {"context", runtime_text(m_exp, "context")},
         {"max_restarts", std::to_string(m_c.max_restarts)},
         {"restarts", "0"},
         {"stop", ""},
@@ -277,14 +272,20 @@ class Step {
     return {};
   }
 
-  Status feed_events() {
+  // fn(number, its state, its task) for each trial not yet ended (and listed).
+  template <class Fn>
+  Status each_live(Fn&& fn) {
     for (auto& [n, ts] : m_s.trials) {
-      if (ts.done)
-        continue;
       auto tit = m_tasks.find(n);
-      if (tit == m_tasks.end())
-        continue;  // created but not listed yet
-      const Task& task = tit->second;
+      if (ts.done || tit == m_tasks.end())
+        continue;  // ended, or created but not listed yet
+      RH_TRY(fn(n, ts, tit->second));
+    }
+    return {};
+  }
+
+  Status feed_events() {
+    return each_live([&](int64_t n, TrialState& ts, const Task& task) -> Status {
       ScalarReadOptions opt;
       auto series =
           clones() ? m_store.scalars().read(task.id, exp_rt("objective_title"),
@@ -316,7 +317,7 @@ class Step {
         ts.done = true;
         m_changed = true;
         std::vector<Action> next;
-        if (task.runtime.count("invalid_hp") && task.runtime.at("invalid_hp") == "1")
+        if (runtime_text(task, "invalid_hp") == "1")
           next = m_search->trial_exited_early(n, search::ExitReason::invalid_hp);
         else if (task.status == TaskStatus::completed ||
                  (task.status == TaskStatus::aborted && ts.desired == "stop"))
@@ -327,19 +328,13 @@ class Step {
           next = m_search->trial_exited_early(n, search::ExitReason::errored);
         RH_TRY(apply(std::move(next)));
       }
-    }
-    return {};
+      return {};
+    });
   }
 
   Status reconcile() {
-    for (auto& [n, ts] : m_s.trials) {
-      if (ts.done)
-        continue;
-      auto tit = m_tasks.find(n);
-      if (tit == m_tasks.end())
-        continue;
-      const Task& task = tit->second;
-      std::string stop = task.runtime.count("stop") ? task.runtime.at("stop") : "";
+    return each_live([&](int64_t, TrialState& ts, const Task& task) -> Status {
+      std::string stop = runtime_text(task, "stop");
       switch (task.status) {
         case TaskStatus::running:
           if (is_clone_trial(task)) {
@@ -379,8 +374,8 @@ class Step {
         default:
           break;
       }
-    }
-    return {};
+      return {};
+    });
   }
 
   Status maybe_finish() {
@@ -494,8 +489,7 @@ Status activate_experiment(MetadataStore& store, const std::string& id, const No
   // Trials still running their pause (not yet checkpointed) go on instead.
   RH_TRY_ASSIGN(auto trials, going_trials(store, exp.id));
   for (const auto& t : trials) {
-    if (t.status == TaskStatus::running && t.runtime.count("stop") &&
-        t.runtime.at("stop") == "pause") {
+    if (t.status == TaskStatus::running && runtime_text(t, "stop") == "pause") {
       TaskPatch p;
       p.runtime = std::map<std::string, std::string>{{"stop", ""}};
       (void)store.tasks().update(t.id, p);

@@ -8,15 +8,6 @@
 
 namespace rh::experiment {
 
-namespace {
-
-std::string rt(const Task& t, const std::string& k) {
-  auto it = t.runtime.find(k);
-  return it == t.runtime.end() ? "" : it->second;
-}
-
-}  // namespace
-
 Result<int> preempt_for_priority(MetadataStore& store, const Notify& notify) {
   RH_TRY_ASSIGN(auto queues, store.queues().list());
   bool any_waiting =
@@ -49,7 +40,8 @@ Result<int> preempt_for_priority(MetadataStore& store, const Notify& notify) {
     });
     // Trials already asked to stop free their agents soon: count them as idle.
     idle += std::count_if(running.tasks.begin(), running.tasks.end(), [&](const Task& t) {
-      return is_context_trial(t) && rt(t, "queue") == q.name && !rt(t, "stop").empty();
+      return is_context_trial(t) && runtime_text(t, "queue") == q.name &&
+             !runtime_text(t, "stop").empty();
     });
     RH_TRY_ASSIGN(auto entries, store.queues().entries(q.name, 1000));
     if (int64_t(entries.size()) <= idle)
@@ -61,8 +53,10 @@ Result<int> preempt_for_priority(MetadataStore& store, const Notify& notify) {
     };
     std::vector<Victim> victims;
     for (const auto& t : running.tasks) {
-      if (is_context_trial(t) && rt(t, "queue") == q.name && rt(t, "stop").empty())
-        victims.push_back({t.id, rt(t, "experiment"), priority_of_experiment(rt(t, "experiment"))});
+      if (is_context_trial(t) && runtime_text(t, "queue") == q.name &&
+          runtime_text(t, "stop").empty())
+        victims.push_back({t.id, runtime_text(t, "experiment"),
+                           priority_of_experiment(runtime_text(t, "experiment"))});
     }
     std::sort(victims.begin(), victims.end(),
               [](const Victim& a, const Victim& b) { return a.priority < b.priority; });
@@ -73,7 +67,7 @@ Result<int> preempt_for_priority(MetadataStore& store, const Notify& notify) {
       if (!w)
         continue;
       bool trial = is_trial(*w);
-      std::string from = trial ? rt(*w, "experiment") : "";
+      std::string from = trial ? runtime_text(*w, "experiment") : "";
       int64_t p = trial ? priority_of_experiment(from) : entries[i].priority;
       auto v = std::find_if(victims.begin(), victims.end(), [&](const Victim& x) {
         return !taken.count(x.task) && x.priority < p && x.experiment != from;

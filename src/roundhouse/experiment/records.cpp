@@ -94,6 +94,11 @@ std::vector<Hyperparameter> override_params(std::vector<Hyperparameter> base, co
   return base;
 }
 
+std::string runtime_text(const Task& t, const std::string& key) {
+  const std::string* v = runtime_of(t, key);
+  return v ? *v : std::string();
+}
+
 int64_t runtime_int(const Task& t, const std::string& key) {
   const std::string* v = runtime_of(t, key);
   if (!v || v->empty())
@@ -199,23 +204,32 @@ Result<Task> create_experiment(MetadataStore& store, BlobStore& blobs, const New
   return store.tasks().get(made.id);
 }
 
-Result<std::vector<Task>> trial_tasks(MetadataStore& store, const std::string& experiment_id) {
+namespace {
+
+// Every task the query matches (page after page) that `keep` accepts.
+Result<std::vector<Task>> list_all(MetadataStore& store, TaskQuery q, bool (*keep)(const Task&)) {
   std::vector<Task> out;
-  TaskQuery q;
-  q.parent = experiment_id;
-  q.order_by = "created";
-  q.descending = false;
   q.limit = 1000;
   for (;;) {
     RH_TRY_ASSIGN(TaskPage page, store.tasks().list(q));
     for (auto& t : page.tasks) {
-      if (is_trial(t))
+      if (keep(t))
         out.push_back(std::move(t));
     }
     if (page.next_cursor.empty())
-      break;
+      return out;
     q.cursor = page.next_cursor;
   }
+}
+
+}  // namespace
+
+Result<std::vector<Task>> trial_tasks(MetadataStore& store, const std::string& experiment_id) {
+  TaskQuery q;
+  q.parent = experiment_id;
+  q.order_by = "created";
+  q.descending = false;
+  RH_TRY_ASSIGN(std::vector<Task> out, list_all(store, q, is_trial));
   std::stable_sort(out.begin(), out.end(), [](const Task& a, const Task& b) {
     return runtime_int(a, "trial") < runtime_int(b, "trial");
   });
@@ -223,23 +237,11 @@ Result<std::vector<Task>> trial_tasks(MetadataStore& store, const std::string& e
 }
 
 Result<std::vector<Task>> experiment_tasks(MetadataStore& store, const std::string& project) {
-  std::vector<Task> out;
   TaskQuery q;
   if (!project.empty())
     q.project = project;
   q.tags = {k_experiment_tag};
-  q.limit = 1000;
-  for (;;) {
-    RH_TRY_ASSIGN(TaskPage page, store.tasks().list(q));
-    for (auto& t : page.tasks) {
-      if (is_experiment(t))
-        out.push_back(std::move(t));
-    }
-    if (page.next_cursor.empty())
-      break;
-    q.cursor = page.next_cursor;
-  }
-  return out;
+  return list_all(store, q, is_experiment);
 }
 
 }  // namespace rh::experiment

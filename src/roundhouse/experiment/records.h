@@ -90,7 +90,8 @@ Result<std::vector<Task>> experiment_tasks(MetadataStore& store, const std::stri
 // Nested hparams as section `hparams` parameters, names joined by ".".
 std::vector<Hyperparameter> flatten_hparams(const Json& hparams);
 
-// A runtime value as a number (0 when absent or not a number).
+// A runtime value as text ("" when absent) / as a number (0 when absent or not a number).
+std::string runtime_text(const Task& t, const std::string& key);
 int64_t runtime_int(const Task& t, const std::string& key);
 
 }  // namespace rh::experiment
