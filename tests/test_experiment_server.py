@@ -168,9 +168,14 @@ def test_adaptive_asha_search_runs_to_the_end_on_two_agents(tmp_path, cluster):
     # A trial that trained past the first rung (4) went on from its checkpoint:
     # its steps continue, nothing retrained from zero.
     went_on = [t for t in trials if t["reached"] == 8 and t["validations"] >= 2]
+    assert went_on, trials
     for t in went_on:
         steps = series(server, t["task_id"], "training", "loss")["steps"]
         assert steps == list(range(1, 9)), steps
+        # Promoted at its rung while still running, it went on in the same
+        # process (the next operation), not through a pause and a restart.
+        lines = [l["text"] for l in server.request("GET", f"/api/v1/tasks/{t['task_id']}/console?limit=10000")[1]["lines"]]
+        assert sum(" running " in l and "train.py" in l for l in lines) == 1, lines
     # The best trial is the one with the smallest validation loss.
     best = min((t for t in trials if "best_metric" in t), key=lambda t: t["best_metric"])
     assert e["best"]["trial"] == best["trial"]

@@ -95,11 +95,53 @@ class TrialContext:
         self.experiment_id = spec.get("experiment_id")
         self.user_data = spec.get("data", {})
         self._latest = spec.get("latest_checkpoint")
+        self._mtime = None
+        if trial_dir is not None:
+            try:
+                self._mtime = os.stat(os.path.join(trial_dir, "trial.json")).st_mtime_ns
+            except OSError:
+                pass
         self.checkpoint = Checkpoints(self)
 
     def target(self):
-        """How far to train now (absolute, in the searcher's unit)."""
+        """How far to train now (absolute, in the searcher's unit). It may
+        grow while the trial runs (a promotion): the runner rewrites
+        trial.json, read again here when it changed."""
+        self._reload()
         return int(self._spec.get("until", 0))
+
+    def wait_for_target(self, beyond, timeout=None):
+        """After reaching `beyond`: waits until the target grows past it (the
+        new target is returned) or the trial is asked to stop, or `timeout`
+        seconds (default RH_NEXT_TARGET_WAIT, 5) pass (None for both)."""
+        if self._dir is None:
+            return None
+        if timeout is None:
+            timeout = float(os.environ.get("RH_NEXT_TARGET_WAIT", "5"))
+        deadline = time.time() + timeout
+        while True:
+            t = self.target()
+            if t > beyond:
+                return t
+            if self.should_stop() or time.time() >= deadline:
+                return None
+            time.sleep(0.02)
+
+    def _reload(self):
+        if self._dir is None:
+            return
+        path = os.path.join(self._dir, "trial.json")
+        try:
+            mtime = os.stat(path).st_mtime_ns
+        except OSError:
+            return
+        if mtime != self._mtime:
+            try:
+                with open(path) as f:
+                    self._spec = json.load(f)
+                self._mtime = mtime
+            except (OSError, ValueError):
+                pass  # being replaced: the next call reads it
 
     @property
     def unit(self):

@@ -144,11 +144,21 @@ class SearcherContext:
         self._t = t
 
     def operations(self, searcher_mode=SearcherMode.WorkersAskChief, auto_ack=True):
-        # The length to reach now; a promoted trial is started again with a longer one.
-        op = SearcherOperation(self._t, self._t.target())
-        yield op
-        if not op._completed and not self._t.should_stop():
-            raise RuntimeError("a searcher operation ended without report_completed()")
+        # The length to reach now. After each completed one, as Determined's
+        # chief asks its master, wait a little for the searcher's answer: a
+        # longer target (a promotion: the next op, same process) or a stop.
+        length = self._t.target()
+        while True:
+            op = SearcherOperation(self._t, length)
+            yield op
+            if not op._completed:
+                if not self._t.should_stop():
+                    raise RuntimeError("a searcher operation ended without report_completed()")
+                return
+            nxt = self._t.wait_for_target(length)
+            if nxt is None:
+                return
+            length = nxt
 
     def acknowledge_out_of_ops(self):
         pass

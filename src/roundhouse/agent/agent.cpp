@@ -149,9 +149,17 @@ class Agent {
       auto t = nlohmann::json::parse(*st, nullptr, false);
       std::string status = t.is_object() ? t.value("status", "") : "";
       TrialPump* pump = m_pump;
-      if (pump && t.is_object() && t.contains("runtime") && t["runtime"].is_object() &&
-          !t["runtime"].value("stop", "").empty())
-        pump->request_stop();
+      if (pump && t.is_object() && t.contains("runtime") && t["runtime"].is_object()) {
+        const auto& rt = t["runtime"];
+        if (rt.contains("until") && rt["until"].is_string()) {
+          try {
+            pump->update_target(std::stoll(rt["until"].get<std::string>()));
+          } catch (...) {
+          }
+        }
+        if (!rt.value("stop", "").empty())
+          pump->request_stop();
+      }
       if (status == "aborted" || status == "created" || status == "queued") {
         m_abort = true;
         char c = 1;

@@ -144,6 +144,7 @@ TrialPump::TrialPump(MetadataStore& store, BlobStore& blobs, const Task& t, std:
       m_time_metric(experiment::runtime_text(t, "time_metric")),
       m_dir(std::move(trial_dir)),
       m_note(std::move(note)) {
+  m_until = experiment::runtime_int(t, "until");
   m_thread = std::thread([this] { loop(); });
 }
 
@@ -155,6 +156,19 @@ void TrialPump::request_stop() {
   int fd = ::open((m_dir + "/stop").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd >= 0)
     ::close(fd);
+}
+
+void TrialPump::update_target(int64_t until) {
+  if (until <= 0 || until == m_until.exchange(until))
+    return;
+  auto text = read_file(m_dir + "/trial.json");
+  if (!text)
+    return;
+  Json spec = Json::parse(*text, nullptr, false);
+  if (!spec.is_object())
+    return;
+  spec["until"] = until;
+  (void)write_file_atomic(m_dir + "/trial.json", spec.dump(2));
 }
 
 void TrialPump::loop() {

@@ -58,6 +58,9 @@ class TrialPump {
   Status finish();
   // Writes the stop file (the trial sees should_stop() / should_preempt()).
   void request_stop();
+  // A new target while the trial runs (a promotion): trial.json is rewritten
+  // (atomically) and target() / the Core API's next operation see it.
+  void update_target(int64_t until);
   uint64_t reached() const { return m_reached; }  // furthest searcher length reported
   bool invalid_hp() const { return m_invalid_hp; }
 
@@ -77,7 +80,8 @@ class TrialPump {
   std::atomic<uint64_t> m_reached{0};
   std::atomic<bool> m_invalid_hp{false};
   std::atomic<bool> m_stop{false};
-  std::mutex m_mu;  // one drain at a time
+  std::atomic<int64_t> m_until{0};  // as trial.json has it
+  std::mutex m_mu;                  // one drain at a time
   Status m_error;
   std::thread m_thread;
 };

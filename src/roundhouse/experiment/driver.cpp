@@ -342,6 +342,9 @@ class Step {
             // pause lets it run on (it would start over).
             if (ts.desired == "stop")
               RH_TRY(end_task(task.id, TaskStatus::aborted, "stopped early by the searcher"));
+          } else if (ts.desired == "pause" && stop.empty() && ts.reached >= ts.until) {
+            // At its rung and not promoted: it need not wait for a next target.
+            RH_TRY(set_runtime(task.id, {{"stop", "pause"}}));
           } else if (ts.desired == "stop" && stop != "stop" && stop != "cancel")
             RH_TRY(set_runtime(task.id, {{"stop", "stop"}}));
           else if (!active() && stop.empty())

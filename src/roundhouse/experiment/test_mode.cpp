@@ -34,12 +34,13 @@ Result<int> run_trial(const Config& c, const std::string& cwd, const std::string
     std::string kv = *e;
     auto eq = kv.find('=');
     std::string k = kv.substr(0, eq);
-    if (k != "RH_TRIAL_DIR" && !c.environment_variables.count(k))
+    if (k != "RH_TRIAL_DIR" && k != "RH_NEXT_TARGET_WAIT" && !c.environment_variables.count(k))
       env.push_back(kv);
   }
   for (const auto& [k, v] : c.environment_variables)
     env.push_back(k + "=" + v);
   env.push_back("RH_TRIAL_DIR=" + trial_dir);
+  env.push_back("RH_NEXT_TARGET_WAIT=0");  // nothing here raises a target
   std::vector<char*> av, ev;
   for (auto& a : argv)
     av.push_back(a.data());
