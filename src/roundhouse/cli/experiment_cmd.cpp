@@ -97,6 +97,7 @@ Status create_on_server(Context& ctx, const CreateFlags& f) {
     auto slash = f.config.rfind('/');
     ctx_dir = slash == std::string::npos ? "." : f.config.substr(0, slash);
   }
+  RH_TRY_ASSIGN(BlobStore * blobs, ctx.blobs());
   char tmpl[] = "/tmp/rh-context-XXXXXX";
   if (!::mkdtemp(tmpl))
     return make_error(ErrorCode::io, "cannot create a work folder in /tmp");
@@ -112,7 +113,6 @@ Status create_on_server(Context& ctx, const CreateFlags& f) {
     cleanup();
     return std::unexpected(digest.error());
   }
-  RH_TRY_ASSIGN(BlobStore * blobs, ctx.blobs());
   auto missing = blobs->missing({*digest});
   bool send = missing && !missing->empty();
   if (send) {
