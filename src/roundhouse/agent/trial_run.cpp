@@ -276,16 +276,12 @@ Status TrialPump::handle(const std::string& line) {
     return upload_checkpoint(r.value("id", ""), r.value("metadata", Json::object()).dump());
   } else if (kind == "invalid_hp") {
     m_invalid_hp = true;
-    TaskPatch p;
-    p.runtime = std::map<std::string, std::string>{{"invalid_hp", "1"}};
-    RH_TRY(m_store.tasks().update(m_task_id, p));
+    RH_TRY(experiment::set_runtime(m_store, m_task_id, {{"invalid_hp", "1"}}));
     m_note("the trial raised InvalidHP: " + r.value("message", ""));
   } else if (kind == "progress") {
     if (r.contains("progress") && r["progress"].is_number()) {
-      TaskPatch p;
-      p.runtime = std::map<std::string, std::string>{
-          {"trial_progress", std::to_string(r["progress"].get<double>())}};
-      (void)m_store.tasks().update(m_task_id, p);
+      (void)experiment::set_runtime(
+          m_store, m_task_id, {{"trial_progress", std::to_string(r["progress"].get<double>())}});
     }
   } else if (kind == "restored") {
     m_note("the trial restored checkpoint " + r.value("id", ""));
@@ -348,9 +344,7 @@ Status TrialPump::upload_checkpoint(const std::string& id, const std::string& me
   a.metadata["files"] = std::to_string(files.size());
   a.metadata["uploaded"] = std::to_string(send.size());
   RH_TRY(m_store.artifacts().put(m_task_id, a));
-  TaskPatch p;
-  p.runtime = std::map<std::string, std::string>{{"latest_checkpoint", id}};
-  RH_TRY(m_store.tasks().update(m_task_id, p));
+  RH_TRY(experiment::set_runtime(m_store, m_task_id, {{"latest_checkpoint", id}}));
   m_note("checkpoint " + id + " stored (" + std::to_string(files.size()) + " files, " +
          std::to_string(send.size()) + " sent)");
   return {};

@@ -56,15 +56,9 @@ Status check_test_run(Context& ctx, HttpClient& http, const std::string& id) {
     return fail("train to length 1", "no checkpoint was saved");
   RH_TRY_ASSIGN(MetadataStore * store, ctx.store());
   bool restored = false;
-  int64_t after = 0;
-  for (;;) {
-    RH_TRY_ASSIGN(auto lines, store->console().read(task, after, 1000));
-    if (lines.empty())
-      break;
-    for (const auto& l : lines)
-      restored = restored || l.text.find("the trial restored checkpoint") != std::string::npos;
-    after = lines.back().seq;
-  }
+  RH_TRY(each_console_line(*store, task, [&](const ConsoleLine& l) {
+    restored = restored || l.text.find("the trial restored checkpoint") != std::string::npos;
+  }));
   if (!restored)
     return fail("restart from the checkpoint",
                 "the trial did not restore its checkpoint (ctx.checkpoint.restore() or "

@@ -26,6 +26,19 @@ Result<Json> experiment_call(Context& ctx, const std::string& method, const std:
   return parse_json(reply, "reply");
 }
 
+Status each_console_line(MetadataStore& store, const std::string& task_id,
+                         const std::function<void(const ConsoleLine&)>& fn) {
+  int64_t after = 0;
+  for (;;) {
+    RH_TRY_ASSIGN(auto lines, store.console().read(task_id, after, 1000));
+    if (lines.empty())
+      return {};
+    for (const auto& l : lines)
+      fn(l);
+    after = lines.back().seq;
+  }
+}
+
 namespace {
 
 std::string metric_text(const Json& t, const char* key) {
@@ -160,15 +173,9 @@ Status logs(Context& ctx, const std::string& id, int64_t trial) {
     int64_t n = t.value("trial", int64_t(0));
     if (trial && n != trial)
       continue;
-    int64_t after = 0;
-    for (;;) {
-      RH_TRY_ASSIGN(auto lines, store->console().read(t.value("task_id", ""), after, 1000));
-      if (lines.empty())
-        break;
-      for (const auto& l : lines)
-        std::printf("[trial %lld] %s\n", static_cast<long long>(n), l.text.c_str());
-      after = lines.back().seq;
-    }
+    RH_TRY(each_console_line(*store, t.value("task_id", ""), [&](const ConsoleLine& l) {
+      std::printf("[trial %lld] %s\n", static_cast<long long>(n), l.text.c_str());
+    }));
   }
   return {};
 }

@@ -134,9 +134,7 @@ class Step {
   std::string queue() const { return runtime_text(m_exp, "queue"); }
 
   Status set_runtime(const std::string& task, std::map<std::string, std::string> kv) {
-    TaskPatch p;
-    p.runtime = std::move(kv);
-    RH_TRY(m_store.tasks().update(task, p));
+    RH_TRY(experiment::set_runtime(m_store, task, std::move(kv)));
     m_notify(task, false);
     return {};
   }
@@ -471,9 +469,7 @@ Status pause_experiment(MetadataStore& store, const std::string& id, const Notif
   RH_TRY_ASSIGN(auto trials, going_trials(store, exp.id));
   for (const auto& t : trials) {
     if (t.status == TaskStatus::running) {
-      TaskPatch p;
-      p.runtime = std::map<std::string, std::string>{{"stop", "pause"}};
-      RH_TRY(store.tasks().update(t.id, p));
+      RH_TRY(set_runtime(store, t.id, {{"stop", "pause"}}));
       notify(t.id, false);
     } else if (t.status == TaskStatus::queued) {
       if (store.queues().dequeue(t.id))
@@ -493,9 +489,7 @@ Status activate_experiment(MetadataStore& store, const std::string& id, const No
   RH_TRY_ASSIGN(auto trials, going_trials(store, exp.id));
   for (const auto& t : trials) {
     if (t.status == TaskStatus::running && runtime_text(t, "stop") == "pause") {
-      TaskPatch p;
-      p.runtime = std::map<std::string, std::string>{{"stop", ""}};
-      (void)store.tasks().update(t.id, p);
+      (void)set_runtime(store, t.id, {{"stop", ""}});
       notify(t.id, false);
     }
   }
@@ -512,9 +506,7 @@ Status cancel_experiment(MetadataStore& store, const std::string& id, const Noti
   RH_TRY_ASSIGN(auto trials, going_trials(store, exp.id));
   for (const auto& t : trials) {
     if (t.status == TaskStatus::running) {
-      TaskPatch p;
-      p.runtime = std::map<std::string, std::string>{{"stop", "cancel"}};
-      RH_TRY(store.tasks().update(t.id, p));
+      RH_TRY(set_runtime(store, t.id, {{"stop", "cancel"}}));
     } else {
       (void)store.tasks().set_status(t.id, TaskStatus::aborted, "the experiment was canceled");
     }

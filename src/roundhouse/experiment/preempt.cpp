@@ -75,10 +75,7 @@ Result<int> preempt_for_priority(MetadataStore& store, const Notify& notify) {
       if (v == victims.end())
         break;  // entries are in priority order: no later one preempts either
       taken.insert(v->task);
-      TaskPatch patch;
-      patch.runtime = std::map<std::string, std::string>{{"stop", "pause"},
-                                                         {"preempted_by", entries[i].task_id}};
-      if (store.tasks().update(v->task, patch)) {
+      if (set_runtime(store, v->task, {{"stop", "pause"}, {"preempted_by", entries[i].task_id}})) {
         notify(v->task, false);
         ++asked;
       }

@@ -94,6 +94,14 @@ std::vector<Hyperparameter> override_params(std::vector<Hyperparameter> base, co
   return base;
 }
 
+Status set_runtime(MetadataStore& store, const std::string& task_id,
+                   std::map<std::string, std::string> values) {
+  TaskPatch p;
+  p.runtime = std::move(values);
+  RH_TRY(store.tasks().update(task_id, p));
+  return {};
+}
+
 std::string runtime_text(const Task& t, const std::string& key) {
   const std::string* v = runtime_of(t, key);
   return v ? *v : std::string();
@@ -185,18 +193,17 @@ Result<Task> create_experiment(MetadataStore& store, BlobStore& blobs, const New
   t.configurations = {Configuration{k_config_name, e.config_text, "the experiment's config"},
                       Configuration{k_overrides_name, overrides.dump(), "--config overrides"}};
   RH_TRY_ASSIGN(Task made, store.tasks().create(t));
-  TaskPatch p;
-  p.runtime = std::map<std::string, std::string>{{"kind", "experiment"},
-                                                 {"queue", queue},
-                                                 {"priority", std::to_string(c.priority)},
-                                                 {"context", e.context},
-                                                 {"config_file", e.config_file},
-                                                 {"seed", std::to_string(seed)},
-                                                 {"base_task", e.base_task},
-                                                 {"objective_title", e.objective_title},
-                                                 {"objective_series", e.objective_series},
-                                                 {"test", e.test ? "1" : ""}};
-  RH_TRY(store.tasks().update(made.id, p));
+  RH_TRY(set_runtime(store, made.id,
+                     {{"kind", "experiment"},
+                      {"queue", queue},
+                      {"priority", std::to_string(c.priority)},
+                      {"context", e.context},
+                      {"config_file", e.config_file},
+                      {"seed", std::to_string(seed)},
+                      {"base_task", e.base_task},
+                      {"objective_title", e.objective_title},
+                      {"objective_series", e.objective_series},
+                      {"test", e.test ? "1" : ""}}));
   RH_TRY(store.tasks().set_status(made.id, TaskStatus::running, ""));
   if (e.paused) {
     RH_TRY(store.tasks().set_status(made.id, TaskStatus::paused, "created paused"));

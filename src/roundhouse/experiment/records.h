@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,10 @@ Result<std::vector<Task>> experiment_tasks(MetadataStore& store, const std::stri
 
 // Nested hparams as section `hparams` parameters, names joined by ".".
 std::vector<Hyperparameter> flatten_hparams(const Json& hparams);
+
+// Merges these keys into the task's runtime (one write).
+Status set_runtime(MetadataStore& store, const std::string& task_id,
+                   std::map<std::string, std::string> values);
 
 // A runtime value as text ("" when absent) / as a number (0 when absent or not a number).
 std::string runtime_text(const Task& t, const std::string& key);
