@@ -326,6 +326,7 @@ class Agent {
       done = true;
       (void)m_store->tasks().update(task.id, TaskPatch{});  // wakes the watcher
       watcher.join();
+      m_pump = nullptr;  // the pump ends with this run
       ::close(wake[0]);
       ::close(wake[1]);
       fail("cannot run the task: " + res.error().message);
