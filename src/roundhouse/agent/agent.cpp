@@ -18,6 +18,7 @@
 #include "roundhouse/client/remote_store.h"
 #include "roundhouse/experiment/records.h"
 #include "roundhouse/model/json.h"
+#include "roundhouse/model/slots.h"
 #include "roundhouse/run/capture.h"
 #include "roundhouse/run/recorder.h"
 #include "roundhouse/run/supervise.h"
@@ -99,12 +100,23 @@ class Agent {
     return std::optional<Task>{std::move(t)};
   }
 
+  // The GPUs this agent serves: --gpus, else the CUDA_VISIBLE_DEVICES it was
+  // started with; "" for none.
+  std::string served_gpus() const {
+    if (m_opt.gpus == "none")
+      return "";
+    if (!m_opt.gpus.empty())
+      return m_opt.gpus;
+    const char* cvd = std::getenv("CUDA_VISIBLE_DEVICES");
+    return cvd ? cvd : "";
+  }
+
   Status heartbeat() {
     Worker w;
     w.name = m_opt.name;
     w.host = host_name();
     w.queues = m_opt.queues;
-    w.gpus = m_opt.gpus == "none" ? "" : m_opt.gpus;
+    w.gpus = served_gpus();
     {
       std::lock_guard lk(m_mu);
       w.task_id = m_current;
@@ -278,10 +290,13 @@ class Agent {
         sup.env.push_back(before.empty() ? kv : kv + ":" + before);
       }
     }
-    if (!m_opt.gpus.empty())
-      sup.env.push_back("CUDA_VISIBLE_DEVICES=" + (m_opt.gpus == "none" ? "" : m_opt.gpus));
-    else if (const char* cvd = std::getenv("CUDA_VISIBLE_DEVICES"))
-      sup.env.push_back(std::string("CUDA_VISIBLE_DEVICES=") + cvd);
+    // A task asking slots (a trial's slots_per_trial) sees that many of the
+    // agent's GPUs; any other task sees all of them.
+    if (!m_opt.gpus.empty() || std::getenv("CUDA_VISIBLE_DEVICES")) {
+      auto asked = task.runtime.find("slots");
+      int64_t slots = asked == task.runtime.end() ? -1 : std::atoll(asked->second.c_str());
+      sup.env.push_back("CUDA_VISIBLE_DEVICES=" + devices_for(served_gpus(), slots));
+    }
 
     int wake[2];
     if (::pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) {

@@ -90,14 +90,22 @@ Result<TrialSetup> prepare_trial(const Task& t, MetadataStore& store, BlobStore&
   }
   RH_TRY(make_dirs(s.trial_dir + "/checkpoints"));
   std::string latest = experiment::runtime_text(t, "latest_checkpoint");
+  // Warm start: until the trial has a checkpoint of its own, it starts from
+  // the source trial's.
+  std::string from_task = t.id;
+  if (latest.empty() && !experiment::runtime_text(t, "source_checkpoint").empty()) {
+    latest = experiment::runtime_text(t, "source_checkpoint");
+    from_task = experiment::runtime_text(t, "source_task");
+  }
   if (!latest.empty()) {
     std::string dir = s.trial_dir + "/checkpoints/" + latest;
-    auto meta = fetch_checkpoint(store, blobs, t.id, latest, dir);
+    auto meta = fetch_checkpoint(store, blobs, from_task, latest, dir);
     if (!meta)
       return make_error(meta.error().code,
                         "cannot restore checkpoint " + latest + ": " + meta.error().message);
     RH_TRY(write_file_atomic(dir + ".json", *meta));
-    s.notes.push_back("checkpoint " + latest + " restored");
+    s.notes.push_back("checkpoint " + latest + " restored" +
+                      (from_task == t.id ? "" : " (warm start from trial task " + from_task + ")"));
   }
   auto parse = [&](const std::string& key, Json def) -> Result<Json> {
     std::string text = experiment::runtime_text(t, key);
@@ -341,6 +349,10 @@ Status TrialPump::upload_checkpoint(const std::string& id, const std::string& me
   a.metadata["metadata"] = metadata.dump();
   if (metadata.contains("steps_completed"))
     a.metadata["steps_completed"] = metadata["steps_completed"].dump();
+  for (const auto& [d, p] : uploads)
+    a.members.push_back(d);
+  std::sort(a.members.begin(), a.members.end());
+  a.members.erase(std::unique(a.members.begin(), a.members.end()), a.members.end());
   a.metadata["files"] = std::to_string(files.size());
   a.metadata["uploaded"] = std::to_string(send.size());
   RH_TRY(m_store.artifacts().put(m_task_id, a));

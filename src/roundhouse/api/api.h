@@ -5,9 +5,12 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
+#include "roundhouse/api/blob_sweeper.h"
 #include "roundhouse/api/change_hub.h"
 #include "roundhouse/api/experiment_runner.h"
 #include "roundhouse/api/http.h"
@@ -44,6 +47,10 @@ class Api {
   // Blobs first, then the row that points to them: the size of body.digest's
   // stored object, or an error telling the client to upload it.
   Result<uint64_t> stored_blob_size(const std::string& digest);
+  // Removal candidates among `asked` that the store holds (not in `missing`)
+  // are refreshed: a client is about to refer to them (BlobOrphans).
+  Status refresh_present(const std::vector<std::string>& asked,
+                         const std::vector<std::string>& missing);
   Result<HttpResponse> blob_response(const std::string& digest, const std::string& content_type,
                                      const std::string& filename);
   void add_queue_routes(Router& r);  // queue_routes.cpp: queues, enqueue, take, workers
@@ -53,12 +60,21 @@ class Api {
   void add_dataset_routes(Router& r);  // dataset_routes.cpp
   Result<std::string> dataset_id(const std::string& p);
   void add_experiment_routes(Router& r);  // experiment_routes.cpp
+  // A warning when agents serve the experiment's queue and none offers the
+  // slots a trial asks (model/slots.h); nothing when none serve it yet.
+  std::optional<std::string> slots_warning(const Task& exp, int64_t slots);
+
+  // Held shared while a route checks a blob is stored and records a
+  // reference to it; the sweeper holds it exclusively (blob_sweeper.h).
+  std::shared_lock<std::shared_mutex> referring() { return std::shared_lock(m_refs); }
 
   ApiContext& m_ctx;
+  std::shared_mutex m_refs;
   ChangeHub m_hub;
   Serial m_takes;                  // after m_hub: stops first
   WorkerReaper m_reaper;           // after m_hub: stops first
   ExperimentRunner m_experiments;  // after m_hub: stops first
+  BlobSweeper m_sweeper;           // after m_refs
 };
 
 }  // namespace rh::api

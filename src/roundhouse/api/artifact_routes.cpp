@@ -23,9 +23,24 @@ void Api::add_artifact_routes(Router& r) {
           Artifact a;
           RH_TRY(from_json(j, "body", a));
           RH_TRY(validate_artifact_name(a.name));
-          RH_TRY_ASSIGN(a.size, stored_blob_size(a.digest));
+          auto refs = referring();
+          RH_TRY_ASSIGN(uint64_t size, stored_blob_size(a.digest));
+          // A folder's size is its members' (the client's sum); each must be stored.
+          for (const auto& m : a.members) {
+            if (auto st = stored_blob_size(m); !st)
+              return make_error(st.error().code, "body.members: " + st.error().message);
+          }
+          if (a.members.empty())
+            a.size = size;
           RH_TRY_ASSIGN(Artifact stored, m_ctx.store.artifacts().put(id, a));
           return ok_json(to_json(stored), 201);
+        }));
+  route(r, "DELETE", "/api/v1/tasks/{id}/artifacts/{name*}",
+        sync([this](HttpRequest& req) -> Result<HttpResponse> {
+          RH_TRY_ASSIGN(std::string id, task_id(req.params[0]));
+          RH_TRY(m_ctx.store.artifacts().remove(id, req.params[1]));
+          m_sweeper.poke();
+          return ok_json(Json{{"deleted", req.params[1]}});
         }));
   route(r, "GET", "/api/v1/tasks/{id}/artifacts",
         sync([this](HttpRequest& req) -> Result<HttpResponse> {
@@ -54,6 +69,7 @@ void Api::add_artifact_routes(Router& r) {
           Model m;
           RH_TRY(from_json(j, "body", m));
           m.task_id = id;
+          auto refs = referring();
           if (!m.digest.empty()) {
             RH_TRY_ASSIGN(m.size, stored_blob_size(m.digest));
           }

@@ -1,5 +1,7 @@
 // Blobs by digest: one at a time (PUT/GET), many small ones in a batch, fetch several, ask which
 // are missing.
+#include <unordered_set>
+
 #include "roundhouse/api/api.h"
 #include "roundhouse/api/handlers.h"
 #include "roundhouse/blob/blob_batch.h"
@@ -15,12 +17,14 @@ void Api::add_blob_routes(Router& r) {
           RH_TRY(validate_digest(req.params[0]));
           if (req.body_digest.empty()) {
             RH_TRY_ASSIGN(BlobInfo info, m_ctx.blobs.put_file(req.body_file, req.params[0]));
+            RH_TRY(m_ctx.store.blob_orphans().refresh({info.digest}));
             return ok_json(Json{{"digest", info.digest}, {"size", info.size}}, 201);
           }
           if (req.body_digest != req.params[0]) {
             return digest_mismatch(req.params[0], req.body_digest);
           }
           RH_TRY_ASSIGN(BlobInfo info, m_ctx.blobs.put_staged(req.body_file, req.body_digest));
+          RH_TRY(m_ctx.store.blob_orphans().refresh({info.digest}));
           return ok_json(Json{{"digest", info.digest}, {"size", info.size}}, 201);
         }),
         /*stream_body=*/true);
@@ -49,6 +53,10 @@ void Api::add_blob_routes(Router& r) {
           check_trace.end();
           Trace t("blobs batch: store");
           RH_TRY(m_ctx.blobs.put_checked(blobs));
+          std::vector<std::string> digests;
+          for (const auto& b : blobs)
+            digests.push_back(b.first);
+          RH_TRY(m_ctx.store.blob_orphans().refresh(digests));
           return ok_json(Json{{"stored", blobs.size()}});
         }));
   // Many blobs in one answer, in the batch format above (in the order asked;
@@ -100,6 +108,8 @@ void Api::add_blob_routes(Router& r) {
           if (digests.size() > 100000)
             return make_error(ErrorCode::invalid_argument, "at most 100000 digests a request");
           RH_TRY_ASSIGN(auto missing, m_ctx.blobs.missing(digests));
+          // The present ones are about to be referred to: not removed soon.
+          RH_TRY(refresh_present(digests, missing));
           if (!plain)
             return ok_json(Json{{"missing", missing}});
           HttpResponse res;
@@ -108,6 +118,17 @@ void Api::add_blob_routes(Router& r) {
             res.body += d + "\n";
           return res;
         }));
+}
+
+Status Api::refresh_present(const std::vector<std::string>& asked,
+                            const std::vector<std::string>& missing) {
+  std::unordered_set<std::string_view> absent(missing.begin(), missing.end());
+  std::vector<std::string> present;
+  for (const auto& d : asked) {
+    if (!absent.count(d))
+      present.push_back(d);
+  }
+  return m_ctx.store.blob_orphans().refresh(present);
 }
 
 Result<uint64_t> Api::stored_blob_size(const std::string& digest) {

@@ -76,6 +76,7 @@ void Api::add_dataset_routes(Router& r) {
               return make_error(ErrorCode::invalid_argument, "body.files is required");
             RH_TRY(list_from_json(j["files"], "body.files", files));
           }
+          auto refs = referring();
           RH_TRY(ds.put_files(id, files));
           return ok_json(Json{{"files", files.size()}});
         }));
@@ -85,6 +86,7 @@ void Api::add_dataset_routes(Router& r) {
         sync([this, &ds](HttpRequest& req) -> Result<HttpResponse> {
           RH_TRY_ASSIGN(std::string id, dataset_id(req.params[0]));
           RH_TRY_ASSIGN(FileChangesReader reader, FileChangesReader::open(req.body_file));
+          auto refs = referring();
           RH_TRY_ASSIGN(int64_t removed,
                         ds.change_files(id, [&](FileChanges& c) { return reader.next(c); }));
           return ok_json(Json{{"removed", removed}});

@@ -54,6 +54,7 @@ void Api::add_event_routes(Router& r) {
           RH_TRY_ASSIGN(Json j, body_object(req));
           Plot p;
           RH_TRY(from_json(j, "body", p));
+          auto refs = referring();
           if (!p.digest.empty()) {
             RH_TRY(stored_blob_size(p.digest));
           }

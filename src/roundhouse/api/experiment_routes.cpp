@@ -2,12 +2,14 @@
 // trials), pause/activate/cancel/kill, delete, checkpoints. An experiment
 // and its trials are tasks (experiment/records.h); the runner
 // (experiment_runner.h) moves them on.
+#include <algorithm>
 #include <random>
 
 #include "roundhouse/api/api.h"
 #include "roundhouse/api/handlers.h"
 #include "roundhouse/experiment/driver.h"
 #include "roundhouse/experiment/records.h"
+#include "roundhouse/model/slots.h"
 
 namespace rh::api {
 
@@ -61,6 +63,23 @@ Json checkpoint_json(const Task& trial, const Artifact& a) {
 
 }  // namespace
 
+std::optional<std::string> Api::slots_warning(const Task& exp, int64_t slots) {
+  std::string queue = experiment::runtime_text(exp, "queue");
+  auto workers = m_ctx.store.queues().workers();
+  if (!workers)
+    return std::nullopt;
+  int64_t most = -1;
+  for (const auto& w : *workers) {
+    if (std::find(w.queues.begin(), w.queues.end(), queue) != w.queues.end())
+      most = std::max(most, offered_slots(w.gpus));
+  }
+  if (most < 0 || most >= slots)
+    return std::nullopt;
+  return "resources.slots_per_trial: " + std::to_string(slots) + " slots asked, but the agents " +
+         "serving queue " + queue + " offer at most " + std::to_string(most) +
+         " (one per GPU, one without GPUs): trials wait for an agent started with --gpus";
+}
+
 void Api::add_experiment_routes(Router& r) {
   route(r, "POST", "/api/v1/experiments", sync([this](HttpRequest& req) -> Result<HttpResponse> {
           RH_TRY_ASSIGN(Json j, body_object(req));
@@ -86,6 +105,8 @@ void Api::add_experiment_routes(Router& r) {
           RH_TRY_ASSIGN(experiment::Config c, experiment::experiment_config(made));
           Json out = experiment_json(made);
           out["warnings"] = c.warnings;
+          if (auto w = slots_warning(made, c.slots_per_trial))
+            out["warnings"].push_back(*w);
           m_hub.bump("tasks");
           m_experiments.poke();
           return ok_json(out, 201);

@@ -60,8 +60,9 @@ void ExperimentRunner::step_all() {
   if (!list)
     return;
   for (const auto& e : *list) {
-    if (e.status != TaskStatus::running && e.status != TaskStatus::paused)
-      continue;
+    if (e.status != TaskStatus::running && e.status != TaskStatus::paused &&
+        experiment::runtime_text(e, "checkpoints_collected") == "1")
+      continue;  // ended, its checkpoints collected
     std::string msg;
     try {
       auto r = experiment::step_experiment(m_store, e.id, m_notify);

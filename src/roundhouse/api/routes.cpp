@@ -18,7 +18,8 @@ Api::Api(ApiContext& ctx)
                  if (l.status == TaskStatus::queued)
                    m_hub.bump("queues");
                }),
-      m_experiments(ctx.store, m_hub) {}
+      m_experiments(ctx.store, m_hub),
+      m_sweeper(ctx.store, ctx.blobs, m_refs, ctx.blob_grace_s, 2.0, ctx.store_now) {}
 
 Result<std::string> Api::task_id(const std::string& p) {
   if (p.size() == 32 && is_hex(p))
@@ -57,6 +58,7 @@ void Api::add(Router& r) {
   r.on_shutdown([this] {
     m_reaper.stop();
     m_experiments.stop();
+    m_sweeper.stop();
     m_hub.shutdown();
   });
   add_service_routes(r);

@@ -18,6 +18,8 @@ struct ApiContext {
   std::string version;
   // > 0: agents silent this long lose their running task (see QueueStore::reap_workers).
   double worker_timeout_s = 0;
+  // >= 0: blobs unreferenced this long are removed (blob_sweeper.h); < 0: never.
+  double blob_grace_s = -1;
   // The store's clock (its Env), for the reaper's cutoff.
   std::function<double()> store_now = [] {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())

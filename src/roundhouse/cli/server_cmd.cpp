@@ -24,6 +24,7 @@ struct ServerFlags {
   int max_body_mb = 0;
   int workers = 4;
   double worker_timeout_s = 60;
+  double blob_grace_s = 900;
 };
 
 Status serve(Context& ctx, const ServerFlags& f) {
@@ -41,6 +42,7 @@ Status serve(Context& ctx, const ServerFlags& f) {
   api::Router router;
   api::ApiContext api_ctx{*store, *blobs, k_version};
   api_ctx.worker_timeout_s = f.worker_timeout_s;
+  api_ctx.blob_grace_s = f.blob_grace_s;
   api_ctx.store_now = [&ctx] { return ctx.env.now(); };
   api::add_api_routes(router, api_ctx);
   add_web_ui(router, web_assets());
@@ -86,6 +88,11 @@ void add_server_command(CLI::App& app, Context& ctx) {
                   "Seconds without a heartbeat after which an agent's task is failed or requeued "
                   "(default 60)")
       ->check(CLI::Range(1.0, 86400.0));
+  cmd->add_option("--blob-grace", flags->blob_grace_s,
+                  "Seconds a blob stays after the last reference to it goes (a deleted task, "
+                  "a collected checkpoint) before it is removed; -1 keeps every blob "
+                  "(default 900)")
+      ->check(CLI::Range(-1.0, 1e9));
   cmd->callback([&ctx, flags] { guard([&] { return serve(ctx, *flags); }); });
 }
 

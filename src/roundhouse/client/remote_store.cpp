@@ -282,6 +282,14 @@ class RemoteArtifacts final : public ArtifactStore {
     RH_TRY_ASSIGN(Json j, call_json(m_c, "GET", task_path(task_id) + "/artifacts" + path));
     return decode<Artifact>(j, "artifact");
   }
+  Status remove(const std::string& task_id, const std::string& name) override {
+    RH_TRY(RemoteTasks::check_full_id(task_id));
+    std::string path;
+    for (const auto& part : split_name(name))
+      path += "/" + url_encode(part);
+    RH_TRY(call_json(m_c, "DELETE", task_path(task_id) + "/artifacts" + path));
+    return {};
+  }
   Result<Model> add_model(const Model& m) override {
     RH_TRY(RemoteTasks::check_full_id(m.task_id));
     Json body = to_json(m);
@@ -566,6 +574,20 @@ class RemoteDatasets final : public DatasetStore {
   HttpClient& m_c;
 };
 
+// Only the server, which sees every reference, collects blobs.
+class RemoteBlobOrphans final : public BlobOrphans {
+ public:
+  Result<std::vector<std::string>> removable(double, int) override { return refuse(); }
+  Status forget(const std::vector<std::string>&) override { return refuse(); }
+  Status refresh(const std::vector<std::string>&) override { return refuse(); }
+
+ private:
+  static std::unexpected<Error> refuse() {
+    return make_error(ErrorCode::invalid_argument,
+                      "blobs are collected by the server itself, not by its clients");
+  }
+};
+
 class RemoteStore final : public MetadataStore {
  public:
   explicit RemoteStore(std::shared_ptr<HttpClient> c)
@@ -586,6 +608,7 @@ class RemoteStore final : public MetadataStore {
   PlotStore& plots() override { return m_plots; }
   QueueStore& queues() override { return m_queues; }
   DatasetStore& datasets() override { return m_datasets; }
+  BlobOrphans& blob_orphans() override { return m_orphans; }
   void close() override {}
 
  private:
@@ -598,6 +621,7 @@ class RemoteStore final : public MetadataStore {
   RemotePlots m_plots;
   RemoteQueues m_queues;
   RemoteDatasets m_datasets;
+  RemoteBlobOrphans m_orphans;
 };
 
 }  // namespace

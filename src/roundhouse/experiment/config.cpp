@@ -385,7 +385,7 @@ Status read_searcher(Reader& r, const YAML::Node& n, Config& c) {
     }
   }
   if (auto v = n["source_trial_id"]) {
-    RH_TRY_ASSIGN(c.source_trial_id, r.count(v, "searcher.source_trial_id", 1));
+    RH_TRY_ASSIGN(c.source_trial, r.str(v, "searcher.source_trial_id"));
   }
   return {};
 }

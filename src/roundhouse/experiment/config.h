@@ -37,8 +37,10 @@ struct Config {
   int64_t records_per_epoch = 0;
   std::string min_validation_unit;
   uint64_t min_validation_period = 0;
-  int64_t source_trial_id = 0;  // warm start from this trial's checkpoint
-  uint64_t seed = 0;            // reproducibility.experiment_seed (0: drawn at create)
+  // searcher.source_trial_id: the task ID (or a unique prefix) of a trial
+  // whose latest checkpoint every trial starts from (warm start).
+  std::string source_trial;
+  uint64_t seed = 0;  // reproducibility.experiment_seed (0: drawn at create)
   int64_t max_restarts = 5;     // per trial
   // Checkpoint garbage collection: the union of these is kept.
   int64_t save_experiment_best = 0, save_trial_best = 1, save_trial_latest = 1;

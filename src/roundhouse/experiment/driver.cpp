@@ -5,6 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "roundhouse/experiment/checkpoint_gc.h"
 #include "roundhouse/experiment/records.h"
 #include "roundhouse/search/searcher.h"
 #include "roundhouse/util/json.h"
@@ -226,7 +227,9 @@ class Step {
         {"max_restarts", std::to_string(m_c.max_restarts)},
         {"restarts", "0"},
         {"stop", ""},
-        {"slots", std::to_string(m_c.slots_per_trial)}};
+        {"slots", std::to_string(m_c.slots_per_trial)},
+        {"source_task", runtime_text(m_exp, "source_task")},
+        {"source_checkpoint", runtime_text(m_exp, "source_checkpoint")}};
     RH_TRY(set_runtime(made.id, rt));
     return m_store.tasks().get(made.id);
   }
@@ -446,11 +449,18 @@ Result<std::vector<Task>> going_trials(MetadataStore& store, const std::string& 
 Result<bool> step_experiment(MetadataStore& store, const std::string& experiment_id,
                              const Notify& notify) {
   RH_TRY_ASSIGN(Task exp, get_experiment(store, experiment_id));
-  if (is_final(exp.status))
+  if (is_final(exp.status) && runtime_text(exp, "checkpoints_collected") == "1")
     return false;
+  RH_TRY_ASSIGN(auto list, trial_tasks(store, exp.id));
+  // Trials that ended (by the last step, or the experiment's end) give up
+  // the checkpoints the policy does not keep.
+  RH_TRY_ASSIGN(int64_t collected, collect_checkpoints(store, exp, list));
+  if (collected > 0)
+    notify(exp.id, false);
+  if (is_final(exp.status))
+    return true;
   RH_TRY_ASSIGN(Config c, experiment_config(exp));
   RH_TRY_ASSIGN(State s, load_state(exp));
-  RH_TRY_ASSIGN(auto list, trial_tasks(store, exp.id));
   std::map<int64_t, Task> tasks;
   for (auto& t : list) {
     int64_t n = runtime_int(t, "trial");

@@ -29,8 +29,10 @@ namespace rh::experiment {
 // server can wake the pages and the agents waiting on it).
 using Notify = std::function<void(const std::string& task_id, bool enqueued)>;
 
-// Moves the experiment on as far as what is recorded allows. Returns
-// whether anything was written. An experiment in a final state is left alone.
+// Moves the experiment on as far as what is recorded allows, and collects
+// the checkpoints of the trials that ended (checkpoint_gc.h). Returns
+// whether anything was written. An experiment in a final state is only
+// collected, once (runtime "checkpoints_collected"); then it is left alone.
 Result<bool> step_experiment(MetadataStore& store, const std::string& experiment_id,
                              const Notify& notify);
 

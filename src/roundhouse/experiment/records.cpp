@@ -182,6 +182,21 @@ Result<Task> create_experiment(MetadataStore& store, BlobStore& blobs, const New
                         "context archive " + e.context + " is not stored: upload it first");
     }
   }
+  // Warm start: the source trial's latest checkpoint, found now.
+  std::string source_task, source_checkpoint;
+  if (!c.source_trial.empty()) {
+    auto id = store.tasks().resolve(c.source_trial);
+    if (!id)
+      return make_error(id.error().code,
+                        "searcher.source_trial_id: " + id.error().message +
+                            " (give the task ID of a trial here: rh trials list EXPERIMENT)");
+    RH_TRY_ASSIGN(Task src, store.tasks().get(*id));
+    source_checkpoint = runtime_text(src, "latest_checkpoint");
+    if (source_checkpoint.empty())
+      return make_error(ErrorCode::invalid_argument,
+                        "searcher.source_trial_id: task " + src.id + " has no checkpoint");
+    source_task = src.id;
+  }
   NewTask t;
   t.project = !e.project.empty() ? e.project : !c.project.empty() ? c.project : "default";
   t.name = (!c.name.empty() ? c.name : "experiment") + (e.test ? " (test)" : "");
@@ -203,7 +218,20 @@ Result<Task> create_experiment(MetadataStore& store, BlobStore& blobs, const New
                       {"base_task", e.base_task},
                       {"objective_title", e.objective_title},
                       {"objective_series", e.objective_series},
-                      {"test", e.test ? "1" : ""}}));
+                      {"test", e.test ? "1" : ""},
+                      {"source_task", source_task},
+                      {"source_checkpoint", source_checkpoint}}));
+  if (!e.context.empty()) {
+    // An artifact, so the blob is referred to while the experiment exists.
+    Artifact a;
+    a.name = "context";
+    a.digest = e.context;
+    RH_TRY_ASSIGN(a.size, blobs.stat(e.context));
+    a.type = "context";
+    a.content_type = "application/zstd";
+    a.metadata["file"] = "context.tar.zst";
+    RH_TRY(store.artifacts().put(made.id, a));
+  }
   RH_TRY(store.tasks().set_status(made.id, TaskStatus::running, ""));
   if (e.paused) {
     RH_TRY(store.tasks().set_status(made.id, TaskStatus::paused, "created paused"));

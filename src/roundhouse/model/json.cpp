@@ -143,6 +143,7 @@ Json to_json(const Artifact& a) {
               {"type", a.type},
               {"content_type", a.content_type},
               {"metadata", string_map_to_json(a.metadata)},
+              {"members", a.members},
               {"created", a.created}};
 }
 
@@ -457,6 +458,7 @@ Status from_json(const Json& j, const std::string& w, Artifact& a) {
   RH_TRY(read_string(j, "type", w, a.type));
   RH_TRY(read_string(j, "content_type", w, a.content_type));
   RH_TRY(read_string_map(j, "metadata", w, a.metadata));
+  RH_TRY(read_string_list(j, "members", w, a.members));
   RH_TRY(read_double(j, "created", w, a.created));
   return {};
 }

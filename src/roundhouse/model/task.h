@@ -178,6 +178,9 @@ struct Artifact {
   std::string type;          // file, folder, json, csv, npy, ...
   std::string content_type;  // MIME type for downloads
   std::map<std::string, std::string> metadata;
+  // The blobs a folder artifact's manifest (`digest`) names, e.g. a
+  // checkpoint's files: kept while the artifact is.
+  std::vector<std::string> members;
   double created = 0;
 };
 

@@ -26,6 +26,7 @@ class LossyStore final : public MetadataStore {
   PlotStore& plots() override { return m_real.plots(); }
   QueueStore& queues() override { return m_real.queues(); }
   DatasetStore& datasets() override { return m_real.datasets(); }
+  BlobOrphans& blob_orphans() override { return m_real.blob_orphans(); }
   void close() override {}
   int calls = 0;
 

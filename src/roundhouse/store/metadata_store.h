@@ -161,12 +161,35 @@ class PlotStore {
 class ArtifactStore {
  public:
   virtual ~ArtifactStore() = default;
-  // Records (or replaces, by name) an artifact whose blob is already stored.
+  // Records (or replaces, by name) an artifact whose blob (and members) are
+  // already stored. The blobs a replaced artifact referred to become
+  // candidates for removal (BlobOrphans).
   virtual Result<Artifact> put(const std::string& task_id, const Artifact& a) = 0;
   virtual Result<std::vector<Artifact>> list(const std::string& task_id) = 0;
   virtual Result<Artifact> get(const std::string& task_id, const std::string& name) = 0;
+  // Forgets the artifact (not_found when there is none); its blob and
+  // members become candidates for removal (BlobOrphans). Deleting a task
+  // does the same for all of its artifacts, models and plots.
+  virtual Status remove(const std::string& task_id, const std::string& name) = 0;
   virtual Result<Model> add_model(const Model& m) = 0;
   virtual Result<std::vector<Model>> models(const std::string& task_id) = 0;
+};
+
+// Blob collection, the server's own (a client of a server refuses with
+// invalid_argument). A candidate is a blob that lost a reference at some
+// time; it is removable once nothing refers to it (no artifact or artifact
+// member, model, plot or dataset file) and it has stayed a candidate since
+// before `before`: the grace covers an upload in flight, and a client that
+// asks which blobs are missing (an upload about to refer to present ones)
+// refreshes those candidates. removable() returns up to `limit` such
+// digests and drops the candidates found referenced; after removing the
+// blobs the caller forgets them.
+class BlobOrphans {
+ public:
+  virtual ~BlobOrphans() = default;
+  virtual Result<std::vector<std::string>> removable(double before, int limit) = 0;
+  virtual Status forget(const std::vector<std::string>& digests) = 0;
+  virtual Status refresh(const std::vector<std::string>& digests) = 0;
 };
 
 struct Queue {
@@ -347,6 +370,7 @@ class MetadataStore {
   virtual PlotStore& plots() = 0;
   virtual QueueStore& queues() = 0;
   virtual DatasetStore& datasets() = 0;
+  virtual BlobOrphans& blob_orphans() = 0;
   // Finishes pending writes and releases the backend; later calls fail.
   virtual void close() = 0;
 };

@@ -555,6 +555,40 @@ TEST_P(StoreConformance, TasksAreTakenByPriorityThenEnqueueTime) {
   EXPECT_EQ((*workers)[0].queues, (std::vector<std::string>{"q1", "q2"}));
 }
 
+TEST_P(StoreConformance, TakeLeavesTasksAskingMoreSlotsThanTheWorkerOffers) {
+  auto& qs = m_store->queues();
+  ASSERT_TRUE(qs.create("q", false));
+  // Queued first: asks 2 slots; then one asking 0 and one asking nothing.
+  std::vector<std::string> ids;
+  for (const char* slots : {"2", "0", ""}) {
+    Task t = make_task(std::string("s") + slots);
+    if (*slots) {
+      TaskPatch p;
+      p.runtime = std::map<std::string, std::string>{{"slots", slots}};
+      ASSERT_TRUE(tasks().update(t.id, p));
+    }
+    ASSERT_TRUE(qs.enqueue(t.id, "q", 0));
+    ids.push_back(t.id);
+    m_env.advance(0.01);
+  }
+  // A CPU worker offers one slot; a one-GPU worker too; two GPUs offer two.
+  ASSERT_TRUE(qs.heartbeat(Worker{"cpu", "h", {"q"}, "", "", 0, 0}));
+  ASSERT_TRUE(qs.heartbeat(Worker{"gpu1", "h", {"q"}, "3", "", 0, 0}));
+  ASSERT_TRUE(qs.heartbeat(Worker{"gpu2", "h", {"q"}, "0,1", "", 0, 0}));
+  auto a = qs.take({"q"}, "cpu");
+  ASSERT_TRUE(a && a->has_value());
+  EXPECT_EQ((*a)->id, ids[1]);
+  auto b = qs.take({"q"}, "gpu1");
+  ASSERT_TRUE(b && b->has_value());
+  EXPECT_EQ((*b)->id, ids[2]);
+  auto c = qs.take({"q"}, "cpu");
+  ASSERT_TRUE(c);
+  EXPECT_FALSE(c->has_value());  // only the 2-slot task waits
+  auto d = qs.take({"q"}, "gpu2");
+  ASSERT_TRUE(d && d->has_value());
+  EXPECT_EQ((*d)->id, ids[0]);
+}
+
 TEST_P(StoreConformance, ConcurrentTakersNeverShareATask) {
   auto& qs = m_store->queues();
   ASSERT_TRUE(qs.create("q", false));
@@ -1070,6 +1104,7 @@ class RemoteHarness final : public MetadataStore, public HasBlobs, public HasBac
   PlotStore& plots() override { return m_remote->plots(); }
   QueueStore& queues() override { return m_remote->queues(); }
   DatasetStore& datasets() override { return m_remote->datasets(); }
+  BlobOrphans& blob_orphans() override { return m_remote->blob_orphans(); }
   MetadataStore& backing() override { return m_server.store(); }
   void close() override { m_server.stop(); }
 

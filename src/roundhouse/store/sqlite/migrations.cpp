@@ -222,6 +222,28 @@ CREATE TABLE dataset_files(
 INSERT OR IGNORE INTO queues(id, name, created)
   VALUES(lower(hex(randomblob(16))), 'default', (julianday('now') - 2440587.5) * 86400.0);
 )sql"},
+    // What refers to a blob, so unreferenced ones can be removed: the blobs a
+    // folder artifact's manifest names (a checkpoint's files), lookups by
+    // digest on every table that holds one, and the blobs left without a
+    // reference since a time (candidates; see ArtifactStore::orphans).
+    {7, R"sql(
+CREATE TABLE artifact_members(
+  task_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  PRIMARY KEY(task_id, name, digest),
+  FOREIGN KEY(task_id, name) REFERENCES artifacts(task_id, name) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX artifact_members_digest ON artifact_members(digest);
+CREATE INDEX artifacts_digest ON artifacts(digest);
+CREATE INDEX models_digest ON models(digest);
+CREATE INDEX plots_digest ON plots(digest);
+CREATE INDEX dataset_files_digest ON dataset_files(digest);
+CREATE TABLE blob_orphans(
+  digest TEXT PRIMARY KEY,
+  since REAL NOT NULL
+) WITHOUT ROWID;
+)sql"},
 };
 
 }  // namespace

@@ -18,6 +18,13 @@ std::unique_ptr<ArtifactStore> make_artifact_part(Shared& s);
 std::unique_ptr<PlotStore> make_plot_part(Shared& s);
 std::unique_ptr<QueueStore> make_queue_part(Shared& s, TaskStore& tasks);
 std::unique_ptr<DatasetStore> make_dataset_part(Shared& s);
+std::unique_ptr<BlobOrphans> make_blob_orphans_part(Shared& s);  // blob_orphans.cpp
+
+// Inside a write: the blobs the task refers to (its artifacts and their
+// members, models, plots), or only those of one artifact, become removal
+// candidates since `now` (blob_orphans.cpp).
+Status note_orphans_in_tx(Db& db, const std::string& task_id, const std::string* artifact,
+                          double now);
 
 // Chunks under this many points are merged with their small neighbours.
 inline constexpr int64_t k_small_chunk_points = 4096;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "roundhouse/model/json.h"
+#include "roundhouse/model/slots.h"
 #include "roundhouse/model/validate.h"
 #include "roundhouse/store/sqlite/parts.h"
 #include "roundhouse/util/strings.h"
@@ -169,11 +170,23 @@ class SqliteQueues final : public QueueStore {
     std::string taken;
     RH_TRY(m_s.writer->run([&](Db& db) -> Status {
       taken.clear();
+      // The worker's slots (model/slots.h): a task asking more stays for
+      // another worker; the next one this worker can run is taken instead.
+      int64_t slots = 1;
+      RH_TRY_ASSIGN(Stmt * g, db.cached("SELECT gpus FROM workers WHERE name = ?"));
+      g->bind(1, worker);
+      RH_TRY_ASSIGN(bool known, g->step());
+      if (known)
+        slots = offered_slots(g->text(0));
+      g->reset();
       for (const auto& q : queues) {
         RH_TRY_ASSIGN(std::string qid, queue_id_in(db, q));
-        RH_TRY_ASSIGN(Stmt * s, db.cached("SELECT task_id FROM queue_entries WHERE queue_id = ? "
-                                          "ORDER BY priority DESC, enqueued, seq LIMIT 1"));
-        s->bind(1, qid);
+        RH_TRY_ASSIGN(Stmt * s,
+                      db.cached("SELECT e.task_id FROM queue_entries e JOIN tasks t ON t.id = "
+                                "e.task_id WHERE e.queue_id = ? AND CAST(COALESCE(json_extract("
+                                "t.runtime, '$.slots'), '0') AS INTEGER) <= ? "
+                                "ORDER BY e.priority DESC, e.enqueued, e.seq LIMIT 1"));
+        s->bind(1, qid).bind(2, slots);
         RH_TRY_ASSIGN(bool row, s->step());
         if (row)
           taken = s->text(0);

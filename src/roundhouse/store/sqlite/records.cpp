@@ -293,10 +293,17 @@ class SqliteArtifacts final : public ArtifactStore {
     RH_TRY(validate_digest(a.digest));
     RH_TRY(validate_text("artifact type", a.type));
     RH_TRY(validate_text("artifact content_type", a.content_type));
+    for (const auto& m : a.members)
+      RH_TRY(validate_digest(m));
     Artifact stored = a;
     stored.created = m_s.env.now();
     RH_TRY(m_s.writer->run([&](Db& db) -> Status {
       RH_TRY(task_status(db, task_id));
+      // What a replaced artifact referred to may be unreferenced now.
+      RH_TRY(note_orphans_in_tx(db, task_id, &stored.name, stored.created));
+      RH_TRY_ASSIGN(Stmt clear,
+                    db.prepare("DELETE FROM artifact_members WHERE task_id = ? AND name = ?"));
+      RH_TRY(clear.bind(1, task_id).bind(2, stored.name).exec());
       RH_TRY_ASSIGN(Stmt s,
                     db.prepare("INSERT INTO artifacts(task_id, name, digest, size, type, "
                                "content_type, metadata, created) VALUES(?,?,?,?,?,?,?,?) "
@@ -304,7 +311,7 @@ class SqliteArtifacts final : public ArtifactStore {
                                "size = excluded.size, type = excluded.type, content_type = "
                                "excluded.content_type, metadata = excluded.metadata, created = "
                                "excluded.created"));
-      return s.bind(1, task_id)
+      RH_TRY(s.bind(1, task_id)
           .bind(2, stored.name)
           .bind(3, stored.digest)
           .bind(4, static_cast<int64_t>(stored.size))
@@ -312,9 +319,30 @@ class SqliteArtifacts final : public ArtifactStore {
           .bind(6, stored.content_type)
           .bind(7, string_map_to_json(stored.metadata).dump())
           .bind(8, stored.created)
-          .exec();
+          .exec());
+      RH_TRY_ASSIGN(Stmt m, db.prepare("INSERT OR IGNORE INTO artifact_members(task_id, name, "
+                                       "digest) VALUES(?,?,?)"));
+      for (const auto& d : stored.members) {
+        RH_TRY(m.bind(1, task_id).bind(2, stored.name).bind(3, d).exec());
+        m.reset();
+      }
+      return {};
     }));
     return stored;
+  }
+
+  Status remove(const std::string& task_id, const std::string& name) override {
+    return m_s.writer->run([&](Db& db) -> Status {
+      RH_TRY(task_status(db, task_id));
+      RH_TRY_ASSIGN(Stmt q, db.prepare("SELECT 1 FROM artifacts WHERE task_id = ? AND name = ?"));
+      RH_TRY_ASSIGN(bool found, q.bind(1, task_id).bind(2, name).step());
+      if (!found)
+        return make_error(ErrorCode::not_found,
+                          "task " + task_id + " has no artifact \"" + name + "\"");
+      RH_TRY(note_orphans_in_tx(db, task_id, &name, m_s.env.now()));
+      RH_TRY_ASSIGN(Stmt d, db.prepare("DELETE FROM artifacts WHERE task_id = ? AND name = ?"));
+      return d.bind(1, task_id).bind(2, name).exec();
+    });
   }
 
   Result<std::vector<Artifact>> list(const std::string& task_id) override {
@@ -406,9 +434,22 @@ class SqliteArtifacts final : public ArtifactStore {
       a.content_type = s.text(4);
       RH_TRY_ASSIGN(a.metadata, parse_metadata(s.text(5)));
       a.created = s.real(6);
+      RH_TRY_ASSIGN(a.members, members(*db, task_id, a.name));
       out.push_back(std::move(a));
       return {};
     }));
+    return out;
+  }
+
+  static Result<std::vector<std::string>> members(Db& db, const std::string& task_id,
+                                                  const std::string& name) {
+    RH_TRY_ASSIGN(Stmt* s, db.cached("SELECT digest FROM artifact_members WHERE task_id = ? AND "
+                                     "name = ? ORDER BY digest"));
+    s->bind(1, task_id).bind(2, name);
+    std::vector<std::string> out;
+    Status st = s->each_row([&] { out.push_back(s->text(0)); });
+    s->reset();
+    RH_TRY(st);
     return out;
   }
 

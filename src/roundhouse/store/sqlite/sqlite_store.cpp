@@ -151,7 +151,8 @@ class SqliteStore final : public MetadataStore {
         m_artifacts(make_artifact_part(*m_shared)),
         m_plots(make_plot_part(*m_shared)),
         m_queues(make_queue_part(*m_shared, *m_tasks)),
-        m_datasets(make_dataset_part(*m_shared)) {}
+        m_datasets(make_dataset_part(*m_shared)),
+        m_blob_orphans(make_blob_orphans_part(*m_shared)) {}
   ~SqliteStore() override { close(); }
 
   ProjectStore& projects() override { return *m_projects; }
@@ -162,6 +163,7 @@ class SqliteStore final : public MetadataStore {
   PlotStore& plots() override { return *m_plots; }
   QueueStore& queues() override { return *m_queues; }
   DatasetStore& datasets() override { return *m_datasets; }
+  BlobOrphans& blob_orphans() override { return *m_blob_orphans; }
   Status compact() { return compact_small_chunks(*m_shared); }
 
   void close() override {
@@ -189,6 +191,7 @@ class SqliteStore final : public MetadataStore {
   std::unique_ptr<PlotStore> m_plots;
   std::unique_ptr<QueueStore> m_queues;
   std::unique_ptr<DatasetStore> m_datasets;
+  std::unique_ptr<BlobOrphans> m_blob_orphans;
   std::atomic<bool> m_closed{false};
 };
 

@@ -636,6 +636,7 @@ class SqliteTasks final : public TaskStore {
   Status remove(const std::string& id) override {
     return m_s.writer->run([&](Db& db) -> Status {
       RH_TRY(task_status(db, id));
+      RH_TRY(note_orphans_in_tx(db, id, nullptr, m_s.env.now()));
       RH_TRY_ASSIGN(Stmt s, db.prepare("DELETE FROM tasks WHERE id = ?"));
       return s.bind(1, id).exec();
     });
