@@ -5,15 +5,18 @@ their checkpoints), a pause/activate round trip whose trial goes on from its
 checkpoint, a trial process that dies and restarts from its checkpoint,
 the commands (list, show, trials, checkpoints, cancel, kill, delete) and the
 errors a user must be told about."""
+import hashlib
 import json
 import os
 import signal
 import textwrap
 
+import time
+
 import pytest
 
 from conftest import Server, rh, wait_for
-from test_agent import Agent
+from test_agent import Agent, console
 
 CORE_API = """
 import json, time
@@ -60,6 +63,7 @@ if path:
     steps, x = state["steps"], state["x"]
     print("restored at step", steps)
 print("pid", os.getpid(), flush=True)
+print("devices", os.environ.get("CUDA_VISIBLE_DEVICES"), flush=True)
 die_at = int(os.environ.get("DIE_AT", "0"))
 while steps < ctx.target():
     steps += 1
@@ -377,3 +381,94 @@ def test_a_higher_priority_experiment_preempts_and_the_other_resumes(tmp_path, c
     high_t = experiment(server, eid_high)["trials"][0]
     high_task = server.request("GET", f"/api/v1/tasks/{high_t['task_id']}")[1]
     assert high_task["started"] < low_task["completed"]
+
+
+def state_digest(lr, steps):
+    """The digest of the NATIVE script's checkpoint file at `steps`."""
+    x = 0.0
+    for _ in range(steps):
+        x += lr
+    return "sha256:" + hashlib.sha256(json.dumps({"steps": steps, "x": x}).encode()).hexdigest()
+
+
+def blob_stored(server, digest):
+    return server.request("GET", f"/api/v1/blobs/{digest}")[0] == 200
+
+
+def test_checkpoints_collected_slots_per_trial_and_warm_start(tmp_path):
+    # Blobs go as soon as nothing refers to them (no grace), to see it here.
+    server = Server(str(tmp_path / "server-data"), args=("--worker-timeout", "2", "--blob-grace", "0"))
+    env = {"RH_SERVER": server.url}
+    agents = []
+    try:
+        rh("queues", "create", "q", env=env)
+        agents.append(Agent(server, "cpu", tmp_path))
+        ctx = make_context(tmp_path, NATIVE, """
+            name: gc-and-slots
+            entrypoint: python3 train.py
+            hyperparameters:
+              lr: {type: categorical, vals: [0.1, 0.2]}
+            searcher: {name: grid, metric: validation_loss, max_length: 20}
+            resources: {slots_per_trial: 2}
+            checkpoint_storage: {save_trial_latest: 1, save_trial_best: 0, save_experiment_best: 1}
+            environment:
+              environment_variables: [STEP_S=0.005]
+        """)
+        p = rh("experiment", "create", str(ctx / "config.yaml"), "--queue", "q", env=env)
+        eid = p.stdout.strip()
+        # Only a CPU agent (one slot) serves q: the user is told, the trials wait.
+        assert "slots_per_trial: 2 slots asked" in p.stderr and "--gpus" in p.stderr, p.stderr
+        wait_for(lambda: len(experiment(server, eid)["trials"]) == 2, timeout=20, what="the trials")
+        time.sleep(1.5)
+        assert all(t["state"] == "queued" for t in experiment(server, eid)["trials"])
+        agents.append(Agent(server, "gpu", tmp_path, extra=("--gpus", "0,1,2")))
+        wait_for(lambda: experiment(server, eid)["state"] == "completed", timeout=90, what="the end")
+        trials = experiment(server, eid)["trials"]
+        for t in trials:
+            assert t["worker"] == "gpu", t
+            assert "devices 0,1" in console(server, t["task_id"]), console(server, t["task_id"])[-10:]
+        # Each trial keeps its latest checkpoint (the experiment's best is
+        # one of those); the others and their files go.
+        def kept(tid):
+            arts = server.request("GET", f"/api/v1/tasks/{tid}/artifacts")[1]["artifacts"]
+            return sorted(int(a["metadata"]["steps_completed"]) for a in arts if a["type"] == "checkpoint")
+        wait_for(lambda: all(kept(t["task_id"]) == [20] for t in trials), timeout=15,
+                 what="the checkpoints collected")
+        for t in trials:
+            lr = t["hparams"]["lr"]
+            wait_for(lambda: not blob_stored(server, state_digest(lr, 5)), timeout=10,
+                     what="a collected checkpoint's file removed")
+            assert not blob_stored(server, state_digest(lr, 15))
+            assert blob_stored(server, state_digest(lr, 20))
+        best = min(trials, key=lambda t: t["best_metric"])
+        assert best["hparams"]["lr"] == 0.2, trials
+
+        # Warm start: every trial of a new experiment starts from that checkpoint.
+        (ctx / "warm.yaml").write_text(textwrap.dedent(f"""
+            name: warm
+            entrypoint: python3 train.py
+            hyperparameters: {{lr: 0.1}}
+            searcher: {{name: single, metric: validation_loss, max_length: 30,
+                        source_trial_id: "{best["task_id"][:12]}"}}
+            resources: {{slots_per_trial: 0}}
+        """))
+        warm = rh("experiment", "create", str(ctx / "warm.yaml"), "--queue", "q", "--follow", env=env,
+                  timeout=120).stdout.strip()
+        [wt] = experiment(server, warm)["trials"]
+        assert wt["state"] == "completed", wt
+        assert "restored at step 20" in console(server, wt["task_id"]), console(server, wt["task_id"])[-10:]
+        # Zero slots: any agent, and no GPU seen.
+        assert not any(l.startswith("devices 0") for l in console(server, wt["task_id"]))
+        assert series(server, wt["task_id"], "training", "loss")["steps"] == list(range(21, 31))
+        bad = rh("experiment", "create", str(ctx / "warm.yaml"), "--queue", "q", "--config",
+                 "searcher.source_trial_id=ffffffffffff", env=env, check=False)
+        assert bad.returncode != 0 and "searcher.source_trial_id" in bad.stderr, bad.stderr
+
+        # Deleting the first experiment lets go of what it kept.
+        rh("experiment", "delete", eid, env=env)
+        wait_for(lambda: not blob_stored(server, state_digest(0.2, 20)), timeout=10,
+                 what="the deleted experiment's checkpoint files removed")
+    finally:
+        for a in agents:
+            a.stop()
+        assert server.stop() == 0, server.proc.stderr.read()

@@ -5,6 +5,7 @@
 // test mode on this machine instead (experiment/test_mode.h). Also `rh
 // experiment searcher`, a config's searcher driven by JSON lines (bench/).
 // The commands on existing experiments are in experiments_cmd.cpp.
+#include <algorithm>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -125,6 +126,11 @@ Status create_on_server(Context& ctx, const CreateFlags& f) {
   RH_TRY_ASSIGN(std::string reply, http.call("POST", "/api/v1/experiments", body.dump()));
   RH_TRY_ASSIGN(Json e, parse_json(reply, "reply"));
   std::string id = e.value("id", "");
+  // What only the server can tell (the config's own warnings are printed above).
+  for (const auto& w : e.value("warnings", Json::array())) {
+    if (w.is_string() && std::find(c.warnings.begin(), c.warnings.end(), w) == c.warnings.end())
+      std::fprintf(stderr, "warning: %s\n", w.get<std::string>().c_str());
+  }
   std::printf("%s\n", id.c_str());
   std::fflush(stdout);
   if (f.test) {
