@@ -951,6 +951,35 @@ TEST_P(StoreConformance, ConsoleLinesAreNumberedInOrder) {
             ErrorCode::not_found);
 }
 
+TEST_P(StoreConformance, AFolderArtifactKeepsItsMembersAndCanBeRemoved) {
+  Task t = make_task();
+  ASSERT_TRUE(blobs().put_bytes("file one"));
+  ASSERT_TRUE(blobs().put_bytes("file two"));
+  ASSERT_TRUE(blobs().put_bytes("manifest"));
+  Artifact a;
+  a.name = "checkpoint/c1";
+  a.digest = sha256_digest("manifest");
+  a.size = 16;
+  a.type = "checkpoint";
+  a.members = {sha256_digest("file two"), sha256_digest("file one")};
+  ASSERT_TRUE(m_store->artifacts().put(t.id, a));
+  auto got = m_store->artifacts().get(t.id, "checkpoint/c1");
+  ASSERT_TRUE(got) << got.error().to_string();
+  std::vector<std::string> sorted = a.members;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(got->members, sorted);
+  EXPECT_EQ(got->size, 16u) << "a folder's size is its files'";
+  Artifact bad = a;
+  bad.name = "checkpoint/c2";
+  bad.members = {"sha256:nothex"};
+  EXPECT_EQ(m_store->artifacts().put(t.id, bad).error().code, ErrorCode::invalid_argument);
+  ASSERT_TRUE(m_store->artifacts().remove(t.id, "checkpoint/c1"));
+  EXPECT_EQ(m_store->artifacts().get(t.id, "checkpoint/c1").error().code, ErrorCode::not_found);
+  EXPECT_EQ(m_store->artifacts().remove(t.id, "checkpoint/c1").error().code,
+            ErrorCode::not_found);
+  EXPECT_TRUE(m_store->artifacts().list(t.id)->empty());
+}
+
 TEST_P(StoreConformance, ArtifactsAndModels) {
   Task t = make_task();
   ASSERT_TRUE(blobs().put_bytes("weights"));
