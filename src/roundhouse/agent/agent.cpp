@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "roundhouse/agent/trial_run.h"
+#include "roundhouse/agent/warm_python.h"
 #include "roundhouse/agent/workspace.h"
 #include "roundhouse/client/http_client.h"
 #include "roundhouse/client/remote_store.h"
@@ -44,6 +45,13 @@ double steady_ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// This binary, which also is the trial relay (warm_python.h).
+std::string self_exe() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, size_t(n)) : std::string();
+}
+
 class Agent {
  public:
   Agent(Env& env, AgentOptions opt, RemoteStores stores)
@@ -52,7 +60,8 @@ class Agent {
         m_store(std::move(stores.store)),
         m_blobs(std::move(stores.blobs)),
         m_poll(m_opt.server, m_opt.token),
-        m_watch(m_opt.server, m_opt.token) {}
+        m_watch(m_opt.server, m_opt.token),
+        m_warm(m_opt.workdir + "/warm", m_opt.warm ? self_exe() : "") {}
 
   Status run() {
     RH_TRY(heartbeat());
@@ -327,6 +336,13 @@ class Agent {
     double overhead_start_ms = 0;
     sup.on_started = [&](pid_t) { overhead_start_ms = steady_ms_since(t_take); };
     std::string cmd_text = join(sup.argv, " ");
+    if (trial) {
+      std::vector<std::string> wrapped = m_warm.wrap(
+          sup.argv, sup.env, ws->run_dir, experiment::runtime_text(task, "context"), note);
+      if (wrapped != sup.argv)
+        note("through the warm interpreter: " + cmd_text);
+      sup.argv = std::move(wrapped);
+    }
     note("running " + cmd_text + " in " + ws->run_dir);
     auto res = supervise(rec, m_env, std::move(sup));
     g_wake_fd = agent_wake;
@@ -427,6 +443,7 @@ class Agent {
   std::atomic<TrialPump*> m_pump{nullptr};  // the running trial's, while there is one
   HttpClient m_poll;                        // the long-poll for tasks
   HttpClient m_watch;                       // the long-poll on the running task
+  WarmPython m_warm;                        // trials' warm interpreter (task loop only)
   std::mutex m_mu;
   std::condition_variable m_cv;
   bool m_stopping = false;

@@ -27,6 +27,7 @@ struct AgentOptions {
   std::string sdk_path;  // put on PYTHONPATH so task code can `import roundhouse`
   bool once = false;     // one task, then exit
   bool tee = true;       // show the task's output
+  bool warm = true;      // trials of plain Python entry points fork from a warm interpreter
   double heartbeat_s = 2;
   double kill_grace_s = 10;
   int poll_timeout_s = 5;  // one long-poll's wait (a stop is noticed within it)

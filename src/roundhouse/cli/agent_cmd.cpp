@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "roundhouse/agent/agent.h"
+#include "roundhouse/agent/warm_python.h"
 #include "roundhouse/cli/commands.h"
 #include "roundhouse/cli/context.h"
 #include "roundhouse/util/fs.h"
@@ -76,7 +77,18 @@ void add_agent_command(CLI::App& app, Context& ctx) {
       ->check(CLI::Range(0.0, 3600.0));
   cmd->add_option("--heartbeat", opt->heartbeat_s, "Seconds between heartbeats (default 2)")
       ->check(CLI::Range(0.1, 600.0));
+  cmd->add_flag("!--no-warm", opt->warm,
+                "Start every trial in a fresh interpreter (no warm interpreter forking them)");
   cmd->callback([&ctx, opt] { guard([&] { return serve(ctx, *opt); }); });
+  // What the agent runs in place of a trial's `python script.py`: hands it to
+  // the warm interpreter (agent/warm_python.h). Not for users.
+  auto relay = std::make_shared<std::vector<std::string>>();
+  auto socket = std::make_shared<std::string>();
+  auto* r = app.add_subcommand("trial-relay", "");  // hidden: no description
+  r->group("");
+  r->add_option("socket", *socket)->required();
+  r->add_option("argv", *relay)->required();
+  r->callback([socket, relay] { std::exit(agent::relay_trial(*socket, *relay)); });
 }
 
 }  // namespace rh::cli
