@@ -2,7 +2,7 @@
 BUILD ?= build
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all build deps test-deps demo test lint test-asan test-tsan bench bench-data bench-data-memory bench-search bench-hpo bench-experiment format format-check clean
+.PHONY: all build deps test-deps demo test lint test-asan test-tsan bench bench-data bench-data-memory bench-search bench-hpo bench-hpo-wallclock bench-experiment format format-check clean
 
 all: build
 
@@ -65,6 +65,9 @@ bench-agent: build
 
 bench-hpo: build
 	bench/hpo.sh $(BUILD)
+
+bench-hpo-wallclock: build
+	bench/hpo.sh wallclock $(BUILD)
 
 bench-experiment: build
 	python3 bench/experiment_bench.py $(BUILD)

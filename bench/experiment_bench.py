@@ -6,8 +6,10 @@ when asked to stop).
 
 - trial start latency: the trial task's enqueue (runtime.enqueued) to the
   time of its first training report, per trial; the trial is a fresh Python
-  process (with IMPORT=torch, one that imports torch first). Twice: the
-  first experiment builds the agents' venv, the second finds it.
+  process forked from the agent's warm interpreter (WARM=0: a fresh
+  interpreter each time; with IMPORT=torch the script imports torch first).
+  Twice: the first experiment builds the agents' venv (and starts the warm
+  interpreters), the second finds them.
 - pause: from the pause request until every trial is paused with its
   checkpoint stored and every agent idle.
 - activate: from the activate request until every trial reported a training
@@ -30,6 +32,8 @@ from run import RH, RhServer  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 SDK = os.path.abspath(os.path.join(HERE, "..", "python"))
 IMPORT = os.environ.get("IMPORT", "")
+# WARM=0: every trial in a fresh interpreter (rh agent --no-warm), to compare.
+WARM = os.environ.get("WARM", "1") != "0"
 
 SCRIPT = """
 import json, os, time
@@ -97,7 +101,7 @@ def main():
     env = dict(os.environ, RH_SERVER=url, RH_SDK_PATH=SDK)
     subprocess.run([RH, "queues", "create", "q"], env=env, check=True, capture_output=True)
     agents = [subprocess.Popen([RH, "agent", "--queue", "q", "--name", f"b{i}", "--workdir", os.path.join(root, "w"),
-                                "--python", sys.executable, "--no-tee"], env=env,
+                                "--python", sys.executable, "--no-tee"] + ([] if WARM else ["--no-warm"]), env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(4)]
     wait(lambda: len(call(url, "GET", "/api/v1/workers")["workers"]) == 4)
     ctx = os.path.join(root, "ctx")
@@ -140,6 +144,7 @@ def main():
         call(url, "POST", f"/api/v1/experiments/{eid}/kill", {})
         print(json.dumps({
             "import": IMPORT or "(none)",
+            "warm_interpreter": WARM,
             "trial_start_ms_cold_venv_median": round(statistics.median(cold), 1),
             "trial_start_ms_median": round(statistics.median(starts), 1),
             "trial_start_ms_max": round(max(starts), 1),
