@@ -11,7 +11,9 @@ Protocol, per connection on the Unix socket SOCKET (the agent's relay,
 descriptors the child must have at those numbers (SCM_RIGHTS); the answer
 is a line "pid P" once the child runs, then a line "exit CODE" or
 "signal SIG" when it ends. The child joins process group N (the relay's),
-so signals the agent sends to the group reach it.
+so signals the agent sends to the group reach it; when it cannot (the
+relay is in another session) nothing runs and the connection closes, and
+the relay runs the command itself.
 """
 import array
 import ast
@@ -80,7 +82,7 @@ def _run_child(req, fds):
     try:
         os.setpgid(0, req["pgid"])
     except OSError:
-        pass
+        os._exit(126)  # outside the relay's group no signal would reach it: never run
     for fd, num in zip(fds, req["fds"]):
         if fd != num:
             os.dup2(fd, num)
@@ -206,6 +208,11 @@ def _serve(conn):
                 _run_child(req, fds)
             finally:
                 os._exit(1)  # never back into the zygote's loop
+        try:
+            os.setpgid(pid, req["pgid"])  # here too, so no signal comes before it
+        except OSError as e:
+            os.waitpid(pid, 0)
+            raise ValueError("cannot join the relay's process group (another session?): %s" % e)
         conn.sendall(b"pid %d\n" % pid)
     except (OSError, ValueError, KeyError) as e:
         print("roundhouse zygote: request failed:", e, file=sys.stderr, flush=True)

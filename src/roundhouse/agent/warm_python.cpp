@@ -134,10 +134,10 @@ std::vector<std::string> WarmPython::wrap(const std::vector<std::string>& argv,
     m_socket = m_dir + "/zygote-" + std::to_string(::getpid()) + "-" + std::to_string(++m_serial) +
                ".sock";
     if (m_socket.size() >= sizeof(sockaddr_un::sun_path))
-      m_socket = "/tmp/rh-zygote-" + std::to_string(::getpid()) + "-" +
-                 std::to_string(m_serial) + ".sock";
-    std::vector<std::string> args = {python, "-m", "roundhouse._zygote", m_socket, target,
-                                     context_dir};
+      m_socket =
+          "/tmp/rh-zygote-" + std::to_string(::getpid()) + "-" + std::to_string(m_serial) + ".sock";
+    std::vector<std::string> args = {python,   "-m",   "roundhouse._zygote",
+                                     m_socket, target, context_dir};
     // Its environment is the trial's, less what is the trial's alone.
     std::vector<std::string> zenv;
     for (const auto& kv : env) {
@@ -154,7 +154,7 @@ std::vector<std::string> WarmPython::wrap(const std::vector<std::string>& argv,
     e.push_back(nullptr);
     pid_t pid = ::fork();
     if (pid == 0) {
-      ::setpgid(0, 0);  // the agent's Ctrl-C is not the zygote's
+      ::setpgid(0, 0);                     // the agent's Ctrl-C is not the zygote's
       ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // but an agent that dies takes it along
       if (::getppid() == 1)
         _exit(0);
@@ -228,13 +228,11 @@ int relay_trial(const std::string& socket_path, const std::vector<std::string>& 
   char cwd[4096];
   if (!::getcwd(cwd, sizeof cwd))
     exec_it(argv);
-  std::string req = nlohmann::json{{"argv", argv},
-                                   {"env", env},
-                                   {"cwd", cwd},
-                                   {"pgid", ::getpgrp()},
-                                   {"fds", fds}}
-                        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
-                    "\n";
+  std::string req =
+      nlohmann::json{
+          {"argv", argv}, {"env", env}, {"cwd", cwd}, {"pgid", ::getpgrp()}, {"fds", fds}}
+          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+      "\n";
   std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
   iovec iov{req.data(), req.size()};
   msghdr msg{};
@@ -250,8 +248,7 @@ int relay_trial(const std::string& socket_path, const std::vector<std::string>& 
   ssize_t sent = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
   if (sent < 0)
     exec_it(argv);
-  if (size_t(sent) < req.size() &&
-      !write_all(fd, req.data() + sent, req.size() - size_t(sent)))
+  if (size_t(sent) < req.size() && !write_all(fd, req.data() + sent, req.size() - size_t(sent)))
     exec_it(argv);
   std::string line;
   if (!read_line(fd, line) || !line.starts_with("pid "))

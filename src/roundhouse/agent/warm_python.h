@@ -43,8 +43,8 @@ class WarmPython {
   // finds the interpreter); context_dir: the unpacked context, read for
   // the imports; key: what else makes an environment (the context digest).
   std::vector<std::string> wrap(const std::vector<std::string>& argv,
-                                const std::vector<std::string>& env,
-                                const std::string& context_dir, const std::string& key,
+                                const std::vector<std::string>& env, const std::string& context_dir,
+                                const std::string& key,
                                 const std::function<void(const std::string&)>& note);
   void stop();
 

@@ -64,8 +64,7 @@ Result<int64_t> BlobSweeper::sweep() {
 void BlobSweeper::loop() {
   std::unique_lock lk(m_mu);
   for (;;) {
-    m_cv.wait_for(lk, std::chrono::duration<double>(m_period_s),
-                  [&] { return m_stop || m_poked; });
+    m_cv.wait_for(lk, std::chrono::duration<double>(m_period_s), [&] { return m_stop || m_poked; });
     if (m_stop)
       return;
     m_poked = false;

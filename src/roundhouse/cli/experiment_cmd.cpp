@@ -5,9 +5,9 @@
 // test mode on this machine instead (experiment/test_mode.h). Also `rh
 // experiment searcher`, a config's searcher driven by JSON lines (bench/).
 // The commands on existing experiments are in experiments_cmd.cpp.
-#include <algorithm>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>

@@ -12,7 +12,9 @@ namespace {
 
 using Key = std::pair<std::string, std::string>;
 
-Key key_of(const CheckpointRef& c) { return {c.task_id, c.id}; }
+Key key_of(const CheckpointRef& c) {
+  return {c.task_id, c.id};
+}
 
 // The first n of refs by `better` (a strict order), added to keep.
 template <class Better>

@@ -24,8 +24,8 @@ CheckpointRef ref(const char* task, const char* id, int64_t steps, std::optional
 }
 
 const std::vector<CheckpointRef> k_refs = {
-    ref("A", "a5", 5, 0.5),  ref("A", "a10", 10, 0.3),      ref("A", "a15", 15, 0.4),
-    ref("B", "b5", 5, 0.2),  ref("B", "b10", 10, std::nullopt),
+    ref("A", "a5", 5, 0.5), ref("A", "a10", 10, 0.3),          ref("A", "a15", 15, 0.4),
+    ref("B", "b5", 5, 0.2), ref("B", "b10", 10, std::nullopt),
 };
 
 TEST(CheckpointPolicy, DefaultsKeepEachTrialsBestAndLatest) {
@@ -117,7 +117,8 @@ checkpoint_storage: {save_trial_best: 1, save_trial_latest: 1, save_experiment_b
   checkpoint(t2, "d5", 5, {"w2@5"});
   checkpoint(t2, "d10", 10, {"w2@10"});
   // A dataset refers to one of the files too.
-  DatasetVersion dv = m_store->datasets().create(NewDatasetVersion{"p", "ds", "", {}, {}, ""}).value();
+  DatasetVersion dv =
+      m_store->datasets().create(NewDatasetVersion{"p", "ds", "", {}, {}, ""}).value();
   ASSERT_TRUE(m_store->datasets().put_files(
       dv.id, {DatasetFile{"f.bin", m_blobs->put_bytes("in a dataset too").value().digest, 16}}));
   // t2 still running: nothing of it goes; t1 ended.

@@ -40,8 +40,8 @@ struct Config {
   // searcher.source_trial_id: the task ID (or a unique prefix) of a trial
   // whose latest checkpoint every trial starts from (warm start).
   std::string source_trial;
-  uint64_t seed = 0;  // reproducibility.experiment_seed (0: drawn at create)
-  int64_t max_restarts = 5;     // per trial
+  uint64_t seed = 0;         // reproducibility.experiment_seed (0: drawn at create)
+  int64_t max_restarts = 5;  // per trial
   // Checkpoint garbage collection: the union of these is kept.
   int64_t save_experiment_best = 0, save_trial_best = 1, save_trial_latest = 1;
   int64_t slots_per_trial = 1;  // GPUs a trial's agent must have

@@ -20,7 +20,9 @@ std::vector<std::string> devices(std::string_view gpus) {
 
 }  // namespace
 
-int64_t gpu_count(std::string_view gpus) { return int64_t(devices(gpus).size()); }
+int64_t gpu_count(std::string_view gpus) {
+  return int64_t(devices(gpus).size());
+}
 
 int64_t offered_slots(std::string_view gpus) {
   int64_t n = gpu_count(gpus);

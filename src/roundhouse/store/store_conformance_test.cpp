@@ -975,8 +975,7 @@ TEST_P(StoreConformance, AFolderArtifactKeepsItsMembersAndCanBeRemoved) {
   EXPECT_EQ(m_store->artifacts().put(t.id, bad).error().code, ErrorCode::invalid_argument);
   ASSERT_TRUE(m_store->artifacts().remove(t.id, "checkpoint/c1"));
   EXPECT_EQ(m_store->artifacts().get(t.id, "checkpoint/c1").error().code, ErrorCode::not_found);
-  EXPECT_EQ(m_store->artifacts().remove(t.id, "checkpoint/c1").error().code,
-            ErrorCode::not_found);
+  EXPECT_EQ(m_store->artifacts().remove(t.id, "checkpoint/c1").error().code, ErrorCode::not_found);
   EXPECT_TRUE(m_store->artifacts().list(t.id)->empty());
 }
 

@@ -312,14 +312,14 @@ class SqliteArtifacts final : public ArtifactStore {
                                "excluded.content_type, metadata = excluded.metadata, created = "
                                "excluded.created"));
       RH_TRY(s.bind(1, task_id)
-          .bind(2, stored.name)
-          .bind(3, stored.digest)
-          .bind(4, static_cast<int64_t>(stored.size))
-          .bind(5, stored.type)
-          .bind(6, stored.content_type)
-          .bind(7, string_map_to_json(stored.metadata).dump())
-          .bind(8, stored.created)
-          .exec());
+                 .bind(2, stored.name)
+                 .bind(3, stored.digest)
+                 .bind(4, static_cast<int64_t>(stored.size))
+                 .bind(5, stored.type)
+                 .bind(6, stored.content_type)
+                 .bind(7, string_map_to_json(stored.metadata).dump())
+                 .bind(8, stored.created)
+                 .exec());
       RH_TRY_ASSIGN(Stmt m, db.prepare("INSERT OR IGNORE INTO artifact_members(task_id, name, "
                                        "digest) VALUES(?,?,?)"));
       for (const auto& d : stored.members) {
@@ -443,8 +443,8 @@ class SqliteArtifacts final : public ArtifactStore {
 
   static Result<std::vector<std::string>> members(Db& db, const std::string& task_id,
                                                   const std::string& name) {
-    RH_TRY_ASSIGN(Stmt* s, db.cached("SELECT digest FROM artifact_members WHERE task_id = ? AND "
-                                     "name = ? ORDER BY digest"));
+    RH_TRY_ASSIGN(Stmt * s, db.cached("SELECT digest FROM artifact_members WHERE task_id = ? AND "
+                                      "name = ? ORDER BY digest"));
     s->bind(1, task_id).bind(2, name);
     std::vector<std::string> out;
     Status st = s->each_row([&] { out.push_back(s->text(0)); });
