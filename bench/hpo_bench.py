@@ -224,6 +224,10 @@ def main():
                      lambda s: ours(s, False, "async_halving", 600, True, "local")),
                     ("rh adaptive_asha standard, 300 trials, sampler local (promotions)",
                      lambda s: ours(s, False, promoted_first=True, sampler="local")),
+                    ("rh async_halving 4 rungs, 600 trials, sampler tpe (promotions)",
+                     lambda s: ours(s, False, "async_halving", 600, True, "tpe")),
+                    ("rh adaptive_asha standard, 300 trials, sampler tpe (promotions)",
+                     lambda s: ours(s, False, promoted_first=True, sampler="tpe")),
                     ("Optuna random + SuccessiveHalvingPruner", optuna_sha)]
         only = os.environ.get("BENCH_ONLY")
         for name, run in [v for v in variants if not only or only in v[0]]:

@@ -353,8 +353,8 @@ Status read_searcher(Reader& r, const YAML::Node& n, Config& c) {
   }
   if (auto v = n["sampler"]) {
     RH_TRY_ASSIGN(s.sampler, r.str(v, "searcher.sampler"));
-    if (s.sampler != "random" && s.sampler != "local")
-      return std::unexpected(r.err(v, "searcher.sampler", "must be random or local"));
+    if (s.sampler != "random" && s.sampler != "local" && s.sampler != "tpe")
+      return std::unexpected(r.err(v, "searcher.sampler", "must be random, local or tpe"));
   }
   if (auto v = n["mode"]) {
     RH_TRY_ASSIGN(s.mode, r.str(v, "searcher.mode"));

@@ -17,6 +17,7 @@
 
 #include "roundhouse/search/methods.h"
 #include "roundhouse/search/rungs.h"
+#include "roundhouse/search/tpe.h"
 
 namespace rh::search {
 
@@ -154,8 +155,10 @@ class AshaPromotion final : public Searcher {
     int64_t t = ctx.new_trial();
     m_trial_rung[t] = 0;
     ++m_pending;
-    Json hp = m_c.sampler == "local" ? local_sample(ctx) : sample(ctx.space, ctx.rng);
-    if (m_c.sampler == "local")
+    Json hp = m_c.sampler == "local" ? local_sample(ctx)
+              : m_c.sampler == "tpe" ? tpe_sample(ctx.space, observations(), ctx.rng)
+                                     : sample(ctx.space, ctx.rng);
+    if (m_c.sampler != "random")
       m_hparams[t] = hp;
     return Action{Action::Kind::create, t, std::move(hp), m_rungs[0].units};
   }
@@ -177,6 +180,31 @@ class AshaPromotion final : public Searcher {
       return perturb(ctx.space, m_hparams[parent], ctx.rng);
     }
     return sample(ctx.space, ctx.rng);
+  }
+
+  // sampler: tpe. Every ranked trial, ordered as the search ranks them: a
+  // trial ranked in a higher rung before any of a lower one, then by its
+  // metric there (a trial that exited early last in its rung).
+  std::vector<Observation> observations() const {
+    std::map<int64_t, std::pair<size_t, double>> at;  // trial -> (highest rung, metric)
+    for (size_t r = 0; r < m_rungs.size(); ++r) {
+      for (const auto& m : m_rungs[r].metrics)
+        at[m.trial] = {r, m.metric};
+    }
+    std::vector<std::pair<std::pair<size_t, double>, int64_t>> order;
+    for (const auto& [t, key] : at) {
+      if (m_hparams.count(t))
+        order.push_back({key, t});
+    }
+    std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+      if (a.first.first != b.first.first)
+        return a.first.first > b.first.first;
+      return a.first.second < b.first.second;
+    });
+    std::vector<Observation> out;
+    for (size_t i = 0; i < order.size(); ++i)
+      out.push_back(Observation{m_hparams.at(order[i].second), double(i)});
+    return out;
   }
 
   // Ranks `metric` in the rung (after equal ones, as Determined's sort.Search
@@ -252,7 +280,7 @@ class AshaPromotion final : public Searcher {
   std::vector<Rung> m_rungs;
   std::map<int64_t, int64_t> m_trial_rung;
   std::set<int64_t> m_early_exit, m_closed, m_ranked_at;
-  std::map<int64_t, Json> m_hparams;  // sampler: local, each trial's values
+  std::map<int64_t, Json> m_hparams;  // sampler local or tpe: each trial's values
   int64_t m_completed = 0, m_invalid = 0, m_pending = 0;
 };
 

@@ -66,7 +66,9 @@ struct SearcherConfig {
   // How promotion-based ASHA draws a new trial's values: "random" (as
   // Determined), or "local" (Roundhouse's): half the time, a perturbation
   // (space.h: perturb) of one of the top 1/divisor trials of the highest
-  // rung that has ranked at least `divisor` trials; else at random.
+  // rung that has ranked at least `divisor` trials; else at random. Or
+  // "tpe" (Roundhouse's): tree-structured Parzen estimators (tpe.h) over
+  // the trials ranked so far, a higher rung ranking before a lower one.
   std::string sampler = "random";
 };
 
