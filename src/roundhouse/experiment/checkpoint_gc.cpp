@@ -132,16 +132,31 @@ Result<int64_t> collect_checkpoints(MetadataStore& store, const Task& exp,
       collect.insert(t.id);
   }
   int64_t removed = 0;
+  std::map<std::string, const CheckpointRef*> latest_kept;  // trial -> its latest kept
   for (const auto& ref : all) {
-    if (!collect.count(ref.task_id) || keep.count(key_of(ref)))
+    if (!collect.count(ref.task_id))
       continue;
+    if (keep.count(key_of(ref))) {
+      const CheckpointRef*& l = latest_kept[ref.task_id];
+      if (!l || ref.steps > l->steps || (ref.steps == l->steps && ref.created > l->created))
+        l = &ref;
+      continue;
+    }
     auto st = store.artifacts().remove(ref.task_id, "checkpoint/" + ref.id);
     if (!st && st.error().code != ErrorCode::not_found)
       return std::unexpected(st.error());
     ++removed;
   }
-  for (const auto& id : collect)
-    RH_TRY(set_runtime(store, id, {{"checkpoints_collected", "1"}}));
+  // latest_checkpoint names one that is still there (or none).
+  for (const auto& t : trials) {
+    if (!collect.count(t.id))
+      continue;
+    std::string now = latest_kept.count(t.id) ? latest_kept[t.id]->id : "";
+    std::map<std::string, std::string> rt{{"checkpoints_collected", "1"}};
+    if (now != runtime_text(t, "latest_checkpoint"))
+      rt["latest_checkpoint"] = now;
+    RH_TRY(set_runtime(store, t.id, rt));
+  }
   if (all_ended)
     RH_TRY(set_runtime(store, exp.id, {{"checkpoints_collected", "1"}}));
   return removed;

@@ -41,7 +41,8 @@ std::set<std::pair<std::string, std::string>> checkpoints_to_keep(
 // Applies the policy to the experiment's trials that ended since the last
 // call (each once; runtime "checkpoints_collected"), and when the experiment
 // and all its trials have ended, once more to every trial (the experiment's
-// best are final then). Returns the number of checkpoints removed.
+// best are final then). A collected trial's runtime latest_checkpoint then
+// names its latest kept checkpoint, or nothing. Returns the number removed.
 Result<int64_t> collect_checkpoints(MetadataStore& store, const Task& experiment,
                                     const std::vector<Task>& trials);
 

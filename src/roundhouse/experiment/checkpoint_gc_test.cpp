@@ -127,6 +127,7 @@ checkpoint_storage: {save_trial_best: 1, save_trial_latest: 1, save_experiment_b
   ASSERT_TRUE(m_store->tasks().set_status(t1, TaskStatus::completed, ""));
   step(exp);
   EXPECT_EQ(names(t1), (std::vector<std::string>{"checkpoint/c10", "checkpoint/c20"}));
+  EXPECT_EQ(runtime_text(m_store->tasks().get(t1).value(), "latest_checkpoint"), "c20");
   EXPECT_EQ(names(t2).size(), 2u);
   m_env.advance(10);
   auto removable = m_store->blob_orphans().removable(m_env.now(), 100).value();

@@ -13,7 +13,9 @@ double normal(Rng& rng) {
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
 }
 
-double phi(double x) { return 0.5 * std::erfc(-x / std::numbers::sqrt2); }
+double phi(double x) {
+  return 0.5 * std::erfc(-x / std::numbers::sqrt2);
+}
 
 // A mixture of Gaussians truncated to [lo, hi], plus the uniform prior.
 struct Parzen {
@@ -57,8 +59,8 @@ struct Parzen {
     for (size_t i = 0; i < mu.size(); ++i) {
       double z = (x - mu[i]) / sigma[i];
       double mass = phi((hi - mu[i]) / sigma[i]) - phi((lo - mu[i]) / sigma[i]);
-      p += std::exp(-0.5 * z * z) / (sigma[i] * std::sqrt(2 * std::numbers::pi) *
-                                     std::max(mass, 1e-12));
+      p += std::exp(-0.5 * z * z) /
+           (sigma[i] * std::sqrt(2 * std::numbers::pi) * std::max(mass, 1e-12));
     }
     return std::log(p / total());
   }
