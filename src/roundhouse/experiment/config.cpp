@@ -1,4 +1,5 @@
 #include "roundhouse/experiment/config.h"
+#include "roundhouse/util/yaml_json.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -140,41 +141,6 @@ class Reader {
   std::vector<std::string> m_warnings;
 };
 
-// A YAML value as JSON: quoted scalars stay strings; plain ones become
-// null, booleans and numbers where they read as such.
-Json to_json(const YAML::Node& n) {
-  if (n.IsMap()) {
-    Json o = Json::object();
-    for (const auto& kv : n)
-      o[kv.first.as<std::string>()] = to_json(kv.second);
-    return o;
-  }
-  if (n.IsSequence()) {
-    Json a = Json::array();
-    for (const auto& v : n)
-      a.push_back(to_json(v));
-    return a;
-  }
-  if (!n.IsScalar())
-    return nullptr;
-  const std::string& s = n.Scalar();
-  if (n.Tag() == "!")
-    return s;
-  if (s == "~" || s == "null")
-    return nullptr;
-  if (s == "true" || s == "false")
-    return s == "true";
-  int64_t i = 0;
-  if (auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), i);
-      ec == std::errc() && p == s.data() + s.size() && !s.empty())
-    return i;
-  double d = 0;
-  if (auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
-      ec == std::errc() && p == s.data() + s.size() && !s.empty())
-    return d;
-  return s;
-}
-
 Result<Hyperparameter> read_hp(Reader& r, const YAML::Node& n, const std::string& path);
 
 Result<search::Space> read_space(Reader& r, const YAML::Node& n, const std::string& path) {
@@ -197,7 +163,7 @@ Result<Hyperparameter> read_hp(Reader& r, const YAML::Node& n, const std::string
       return h;
     }
     h.kind = Hyperparameter::Kind::constant;
-    h.value = to_json(n);
+    h.value = yaml_to_json(n);
     return h;
   }
   RH_TRY_ASSIGN(std::string type, r.str(n["type"], path + ".type"));
@@ -223,7 +189,7 @@ Result<Hyperparameter> read_hp(Reader& r, const YAML::Node& n, const std::string
     RH_TRY(allow({"val"}));
     RH_TRY_ASSIGN(YAML::Node v, need("val"));
     h.kind = Hyperparameter::Kind::constant;
-    h.value = to_json(v);
+    h.value = yaml_to_json(v);
     return h;
   }
   if (type == "categorical") {
@@ -233,7 +199,7 @@ Result<Hyperparameter> read_hp(Reader& r, const YAML::Node& n, const std::string
       return std::unexpected(r.err(v, path + ".vals", "must be a non-empty list"));
     h.kind = Hyperparameter::Kind::categorical;
     for (const auto& x : v)
-      h.vals.push_back(to_json(x));
+      h.vals.push_back(yaml_to_json(x));
     return h;
   }
   if (type != "int" && type != "double" && type != "log") {
@@ -509,7 +475,7 @@ Result<Config> parse_config(std::string_view text, const std::string& file,
       RH_TRY_ASSIGN(c.labels, r.strings(v, "labels"));
     }
     if (auto v = root["data"])
-      c.data = to_json(v);
+      c.data = yaml_to_json(v);
     if (!root["entrypoint"])
       return std::unexpected(r.err(root, "entrypoint", "is required: the command that trains"));
     RH_TRY(read_entrypoint(r, root["entrypoint"], c));

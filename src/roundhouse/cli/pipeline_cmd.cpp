@@ -1,0 +1,208 @@
+// rh stage list [TARGET...] [--name-only]; rh dag [TARGET] [--dot|--mermaid|--md]
+// [--outs]: the pipeline of the current folder (rh.yaml, else dvc.yaml),
+// paths from the repository's top (the folder holding .git, or .dvc, else
+// the current one).
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include "roundhouse/cli/commands.h"
+#include "roundhouse/cli/context.h"
+#include "roundhouse/pipeline/dag.h"
+#include "roundhouse/util/strings.h"
+
+namespace fs = std::filesystem;
+
+namespace rh::cli {
+
+namespace {
+
+struct Here {
+  std::string root, dir;  // the repository's top; the current folder from it
+};
+
+Here locate() {
+  fs::path cwd = fs::current_path();
+  for (fs::path p = cwd;; p = p.parent_path()) {
+    if (fs::exists(p / ".git") || fs::exists(p / ".dvc")) {
+      std::string rel = fs::relative(cwd, p).generic_string();
+      return {p.string(), rel.empty() ? "." : rel};
+    }
+    if (p == p.root_path() || p.empty())
+      break;
+  }
+  return {cwd.string(), "."};
+}
+
+Result<pipeline::PipelineFile> load_file(Here& here) {
+  here = locate();
+  RH_TRY_ASSIGN(std::string file, pipeline::find_pipeline_file(here.root, here.dir));
+  RH_TRY_ASSIGN(pipeline::PipelineFile pf, pipeline::load_pipeline_file(here.root, file));
+  for (const auto& w : pf.warnings)
+    std::fprintf(stderr, "warning: %s\n", w.c_str());
+  return pf;
+}
+
+Result<pipeline::Dag> load_dag(Here& here) {
+  RH_TRY_ASSIGN(pipeline::PipelineFile pf, load_file(here));
+  std::string file = pf.path;
+  auto dag = pipeline::build_dag(std::move(pf.stages));
+  if (!dag)
+    return make_error(dag.error().code, file + ": " + dag.error().message);
+  return dag;
+}
+
+// DVC's description: the desc's first line, else what the stage writes and reads.
+std::string describe(const pipeline::Stage& s) {
+  std::string d = s.desc.substr(0, s.desc.find('\n'));
+  if (d.empty()) {
+    std::vector<std::string> outs, reports, deps;
+    for (const auto& o : s.outs)
+      (o.kind == pipeline::Out::Kind::out ? outs : reports).push_back(o.path);
+    for (const auto& dep : s.deps)
+      deps.push_back(dep.path);
+    if (s.outs.empty() && s.deps.empty())
+      d = "No outputs or dependencies";
+    else if (s.outs.empty())
+      d = "Depends on " + join(deps, ", ");
+    else {
+      if (!outs.empty())
+        d = "Outputs " + join(outs, ", ");
+      if (!reports.empty())
+        d += (d.empty() ? "" : "; ") + std::string("Reports ") + join(reports, ", ");
+    }
+  }
+  if (d.size() > 80)
+    d = d.substr(0, 79) + "…";
+  return d;
+}
+
+struct ListFlags {
+  std::vector<std::string> targets;
+  bool name_only = false;
+};
+
+Status stage_list(const ListFlags& f) {
+  // As `dvc stage list`: the file's stages in its order, the graph unchecked.
+  Here here;
+  RH_TRY_ASSIGN(pipeline::PipelineFile pf, load_file(here));
+  pipeline::Dag dag;
+  dag.stages = std::move(pf.stages);
+  std::vector<size_t> pick;
+  for (size_t i = 0; i < dag.stages.size(); ++i) {
+    bool named = f.targets.empty();
+    for (const auto& t : f.targets)
+      named = named || dag.stages[i].name == t || dag.stages[i].group == t;
+    if (named)
+      pick.push_back(i);
+  }
+  for (const auto& t : f.targets) {
+    bool found = false;
+    for (const auto& s : dag.stages)
+      found = found || s.name == t || s.group == t;
+    if (!found)
+      return make_error(ErrorCode::not_found, "no stage '" + t + "' in " + pf.path);
+  }
+  size_t width = 0;
+  for (size_t i : pick)
+    width = std::max(width, dag.stages[i].name.size());
+  for (size_t i : pick) {
+    const auto& s = dag.stages[i];
+    if (f.name_only)
+      std::printf("%s\n", s.name.c_str());
+    else
+      std::printf("%-*s  %s\n", int(width), s.name.c_str(), describe(s).c_str());
+  }
+  return {};
+}
+
+struct DagFlags {
+  std::string target;
+  bool dot = false, mermaid = false, md = false, outs = false;
+};
+
+Status dag_cmd(const DagFlags& f) {
+  Here here;
+  RH_TRY_ASSIGN(pipeline::Dag dag, load_dag(here));
+  std::vector<size_t> pick;
+  if (f.target.empty()) {
+    pick = dag.order;
+  } else {
+    RH_TRY_ASSIGN(pick, pipeline::select_stages(dag, {f.target}, false, false));
+  }
+  std::vector<bool> in(dag.stages.size(), false);
+  for (size_t i : pick)
+    in[i] = true;
+  auto quote = [](const std::string& s) {
+    std::string out = "\"";
+    for (char c : s)
+      out += c == '"' ? std::string("\\\"") : std::string(1, c);
+    return out + "\"";
+  };
+  if (f.dot) {
+    // As `dvc dag --dot` writes it: nodes in the file's order, then edges by
+    // their source, then their target, in that order.
+    std::printf("strict digraph {\n");
+    for (size_t i = 0; i < dag.stages.size(); ++i)
+      if (in[i])
+        std::printf("%s;\n", quote(dag.stages[i].name).c_str());
+    for (size_t a = 0; a < dag.stages.size(); ++a)
+      for (size_t b = 0; b < dag.stages.size(); ++b)
+        if (in[a] && in[b] &&
+            std::find(dag.after[b].begin(), dag.after[b].end(), a) != dag.after[b].end())
+          std::printf("%s -> %s;\n", quote(dag.stages[a].name).c_str(),
+                      quote(dag.stages[b].name).c_str());
+    std::printf("}\n\n");
+    return {};
+  }
+  if (f.mermaid || f.md) {
+    if (f.md)
+      std::printf("```mermaid\n");
+    std::printf("flowchart TD\n");
+    for (size_t k = 0; k < pick.size(); ++k)
+      std::printf("\tnode%zu[%s]\n", pick[k] + 1, quote(dag.stages[pick[k]].name).c_str());
+    for (size_t b : pick)
+      for (size_t a : dag.after[b])
+        if (in[a])
+          std::printf("\tnode%zu-->node%zu\n", a + 1, b + 1);
+    if (f.md)
+      std::printf("```\n");
+    return {};
+  }
+  // Plain text: each stage in order with what it comes after.
+  for (size_t b : pick) {
+    std::vector<std::string> before;
+    for (size_t a : dag.after[b])
+      if (in[a])
+        before.push_back(dag.stages[a].name);
+    std::printf("%s%s%s\n", dag.stages[b].name.c_str(), before.empty() ? "" : "  <- ",
+                join(before, ", ").c_str());
+  }
+  return {};
+}
+
+}  // namespace
+
+void add_pipeline_commands(CLI::App& app, Context&) {
+  auto* stage =
+      app.add_subcommand("stage", "The stages of the pipeline here (rh.yaml or dvc.yaml)");
+  stage->require_subcommand(1);
+  auto lf = std::make_shared<ListFlags>();
+  auto* list = stage->add_subcommand("list", "List the stages, as `dvc stage list`");
+  list->add_option("targets", lf->targets, "Stages or groups (default: all)");
+  list->add_flag("--name-only,--names-only", lf->name_only, "Only the names");
+  list->callback([lf] { guard([&] { return stage_list(*lf); }); });
+
+  auto df = std::make_shared<DagFlags>();
+  auto* dag = app.add_subcommand("dag", "The stages' graph, in the order they run");
+  dag->add_option("target", df->target, "Only this stage (or group) and what it needs");
+  dag->add_flag("--dot", df->dot, "Graphviz dot");
+  dag->add_flag("--mermaid", df->mermaid, "Mermaid flowchart");
+  dag->add_flag("--md", df->md, "Mermaid in a Markdown code block");
+  dag->callback([df] { guard([&] { return dag_cmd(*df); }); });
+}
+
+}  // namespace rh::cli

@@ -1,0 +1,28 @@
+// Parameter files, as DVC reads them: YAML (.yaml, .yml), JSON (.json) and
+// TOML (.toml) by extension, each a mapping at the top; a key is a dotted
+// path into it (`train.lr`). Python files are refused with a clear error.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "roundhouse/util/error.h"
+#include "roundhouse/util/json.h"
+
+namespace rh::pipeline {
+
+// The file's values; not_found when it does not exist, invalid_argument
+// naming the file (and line, for YAML and TOML) when it cannot be read.
+Result<Json> read_params(const std::string& path);
+
+// The order the file lists each mapping's keys in (JSON objects here are
+// sorted), by the mapping's dotted path ("" for the top): what DVC iterates
+// a `foreach` over. YAML and JSON; TOML tables come sorted.
+using KeyOrder = std::map<std::string, std::vector<std::string>>;
+Result<KeyOrder> read_key_order(const std::string& path);
+
+// The value at a dotted key, or nullopt.
+const Json* find_key(const Json& params, const std::string& dotted);
+
+}  // namespace rh::pipeline
