@@ -132,11 +132,12 @@ TEST_F(PipelineFileTest, ForeachAndMatrixNameTheirStagesAsDvcDoes) {
   EXPECT_EQ(names,
             (std::vector<std::string>{"plain@a", "plain@1", "plain@2.5", "plain@true",
                                       "composite@0", "composite@1", "keyed@zeta", "keyed@alpha",
-                                      "from_params@uk", "from_params@us", "grid@linux-cfg0",
+                                      "from_params@us", "from_params@uk", "grid@linux-cfg0",
                                       "grid@linux-cfg1", "grid@mac-cfg0", "grid@mac-cfg1"}));
   EXPECT_EQ(pf->stages[7].cmd[0], "echo alpha 2");
-  EXPECT_EQ(pf->stages[9].cmd[0], "train us 3");
-  EXPECT_EQ(pf->stages[9].outs[0].rel, "model-us.pt");
+  // A dict from the params file goes in the order the file lists it.
+  EXPECT_EQ(pf->stages[9].cmd[0], "train uk 5");
+  EXPECT_EQ(pf->stages[9].outs[0].rel, "model-uk.pt");
   EXPECT_EQ(pf->stages[13].cmd[0], "run mac 2 mac-cfg1");
   EXPECT_EQ(pf->stages[13].group, "grid");
   auto dag = build_dag(pf->stages).value();
