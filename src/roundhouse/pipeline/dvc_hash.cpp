@@ -1,0 +1,110 @@
+#include "roundhouse/pipeline/dvc_hash.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include "roundhouse/hash/md5.h"
+
+namespace fs = std::filesystem;
+
+namespace rh::pipeline {
+
+namespace {
+
+// Python's json.dumps of a string (ensure_ascii): \uXXXX beyond ASCII.
+std::string py_json_string(const std::string& s) {
+  std::string out = "\"";
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    uint32_t cp = c;
+    size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    bool ok = c < 0x80 || (c >= 0xC0 && c < 0xF8 && i + len <= s.size());
+    for (size_t k = 1; ok && k < len; ++k)
+      ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    if (!ok) {
+      // A byte that is not UTF-8: Python reads file names with
+      // surrogateescape, so json.dumps writes it as \udcXX.
+      cp = 0xDC00 + c;
+      len = 1;
+    } else if (len > 1) {
+      cp = c & (0xFFu >> (len + 1));
+      for (size_t k = 1; k < len; ++k)
+        cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3Fu);
+    }
+    i += len;
+    char buf[16];
+    if (cp == '"') {
+      out += "\\\"";
+    } else if (cp == '\\') {
+      out += "\\\\";
+    } else if (cp == '\n') {
+      out += "\\n";
+    } else if (cp == '\r') {
+      out += "\\r";
+    } else if (cp == '\t') {
+      out += "\\t";
+    } else if (cp == '\b') {
+      out += "\\b";
+    } else if (cp == '\f') {
+      out += "\\f";
+    } else if (cp < 0x20 || (cp >= 0x7F && cp < 0x10000)) {
+      std::snprintf(buf, sizeof buf, "\\u%04x", cp);
+      out += buf;
+    } else if (cp >= 0x10000) {
+      uint32_t v = cp - 0x10000;
+      std::snprintf(buf, sizeof buf, "\\u%04x\\u%04x", 0xD800 + (v >> 10), 0xDC00 + (v & 0x3FF));
+      out += buf;
+    } else {
+      out += char(cp);
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string dir_listing(const std::vector<HashedFile>& files) {
+  std::string out = "[";
+  for (size_t i = 0; i < files.size(); ++i) {
+    out += (i ? ", " : "") + std::string("{\"md5\": \"") + files[i].md5 +
+           "\", \"relpath\": " + py_json_string(files[i].relpath) + "}";
+  }
+  return out + "]";
+}
+
+Result<ContentHash> hash_path(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return make_error(ErrorCode::not_found, path + " does not exist");
+  ContentHash h;
+  if (!S_ISDIR(st.st_mode)) {
+    RH_TRY_ASSIGN(FileDigests d, md5_sha256_file(path));
+    h.md5 = d.md5;
+    h.size = d.size;
+    h.files.push_back(HashedFile{"", d.md5, d.sha256, d.size});
+    return h;
+  }
+  h.dir = true;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    if (!it->is_regular_file(ec))  // follows links to files; a link to a folder is not entered
+      continue;
+    RH_TRY_ASSIGN(FileDigests d, md5_sha256_file(it->path().string()));
+    h.files.push_back(
+        HashedFile{fs::relative(it->path(), path).generic_string(), d.md5, d.sha256, d.size});
+    h.size += d.size;
+  }
+  if (ec)
+    return make_error(ErrorCode::io, "cannot read " + path + ": " + ec.message());
+  std::sort(h.files.begin(), h.files.end(),
+            [](const HashedFile& a, const HashedFile& b) { return a.relpath < b.relpath; });
+  h.nfiles = h.files.size();
+  h.md5 = md5_hex(dir_listing(h.files)) + ".dir";
+  return h;
+}
+
+}  // namespace rh::pipeline
