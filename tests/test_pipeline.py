@@ -108,3 +108,121 @@ def test_rh_yaml_wins_and_errors_name_file_line_and_stage(project):
     (project / "rh.yaml").write_text("stages:\n  a: {cmd: x}\n")
     missing = rh("dag", "nope", cwd=project, check=False)
     assert "no stage 'nope'" in missing.stderr, missing.stderr
+
+
+def make_runnable(repo):
+    """A pipeline whose stages really run: prepare -> train, with params,
+    a folder out, a metric without cache and a plot; names with spaces and
+    non-ASCII letters, an empty file and binary content among the data."""
+    (repo / "data").mkdir()
+    (repo / "data" / "raw é.csv").write_text("a,b\n1,2\n")
+    (repo / "data" / "empty").write_text("")
+    (repo / "data" / "blob.bin").write_bytes(bytes(range(256)) * 8)
+    (repo / "params.yaml").write_text(textwrap.dedent("""\
+        prepare:
+          split: 0.2   # a comment
+          seed: 7
+        train: {lr: 1.0e-05, epochs: 10, layers: [64, 32], name: big net, flag: true, none: null}
+        """))
+    (repo / "dvc.yaml").write_text(textwrap.dedent("""\
+        stages:
+          prepare:
+            cmd: mkdir -p "out dir" && cp "data/raw é.csv" "out dir/a.csv" && echo ${prepare.seed} > "out dir/b.txt"
+            deps: [data]
+            params: [prepare.split, prepare.seed]
+            outs:
+              - out dir:
+                  persist: true
+          train:
+            cmd:
+              - echo "train ${train.lr}" > model.bin
+              - 'echo {"acc": 0.9} > metrics.json && printf "step,loss\\n1,2\\n" > loss.csv'
+            deps: [out dir]
+            params: [train]
+            outs: [model.bin]
+            metrics:
+              - metrics.json:
+                  cache: false
+            plots:
+              - loss.csv:
+                  x: step
+                  cache: false
+        """))
+
+
+def test_rh_and_dvc_drive_the_same_repository(tmp_path, project):
+    import shutil
+    for f in ("dvc.yaml", "params.yaml"):
+        (project / f).unlink()
+    shutil.rmtree(project / "src")
+    make_runnable(project)
+    twin = tmp_path / "twin"
+    shutil.copytree(project, twin, symlinks=True)
+    dvc("repro", "-q", cwd=project)
+    out = rh("repro", cwd=twin).stdout
+    assert "Running stage 'prepare'" in out and "Running stage 'train'" in out, out
+    # The same lock, byte for byte, and each sees the other's work as up to date.
+    assert (twin / "dvc.lock").read_text() == (project / "dvc.lock").read_text()
+    assert "up to date" in dvc("status", cwd=twin)
+    assert rh("status", cwd=project).stdout == "Data and pipelines are up to date.\n"
+    assert rh("repro", cwd=project).stdout.endswith("Data and pipelines are up to date.\n")
+    # Values, not text: 0.2 -> 0.20, a comment, a touch change nothing.
+    for repo in (project, twin):
+        text = (repo / "params.yaml").read_text().replace("split: 0.2   # a comment", "split: 0.20")
+        (repo / "params.yaml").write_text(text)
+        os.utime(repo / "data" / "raw é.csv")
+    assert rh("status", "-q", cwd=twin, check=False).returncode == 0
+    # A changed param reruns only the stage that tracks it, in both tools alike.
+    for repo in (project, twin):
+        text = (repo / "params.yaml").read_text().replace("lr: 1.0e-05", "lr: 0.001")
+        (repo / "params.yaml").write_text(text)
+    status = rh("status", cwd=twin).stdout
+    assert "train:" in status and "prepare:" not in status and "params.yaml: train: modified" in status, status
+    out = rh("repro", cwd=twin).stdout
+    assert "Stage 'prepare' didn't change, skipping" in out and "Running stage 'train'" in out, out
+    dvc("repro", "-q", cwd=project)
+    assert (twin / "dvc.lock").read_text() == (project / "dvc.lock").read_text()
+    assert (twin / "model.bin").read_text() == "train 0.001\n"
+    # An out deleted is noticed and made again; the folder out persists.
+    (twin / "model.bin").unlink()
+    assert "deleted:" in rh("status", cwd=twin).stdout
+    rh("repro", cwd=twin)
+    assert "up to date" in dvc("status", cwd=twin)
+    assert (twin / ".gitignore").read_text().count("/model.bin") == 1
+
+
+def test_failures_are_reported_and_nothing_is_half_written(tmp_path):
+    repo = tmp_path / "r"
+    repo.mkdir()
+    (repo / "in.txt").write_text("x\n")
+    (repo / "rh.yaml").write_text(textwrap.dedent("""\
+        stages:
+          ok:
+            cmd: cp in.txt ok.txt
+            deps: [in.txt]
+            outs: [ok.txt]
+          broken:
+            cmd: exit 3
+            deps: [in.txt]
+            outs: [never.txt]
+          after:
+            cmd: cp never.txt after.txt
+            deps: [never.txt]
+            outs: [after.txt]
+          lazy:
+            cmd: echo nothing
+            deps: [ok.txt]
+            outs: [lazy.txt]
+        """))
+    dry = rh("repro", "--dry", cwd=repo).stdout
+    assert "Would run stage 'ok'" in dry and "Would run stage 'after'" in dry and not (repo / "ok.txt").exists()
+    failed = rh("repro", cwd=repo, check=False)
+    assert failed.returncode != 0
+    assert "stage 'broken': `exit 3` exited with 3" in failed.stderr, failed.stderr
+    lock = (repo / "rh.lock").read_text()
+    assert "ok:" in lock and "broken" not in lock  # what finished is kept, nothing else
+    kept = rh("repro", "--keep-going", cwd=repo, check=False)
+    assert kept.returncode != 0
+    assert "not run: after" in kept.stderr, kept.stderr
+    assert "the command did not write out 'lazy.txt'" in kept.stdout + kept.stderr
+    assert "lazy" not in (repo / "rh.lock").read_text()

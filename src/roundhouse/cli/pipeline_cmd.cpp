@@ -1,5 +1,6 @@
-// rh stage list [TARGET...] [--name-only]; rh dag [TARGET] [--dot|--mermaid|--md]
-// [--outs]: the pipeline of the current folder (rh.yaml, else dvc.yaml),
+// rh stage list [TARGET...] [--name-only]; rh dag [TARGET] [--dot|--mermaid|--md];
+// rh status [TARGET...] [--json] [-q]; rh repro [TARGET...] [-f] [-s] [--downstream]
+// [--dry] [--keep-going]: the pipeline of the current folder (rh.yaml, else dvc.yaml),
 // paths from the repository's top (the folder holding .git, or .dvc, else
 // the current one).
 #include <unistd.h>
@@ -8,10 +9,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "roundhouse/cli/commands.h"
 #include "roundhouse/cli/context.h"
 #include "roundhouse/pipeline/dag.h"
+#include "roundhouse/pipeline/repro.h"
 #include "roundhouse/util/strings.h"
 
 namespace fs = std::filesystem;
@@ -184,9 +187,133 @@ Status dag_cmd(const DagFlags& f) {
   return {};
 }
 
+Result<pipeline::Project> project(Here& here) {
+  here = locate();
+  RH_TRY_ASSIGN(std::string file, pipeline::find_pipeline_file(here.root, here.dir));
+  return pipeline::open_project(here.root, file);
+}
+
+struct StatusFlags {
+  std::vector<std::string> targets;
+  bool json = false, quiet = false;
+};
+
+Status status_cmd(const StatusFlags& f) {
+  Here here;
+  RH_TRY_ASSIGN(pipeline::Project p, project(here));
+  RH_TRY_ASSIGN(std::vector<size_t> pick, pipeline::select_stages(p.dag, f.targets, false, false));
+  std::vector<pipeline::StageStatus> changed;
+  for (size_t i : pick) {
+    RH_TRY_ASSIGN(pipeline::StageStatus st, pipeline::stage_status(p, p.dag.stages[i]));
+    if (st.changed())
+      changed.push_back(std::move(st));
+  }
+  if (f.json) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& st : changed) {
+      nlohmann::json list = nlohmann::json::array();
+      if (st.never_run)
+        list.push_back("never run");
+      if (st.always)
+        list.push_back("always changed");
+      if (st.command)
+        list.push_back("changed command");
+      nlohmann::json deps = nlohmann::json::object(), outs = nlohmann::json::object();
+      for (const auto& [path, what] : st.deps)
+        deps[path] = what;
+      for (const auto& [file, what] : st.params)
+        deps[file] = what;
+      for (const auto& [path, what] : st.outs)
+        outs[path] = what;
+      if (!deps.empty())
+        list.push_back({{"changed deps", deps}});
+      if (!outs.empty())
+        list.push_back({{"changed outs", outs}});
+      out[st.stage] = list;
+    }
+    std::printf("%s\n", out.dump(2).c_str());
+  } else if (!f.quiet) {
+    if (changed.empty())
+      std::printf("Data and pipelines are up to date.\n");
+    for (const auto& st : changed) {
+      std::printf("%s:\n", st.stage.c_str());
+      if (st.never_run)
+        std::printf("\tnever run\n");
+      if (!st.deps.empty() || !st.params.empty()) {
+        std::printf("\tchanged deps:\n");
+        for (const auto& [path, what] : st.deps)
+          std::printf("\t\t%-20s%s\n", (what + ":").c_str(), path.c_str());
+        for (const auto& [file, what] : st.params)
+          std::printf("\t\tparams %s: %s\n", file.c_str(), what.c_str());
+      }
+      if (!st.outs.empty()) {
+        std::printf("\tchanged outs:\n");
+        for (const auto& [path, what] : st.outs)
+          std::printf("\t\t%-20s%s\n", (what + ":").c_str(), path.c_str());
+      }
+      if (st.command)
+        std::printf("\tchanged command\n");
+      if (st.always)
+        std::printf("\talways changed\n");
+    }
+  }
+  if (f.quiet && !changed.empty())
+    std::exit(1);
+  return {};
+}
+
+struct ReproFlags {
+  std::vector<std::string> targets;
+  bool force = false, single = false, downstream = false, dry = false, keep_going = false;
+};
+
+Status repro_cmd(const ReproFlags& f) {
+  Here here;
+  RH_TRY_ASSIGN(pipeline::Project p, project(here));
+  pipeline::ReproOptions o;
+  o.targets = f.targets;
+  o.force = f.force;
+  o.single = f.single;
+  o.downstream = f.downstream;
+  o.dry = f.dry;
+  o.keep_going = f.keep_going;
+  o.say = [](const std::string& line) {
+    std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+  };
+  RH_TRY_ASSIGN(pipeline::ReproResult r, pipeline::repro(p, o));
+  if (!f.dry && r.failed.empty())
+    std::printf(r.ran.empty() ? "Data and pipelines are up to date.\n" : "Updated %s.\n",
+                p.lock_path.c_str());
+  if (!r.failed.empty()) {
+    std::fprintf(stderr, "rh: failed: %s%s\n", join(r.failed, ", ").c_str(),
+                 r.not_run.empty() ? "" : ("; not run: " + join(r.not_run, ", ")).c_str());
+    std::exit(1);
+  }
+  return {};
+}
+
 }  // namespace
 
 void add_pipeline_commands(CLI::App& app, Context&) {
+  auto sf = std::make_shared<StatusFlags>();
+  auto* status = app.add_subcommand("status", "What changed since the lock, per stage");
+  status->add_option("targets", sf->targets, "Stages or groups (default: all)");
+  status->add_flag("--json", sf->json, "As JSON");
+  status->add_flag("-q,--quiet", sf->quiet, "Print nothing; exit 1 when anything changed");
+  status->callback([sf] { guard([&] { return status_cmd(*sf); }); });
+
+  auto rf = std::make_shared<ReproFlags>();
+  auto* repro = app.add_subcommand("repro", "Run the stages whose inputs changed, in order");
+  repro->add_option("targets", rf->targets, "Stages or groups (default: all)");
+  repro->add_flag("-f,--force", rf->force, "Run them even when nothing changed");
+  repro->add_flag("-s,--single-item", rf->single, "Only the targets, not what they need");
+  repro->add_flag("--downstream", rf->downstream, "The targets and what depends on them");
+  repro->add_flag("--dry", rf->dry, "Show what would run; run nothing");
+  repro->add_flag("-k,--keep-going", rf->keep_going,
+                  "After a failure, run what does not depend on it");
+  repro->callback([rf] { guard([&] { return repro_cmd(*rf); }); });
+
   auto* stage =
       app.add_subcommand("stage", "The stages of the pipeline here (rh.yaml or dvc.yaml)");
   stage->require_subcommand(1);

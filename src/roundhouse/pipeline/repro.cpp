@@ -1,0 +1,453 @@
+#include "roundhouse/pipeline/repro.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "roundhouse/hash/md5.h"
+#include "roundhouse/pipeline/dvc_hash.h"
+#include "roundhouse/pipeline/params.h"
+#include "roundhouse/util/fs.h"
+#include "roundhouse/util/strings.h"
+
+namespace fs = std::filesystem;
+
+namespace rh::pipeline {
+
+namespace {
+
+YValue from_json(const Json& j) {
+  if (j.is_object()) {
+    YMap m;
+    for (const auto& [k, v] : j.items())
+      m.emplace_back(k, from_json(v));
+    return m;
+  }
+  if (j.is_array()) {
+    YSeq s;
+    for (const auto& v : j)
+      s.push_back(from_json(v));
+    return s;
+  }
+  if (j.is_boolean())
+    return j.get<bool>();
+  if (j.is_number_integer())
+    return j.get<int64_t>();
+  if (j.is_number_float())
+    return j.get<double>();
+  if (j.is_string())
+    return j.get<std::string>();
+  return nullptr;
+}
+
+// Values compared as Python compares them: 50 == 50.0, mappings by content.
+bool same(const YValue& a, const YValue& b) {
+  auto num = [](const YValue& v, double& out) {
+    if (auto* i = std::get_if<int64_t>(&v.v))
+      return out = double(*i), true;
+    if (auto* d = std::get_if<double>(&v.v))
+      return out = *d, true;
+    return false;
+  };
+  double x, y;
+  if (num(a, x) && num(b, y))
+    return x == y;
+  if (auto* ma = std::get_if<YMap>(&a.v)) {
+    auto* mb = std::get_if<YMap>(&b.v);
+    if (!mb || ma->size() != mb->size())
+      return false;
+    for (const auto& [k, v] : *ma) {
+      auto it = std::find_if(mb->begin(), mb->end(), [&](const auto& e) { return e.first == k; });
+      if (it == mb->end() || !same(v, it->second))
+        return false;
+    }
+    return true;
+  }
+  if (auto* sa = std::get_if<YSeq>(&a.v)) {
+    auto* sb = std::get_if<YSeq>(&b.v);
+    if (!sb || sa->size() != sb->size())
+      return false;
+    for (size_t i = 0; i < sa->size(); ++i)
+      if (!same((*sa)[i], (*sb)[i]))
+        return false;
+    return true;
+  }
+  return a == b;
+}
+
+const YValue* lookup(const YValue& root, const std::string& dotted) {
+  auto* m = std::get_if<YMap>(&root.v);
+  if (!m)
+    return nullptr;
+  for (const auto& [k, v] : *m)
+    if (k == dotted)
+      return &v;
+  const YValue* at = &root;
+  for (const auto& part : split(dotted, '.')) {
+    auto* mm = std::get_if<YMap>(&at->v);
+    if (!mm)
+      return nullptr;
+    auto it = std::find_if(mm->begin(), mm->end(), [&](const auto& e) { return e.first == part; });
+    if (it == mm->end())
+      return nullptr;
+    at = &it->second;
+  }
+  return at;
+}
+
+Result<YValue> params_file(const std::string& abs) {
+  if (abs.ends_with(".json") || abs.ends_with(".toml") || abs.ends_with(".py")) {
+    RH_TRY_ASSIGN(Json j, read_params(abs));
+    return from_json(j);
+  }
+  if (!path_exists(abs))
+    return make_error(ErrorCode::not_found, abs + " does not exist");
+  try {
+    YAML::Node n = YAML::LoadFile(abs);
+    return n.IsNull() ? YValue(YMap{}) : read_yaml_value(n);
+  } catch (const YAML::Exception& e) {
+    return make_error(ErrorCode::invalid_argument,
+                      abs + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+}
+
+// DVC 2's text hash: a text file's md5 with CRLF read as LF.
+Result<std::string> legacy_md5(const std::string& path) {
+  RH_TRY_ASSIGN(std::string bytes, read_file(path));
+  std::string_view head(bytes.data(), std::min<size_t>(bytes.size(), 512));
+  bool text = head.find('\0') == std::string_view::npos;
+  if (text && !head.empty()) {
+    size_t nontext = 0;
+    for (unsigned char c : head)
+      nontext += !(c == 7 || c == 8 || c == 9 || c == 10 || c == 12 || c == 13 || c == 27 ||
+                   (c >= 0x20 && c != 0x7F));
+    text = double(nontext) / double(head.size()) <= 0.30;
+  }
+  if (!text)
+    return md5_hex(bytes);
+  std::string lf;
+  lf.reserve(bytes.size());
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    if (bytes[i] == '\r' && i + 1 < bytes.size() && bytes[i + 1] == '\n')
+      continue;
+    lf += bytes[i];
+  }
+  return md5_hex(lf);
+}
+
+struct Current {
+  StageLock entry;  // what the lock would hold now (outs only where present)
+  std::vector<bool> dep_missing;
+};
+
+Result<Current> current(const Project& p, const Stage& s, bool hash_outs) {
+  Current c;
+  c.entry.name = s.name;
+  if (s.cmd.size() == 1) {
+    c.entry.cmd = s.cmd[0];
+  } else {
+    YSeq cmds;
+    for (const auto& x : s.cmd)
+      cmds.push_back(x);
+    c.entry.cmd = cmds;
+  }
+  for (const auto& d : s.deps) {
+    LockedPath lp{d.path, "", 0, std::nullopt, false};
+    auto h = hash_path(p.root + "/" + d.rel);
+    c.dep_missing.push_back(!h);
+    if (h) {
+      lp.md5 = h->md5;
+      lp.size = h->size;
+      if (h->dir)
+        lp.nfiles = h->nfiles;
+    }
+    c.entry.deps.push_back(std::move(lp));
+  }
+  for (const auto& pd : s.params) {
+    RH_TRY_ASSIGN(YValue file, params_file(p.root + "/" + pd.rel));
+    YMap values;
+    if (pd.all) {
+      if (auto* m = std::get_if<YMap>(&file.v))
+        values = *m;
+    } else {
+      for (const auto& k : pd.keys) {
+        const YValue* v = lookup(file, k);
+        if (!v)
+          return make_error(ErrorCode::invalid_argument,
+                            "stage '" + s.name + "': " + pd.rel + " has no parameter '" + k + "'");
+        values.emplace_back(k, *v);
+      }
+    }
+    std::stable_sort(values.begin(), values.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    c.entry.params.emplace_back(pd.file, values);
+  }
+  if (hash_outs) {
+    for (const auto& o : s.outs) {
+      auto h = hash_path(p.root + "/" + o.rel);
+      if (!h)
+        continue;
+      LockedPath lp{o.path, h->md5, h->size, std::nullopt, false};
+      if (h->dir)
+        lp.nfiles = h->nfiles;
+      c.entry.outs.push_back(std::move(lp));
+    }
+  }
+  return c;
+}
+
+Result<std::string> md5_as_locked(const std::string& abs, const LockedPath& locked,
+                                  const std::string& now) {
+  if (!locked.legacy || locked.nfiles)
+    return now;
+  return legacy_md5(abs);
+}
+
+Status run_command(const std::string& cmd, const std::string& cwd) {
+  pid_t pid = ::fork();
+  if (pid < 0)
+    return make_error(ErrorCode::io, std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    if (::chdir(cwd.c_str()) != 0)
+      _exit(127);
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    return {};
+  std::string how = WIFSIGNALED(status) ? "was killed by signal " + std::to_string(WTERMSIG(status))
+                                        : "exited with " + std::to_string(WEXITSTATUS(status));
+  return make_error(ErrorCode::conflict, "`" + cmd + "` " + how);
+}
+
+// An out into DVC's cache (files/md5/ab/cdef...; a folder: its files and
+// its .dir listing), read-only, once.
+Status cache_out(const Project& p, const Out& o) {
+  std::string cache = p.root + "/.dvc/cache/files/md5/";
+  RH_TRY_ASSIGN(ContentHash h, hash_path(p.root + "/" + o.rel));
+  auto put = [&](const std::string& md5,
+                 const std::function<Result<std::string>()>& bytes) -> Status {
+    std::string path = cache + md5.substr(0, 2) + "/" + md5.substr(2);
+    if (path_exists(path))
+      return {};
+    RH_TRY(make_dirs(cache + md5.substr(0, 2)));
+    RH_TRY_ASSIGN(std::string data, bytes());
+    RH_TRY(write_file_atomic(path, data));
+    ::chmod(path.c_str(), 0444);
+    return {};
+  };
+  std::string base = p.root + "/" + o.rel;
+  for (const auto& f : h.files) {
+    std::string src = h.dir ? base + "/" + f.relpath : base;
+    RH_TRY(put(f.md5, [&] { return read_file(src); }));
+  }
+  if (h.dir)
+    RH_TRY(put(h.md5, [&]() -> Result<std::string> { return dir_listing(h.files); }));
+  return {};
+}
+
+// DVC lists a cached out in the .gitignore beside it ("/name").
+Status ignore_out(const Project& p, const Out& o) {
+  fs::path rel(o.rel);
+  std::string dir = rel.has_parent_path() ? p.root + "/" + rel.parent_path().string() : p.root;
+  std::string line = "/" + rel.filename().string();
+  std::string path = dir + "/.gitignore";
+  std::string text;
+  if (path_exists(path)) {
+    RH_TRY_ASSIGN(text, read_file(path));
+    for (const auto& l : split(text, '\n'))
+      if (l == line)
+        return {};
+  }
+  if (!text.empty() && text.back() != '\n')
+    text += "\n";
+  return write_file_atomic(path, text + line + "\n");
+}
+
+}  // namespace
+
+Result<Project> open_project(const std::string& root, const std::string& pipeline_file) {
+  Project p;
+  p.root = root;
+  RH_TRY_ASSIGN(p.file, load_pipeline_file(root, pipeline_file));
+  auto dag = build_dag(p.file.stages);
+  if (!dag)
+    return make_error(dag.error().code, pipeline_file + ": " + dag.error().message);
+  p.dag = std::move(*dag);
+  p.lock_path = lock_path_for(pipeline_file);
+  RH_TRY_ASSIGN(p.lock, read_lock(root + "/" + p.lock_path));
+  return p;
+}
+
+Result<StageStatus> stage_status(const Project& p, const Stage& s) {
+  StageStatus st;
+  st.stage = s.name;
+  if (s.frozen)
+    return st;
+  st.always = s.always_changed || (s.deps.empty() && s.outs.empty());
+  const StageLock* locked = p.lock.find(s.name);
+  RH_TRY_ASSIGN(Current now, current(p, s, true));
+  if (!locked) {
+    st.never_run = true;
+    return st;
+  }
+  st.command = !same(now.entry.cmd, locked->cmd);
+  for (size_t i = 0; i < s.deps.size(); ++i) {
+    const auto& d = now.entry.deps[i];
+    auto it = std::find_if(locked->deps.begin(), locked->deps.end(),
+                           [&](const LockedPath& l) { return l.path == d.path; });
+    if (now.dep_missing[i]) {
+      st.deps.emplace_back(d.path, "deleted");
+    } else if (it == locked->deps.end()) {
+      st.deps.emplace_back(d.path, "new");
+    } else {
+      RH_TRY_ASSIGN(std::string md5, md5_as_locked(p.root + "/" + s.deps[i].rel, *it, d.md5));
+      if (md5 != it->md5)
+        st.deps.emplace_back(d.path, "modified");
+    }
+  }
+  for (const auto& l : locked->deps) {
+    if (std::none_of(now.entry.deps.begin(), now.entry.deps.end(),
+                     [&](const LockedPath& d) { return d.path == l.path; }))
+      st.deps.emplace_back(l.path, "deleted");
+  }
+  for (const auto& [file, values] : now.entry.params) {
+    const YMap* was = nullptr;
+    for (const auto& [f, v] : locked->params)
+      if (f == file)
+        was = std::get_if<YMap>(&v.v);
+    for (const auto& [k, v] : std::get<YMap>(values.v)) {
+      const YValue* old = nullptr;
+      if (was)
+        for (const auto& [ok, ov] : *was)
+          if (ok == k)
+            old = &ov;
+      if (!old)
+        st.params.emplace_back(file, k + ": new");
+      else if (!same(*old, v))
+        st.params.emplace_back(file, k + ": modified");
+    }
+    if (was) {
+      for (const auto& [ok, ov] : *was) {
+        const auto& m = std::get<YMap>(values.v);
+        if (std::none_of(m.begin(), m.end(), [&](const auto& e) { return e.first == ok; }))
+          st.params.emplace_back(file, ok + ": deleted");
+      }
+    }
+  }
+  for (const auto& o : s.outs) {
+    auto it = std::find_if(now.entry.outs.begin(), now.entry.outs.end(),
+                           [&](const LockedPath& l) { return l.path == o.path; });
+    auto was = std::find_if(locked->outs.begin(), locked->outs.end(),
+                            [&](const LockedPath& l) { return l.path == o.path; });
+    if (it == now.entry.outs.end()) {
+      st.outs.emplace_back(o.path, "deleted");
+    } else if (was == locked->outs.end()) {
+      st.outs.emplace_back(o.path, "new");
+    } else {
+      RH_TRY_ASSIGN(std::string md5, md5_as_locked(p.root + "/" + o.rel, *was, it->md5));
+      if (md5 != was->md5)
+        st.outs.emplace_back(o.path, "modified");
+    }
+  }
+  return st;
+}
+
+Result<ReproResult> repro(Project& p, const ReproOptions& o) {
+  auto say = [&](const std::string& s) {
+    if (o.say)
+      o.say(s);
+  };
+  RH_TRY_ASSIGN(std::vector<size_t> pick, select_stages(p.dag, o.targets, o.single, o.downstream));
+  ReproResult r;
+  std::set<size_t> ran_or_would, failed_or_skipped;
+  for (size_t i : pick) {
+    const Stage& s = p.dag.stages[i];
+    bool upstream_failed = false, upstream_ran = false;
+    for (size_t a : p.dag.after[i]) {
+      upstream_failed = upstream_failed || failed_or_skipped.count(a);
+      upstream_ran = upstream_ran || ran_or_would.count(a);
+    }
+    if (upstream_failed) {
+      r.not_run.push_back(s.name);
+      failed_or_skipped.insert(i);
+      continue;
+    }
+    if (s.frozen) {
+      say("Stage '" + s.name + "' is frozen; not reproduced.");
+      r.skipped_up_to_date.push_back(s.name);
+      continue;
+    }
+    RH_TRY_ASSIGN(StageStatus st, stage_status(p, s));
+    bool must = o.force || st.changed() || (o.dry && upstream_ran);
+    if (!must) {
+      say("Stage '" + s.name + "' didn't change, skipping");
+      r.skipped_up_to_date.push_back(s.name);
+      continue;
+    }
+    ran_or_would.insert(i);
+    if (o.dry) {
+      say("Would run stage '" + s.name + "'");
+      r.ran.push_back(s.name);
+      continue;
+    }
+    say("Running stage '" + s.name + "':");
+    Status ok;
+    for (const auto& out : s.outs) {
+      if (!out.persist)
+        (void)remove_all(p.root + "/" + out.rel);
+    }
+    for (size_t d = 0; d < s.deps.size() && ok; ++d) {
+      if (!path_exists(p.root + "/" + s.deps[d].rel))
+        ok = make_error(ErrorCode::not_found,
+                        "stage '" + s.name + "': dep '" + s.deps[d].path + "' does not exist");
+    }
+    std::string cwd = p.root + (s.wdir == "." ? "" : "/" + s.wdir);
+    for (const auto& cmd : s.cmd) {
+      if (!ok)
+        break;
+      say("> " + cmd);
+      if (auto run = run_command(cmd, cwd); !run)
+        ok = make_error(ErrorCode::conflict, "stage '" + s.name + "': " + run.error().message);
+    }
+    for (const auto& out : s.outs) {
+      if (ok && !path_exists(p.root + "/" + out.rel))
+        ok = make_error(ErrorCode::conflict,
+                        "stage '" + s.name + "': the command did not write out '" + out.path + "'");
+    }
+    if (ok) {
+      RH_TRY_ASSIGN(Current now, current(p, s, true));
+      if (p.file.dvc) {
+        for (const auto& out : s.outs) {
+          if (out.cache) {
+            RH_TRY(cache_out(p, out));
+            RH_TRY(ignore_out(p, out));
+          }
+        }
+      }
+      p.lock.put(std::move(now.entry));
+      RH_TRY(write_file_atomic(p.root + "/" + p.lock_path, lock_text(p.lock)));
+      r.ran.push_back(s.name);
+      continue;
+    }
+    r.failed.push_back(s.name);
+    failed_or_skipped.insert(i);
+    if (!o.keep_going)
+      return std::unexpected(ok.error());
+    say("error: " + ok.error().message);
+  }
+  return r;
+}
+
+}  // namespace rh::pipeline

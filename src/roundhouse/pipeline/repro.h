@@ -1,0 +1,61 @@
+// Status and reproduction of a pipeline's stages, with DVC's rules: a stage
+// must run when it has no lock entry, its rendered command differs from the
+// lock's, a dep's content changed or went missing (or the deps are not the
+// locked ones), a tracked param's value changed (compared as values: 50 and
+// 50.0 are equal, key order and untracked keys do not count), an out is
+// missing or changed, or it is always_changed, or it has no deps and no
+// outs. A frozen stage never runs. Running deletes the outs first (unless
+// persist), runs each command with /bin/sh in the stage's wdir (stopping at
+// the first failure), checks every out was written, hashes deps and outs,
+// and records the stage in the lock at once (so an interrupted repro keeps
+// what finished). For a dvc.yaml project the outs with cache also go into
+// DVC's cache (.dvc/cache/files/md5/), so `dvc status` sees them stored.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "roundhouse/pipeline/dag.h"
+#include "roundhouse/pipeline/lock.h"
+
+namespace rh::pipeline {
+
+struct StageStatus {
+  std::string stage;
+  bool never_run = false, command = false, always = false;
+  std::vector<std::pair<std::string, std::string>> deps;    // path -> modified|deleted|new
+  std::vector<std::pair<std::string, std::string>> params;  // file -> key: modified|new|deleted
+  std::vector<std::pair<std::string, std::string>> outs;    // path -> modified|deleted
+  bool changed() const {
+    return never_run || command || always || !deps.empty() || !params.empty() || !outs.empty();
+  }
+};
+
+struct Project {
+  std::string root;  // the repository's top
+  PipelineFile file;
+  Dag dag;
+  std::string lock_path;  // from the root
+  Lock lock;
+};
+
+Result<Project> open_project(const std::string& root, const std::string& pipeline_file);
+
+// What differs from the lock, for each stage (frozen ones: never).
+Result<StageStatus> stage_status(const Project& p, const Stage& s);
+
+struct ReproOptions {
+  std::vector<std::string> targets;
+  bool force = false, single = false, downstream = false, dry = false, keep_going = false;
+  std::function<void(const std::string&)> say;  // progress lines
+};
+
+struct ReproResult {
+  std::vector<std::string> ran, skipped_up_to_date, failed, not_run;
+};
+
+Result<ReproResult> repro(Project& p, const ReproOptions& o);
+
+}  // namespace rh::pipeline
