@@ -226,3 +226,29 @@ def test_failures_are_reported_and_nothing_is_half_written(tmp_path):
     assert "not run: after" in kept.stderr, kept.stderr
     assert "the command did not write out 'lazy.txt'" in kept.stdout + kept.stderr
     assert "lazy" not in (repo / "rh.lock").read_text()
+
+
+def test_parallel_stages_and_two_repros_in_one_workspace(tmp_path):
+    repo = tmp_path / "par"
+    repo.mkdir()
+    lines = ["stages:"]
+    for i in range(6):
+        lines += [f"  s{i}:", f"    cmd: sleep 0.3 && echo {i} > o{i} && echo ran {i} >> runs.log", f"    outs: [o{i}]"]
+    lines += ["  final:", "    cmd: cat " + " ".join(f"o{i}" for i in range(6)) + " > final",
+              "    deps: [" + ", ".join(f"o{i}" for i in range(6)) + "]", "    outs: [final]"]
+    (repo / "rh.yaml").write_text("\n".join(lines) + "\n")
+    out = rh("repro", "-j", "6", cwd=repo).stdout
+    # Each stage's console is prefixed by its name; a progress line counts them.
+    assert "[s3] > sleep 0.3" in out and "[final] > cat" in out and "/7 done," in out, out
+    assert (repo / "final").read_text() == "".join(f"{i}\n" for i in range(6))
+    for f in ["final", "rh.lock", "runs.log"] + [f"o{i}" for i in range(6)]:
+        (repo / f).unlink()
+    # Two repros at once wait for each other's stages: each stage runs once.
+    import subprocess
+    from conftest import RH
+    a = subprocess.Popen([RH, "repro", "-j", "3"], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    b = subprocess.Popen([RH, "repro", "-j", "3"], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    outs = [p.communicate(timeout=60) for p in (a, b)]
+    assert a.returncode == 0 and b.returncode == 0, outs
+    assert sorted((repo / "runs.log").read_text().split("\n")) == [""] + [f"ran {i}" for i in range(6)]
+    assert rh("status", cwd=repo).stdout == "Data and pipelines are up to date.\n"

@@ -12,6 +12,7 @@
 #include "roundhouse/hash/sha256.h"
 #include "roundhouse/model/validate.h"
 #include "roundhouse/run/tree_patch.h"
+#include "roundhouse/util/file_lock.h"
 #include "roundhouse/util/fs.h"
 #include "roundhouse/util/strings.h"
 
@@ -41,25 +42,6 @@ Status git(const std::vector<std::string>& args, const std::string& cwd, const s
     return make_error(ErrorCode::io, what + ": " + tail(out.out));
   return {};
 }
-
-// An exclusive lock on a file for as long as the object lives.
-class FileLock {
- public:
-  explicit FileLock(const std::string& path) {
-    m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (m_fd >= 0)
-      while (::flock(m_fd, LOCK_EX) != 0 && errno == EINTR) {
-      }
-  }
-  ~FileLock() {
-    if (m_fd >= 0)
-      ::close(m_fd);
-  }
-  bool ok() const { return m_fd >= 0; }
-
- private:
-  int m_fd = -1;
-};
 
 // Applies the task's recorded diff in ws.root (a checkout of its commit, or an
 // empty repository); notes what happened, and what the recording left out.

@@ -1,8 +1,8 @@
 // rh stage list [TARGET...] [--name-only]; rh dag [TARGET] [--dot|--mermaid|--md];
-// rh status [TARGET...] [--json] [-q]; rh repro [TARGET...] [-f] [-s] [--downstream]
-// [--dry] [--keep-going]: the pipeline of the current folder (rh.yaml, else dvc.yaml),
-// paths from the repository's top (the folder holding .git, or .dvc, else
-// the current one).
+// rh status [TARGET...] [--json] [-q]; rh repro [TARGET...] [-j N] [-f] [-s]
+// [--downstream] [--dry] [--keep-going]: the pipeline of the current folder (rh.yaml, else
+// dvc.yaml), paths from the repository's top (the folder holding .git, or .dvc, else the current
+// one).
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -265,6 +265,7 @@ Status status_cmd(const StatusFlags& f) {
 struct ReproFlags {
   std::vector<std::string> targets;
   bool force = false, single = false, downstream = false, dry = false, keep_going = false;
+  int jobs = 1;
 };
 
 Status repro_cmd(const ReproFlags& f) {
@@ -277,6 +278,7 @@ Status repro_cmd(const ReproFlags& f) {
   o.downstream = f.downstream;
   o.dry = f.dry;
   o.keep_going = f.keep_going;
+  o.jobs = f.jobs;
   o.say = [](const std::string& line) {
     std::printf("%s\n", line.c_str());
     std::fflush(stdout);
@@ -310,6 +312,8 @@ void add_pipeline_commands(CLI::App& app, Context&) {
   repro->add_flag("-s,--single-item", rf->single, "Only the targets, not what they need");
   repro->add_flag("--downstream", rf->downstream, "The targets and what depends on them");
   repro->add_flag("--dry", rf->dry, "Show what would run; run nothing");
+  repro->add_option("-j,--jobs", rf->jobs, "Stages run at once where the graph allows (default 1)")
+      ->check(CLI::Range(1, 256));
   repro->add_flag("-k,--keep-going", rf->keep_going,
                   "After a failure, run what does not depend on it");
   repro->callback([rf] { guard([&] { return repro_cmd(*rf); }); });

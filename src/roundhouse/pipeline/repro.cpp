@@ -7,14 +7,19 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "roundhouse/hash/md5.h"
 #include "roundhouse/pipeline/dvc_hash.h"
 #include "roundhouse/pipeline/params.h"
+#include "roundhouse/util/file_lock.h"
 #include "roundhouse/util/fs.h"
 #include "roundhouse/util/strings.h"
 
@@ -211,15 +216,46 @@ Result<std::string> md5_as_locked(const std::string& abs, const LockedPath& lock
   return legacy_md5(abs);
 }
 
-Status run_command(const std::string& cmd, const std::string& cwd) {
+// Runs cmd with /bin/sh in cwd. With `prefix`, its output (both streams)
+// goes through `say` line by line, each line after the prefix.
+Status run_command(const std::string& cmd, const std::string& cwd, const std::string& prefix,
+                   const std::function<void(const std::string&)>& say) {
+  int pipe_fd[2] = {-1, -1};
+  if (!prefix.empty() && ::pipe2(pipe_fd, O_CLOEXEC) != 0)
+    return make_error(ErrorCode::io, std::string("pipe: ") + std::strerror(errno));
   pid_t pid = ::fork();
   if (pid < 0)
     return make_error(ErrorCode::io, std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
+    if (pipe_fd[1] >= 0) {
+      ::dup2(pipe_fd[1], 1);
+      ::dup2(pipe_fd[1], 2);
+    }
     if (::chdir(cwd.c_str()) != 0)
       _exit(127);
     ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
     _exit(127);
+  }
+  if (pipe_fd[0] >= 0) {
+    ::close(pipe_fd[1]);
+    std::string buf;
+    char chunk[4096];
+    for (;;) {
+      ssize_t n = ::read(pipe_fd[0], chunk, sizeof chunk);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      buf.append(chunk, size_t(n));
+      size_t nl;
+      while ((nl = buf.find('\n')) != std::string::npos) {
+        say(prefix + buf.substr(0, nl));
+        buf.erase(0, nl + 1);
+      }
+    }
+    if (!buf.empty())
+      say(prefix + buf);
+    ::close(pipe_fd[0]);
   }
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -364,90 +400,282 @@ Result<StageStatus> stage_status(const Project& p, const Stage& s) {
   return st;
 }
 
-Result<ReproResult> repro(Project& p, const ReproOptions& o) {
-  auto say = [&](const std::string& s) {
-    if (o.say)
-      o.say(s);
-  };
-  RH_TRY_ASSIGN(std::vector<size_t> pick, select_stages(p.dag, o.targets, o.single, o.downstream));
-  ReproResult r;
-  std::set<size_t> ran_or_would, failed_or_skipped;
-  for (size_t i : pick) {
-    const Stage& s = p.dag.stages[i];
-    bool upstream_failed = false, upstream_ran = false;
-    for (size_t a : p.dag.after[i]) {
-      upstream_failed = upstream_failed || failed_or_skipped.count(a);
-      upstream_ran = upstream_ran || ran_or_would.count(a);
-    }
-    if (upstream_failed) {
-      r.not_run.push_back(s.name);
-      failed_or_skipped.insert(i);
-      continue;
-    }
+namespace {
+
+// Where repro's own lock files go: .dvc/tmp/rh for a DVC project, else
+// .rh/tmp (ignored by git).
+Result<std::string> locks_dir(const Project& p) {
+  std::string dir = p.file.dvc ? p.root + "/.dvc/tmp/rh" : p.root + "/.rh/tmp";
+  if (!path_exists(dir)) {
+    RH_TRY(make_dirs(dir));
+    if (!p.file.dvc && !path_exists(p.root + "/.rh/.gitignore"))
+      RH_TRY(write_file_atomic(p.root + "/.rh/.gitignore", "/tmp\n"));
+  }
+  return dir;
+}
+
+enum class Outcome { ran, up_to_date, failed };
+
+class Runner {
+ public:
+  Runner(Project& p, const ReproOptions& o, std::string locks)
+      : m_p(p), m_o(o), m_locks(std::move(locks)) {}
+
+  void say(const std::string& line) {
+    std::lock_guard lk(m_say_mu);
+    if (m_o.say)
+      m_o.say(line);
+  }
+
+  // Decides and (when it must) runs one stage, holding its outs' locks.
+  Result<Outcome> process(const Stage& s, bool upstream_ran) {
     if (s.frozen) {
       say("Stage '" + s.name + "' is frozen; not reproduced.");
-      r.skipped_up_to_date.push_back(s.name);
-      continue;
+      return Outcome::up_to_date;
     }
-    RH_TRY_ASSIGN(StageStatus st, stage_status(p, s));
-    bool must = o.force || st.changed() || (o.dry && upstream_ran);
+    std::vector<std::string> names;
+    for (const auto& out : s.outs)
+      names.push_back(m_locks + "/out-" + md5_hex(out.rel) + ".lock");
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    std::vector<std::unique_ptr<FileLock>> held;  // in order: two repros never deadlock
+    for (const auto& n : names)
+      held.push_back(std::make_unique<FileLock>(n));
+    RH_TRY(refresh_lock());
+    Project view = snapshot();
+    RH_TRY_ASSIGN(StageStatus st, stage_status(view, s));
+    bool must = m_o.force || st.changed() || (m_o.dry && upstream_ran);
     if (!must) {
       say("Stage '" + s.name + "' didn't change, skipping");
-      r.skipped_up_to_date.push_back(s.name);
-      continue;
+      return Outcome::up_to_date;
     }
-    ran_or_would.insert(i);
-    if (o.dry) {
+    if (m_o.dry) {
       say("Would run stage '" + s.name + "'");
-      r.ran.push_back(s.name);
-      continue;
+      return Outcome::ran;
     }
     say("Running stage '" + s.name + "':");
-    Status ok;
+    Status ok = run(s);
+    if (!ok) {
+      say("error: " + ok.error().message);
+      std::lock_guard lk(m_lock_mu);
+      if (m_first_error)  // still no error recorded
+        m_first_error = ok;
+      return Outcome::failed;
+    }
+    return Outcome::ran;
+  }
+
+  void record(const Error& e) {
+    std::lock_guard lk(m_lock_mu);
+    if (m_first_error)
+      m_first_error = std::unexpected(e);
+  }
+  // The first stage failure (success when none).
+  Status error() {
+    std::lock_guard lk(m_lock_mu);
+    return m_first_error;
+  }
+
+ private:
+  Status run(const Stage& s) {
     for (const auto& out : s.outs) {
       if (!out.persist)
-        (void)remove_all(p.root + "/" + out.rel);
+        (void)remove_all(m_p.root + "/" + out.rel);
     }
-    for (size_t d = 0; d < s.deps.size() && ok; ++d) {
-      if (!path_exists(p.root + "/" + s.deps[d].rel))
-        ok = make_error(ErrorCode::not_found,
-                        "stage '" + s.name + "': dep '" + s.deps[d].path + "' does not exist");
+    for (const auto& d : s.deps) {
+      if (!path_exists(m_p.root + "/" + d.rel))
+        return make_error(ErrorCode::not_found,
+                          "stage '" + s.name + "': dep '" + d.path + "' does not exist");
     }
-    std::string cwd = p.root + (s.wdir == "." ? "" : "/" + s.wdir);
+    std::string cwd = m_p.root + (s.wdir == "." ? "" : "/" + s.wdir);
+    std::string prefix = m_o.jobs > 1 ? "[" + s.name + "] " : "";
     for (const auto& cmd : s.cmd) {
-      if (!ok)
-        break;
-      say("> " + cmd);
-      if (auto run = run_command(cmd, cwd); !run)
-        ok = make_error(ErrorCode::conflict, "stage '" + s.name + "': " + run.error().message);
+      say(prefix + "> " + cmd);
+      if (auto r = run_command(cmd, cwd, prefix, [&](const std::string& l) { say(l); }); !r)
+        return make_error(ErrorCode::conflict, "stage '" + s.name + "': " + r.error().message);
     }
     for (const auto& out : s.outs) {
-      if (ok && !path_exists(p.root + "/" + out.rel))
-        ok = make_error(ErrorCode::conflict,
-                        "stage '" + s.name + "': the command did not write out '" + out.path + "'");
+      if (!path_exists(m_p.root + "/" + out.rel))
+        return make_error(
+            ErrorCode::conflict,
+            "stage '" + s.name + "': the command did not write out '" + out.path + "'");
     }
-    if (ok) {
-      RH_TRY_ASSIGN(Current now, current(p, s, true));
-      if (p.file.dvc) {
-        for (const auto& out : s.outs) {
-          if (out.cache) {
-            RH_TRY(cache_out(p, out));
-            RH_TRY(ignore_out(p, out));
-          }
+    Project view = snapshot();
+    RH_TRY_ASSIGN(Current now, current(view, s, true));
+    if (m_p.file.dvc) {
+      for (const auto& out : s.outs) {
+        if (out.cache) {
+          RH_TRY(cache_out(view, out));
+          std::lock_guard lk(m_lock_mu);
+          RH_TRY(ignore_out(view, out));
         }
       }
-      p.lock.put(std::move(now.entry));
-      RH_TRY(write_file_atomic(p.root + "/" + p.lock_path, lock_text(p.lock)));
-      r.ran.push_back(s.name);
-      continue;
     }
-    r.failed.push_back(s.name);
-    failed_or_skipped.insert(i);
-    if (!o.keep_going)
-      return std::unexpected(ok.error());
-    say("error: " + ok.error().message);
+    // Read, update and write the lock file under its file lock: another
+    // repro in this workspace may have written its stages meanwhile.
+    std::lock_guard lk(m_lock_mu);
+    FileLock file(m_locks + "/lockfile.lock");
+    RH_TRY_ASSIGN(Lock disk, read_lock(m_p.root + "/" + m_p.lock_path));
+    for (auto& e : m_p.lock.stages) {
+      if (!disk.find(e.name))
+        disk.put(e);
+    }
+    disk.put(std::move(now.entry));
+    RH_TRY(write_file_atomic(m_p.root + "/" + m_p.lock_path, lock_text(disk)));
+    m_p.lock = std::move(disk);
+    return {};
   }
-  return r;
+
+  Status refresh_lock() {
+    std::lock_guard lk(m_lock_mu);
+    FileLock file(m_locks + "/lockfile.lock");
+    RH_TRY_ASSIGN(Lock disk, read_lock(m_p.root + "/" + m_p.lock_path));
+    m_p.lock = std::move(disk);
+    return {};
+  }
+
+  // A copy of the project for reading (the lock as of now), so threads do
+  // not read m_p.lock while another writes it.
+  Project snapshot() {
+    std::lock_guard lk(m_lock_mu);
+    return m_p;
+  }
+
+  Project& m_p;
+  const ReproOptions& m_o;
+  std::string m_locks;
+  std::mutex m_say_mu, m_lock_mu;
+  Status m_first_error;
+};
+
+}  // namespace
+
+Result<ReproResult> repro(Project& p, const ReproOptions& o) {
+  RH_TRY_ASSIGN(std::vector<size_t> pick, select_stages(p.dag, o.targets, o.single, o.downstream));
+  RH_TRY_ASSIGN(std::string locks, locks_dir(p));
+  Runner runner(p, o, locks);
+  enum class State { waiting, running, ran, up_to_date, failed, not_run };
+  std::map<size_t, State> state;
+  for (size_t i : pick)
+    state[i] = State::waiting;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop = false;
+  size_t running = 0;
+  auto done_count = [&] {
+    size_t n = 0;
+    for (const auto& [i, s] : state)
+      n += s != State::waiting && s != State::running;
+    return n;
+  };
+  int jobs = o.dry ? 1 : std::max(1, o.jobs);
+  auto worker = [&] {
+    std::unique_lock lk(mu);
+    for (;;) {
+      std::optional<size_t> pick_one;
+      for (;;) {
+        bool changed = true;
+        while (changed) {  // mark what can no longer run
+          changed = false;
+          for (size_t i : pick) {
+            if (state[i] != State::waiting)
+              continue;
+            for (size_t a : p.dag.after[i]) {
+              auto it = state.find(a);
+              if (it != state.end() &&
+                  (it->second == State::failed || it->second == State::not_run)) {
+                state[i] = State::not_run;
+                changed = true;
+                break;
+              }
+            }
+          }
+        }
+        pick_one.reset();
+        for (size_t i : pick) {
+          if (state[i] != State::waiting)
+            continue;
+          bool ready = true;
+          for (size_t a : p.dag.after[i]) {
+            auto it = state.find(a);
+            if (it != state.end() && it->second != State::ran && it->second != State::up_to_date)
+              ready = false;
+          }
+          if (ready) {
+            pick_one = i;
+            break;
+          }
+        }
+        bool any_waiting = false;
+        for (const auto& [i, s] : state)
+          any_waiting = any_waiting || s == State::waiting;
+        if (pick_one && !stop)
+          break;
+        if (stop || !any_waiting || (running == 0 && !pick_one)) {
+          cv.notify_all();
+          return;
+        }
+        cv.wait(lk);
+      }
+      size_t i = *pick_one;
+      state[i] = State::running;
+      ++running;
+      bool upstream_ran = false;
+      for (size_t a : p.dag.after[i]) {
+        auto it = state.find(a);
+        upstream_ran = upstream_ran || (it != state.end() && it->second == State::ran);
+      }
+      if (jobs > 1)
+        runner.say("[" + std::to_string(done_count()) + "/" + std::to_string(pick.size()) +
+                   " done, " + std::to_string(running) + " running] " + p.dag.stages[i].name);
+      lk.unlock();
+      auto r = runner.process(p.dag.stages[i], upstream_ran);
+      lk.lock();
+      --running;
+      if (!r) {
+        state[i] = State::failed;
+        stop = !o.keep_going;
+        runner.say("error: " + r.error().message);
+        runner.record(r.error());
+      } else {
+        state[i] = *r == Outcome::ran          ? State::ran
+                   : *r == Outcome::up_to_date ? State::up_to_date
+                                               : State::failed;
+        if (*r == Outcome::failed && !o.keep_going)
+          stop = true;
+      }
+      cv.notify_all();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < jobs; ++t)
+    threads.emplace_back(worker);
+  for (auto& t : threads)
+    t.join();
+  ReproResult res;
+  for (size_t i : pick) {
+    const std::string& name = p.dag.stages[i].name;
+    switch (state[i]) {
+      case State::ran:
+        res.ran.push_back(name);
+        break;
+      case State::up_to_date:
+        res.skipped_up_to_date.push_back(name);
+        break;
+      case State::failed:
+        res.failed.push_back(name);
+        break;
+      default:
+        res.not_run.push_back(name);
+        break;
+    }
+  }
+  if (!res.failed.empty() && !o.keep_going) {
+    Status e = runner.error();
+    if (!e)
+      return std::unexpected(e.error());
+  }
+  return res;
 }
 
 }  // namespace rh::pipeline

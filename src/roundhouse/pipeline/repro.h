@@ -8,8 +8,12 @@
 // persist), runs each command with /bin/sh in the stage's wdir (stopping at
 // the first failure), checks every out was written, hashes deps and outs,
 // and records the stage in the lock at once (so an interrupted repro keeps
-// what finished). For a dvc.yaml project the outs with cache also go into
-// DVC's cache (.dvc/cache/files/md5/), so `dvc status` sees them stored.
+// what finished). With jobs > 1 independent stages run at once. Two repros
+// in one workspace do not collide: a stage holds a lock on each of its outs
+// while it decides and runs (the other waits, then finds it up to date),
+// and the lock file is read, updated and written under its own file lock. For a dvc.yaml project
+// the outs with cache also go into DVC's cache (.dvc/cache/files/md5/), so `dvc status` sees them
+// stored.
 #pragma once
 
 #include <functional>
@@ -49,7 +53,10 @@ Result<StageStatus> stage_status(const Project& p, const Stage& s);
 struct ReproOptions {
   std::vector<std::string> targets;
   bool force = false, single = false, downstream = false, dry = false, keep_going = false;
-  std::function<void(const std::string&)> say;  // progress lines
+  int jobs = 1;  // stages run at once, where the graph allows
+  // Progress lines, and (with jobs > 1) each command's output prefixed by
+  // its stage; called from one thread at a time.
+  std::function<void(const std::string&)> say;
 };
 
 struct ReproResult {
