@@ -208,6 +208,7 @@ Status status_cmd(const StatusFlags& f) {
     if (st.changed())
       changed.push_back(std::move(st));
   }
+  pipeline::save_hashes(p);
   if (f.json) {
     nlohmann::json out = nlohmann::json::object();
     for (const auto& st : changed) {
@@ -283,7 +284,9 @@ Status repro_cmd(const ReproFlags& f) {
     std::printf("%s\n", line.c_str());
     std::fflush(stdout);
   };
-  RH_TRY_ASSIGN(pipeline::ReproResult r, pipeline::repro(p, o));
+  auto result = pipeline::repro(p, o);
+  pipeline::save_hashes(p);
+  RH_TRY_ASSIGN(pipeline::ReproResult r, std::move(result));
   if (!f.dry && r.failed.empty())
     std::printf(r.ran.empty() ? "Data and pipelines are up to date.\n" : "Updated %s.\n",
                 p.lock_path.c_str());

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "roundhouse/hash/md5.h"
+#include "roundhouse/pipeline/hash_cache.h"
 
 namespace fs = std::filesystem;
 
@@ -75,13 +76,13 @@ std::string dir_listing(const std::vector<HashedFile>& files) {
   return out + "]";
 }
 
-Result<ContentHash> hash_path(const std::string& path) {
+Result<ContentHash> hash_path(const std::string& path, HashCache* cache) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
     return make_error(ErrorCode::not_found, path + " does not exist");
   ContentHash h;
   if (!S_ISDIR(st.st_mode)) {
-    RH_TRY_ASSIGN(FileDigests d, md5_sha256_file(path));
+    RH_TRY_ASSIGN(FileDigests d, digests_of(path, st, cache));
     h.md5 = d.md5;
     h.size = d.size;
     h.files.push_back(HashedFile{"", d.md5, d.sha256, d.size});
@@ -91,9 +92,11 @@ Result<ContentHash> hash_path(const std::string& path) {
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::end(it);
        it.increment(ec)) {
-    if (!it->is_regular_file(ec))  // follows links to files; a link to a folder is not entered
+    struct stat fst {};
+    // Follows links to files; a link to a folder is not entered.
+    if (::stat(it->path().c_str(), &fst) != 0 || !S_ISREG(fst.st_mode))
       continue;
-    RH_TRY_ASSIGN(FileDigests d, md5_sha256_file(it->path().string()));
+    RH_TRY_ASSIGN(FileDigests d, digests_of(it->path().string(), fst, cache));
     h.files.push_back(
         HashedFile{fs::relative(it->path(), path).generic_string(), d.md5, d.sha256, d.size});
     h.size += d.size;

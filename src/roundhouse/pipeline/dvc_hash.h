@@ -29,8 +29,11 @@ struct ContentHash {
   std::vector<HashedFile> files;  // a folder's, sorted by relpath; a file: itself
 };
 
-// not_found when the path does not exist.
-Result<ContentHash> hash_path(const std::string& path);
+class HashCache;
+
+// not_found when the path does not exist. With a cache, a file whose stat
+// is unchanged is not read again (hash_cache.h).
+Result<ContentHash> hash_path(const std::string& path, HashCache* cache = nullptr);
 
 // The listing a folder's md5 is taken of (exposed for tests).
 std::string dir_listing(const std::vector<HashedFile>& sorted_files);

@@ -18,6 +18,7 @@
 
 #include "roundhouse/hash/md5.h"
 #include "roundhouse/pipeline/dvc_hash.h"
+#include "roundhouse/pipeline/hash_cache.h"
 #include "roundhouse/pipeline/params.h"
 #include "roundhouse/util/file_lock.h"
 #include "roundhouse/util/fs.h"
@@ -166,7 +167,7 @@ Result<Current> current(const Project& p, const Stage& s, bool hash_outs) {
   }
   for (const auto& d : s.deps) {
     LockedPath lp{d.path, "", 0, std::nullopt, false};
-    auto h = hash_path(p.root + "/" + d.rel);
+    auto h = hash_path(p.root + "/" + d.rel, p.hashes.get());
     c.dep_missing.push_back(!h);
     if (h) {
       lp.md5 = h->md5;
@@ -197,7 +198,7 @@ Result<Current> current(const Project& p, const Stage& s, bool hash_outs) {
   }
   if (hash_outs) {
     for (const auto& o : s.outs) {
-      auto h = hash_path(p.root + "/" + o.rel);
+      auto h = hash_path(p.root + "/" + o.rel, p.hashes.get());
       if (!h)
         continue;
       LockedPath lp{o.path, h->md5, h->size, std::nullopt, false};
@@ -271,7 +272,7 @@ Status run_command(const std::string& cmd, const std::string& cwd, const std::st
 // its .dir listing), read-only, once.
 Status cache_out(const Project& p, const Out& o) {
   std::string cache = p.root + "/.dvc/cache/files/md5/";
-  RH_TRY_ASSIGN(ContentHash h, hash_path(p.root + "/" + o.rel));
+  RH_TRY_ASSIGN(ContentHash h, hash_path(p.root + "/" + o.rel, p.hashes.get()));
   auto put = [&](const std::string& md5,
                  const std::function<Result<std::string>()>& bytes) -> Status {
     std::string path = cache + md5.substr(0, 2) + "/" + md5.substr(2);
@@ -311,6 +312,18 @@ Status ignore_out(const Project& p, const Out& o) {
   return write_file_atomic(path, text + line + "\n");
 }
 
+// Where repro's own lock files go: .dvc/tmp/rh for a DVC project, else
+// .rh/tmp (ignored by git).
+Result<std::string> locks_dir(const Project& p) {
+  std::string dir = p.file.dvc ? p.root + "/.dvc/tmp/rh" : p.root + "/.rh/tmp";
+  if (!path_exists(dir)) {
+    RH_TRY(make_dirs(dir));
+    if (!p.file.dvc && !path_exists(p.root + "/.rh/.gitignore"))
+      RH_TRY(write_file_atomic(p.root + "/.rh/.gitignore", "/tmp\n"));
+  }
+  return dir;
+}
+
 }  // namespace
 
 Result<Project> open_project(const std::string& root, const std::string& pipeline_file) {
@@ -323,7 +336,15 @@ Result<Project> open_project(const std::string& root, const std::string& pipelin
   p.dag = std::move(*dag);
   p.lock_path = lock_path_for(pipeline_file);
   RH_TRY_ASSIGN(p.lock, read_lock(root + "/" + p.lock_path));
+  // The stat cache lives with repro's lock files (ignored by git).
+  auto tmp = locks_dir(p);
+  p.hashes = std::make_shared<HashCache>(tmp ? *tmp + "/hashes.bin" : std::string());
   return p;
+}
+
+void save_hashes(const Project& p) {
+  if (p.hashes)
+    p.hashes->save();
 }
 
 Result<StageStatus> stage_status(const Project& p, const Stage& s) {
@@ -401,18 +422,6 @@ Result<StageStatus> stage_status(const Project& p, const Stage& s) {
 }
 
 namespace {
-
-// Where repro's own lock files go: .dvc/tmp/rh for a DVC project, else
-// .rh/tmp (ignored by git).
-Result<std::string> locks_dir(const Project& p) {
-  std::string dir = p.file.dvc ? p.root + "/.dvc/tmp/rh" : p.root + "/.rh/tmp";
-  if (!path_exists(dir)) {
-    RH_TRY(make_dirs(dir));
-    if (!p.file.dvc && !path_exists(p.root + "/.rh/.gitignore"))
-      RH_TRY(write_file_atomic(p.root + "/.rh/.gitignore", "/tmp\n"));
-  }
-  return dir;
-}
 
 enum class Outcome { ran, up_to_date, failed };
 

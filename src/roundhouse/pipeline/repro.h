@@ -17,6 +17,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,8 +38,11 @@ struct StageStatus {
   }
 };
 
+class HashCache;
+
 struct Project {
-  std::string root;  // the repository's top
+  std::string root;                   // the repository's top
+  std::shared_ptr<HashCache> hashes;  // the stat cache (hash_cache.h); saved by save_hashes()
   PipelineFile file;
   Dag dag;
   std::string lock_path;  // from the root
@@ -46,6 +50,8 @@ struct Project {
 };
 
 Result<Project> open_project(const std::string& root, const std::string& pipeline_file);
+// Writes back what the stat cache learnt.
+void save_hashes(const Project& p);
 
 // What differs from the lock, for each stage (frozen ones: never).
 Result<StageStatus> stage_status(const Project& p, const Stage& s);
