@@ -2,7 +2,7 @@
 BUILD ?= build
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all build deps test-deps demo test lint test-asan test-tsan bench bench-data bench-data-memory bench-search bench-hpo bench-hpo-wallclock bench-experiment format format-check clean
+.PHONY: all build deps test-deps demo test lint test-asan test-tsan bench bench-data bench-data-memory bench-search bench-hpo bench-hpo-wallclock bench-experiment bench-pipeline format format-check clean
 
 all: build
 
@@ -65,6 +65,10 @@ bench-agent: build
 
 bench-hpo: build
 	bench/hpo.sh $(BUILD)
+
+bench-pipeline: build
+	scripts/test-venv.sh >/dev/null
+	python3 bench/pipeline_bench.py $(BUILD)
 
 bench-hpo-wallclock: build
 	bench/hpo.sh wallclock $(BUILD)

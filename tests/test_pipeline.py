@@ -189,6 +189,14 @@ def test_rh_and_dvc_drive_the_same_repository(tmp_path, project):
     rh("repro", cwd=twin)
     assert "up to date" in dvc("status", cwd=twin)
     assert (twin / ".gitignore").read_text().count("/model.bin") == 1
+    # What rh put in DVC's cache is what DVC checks out: a file and a folder.
+    before = (twin / "out dir" / "a.csv").read_text()
+    shutil.rmtree(twin / "out dir")
+    (twin / "model.bin").unlink()
+    dvc("checkout", cwd=twin)
+    assert (twin / "model.bin").read_text() == "train 0.001\n"
+    assert (twin / "out dir" / "a.csv").read_text() == before
+    assert "up to date" in dvc("status", cwd=twin)
 
 
 def test_failures_are_reported_and_nothing_is_half_written(tmp_path):

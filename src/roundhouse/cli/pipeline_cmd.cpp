@@ -15,6 +15,7 @@
 #include "roundhouse/cli/context.h"
 #include "roundhouse/pipeline/dag.h"
 #include "roundhouse/pipeline/repro.h"
+#include "roundhouse/util/parallel.h"
 #include "roundhouse/util/strings.h"
 
 namespace fs = std::filesystem;
@@ -202,9 +203,14 @@ Status status_cmd(const StatusFlags& f) {
   Here here;
   RH_TRY_ASSIGN(pipeline::Project p, project(here));
   RH_TRY_ASSIGN(std::vector<size_t> pick, pipeline::select_stages(p.dag, f.targets, false, false));
+  // Stages are looked at side by side (a stat per file is most of the work).
+  std::vector<pipeline::StageStatus> all(pick.size());
+  RH_TRY(parallel_for(pick.size(), [&](size_t k) -> Status {
+    RH_TRY_ASSIGN(all[k], pipeline::stage_status(p, p.dag.stages[pick[k]]));
+    return {};
+  }));
   std::vector<pipeline::StageStatus> changed;
-  for (size_t i : pick) {
-    RH_TRY_ASSIGN(pipeline::StageStatus st, pipeline::stage_status(p, p.dag.stages[i]));
+  for (auto& st : all) {
     if (st.changed())
       changed.push_back(std::move(st));
   }

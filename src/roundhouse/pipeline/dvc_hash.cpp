@@ -76,13 +76,16 @@ std::string dir_listing(const std::vector<HashedFile>& files) {
   return out + "]";
 }
 
-Result<ContentHash> hash_path(const std::string& path, HashCache* cache) {
+Result<ContentHash> hash_path(const std::string& path_in, HashCache* cache, bool fresh) {
+  std::string path = path_in;
+  while (path.size() > 1 && path.back() == '/')
+    path.pop_back();
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
     return make_error(ErrorCode::not_found, path + " does not exist");
   ContentHash h;
   if (!S_ISDIR(st.st_mode)) {
-    RH_TRY_ASSIGN(FileDigests d, digests_of(path, st, cache));
+    RH_TRY_ASSIGN(FileDigests d, digests_of(path, st, cache, fresh));
     h.md5 = d.md5;
     h.size = d.size;
     h.files.push_back(HashedFile{"", d.md5, d.sha256, d.size});
@@ -96,9 +99,11 @@ Result<ContentHash> hash_path(const std::string& path, HashCache* cache) {
     // Follows links to files; a link to a folder is not entered.
     if (::stat(it->path().c_str(), &fst) != 0 || !S_ISREG(fst.st_mode))
       continue;
-    RH_TRY_ASSIGN(FileDigests d, digests_of(it->path().string(), fst, cache));
-    h.files.push_back(
-        HashedFile{fs::relative(it->path(), path).generic_string(), d.md5, d.sha256, d.size});
+    std::string p = it->path().string();
+    RH_TRY_ASSIGN(FileDigests d, digests_of(p, fst, cache, fresh));
+    // The name below the folder (std::filesystem::relative resolves every
+    // component on disk: far slower over many files).
+    h.files.push_back(HashedFile{p.substr(path.size() + 1), d.md5, d.sha256, d.size});
     h.size += d.size;
   }
   if (ec)

@@ -32,8 +32,10 @@ struct ContentHash {
 class HashCache;
 
 // not_found when the path does not exist. With a cache, a file whose stat
-// is unchanged is not read again (hash_cache.h).
-Result<ContentHash> hash_path(const std::string& path, HashCache* cache = nullptr);
+// is unchanged is not read again (hash_cache.h); `fresh`: what is read is
+// remembered even when just modified (outs repro just wrote).
+Result<ContentHash> hash_path(const std::string& path, HashCache* cache = nullptr,
+                              bool fresh = false);
 
 // The listing a folder's md5 is taken of (exposed for tests).
 std::string dir_listing(const std::vector<HashedFile>& sorted_files);

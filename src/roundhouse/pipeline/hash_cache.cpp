@@ -56,7 +56,13 @@ std::optional<FileDigests> HashCache::lookup(const struct stat& st) {
 }
 
 void HashCache::remember(const struct stat& st, const FileDigests& d) {
-  if (m_path.empty() || int64_t(::time(nullptr)) - st.st_mtim.tv_sec < 2)
+  if (int64_t(::time(nullptr)) - st.st_mtim.tv_sec < 2)
+    return;
+  remember_fresh(st, d);
+}
+
+void HashCache::remember_fresh(const struct stat& st, const FileDigests& d) {
+  if (m_path.empty())
     return;
   std::lock_guard lk(m_mu);
   m_map[Key{uint64_t(st.st_dev), uint64_t(st.st_ino)}] = Entry{st.st_size, mtime_ns(st), d};
@@ -86,13 +92,16 @@ void HashCache::save() {
     m_dirty = false;
 }
 
-Result<FileDigests> digests_of(const std::string& path, const struct stat& st, HashCache* cache) {
+Result<FileDigests> digests_of(const std::string& path, const struct stat& st, HashCache* cache,
+                               bool fresh) {
   if (cache) {
     if (auto d = cache->lookup(st))
       return *d;
   }
   RH_TRY_ASSIGN(FileDigests d, md5_sha256_file(path));
-  if (cache)
+  if (cache && fresh)
+    cache->remember_fresh(st, d);
+  else if (cache)
     cache->remember(st, d);
   return d;
 }

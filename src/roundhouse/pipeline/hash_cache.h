@@ -25,6 +25,9 @@ class HashCache {
   explicit HashCache(std::string path);  // empty: remembers nothing
   std::optional<FileDigests> lookup(const struct stat& st);
   void remember(const struct stat& st, const FileDigests& d);
+  // Also when just modified: for outs repro hashed right after their stage
+  // wrote them (nothing else writes them meanwhile).
+  void remember_fresh(const struct stat& st, const FileDigests& d);
   void save();  // when anything was remembered; errors ignored
 
  private:
@@ -48,6 +51,7 @@ class HashCache {
 };
 
 // The file's digests, from the cache when its stat is unchanged.
-Result<FileDigests> digests_of(const std::string& path, const struct stat& st, HashCache* cache);
+Result<FileDigests> digests_of(const std::string& path, const struct stat& st, HashCache* cache,
+                               bool fresh = false);
 
 }  // namespace rh::pipeline

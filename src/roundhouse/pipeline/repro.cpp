@@ -17,11 +17,13 @@
 #include <thread>
 
 #include "roundhouse/hash/md5.h"
+#include "roundhouse/pipeline/dvc_cache.h"
 #include "roundhouse/pipeline/dvc_hash.h"
 #include "roundhouse/pipeline/hash_cache.h"
 #include "roundhouse/pipeline/params.h"
 #include "roundhouse/util/file_lock.h"
 #include "roundhouse/util/fs.h"
+#include "roundhouse/util/parallel.h"
 #include "roundhouse/util/strings.h"
 
 namespace fs = std::filesystem;
@@ -268,32 +270,6 @@ Status run_command(const std::string& cmd, const std::string& cwd, const std::st
   return make_error(ErrorCode::conflict, "`" + cmd + "` " + how);
 }
 
-// An out into DVC's cache (files/md5/ab/cdef...; a folder: its files and
-// its .dir listing), read-only, once.
-Status cache_out(const Project& p, const Out& o) {
-  std::string cache = p.root + "/.dvc/cache/files/md5/";
-  RH_TRY_ASSIGN(ContentHash h, hash_path(p.root + "/" + o.rel, p.hashes.get()));
-  auto put = [&](const std::string& md5,
-                 const std::function<Result<std::string>()>& bytes) -> Status {
-    std::string path = cache + md5.substr(0, 2) + "/" + md5.substr(2);
-    if (path_exists(path))
-      return {};
-    RH_TRY(make_dirs(cache + md5.substr(0, 2)));
-    RH_TRY_ASSIGN(std::string data, bytes());
-    RH_TRY(write_file_atomic(path, data));
-    ::chmod(path.c_str(), 0444);
-    return {};
-  };
-  std::string base = p.root + "/" + o.rel;
-  for (const auto& f : h.files) {
-    std::string src = h.dir ? base + "/" + f.relpath : base;
-    RH_TRY(put(f.md5, [&] { return read_file(src); }));
-  }
-  if (h.dir)
-    RH_TRY(put(h.md5, [&]() -> Result<std::string> { return dir_listing(h.files); }));
-  return {};
-}
-
 // DVC lists a cached out in the .gitignore beside it ("/name").
 Status ignore_out(const Project& p, const Out& o) {
   fs::path rel(o.rel);
@@ -510,14 +486,23 @@ class Runner {
             "stage '" + s.name + "': the command did not write out '" + out.path + "'");
     }
     Project view = snapshot();
-    RH_TRY_ASSIGN(Current now, current(view, s, true));
-    if (m_p.file.dvc) {
-      for (const auto& out : s.outs) {
-        if (out.cache) {
-          RH_TRY(cache_out(view, out));
-          std::lock_guard lk(m_lock_mu);
-          RH_TRY(ignore_out(view, out));
-        }
+    RH_TRY_ASSIGN(Current now, current(view, s, false));
+    // Each out hashed once; in a DVC project a cached out goes into DVC's
+    // cache in the same read, and into the .gitignore beside it.
+    for (const auto& out : s.outs) {
+      std::string abs = m_p.root + "/" + out.rel;
+      bool cache = m_p.file.dvc && out.cache;
+      auto h = cache ? hash_into_cache(abs, m_p.root + "/.dvc/cache", m_p.hashes.get())
+                     : hash_path(abs, m_p.hashes.get(), /*fresh=*/true);
+      if (!h)
+        return std::unexpected(h.error());
+      LockedPath lp{out.path, h->md5, h->size, std::nullopt, false};
+      if (h->dir)
+        lp.nfiles = h->nfiles;
+      now.entry.outs.push_back(std::move(lp));
+      if (cache) {
+        std::lock_guard lk(m_lock_mu);
+        RH_TRY(ignore_out(view, out));
       }
     }
     // Read, update and write the lock file under its file lock: another
@@ -578,6 +563,20 @@ Result<ReproResult> repro(Project& p, const ReproOptions& o) {
     return n;
   };
   int jobs = o.dry ? 1 : std::max(1, o.jobs);
+  // Every stage looked at first, side by side: one unchanged whose upstream
+  // all stays unchanged needs nothing more (a no-op repro costs a stat per
+  // file, on every core).
+  std::vector<char> clean(p.dag.stages.size(), 0);
+  if (!o.force) {
+    RH_TRY(parallel_for(pick.size(), [&](size_t k) -> Status {
+      const Stage& s = p.dag.stages[pick[k]];
+      if (s.frozen)
+        return {};
+      RH_TRY_ASSIGN(StageStatus st, stage_status(p, s));
+      clean[pick[k]] = !st.changed();
+      return {};
+    }));
+  }
   auto worker = [&] {
     std::unique_lock lk(mu);
     for (;;) {
@@ -627,6 +626,17 @@ Result<ReproResult> repro(Project& p, const ReproOptions& o) {
         cv.wait(lk);
       }
       size_t i = *pick_one;
+      bool all_clean = clean[i];
+      for (size_t a : p.dag.after[i]) {
+        auto it = state.find(a);
+        all_clean = all_clean && (it == state.end() || it->second == State::up_to_date);
+      }
+      if (all_clean) {
+        state[i] = State::up_to_date;
+        runner.say("Stage '" + p.dag.stages[i].name + "' didn't change, skipping");
+        cv.notify_all();
+        continue;
+      }
       state[i] = State::running;
       ++running;
       bool upstream_ran = false;
