@@ -260,3 +260,50 @@ def test_parallel_stages_and_two_repros_in_one_workspace(tmp_path):
     assert a.returncode == 0 and b.returncode == 0, outs
     assert sorted((repo / "runs.log").read_text().split("\n")) == [""] + [f"ran {i}" for i in range(6)]
     assert rh("status", cwd=repo).stdout == "Data and pipelines are up to date.\n"
+
+
+def test_metrics_and_params_reported_as_dvc_reports_them(tmp_path):
+    repo = tmp_path / "m"
+    repo.mkdir()
+    git = lambda *a: subprocess.run(["git", *a], cwd=repo, check=True, capture_output=True)  # noqa: E731
+    git("init", "-q")
+    dvc("init", "-q", cwd=repo)
+    (repo / "params.yaml").write_text("train:\n  lr: 0.001\n  epochs: 10\n  layers: [64, 32]\n  flag: true\n")
+    (repo / "eval.py").write_text(textwrap.dedent("""\
+        import json, re
+        lr = float(re.search(r"lr: (\\S+)", open("params.yaml").read()).group(1))
+        json.dump({"acc": round(1 - lr * 10, 6), "loss": {"train": lr * 2, "val": 0.25}}, open("metrics.json", "w"))
+        json.dump({"auc": 0.5 + lr}, open("scores.json", "w"))
+        """))
+    import sys
+    (repo / "dvc.yaml").write_text(textwrap.dedent(f"""\
+        stages:
+          evaluate:
+            cmd: {sys.executable} eval.py
+            deps: [eval.py]
+            params: [train]
+            metrics:
+              - metrics.json:
+                  cache: false
+              - scores.json
+        """))
+    dvc("repro", "-q", cwd=repo)
+    git("add", "-A")
+    git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "first")
+    (repo / "params.yaml").write_text("train:\n  lr: 0.01\n  epochs: 10\n  layers: [64, 32, 16]\n  flag: false\n")
+    rh("repro", cwd=repo)
+    def rows(text):
+        # DVC orders the files of a diff as a Python set does (it varies from
+        # run to run); rh sorts them. The header, the rows and their cells agree.
+        lines = text.splitlines()
+        return lines[:1] + sorted(lines[1:])
+    for args in (["metrics", "show"], ["metrics", "diff"], ["metrics", "diff", "--all"], ["params", "diff"],
+                 ["params", "diff", "--all"], ["metrics", "diff", "--precision", "2"]):
+        ours = rh(*args, cwd=repo).stdout
+        assert rows(ours) == rows(dvc(*args, cwd=repo)), args
+        assert rows(ours) == ours.splitlines(), "rh's rows come sorted"
+    import json
+    for args in (["metrics", "show", "--json"], ["metrics", "diff", "--json"], ["params", "diff", "--json"]):
+        assert json.loads(rh(*args, cwd=repo).stdout) == json.loads(dvc(*args, cwd=repo)), args
+    # The cached metric at HEAD came from DVC's cache through HEAD's lock.
+    assert "scores.json" in rh("metrics", "diff", cwd=repo).stdout

@@ -1,0 +1,222 @@
+#include "roundhouse/pipeline/metrics.h"
+
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "roundhouse/env/process.h"
+#include "roundhouse/pipeline/interpolate.h"
+#include "roundhouse/pipeline/params.h"
+#include "roundhouse/util/fs.h"
+#include "roundhouse/util/strings.h"
+
+namespace rh::pipeline {
+
+namespace {
+
+bool is_workspace(const std::string& rev) {
+  return rev.empty() || rev == "workspace";
+}
+
+// The file's bytes at rev: the workspace, git, or (a cached out) DVC's
+// cache through that revision's lock.
+Result<std::string> file_at(const Project& p, const std::string& rev, const std::string& rel) {
+  if (is_workspace(rev))
+    return read_file(p.root + "/" + rel);
+  auto git = run_capture({"git", "show", rev + ":" + rel}, p.root, 30000);
+  if (git && git->exit_code == 0)
+    return git->out;
+  auto lock = run_capture({"git", "show", rev + ":" + p.lock_path}, p.root, 30000);
+  if (lock && lock->exit_code == 0 && p.file.dvc) {
+    std::string tmp = p.root + "/.dvc/tmp/rh/lock-at-rev.yaml";
+    RH_TRY(write_file_atomic(tmp, lock->out));
+    auto l = read_lock(tmp);
+    (void)remove_all(tmp);
+    if (l) {
+      for (const auto& s : p.dag.stages) {
+        const StageLock* e = l->find(s.name);
+        if (!e)
+          continue;
+        for (const auto& o : s.outs) {
+          if (o.rel != rel)
+            continue;
+          for (const auto& lo : e->outs) {
+            if (lo.path == o.path && lo.md5.size() > 2 && !lo.nfiles)
+              return read_file(p.root + "/.dvc/cache/files/md5/" + lo.md5.substr(0, 2) + "/" +
+                               lo.md5.substr(2));
+          }
+        }
+      }
+    }
+  }
+  return make_error(ErrorCode::not_found, rel + " is not at " + rev);
+}
+
+Result<Json> parse_values(const std::string& rel, const std::string& text) {
+  // read_params reads by extension from a file: write the text aside.
+  std::string ext =
+      rel.substr(rel.find_last_of('.') == std::string::npos ? rel.size() : rel.find_last_of('.'));
+  char tmpl[] = "/tmp/rh-values-XXXXXX";
+  int fd = ::mkstemp(tmpl);
+  if (fd < 0)
+    return make_error(ErrorCode::io, "cannot make a temporary file");
+  ::close(fd);
+  std::string path = std::string(tmpl) + ext;
+  ::rename(tmpl, path.c_str());
+  RH_TRY(write_file_atomic(path, text));
+  auto v = read_params(path);
+  (void)remove_all(path);
+  if (!v)
+    return make_error(v.error().code, rel + ": " + v.error().message);
+  return *v;
+}
+
+void flatten(const Json& v, const std::string& prefix, std::map<std::string, Json>& out) {
+  if (v.is_object() && !v.empty()) {
+    for (const auto& [k, x] : v.items())
+      flatten(x, prefix.empty() ? k : prefix + "." + k, out);
+    return;
+  }
+  out[prefix] = v;
+}
+
+}  // namespace
+
+Result<Values> metrics_at(const Project& p, const std::string& rev,
+                          std::vector<std::string>* missing) {
+  std::set<std::string> files(p.file.metrics.begin(), p.file.metrics.end());
+  for (const auto& s : p.dag.stages)
+    for (const auto& o : s.outs)
+      if (o.kind == Out::Kind::metric)
+        files.insert(o.rel);
+  Values out;
+  for (const auto& rel : files) {
+    auto text = file_at(p, rev, rel);
+    auto v = text ? parse_values(rel, *text) : Result<Json>(std::unexpected(text.error()));
+    if (!v) {
+      if (missing)
+        missing->push_back(rel);
+      continue;
+    }
+    flatten(*v, "", out[rel]);
+  }
+  return out;
+}
+
+Result<Values> params_at(const Project& p, const std::string& rev) {
+  std::map<std::string, std::set<std::string>> tracked;  // file -> keys ("" = all)
+  for (const auto& s : p.dag.stages)
+    for (const auto& pd : s.params) {
+      if (pd.all)
+        tracked[pd.rel].insert("");
+      for (const auto& k : pd.keys)
+        tracked[pd.rel].insert(k);
+    }
+  for (const auto& f : p.file.params)
+    tracked[f].insert("");
+  Values out;
+  for (const auto& [rel, keys] : tracked) {
+    auto text = file_at(p, rev, rel);
+    if (!text)
+      continue;
+    RH_TRY_ASSIGN(Json v, parse_values(rel, *text));
+    for (const auto& k : keys) {
+      if (k.empty()) {
+        flatten(v, "", out[rel]);
+      } else if (const Json* x = find_key(v, k)) {
+        flatten(*x, k, out[rel]);
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<DiffRow> diff(const Values& a, const Values& b, bool all) {
+  std::set<std::pair<std::string, std::string>> keys;
+  for (const auto* side : {&a, &b})
+    for (const auto& [path, kv] : *side)
+      for (const auto& [k, v] : kv)
+        keys.insert({path, k});
+  std::vector<DiffRow> rows;
+  for (const auto& [path, k] : keys) {
+    DiffRow r{path, k, std::nullopt, std::nullopt, std::nullopt};
+    if (auto f = a.find(path); f != a.end())
+      if (auto g = f->second.find(k); g != f->second.end())
+        r.old_value = g->second;
+    if (auto f = b.find(path); f != b.end())
+      if (auto g = f->second.find(k); g != f->second.end())
+        r.new_value = g->second;
+    bool same = r.old_value && r.new_value && *r.old_value == *r.new_value;
+    // Booleans count as numbers, as Python's do (True - False is 1).
+    auto number = [](const Json& v, double& out) {
+      if (v.is_boolean())
+        return out = v.get<bool>() ? 1 : 0, true;
+      if (v.is_number())
+        return out = v.get<double>(), true;
+      return false;
+    };
+    double x = 0, y = 0;
+    if (r.old_value && r.new_value && number(*r.old_value, x) && number(*r.new_value, y)) {
+      r.change = y - x;
+      same = *r.change == 0;
+    }
+    if (all || !same)
+      rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+std::string shown(const std::optional<Json>& v, int precision) {
+  if (!v || v->is_null())
+    return "-";
+  if (v->is_boolean())
+    return v->get<bool>() ? "True" : "False";
+  if (v->is_number_float() && precision >= 0) {
+    double d = v->get<double>();
+    double scale = std::pow(10.0, precision);
+    return python_str(Json(std::round(d * scale) / scale));
+  }
+  if (v->is_array()) {
+    std::string out = "[";
+    for (size_t i = 0; i < v->size(); ++i) {
+      const Json& x = (*v)[i];
+      out += (i ? ", " : "") + (x.is_string() ? "'" + x.get<std::string>() + "'" : shown(x));
+    }
+    return out + "]";
+  }
+  return python_str(*v);
+}
+
+std::string plain_table(const std::vector<std::string>& headers,
+                        const std::vector<std::vector<std::string>>& rows) {
+  auto width = [](const std::string& s) {
+    size_t n = 0;
+    for (unsigned char c : s)
+      n += (c & 0xC0) != 0x80;
+    return n;
+  };
+  std::vector<size_t> w;
+  for (const auto& h : headers)
+    w.push_back(width(h) + 2);
+  for (const auto& r : rows)
+    for (size_t i = 0; i < r.size() && i < w.size(); ++i)
+      w[i] = std::max(w[i], width(r[i]));
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string out;
+    for (size_t i = 0; i < cells.size(); ++i) {
+      out += cells[i];
+      if (i + 1 < cells.size())
+        out += std::string(w[i] - width(cells[i]) + 2, ' ');
+    }
+    while (!out.empty() && out.back() == ' ')
+      out.pop_back();
+    return out + "\n";
+  };
+  std::string out = line(headers);
+  for (const auto& r : rows)
+    out += line(r);
+  return out;
+}
+
+}  // namespace rh::pipeline
