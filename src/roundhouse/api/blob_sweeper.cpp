@@ -1,6 +1,7 @@
 #include "roundhouse/api/blob_sweeper.h"
 
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 namespace rh::api {
 
@@ -45,8 +46,13 @@ Result<int64_t> BlobSweeper::sweep() {
     RH_TRY_ASSIGN(auto digests, m_store.blob_orphans().removable(m_now() - m_grace_s, 1000));
     if (digests.empty())
       return removed;
+    RH_TRY_ASSIGN(auto keep, legacy_files());
     std::vector<std::string> gone;
     for (const auto& d : digests) {
+      if (keep.count(d)) {
+        gone.push_back(d);  // no candidate: an old checkpoint lists it
+        continue;
+      }
       if (auto st = m_blobs.remove(d); !st) {
         std::fprintf(stderr, "rh server: cannot remove unreferenced blob %s: %s\n", d.c_str(),
                      st.error().message.c_str());
@@ -55,10 +61,29 @@ Result<int64_t> BlobSweeper::sweep() {
       gone.push_back(d);
     }
     RH_TRY(m_store.blob_orphans().forget(gone));
-    removed += int64_t(gone.size());
+    for (const auto& d : gone)
+      removed += keep.count(d) ? 0 : 1;
     if (digests.size() < 1000 || gone.size() < digests.size())
       return removed;
   }
+}
+
+Result<std::set<std::string>> BlobSweeper::legacy_files() {
+  std::set<std::string> out;
+  RH_TRY_ASSIGN(auto manifests, m_store.blob_orphans().memberless_manifests());
+  for (const auto& m : manifests) {
+    out.insert(m);
+    StringSink sink;
+    if (!m_blobs.get(m, sink))
+      continue;
+    auto j = nlohmann::json::parse(sink.data(), nullptr, false);
+    if (!j.is_object() || !j.contains("files") || !j["files"].is_array())
+      continue;
+    for (const auto& f : j["files"])
+      if (f.is_object() && f.contains("digest") && f["digest"].is_string())
+        out.insert(f["digest"].get<std::string>());
+  }
+  return out;
 }
 
 void BlobSweeper::loop() {

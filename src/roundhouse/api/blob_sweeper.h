@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <thread>
 
@@ -34,6 +35,9 @@ class BlobSweeper {
 
  private:
   void loop();
+  // What checkpoints recorded before artifact members list (their manifests
+  // and files): never removed.
+  Result<std::set<std::string>> legacy_files();
   MetadataStore& m_store;
   BlobStore& m_blobs;
   std::shared_mutex& m_refs;

@@ -580,6 +580,7 @@ class RemoteBlobOrphans final : public BlobOrphans {
   Result<std::vector<std::string>> removable(double, int) override { return refuse(); }
   Status forget(const std::vector<std::string>&) override { return refuse(); }
   Status refresh(const std::vector<std::string>&) override { return refuse(); }
+  Result<std::vector<std::string>> memberless_manifests() override { return refuse(); }
 
  private:
   static std::unexpected<Error> refuse() {

@@ -190,6 +190,10 @@ class BlobOrphans {
   virtual Result<std::vector<std::string>> removable(double before, int limit) = 0;
   virtual Status forget(const std::vector<std::string>& digests) = 0;
   virtual Status refresh(const std::vector<std::string>& digests) = 0;
+  // The manifests of checkpoint artifacts recorded before members were
+  // (migration 7): their files are known only from reading them, so a
+  // collector must treat what they list as referenced.
+  virtual Result<std::vector<std::string>> memberless_manifests() = 0;
 };
 
 struct Queue {

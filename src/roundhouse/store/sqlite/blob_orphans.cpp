@@ -104,6 +104,17 @@ class SqliteBlobOrphans final : public BlobOrphans {
     });
   }
 
+  Result<std::vector<std::string>> memberless_manifests() override {
+    RH_TRY_ASSIGN(auto db, m_s.readers.acquire());
+    RH_TRY_ASSIGN(Stmt s, db->prepare("SELECT DISTINCT a.digest FROM artifacts a WHERE a.type = "
+                                      "'checkpoint' AND NOT EXISTS (SELECT 1 FROM "
+                                      "artifact_members m WHERE m.task_id = a.task_id AND m.name "
+                                      "= a.name)"));
+    std::vector<std::string> out;
+    RH_TRY(s.each_row([&] { out.push_back(s.text(0)); }));
+    return out;
+  }
+
  private:
   Shared& m_s;
 };
