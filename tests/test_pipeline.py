@@ -307,3 +307,40 @@ def test_metrics_and_params_reported_as_dvc_reports_them(tmp_path):
         assert json.loads(rh(*args, cwd=repo).stdout) == json.loads(dvc(*args, cwd=repo)), args
     # The cached metric at HEAD came from DVC's cache through HEAD's lock.
     assert "scores.json" in rh("metrics", "diff", cwd=repo).stdout
+
+
+def test_the_run_cache_brings_outs_back_without_running(tmp_path):
+    repo = tmp_path / "rc"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    dvc("init", "-q", cwd=repo)
+    (repo / "params.yaml").write_text("n: 1\n")
+    (repo / "dvc.yaml").write_text(textwrap.dedent("""\
+        stages:
+          make:
+            cmd: echo run >> ../runs.log && mkdir -p out && echo ${n} > out/v.txt && echo ${n} > single.txt
+            params: [n]
+            outs: [out, single.txt]
+        """))
+    runs = tmp_path / "runs.log"
+    rh("repro", cwd=repo)
+    (repo / "params.yaml").write_text("n: 2\n")
+    rh("repro", cwd=repo)
+    assert runs.read_text() == "run\nrun\n"
+    # Back to n: 1 — the outs come from the cache; nothing runs.
+    (repo / "params.yaml").write_text("n: 1\n")
+    out = rh("repro", cwd=repo).stdout
+    assert "Stage 'make' is cached - skipping run, checking out outputs" in out, out
+    assert runs.read_text() == "run\nrun\n"
+    assert (repo / "out" / "v.txt").read_text() == "1\n" and (repo / "single.txt").read_text() == "1\n"
+    assert "up to date" in dvc("status", cwd=repo)
+    # The lock and the outs gone: back again, still without running.
+    (repo / "dvc.lock").unlink()
+    (repo / "single.txt").unlink()
+    import shutil
+    shutil.rmtree(repo / "out")
+    assert "is cached" in rh("repro", cwd=repo).stdout
+    assert runs.read_text() == "run\nrun\n" and (repo / "single.txt").read_text() == "1\n"
+    # --no-run-cache runs it.
+    rh("repro", "--no-run-cache", "-f", cwd=repo)
+    assert runs.read_text() == "run\nrun\nrun\n"

@@ -272,6 +272,7 @@ Status status_cmd(const StatusFlags& f) {
 struct ReproFlags {
   std::vector<std::string> targets;
   bool force = false, single = false, downstream = false, dry = false, keep_going = false;
+  bool no_run_cache = false;
   int jobs = 1;
 };
 
@@ -286,6 +287,7 @@ Status repro_cmd(const ReproFlags& f) {
   o.dry = f.dry;
   o.keep_going = f.keep_going;
   o.jobs = f.jobs;
+  o.no_run_cache = f.no_run_cache;
   o.say = [](const std::string& line) {
     std::printf("%s\n", line.c_str());
     std::fflush(stdout);
@@ -323,6 +325,8 @@ void add_pipeline_commands(CLI::App& app, Context&) {
   repro->add_flag("--dry", rf->dry, "Show what would run; run nothing");
   repro->add_option("-j,--jobs", rf->jobs, "Stages run at once where the graph allows (default 1)")
       ->check(CLI::Range(1, 256));
+  repro->add_flag("--no-run-cache", rf->no_run_cache,
+                  "Run stages even when the run cache has their outs for these inputs");
   repro->add_flag("-k,--keep-going", rf->keep_going,
                   "After a failure, run what does not depend on it");
   repro->callback([rf] { guard([&] { return repro_cmd(*rf); }); });

@@ -21,6 +21,7 @@
 #include "roundhouse/pipeline/dvc_hash.h"
 #include "roundhouse/pipeline/hash_cache.h"
 #include "roundhouse/pipeline/params.h"
+#include "roundhouse/pipeline/run_cache.h"
 #include "roundhouse/util/file_lock.h"
 #include "roundhouse/util/fs.h"
 #include "roundhouse/util/parallel.h"
@@ -438,6 +439,13 @@ class Runner {
       say("Would run stage '" + s.name + "'");
       return Outcome::ran;
     }
+    if (m_p.file.dvc && !m_o.force && !m_o.no_run_cache && run_cacheable(s)) {
+      RH_TRY_ASSIGN(bool restored, from_run_cache(s));
+      if (restored) {
+        say("Stage '" + s.name + "' is cached - skipping run, checking out outputs");
+        return Outcome::ran;
+      }
+    }
     say("Running stage '" + s.name + "':");
     Status ok = run(s);
     if (!ok) {
@@ -462,6 +470,39 @@ class Runner {
   }
 
  private:
+  std::string runs_dir() const { return m_locks + "/runs"; }
+
+  // The outs for these inputs from the run cache, and the lock entry.
+  Result<bool> from_run_cache(const Stage& s) {
+    Project view = snapshot();
+    RH_TRY_ASSIGN(Current in, current(view, s, false));
+    auto found = find_run(runs_dir(), run_key(in.entry));
+    if (!found)
+      return false;
+    RH_TRY_ASSIGN(bool ok, restore_outs(m_p.root, m_p.root + "/.dvc/cache", s, *found));
+    if (!ok)
+      return false;
+    in.entry.outs = found->outs;
+    RH_TRY(write_entry(std::move(in.entry)));
+    return true;
+  }
+
+  // Reads, updates and writes the lock file under its file lock: another
+  // repro in this workspace may have written its stages meanwhile.
+  Status write_entry(StageLock entry) {
+    std::lock_guard lk(m_lock_mu);
+    FileLock file(m_locks + "/lockfile.lock");
+    RH_TRY_ASSIGN(Lock disk, read_lock(m_p.root + "/" + m_p.lock_path));
+    for (auto& e : m_p.lock.stages) {
+      if (!disk.find(e.name))
+        disk.put(e);
+    }
+    disk.put(std::move(entry));
+    RH_TRY(write_file_atomic(m_p.root + "/" + m_p.lock_path, lock_text(disk)));
+    m_p.lock = std::move(disk);
+    return {};
+  }
+
   Status run(const Stage& s) {
     for (const auto& out : s.outs) {
       if (!out.persist)
@@ -505,19 +546,12 @@ class Runner {
         RH_TRY(ignore_out(view, out));
       }
     }
-    // Read, update and write the lock file under its file lock: another
-    // repro in this workspace may have written its stages meanwhile.
-    std::lock_guard lk(m_lock_mu);
-    FileLock file(m_locks + "/lockfile.lock");
-    RH_TRY_ASSIGN(Lock disk, read_lock(m_p.root + "/" + m_p.lock_path));
-    for (auto& e : m_p.lock.stages) {
-      if (!disk.find(e.name))
-        disk.put(e);
+    if (m_p.file.dvc && run_cacheable(s)) {
+      StageLock inputs = now.entry;
+      inputs.outs.clear();
+      RH_TRY(store_run(runs_dir(), run_key(inputs), now.entry));
     }
-    disk.put(std::move(now.entry));
-    RH_TRY(write_file_atomic(m_p.root + "/" + m_p.lock_path, lock_text(disk)));
-    m_p.lock = std::move(disk);
-    return {};
+    return write_entry(std::move(now.entry));
   }
 
   Status refresh_lock() {

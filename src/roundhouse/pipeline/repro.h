@@ -59,7 +59,8 @@ Result<StageStatus> stage_status(const Project& p, const Stage& s);
 struct ReproOptions {
   std::vector<std::string> targets;
   bool force = false, single = false, downstream = false, dry = false, keep_going = false;
-  int jobs = 1;  // stages run at once, where the graph allows
+  bool no_run_cache = false;  // run even when the run cache knows the outs (run_cache.h)
+  int jobs = 1;               // stages run at once, where the graph allows
   // Progress lines, and (with jobs > 1) each command's output prefixed by
   // its stage; called from one thread at a time.
   std::function<void(const std::string&)> say;
