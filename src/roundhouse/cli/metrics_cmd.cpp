@@ -5,36 +5,22 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "roundhouse/cli/commands.h"
 #include "roundhouse/cli/context.h"
+#include "roundhouse/cli/pipeline_here.h"
 #include "roundhouse/pipeline/metrics.h"
 #include "roundhouse/util/strings.h"
-
-namespace fs = std::filesystem;
 
 namespace rh::cli {
 
 namespace {
 
 Result<pipeline::Project> here_project() {
-  fs::path cwd = fs::current_path();
-  std::string root = cwd.string(), dir = ".";
-  for (fs::path p = cwd;; p = p.parent_path()) {
-    if (fs::exists(p / ".git") || fs::exists(p / ".dvc")) {
-      root = p.string();
-      std::string rel = fs::relative(cwd, p).generic_string();
-      dir = rel.empty() ? "." : rel;
-      break;
-    }
-    if (p == p.root_path() || p.empty())
-      break;
-  }
-  RH_TRY_ASSIGN(std::string file, pipeline::find_pipeline_file(root, dir));
-  return pipeline::open_project(root, file);
+  RH_TRY_ASSIGN(PipelineHere h, pipeline_here());
+  return pipeline::open_project(h.root, h.file);
 }
 
 // GitHub-flavoured Markdown, as DVC's --md writes it.

@@ -8,43 +8,25 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "roundhouse/cli/commands.h"
 #include "roundhouse/cli/context.h"
+#include "roundhouse/cli/pipeline_here.h"
 #include "roundhouse/pipeline/dag.h"
 #include "roundhouse/pipeline/repro.h"
 #include "roundhouse/util/parallel.h"
 #include "roundhouse/util/strings.h"
 
-namespace fs = std::filesystem;
-
 namespace rh::cli {
 
 namespace {
 
-struct Here {
-  std::string root, dir;  // the repository's top; the current folder from it
-};
-
-Here locate() {
-  fs::path cwd = fs::current_path();
-  for (fs::path p = cwd;; p = p.parent_path()) {
-    if (fs::exists(p / ".git") || fs::exists(p / ".dvc")) {
-      std::string rel = fs::relative(cwd, p).generic_string();
-      return {p.string(), rel.empty() ? "." : rel};
-    }
-    if (p == p.root_path() || p.empty())
-      break;
-  }
-  return {cwd.string(), "."};
-}
+using Here = PipelineHere;
 
 Result<pipeline::PipelineFile> load_file(Here& here) {
-  here = locate();
-  RH_TRY_ASSIGN(std::string file, pipeline::find_pipeline_file(here.root, here.dir));
-  RH_TRY_ASSIGN(pipeline::PipelineFile pf, pipeline::load_pipeline_file(here.root, file));
+  RH_TRY_ASSIGN(here, pipeline_here());
+  RH_TRY_ASSIGN(pipeline::PipelineFile pf, pipeline::load_pipeline_file(here.root, here.file));
   for (const auto& w : pf.warnings)
     std::fprintf(stderr, "warning: %s\n", w.c_str());
   return pf;
@@ -189,9 +171,8 @@ Status dag_cmd(const DagFlags& f) {
 }
 
 Result<pipeline::Project> project(Here& here) {
-  here = locate();
-  RH_TRY_ASSIGN(std::string file, pipeline::find_pipeline_file(here.root, here.dir));
-  return pipeline::open_project(here.root, file);
+  RH_TRY_ASSIGN(here, pipeline_here());
+  return pipeline::open_project(here.root, here.file);
 }
 
 struct StatusFlags {
