@@ -78,46 +78,19 @@ Result<FileDigests> hash_and_copy(const std::string& src, const std::string& cac
 
 }  // namespace
 
-Result<ContentHash> hash_into_cache(const std::string& path_in, const std::string& cache_root,
+Result<ContentHash> hash_into_cache(const std::string& path, const std::string& cache_root,
                                     HashCache* hashes) {
-  std::string path = path_in;
-  while (path.size() > 1 && path.back() == '/')
-    path.pop_back();
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)
-    return make_error(ErrorCode::not_found, path + " does not exist");
-  ContentHash h;
-  if (!S_ISDIR(st.st_mode)) {
-    RH_TRY_ASSIGN(FileDigests d, hash_and_copy(path, cache_root));
-    if (hashes)
-      hashes->remember_fresh(st, d);
-    h.md5 = d.md5;
-    h.size = d.size;
-    h.files.push_back(HashedFile{"", d.md5, d.sha256, d.size});
+  RH_TRY_ASSIGN(
+      ContentHash h,
+      hash_with(path, [&](const std::string& p, const struct stat& st) -> Result<FileDigests> {
+        RH_TRY_ASSIGN(FileDigests d, hash_and_copy(p, cache_root));
+        if (hashes)
+          hashes->remember_fresh(st, d);
+        return d;
+      }));
+  if (!h.dir)
     return h;
-  }
-  h.dir = true;
-  std::error_code ec;
-  std::string prefix = path + "/";
-  for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::end(it);
-       it.increment(ec)) {
-    struct stat fst {};
-    if (::stat(it->path().c_str(), &fst) != 0 || !S_ISREG(fst.st_mode))
-      continue;
-    std::string p = it->path().string();
-    RH_TRY_ASSIGN(FileDigests d, hash_and_copy(p, cache_root));
-    if (hashes)
-      hashes->remember_fresh(fst, d);
-    h.files.push_back(HashedFile{p.substr(prefix.size()), d.md5, d.sha256, d.size});
-    h.size += d.size;
-  }
-  if (ec)
-    return make_error(ErrorCode::io, "cannot read " + path + ": " + ec.message());
-  std::sort(h.files.begin(), h.files.end(),
-            [](const HashedFile& a, const HashedFile& b) { return a.relpath < b.relpath; });
-  h.nfiles = h.files.size();
   std::string listing = dir_listing(h.files);
-  h.md5 = md5_hex(listing) + ".dir";
   std::string target = object_path(cache_root, h.md5);
   if (!path_exists(target)) {
     RH_TRY(make_dirs(dirname_of(target)));

@@ -76,7 +76,7 @@ std::string dir_listing(const std::vector<HashedFile>& files) {
   return out + "]";
 }
 
-Result<ContentHash> hash_path(const std::string& path_in, HashCache* cache, bool fresh) {
+Result<ContentHash> hash_with(const std::string& path_in, const DigestFile& digest_file) {
   std::string path = path_in;
   while (path.size() > 1 && path.back() == '/')
     path.pop_back();
@@ -85,7 +85,7 @@ Result<ContentHash> hash_path(const std::string& path_in, HashCache* cache, bool
     return make_error(ErrorCode::not_found, path + " does not exist");
   ContentHash h;
   if (!S_ISDIR(st.st_mode)) {
-    RH_TRY_ASSIGN(FileDigests d, digests_of(path, st, cache, fresh));
+    RH_TRY_ASSIGN(FileDigests d, digest_file(path, st));
     h.md5 = d.md5;
     h.size = d.size;
     h.files.push_back(HashedFile{"", d.md5, d.sha256, d.size});
@@ -100,7 +100,7 @@ Result<ContentHash> hash_path(const std::string& path_in, HashCache* cache, bool
     if (::stat(it->path().c_str(), &fst) != 0 || !S_ISREG(fst.st_mode))
       continue;
     std::string p = it->path().string();
-    RH_TRY_ASSIGN(FileDigests d, digests_of(p, fst, cache, fresh));
+    RH_TRY_ASSIGN(FileDigests d, digest_file(p, fst));
     // The name below the folder (std::filesystem::relative resolves every
     // component on disk: far slower over many files).
     h.files.push_back(HashedFile{p.substr(path.size() + 1), d.md5, d.sha256, d.size});
@@ -113,6 +113,12 @@ Result<ContentHash> hash_path(const std::string& path_in, HashCache* cache, bool
   h.nfiles = h.files.size();
   h.md5 = md5_hex(dir_listing(h.files)) + ".dir";
   return h;
+}
+
+Result<ContentHash> hash_path(const std::string& path, HashCache* cache, bool fresh) {
+  return hash_with(path, [&](const std::string& p, const struct stat& st) {
+    return digests_of(p, st, cache, fresh);
+  });
 }
 
 }  // namespace rh::pipeline

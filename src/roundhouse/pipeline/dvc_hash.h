@@ -7,10 +7,14 @@
 // from the same read (the blob store's name for it).
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "roundhouse/hash/md5.h"
 #include "roundhouse/util/error.h"
 
 namespace rh::pipeline {
@@ -36,6 +40,11 @@ class HashCache;
 // remembered even when just modified (outs repro just wrote).
 Result<ContentHash> hash_path(const std::string& path, HashCache* cache = nullptr,
                               bool fresh = false);
+
+// The same walk with each regular file's digests from `digest_file` (its
+// path and stat): what hash_path and the cache's hashing share.
+using DigestFile = std::function<Result<FileDigests>(const std::string&, const struct stat&)>;
+Result<ContentHash> hash_with(const std::string& path, const DigestFile& digest_file);
 
 // The listing a folder's md5 is taken of (exposed for tests).
 std::string dir_listing(const std::vector<HashedFile>& sorted_files);

@@ -33,30 +33,6 @@ namespace rh::pipeline {
 
 namespace {
 
-YValue from_json(const Json& j) {
-  if (j.is_object()) {
-    YMap m;
-    for (const auto& [k, v] : j.items())
-      m.emplace_back(k, from_json(v));
-    return m;
-  }
-  if (j.is_array()) {
-    YSeq s;
-    for (const auto& v : j)
-      s.push_back(from_json(v));
-    return s;
-  }
-  if (j.is_boolean())
-    return j.get<bool>();
-  if (j.is_number_integer())
-    return j.get<int64_t>();
-  if (j.is_number_float())
-    return j.get<double>();
-  if (j.is_string())
-    return j.get<std::string>();
-  return nullptr;
-}
-
 // Values compared as Python compares them: 50 == 50.0, mappings by content.
 bool same(const YValue& a, const YValue& b) {
   auto num = [](const YValue& v, double& out) {
@@ -115,7 +91,7 @@ const YValue* lookup(const YValue& root, const std::string& dotted) {
 Result<YValue> params_file(const std::string& abs) {
   if (abs.ends_with(".json") || abs.ends_with(".toml") || abs.ends_with(".py")) {
     RH_TRY_ASSIGN(Json j, read_params(abs));
-    return from_json(j);
+    return yvalue_of(j);
   }
   if (!path_exists(abs))
     return make_error(ErrorCode::not_found, abs + " does not exist");

@@ -374,16 +374,31 @@ YValue read_yaml_value(const YAML::Node& n) {
   }
   if (!n.IsScalar())
     return nullptr;
-  Json j = yaml_to_json(n);
-  if (j.is_null())
-    return nullptr;
+  return yvalue_of(yaml_to_json(n));
+}
+
+YValue yvalue_of(const Json& j) {
+  if (j.is_object()) {
+    YMap m;
+    for (const auto& [k, v] : j.items())
+      m.emplace_back(k, yvalue_of(v));
+    return m;
+  }
+  if (j.is_array()) {
+    YSeq s;
+    for (const auto& v : j)
+      s.push_back(yvalue_of(v));
+    return s;
+  }
   if (j.is_boolean())
     return j.get<bool>();
   if (j.is_number_integer())
     return j.get<int64_t>();
   if (j.is_number_float())
     return j.get<double>();
-  return j.get<std::string>();
+  if (j.is_string())
+    return j.get<std::string>();
+  return nullptr;
 }
 
 }  // namespace rh::pipeline

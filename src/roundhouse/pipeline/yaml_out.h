@@ -17,6 +17,8 @@
 #include <variant>
 #include <vector>
 
+#include "roundhouse/util/json.h"
+
 namespace YAML {
 class Node;
 }
@@ -49,6 +51,9 @@ std::string write_yaml(const YMap& doc);
 // A parsed YAML node as a YValue, keys in the file's order, plain scalars
 // typed as YAML 1.2 reads them.
 YValue read_yaml_value(const YAML::Node& n);
+
+// A JSON value as a YValue (objects in JSON's key order).
+YValue yvalue_of(const nlohmann::json& j);
 
 // Whether a plain scalar reads as something other than a string (YAML 1.2:
 // null, booleans, integers, floats, timestamps, `<<`, `=`).
