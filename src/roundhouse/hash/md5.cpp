@@ -32,7 +32,8 @@ std::string md5_hex(std::string_view data) {
   return out;
 }
 
-Result<FileDigests> md5_sha256_file(const std::string& path) {
+Result<FileDigests> md5_sha256_file(const std::string& path,
+                                    const std::function<Status(const char*, size_t)>& also) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return make_error(ErrorCode::io, "cannot open " + path + ": " + std::strerror(errno));
@@ -56,6 +57,13 @@ Result<FileDigests> md5_sha256_file(const std::string& path) {
     EVP_DigestUpdate(ctx, buf.data(), size_t(n));
     sha.update(buf.data(), size_t(n));
     out.size += uint64_t(n);
+    if (also) {
+      if (auto st = also(buf.data(), size_t(n)); !st) {
+        ::close(fd);
+        EVP_MD_CTX_free(ctx);
+        return std::unexpected(st.error());
+      }
+    }
   }
   ::close(fd);
   out.md5 = md5_finish(ctx);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -18,7 +19,9 @@ struct FileDigests {
   uint64_t size = 0;
 };
 
-// Both digests of the file's bytes, in one pass.
-Result<FileDigests> md5_sha256_file(const std::string& path);
+// Both digests of the file's bytes, in one pass; `also` (when given) gets
+// every piece read too (to copy the file in the same read).
+Result<FileDigests> md5_sha256_file(const std::string& path,
+                                    const std::function<Status(const char*, size_t)>& also = {});
 
 }  // namespace rh
