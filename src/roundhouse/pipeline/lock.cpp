@@ -79,10 +79,14 @@ YMap path_entry(const LockedPath& p) {
 }  // namespace
 
 Result<Lock> read_lock(const std::string& path) {
-  Lock lock;
   if (!path_exists(path))
-    return lock;
+    return Lock{};
   RH_TRY_ASSIGN(std::string text, read_file(path));
+  return parse_lock(path, text);
+}
+
+Result<Lock> parse_lock(const std::string& path, const std::string& text) {
+  Lock lock;
   YAML::Node doc;
   try {
     doc = YAML::Load(text);

@@ -44,6 +44,8 @@ std::string lock_path_for(const std::string& pipeline_file);
 
 // An empty lock when the file does not exist; errors name the file and line.
 Result<Lock> read_lock(const std::string& path);
+// The same for text read elsewhere (git at a revision); `path` names it in errors.
+Result<Lock> parse_lock(const std::string& path, const std::string& text);
 
 // The text, as DVC writes it.
 std::string lock_text(const Lock& lock);

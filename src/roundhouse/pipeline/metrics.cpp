@@ -29,10 +29,7 @@ Result<std::string> file_at(const Project& p, const std::string& rev, const std:
     return git->out;
   auto lock = run_capture({"git", "show", rev + ":" + p.lock_path}, p.root, 30000);
   if (lock && lock->exit_code == 0 && p.file.dvc) {
-    std::string tmp = p.root + "/.dvc/tmp/rh/lock-at-rev.yaml";
-    RH_TRY(write_file_atomic(tmp, lock->out));
-    auto l = read_lock(tmp);
-    (void)remove_all(tmp);
+    auto l = parse_lock(rev + ":" + p.lock_path, lock->out);
     if (l) {
       for (const auto& s : p.dag.stages) {
         const StageLock* e = l->find(s.name);
@@ -51,25 +48,6 @@ Result<std::string> file_at(const Project& p, const std::string& rev, const std:
     }
   }
   return make_error(ErrorCode::not_found, rel + " is not at " + rev);
-}
-
-Result<Json> parse_values(const std::string& rel, const std::string& text) {
-  // read_params reads by extension from a file: write the text aside.
-  std::string ext =
-      rel.substr(rel.find_last_of('.') == std::string::npos ? rel.size() : rel.find_last_of('.'));
-  char tmpl[] = "/tmp/rh-values-XXXXXX";
-  int fd = ::mkstemp(tmpl);
-  if (fd < 0)
-    return make_error(ErrorCode::io, "cannot make a temporary file");
-  ::close(fd);
-  std::string path = std::string(tmpl) + ext;
-  ::rename(tmpl, path.c_str());
-  RH_TRY(write_file_atomic(path, text));
-  auto v = read_params(path);
-  (void)remove_all(path);
-  if (!v)
-    return make_error(v.error().code, rel + ": " + v.error().message);
-  return *v;
 }
 
 void flatten(const Json& v, const std::string& prefix, std::map<std::string, Json>& out) {
@@ -93,7 +71,7 @@ Result<Values> metrics_at(const Project& p, const std::string& rev,
   Values out;
   for (const auto& rel : files) {
     auto text = file_at(p, rev, rel);
-    auto v = text ? parse_values(rel, *text) : Result<Json>(std::unexpected(text.error()));
+    auto v = text ? parse_params(rel, *text) : Result<Json>(std::unexpected(text.error()));
     if (!v) {
       if (missing)
         missing->push_back(rel);
@@ -120,7 +98,7 @@ Result<Values> params_at(const Project& p, const std::string& rev) {
     auto text = file_at(p, rev, rel);
     if (!text)
       continue;
-    RH_TRY_ASSIGN(Json v, parse_values(rel, *text));
+    RH_TRY_ASSIGN(Json v, parse_params(rel, *text));
     for (const auto& k : keys) {
       if (k.empty()) {
         flatten(v, "", out[rel]);

@@ -50,6 +50,10 @@ Result<Json> read_params(const std::string& path) {
   if (!path_exists(path))
     return make_error(ErrorCode::not_found, path + " does not exist");
   RH_TRY_ASSIGN(std::string text, read_file(path));
+  return parse_params(path, text);
+}
+
+Result<Json> parse_params(const std::string& path, const std::string& text) {
   std::string ext = path.substr(
       path.find_last_of('.') == std::string::npos ? path.size() : path.find_last_of('.'));
   Json out;

@@ -15,6 +15,9 @@ namespace rh::pipeline {
 // The file's values; not_found when it does not exist, invalid_argument
 // naming the file (and line, for YAML and TOML) when it cannot be read.
 Result<Json> read_params(const std::string& path);
+// The same for text read elsewhere (git at a revision); `path` names it and
+// gives its format by extension.
+Result<Json> parse_params(const std::string& path, const std::string& text);
 
 // The order the file lists each mapping's keys in (JSON objects here are
 // sorted), by the mapping's dotted path ("" for the top): what DVC iterates
