@@ -128,6 +128,14 @@ Result<std::string> legacy_md5(const std::string& path) {
   return md5_hex(lf);
 }
 
+// What the lock records of a hashed path.
+LockedPath locked_path(const std::string& path, const ContentHash& h) {
+  LockedPath lp{path, h.md5, h.size, std::nullopt, false};
+  if (h.dir)
+    lp.nfiles = h.nfiles;
+  return lp;
+}
+
 struct Current {
   StageLock entry;  // what the lock would hold now (outs only where present)
   std::vector<bool> dep_missing;
@@ -145,16 +153,10 @@ Result<Current> current(const Project& p, const Stage& s, bool hash_outs) {
     c.entry.cmd = cmds;
   }
   for (const auto& d : s.deps) {
-    LockedPath lp{d.path, "", 0, std::nullopt, false};
     auto h = hash_path(p.root + "/" + d.rel, p.hashes.get());
     c.dep_missing.push_back(!h);
-    if (h) {
-      lp.md5 = h->md5;
-      lp.size = h->size;
-      if (h->dir)
-        lp.nfiles = h->nfiles;
-    }
-    c.entry.deps.push_back(std::move(lp));
+    c.entry.deps.push_back(h ? locked_path(d.path, *h)
+                             : LockedPath{d.path, "", 0, std::nullopt, false});
   }
   for (const auto& pd : s.params) {
     RH_TRY_ASSIGN(YValue file, params_file(p.root + "/" + pd.rel));
@@ -180,10 +182,7 @@ Result<Current> current(const Project& p, const Stage& s, bool hash_outs) {
       auto h = hash_path(p.root + "/" + o.rel, p.hashes.get());
       if (!h)
         continue;
-      LockedPath lp{o.path, h->md5, h->size, std::nullopt, false};
-      if (h->dir)
-        lp.nfiles = h->nfiles;
-      c.entry.outs.push_back(std::move(lp));
+      c.entry.outs.push_back(locked_path(o.path, *h));
     }
   }
   return c;
@@ -301,12 +300,15 @@ void save_hashes(const Project& p) {
 }
 
 Result<StageStatus> stage_status(const Project& p, const Stage& s) {
+  return stage_status(p, s, p.lock.find(s.name));
+}
+
+Result<StageStatus> stage_status(const Project& p, const Stage& s, const StageLock* locked) {
   StageStatus st;
   st.stage = s.name;
   if (s.frozen)
     return st;
   st.always = s.always_changed || (s.deps.empty() && s.outs.empty());
-  const StageLock* locked = p.lock.find(s.name);
   RH_TRY_ASSIGN(Current now, current(p, s, true));
   if (!locked) {
     st.never_run = true;
@@ -404,8 +406,8 @@ class Runner {
     for (const auto& n : names)
       held.push_back(std::make_unique<FileLock>(n));
     RH_TRY(refresh_lock());
-    Project view = snapshot();
-    RH_TRY_ASSIGN(StageStatus st, stage_status(view, s));
+    std::optional<StageLock> locked = entry_of(s.name);
+    RH_TRY_ASSIGN(StageStatus st, stage_status(m_p, s, locked ? &*locked : nullptr));
     bool must = m_o.force || st.changed() || (m_o.dry && upstream_ran);
     if (!must) {
       say("Stage '" + s.name + "' didn't change, skipping");
@@ -450,8 +452,7 @@ class Runner {
 
   // The outs for these inputs from the run cache, and the lock entry.
   Result<bool> from_run_cache(const Stage& s) {
-    Project view = snapshot();
-    RH_TRY_ASSIGN(Current in, current(view, s, false));
+    RH_TRY_ASSIGN(Current in, current(m_p, s, false));
     auto found = find_run(runs_dir(), run_key(in.entry));
     if (!found)
       return false;
@@ -502,8 +503,7 @@ class Runner {
             ErrorCode::conflict,
             "stage '" + s.name + "': the command did not write out '" + out.path + "'");
     }
-    Project view = snapshot();
-    RH_TRY_ASSIGN(Current now, current(view, s, false));
+    RH_TRY_ASSIGN(Current now, current(m_p, s, false));
     // Each out hashed once; in a DVC project a cached out goes into DVC's
     // cache in the same read, and into the .gitignore beside it.
     for (const auto& out : s.outs) {
@@ -513,13 +513,10 @@ class Runner {
                      : hash_path(abs, m_p.hashes.get(), /*fresh=*/true);
       if (!h)
         return std::unexpected(h.error());
-      LockedPath lp{out.path, h->md5, h->size, std::nullopt, false};
-      if (h->dir)
-        lp.nfiles = h->nfiles;
-      now.entry.outs.push_back(std::move(lp));
+      now.entry.outs.push_back(locked_path(out.path, *h));
       if (cache) {
         std::lock_guard lk(m_lock_mu);
-        RH_TRY(ignore_out(view, out));
+        RH_TRY(ignore_out(m_p, out));
       }
     }
     if (m_p.file.dvc && run_cacheable(s)) {
@@ -538,11 +535,12 @@ class Runner {
     return {};
   }
 
-  // A copy of the project for reading (the lock as of now), so threads do
-  // not read m_p.lock while another writes it.
-  Project snapshot() {
+  // The stage's lock entry as of now (a copy: another thread may write the
+  // lock meanwhile). Everything else in the project stays as it was opened.
+  std::optional<StageLock> entry_of(const std::string& name) {
     std::lock_guard lk(m_lock_mu);
-    return m_p;
+    const StageLock* e = m_p.lock.find(name);
+    return e ? std::optional<StageLock>(*e) : std::nullopt;
   }
 
   Project& m_p;

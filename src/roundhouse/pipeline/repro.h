@@ -55,6 +55,8 @@ void save_hashes(const Project& p);
 
 // What differs from the lock, for each stage (frozen ones: never).
 Result<StageStatus> stage_status(const Project& p, const Stage& s);
+// The same against this lock entry (none: never run); p.lock is not read.
+Result<StageStatus> stage_status(const Project& p, const Stage& s, const StageLock* locked);
 
 struct ReproOptions {
   std::vector<std::string> targets;
