@@ -118,15 +118,21 @@ Result<int64_t> collect_checkpoints(MetadataStore& store, const Task& exp,
     title = runtime_text(exp, "objective_title");
     series = runtime_text(exp, "objective_series");
   }
+  // Only the experiment's best (or its end) needs every trial's
+  // checkpoints; otherwise each ended trial's own decide what it keeps.
+  std::set<std::string> fresh_ids;
+  for (const Task* t : fresh)
+    fresh_ids.insert(t->id);
+  bool every_trial = all_ended || p.experiment_best > 0;
   std::vector<CheckpointRef> all;
   for (const auto& t : trials) {
+    if (!every_trial && !fresh_ids.count(t.id))
+      continue;
     RH_TRY_ASSIGN(auto refs, checkpoints_of(store, t, title, series));
     all.insert(all.end(), refs.begin(), refs.end());
   }
   std::set<Key> keep = checkpoints_to_keep(all, p);
-  std::set<std::string> collect;
-  for (const Task* t : fresh)
-    collect.insert(t->id);
+  std::set<std::string> collect = fresh_ids;
   if (all_ended) {
     for (const auto& t : trials)
       collect.insert(t.id);
