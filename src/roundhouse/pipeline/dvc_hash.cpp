@@ -8,6 +8,7 @@
 
 #include "roundhouse/hash/md5.h"
 #include "roundhouse/pipeline/hash_cache.h"
+#include "roundhouse/util/strings.h"
 
 namespace fs = std::filesystem;
 
@@ -18,24 +19,9 @@ namespace {
 // Python's json.dumps of a string (ensure_ascii): \uXXXX beyond ASCII.
 std::string py_json_string(const std::string& s) {
   std::string out = "\"";
-  for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    uint32_t cp = c;
-    size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-    bool ok = c < 0x80 || (c >= 0xC0 && c < 0xF8 && i + len <= s.size());
-    for (size_t k = 1; ok && k < len; ++k)
-      ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-    if (!ok) {
-      // A byte that is not UTF-8: Python reads file names with
-      // surrogateescape, so json.dumps writes it as \udcXX.
-      cp = 0xDC00 + c;
-      len = 1;
-    } else if (len > 1) {
-      cp = c & (0xFFu >> (len + 1));
-      for (size_t k = 1; k < len; ++k)
-        cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3Fu);
-    }
-    i += len;
+  // A byte that is not UTF-8 comes as a lone surrogate (Python reads file
+  // names with surrogateescape), so json.dumps writes it as \udcXX.
+  for (char32_t cp : utf8_code_points(s)) {
     char buf[16];
     if (cp == '"') {
       out += "\\\"";

@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "roundhouse/pipeline/interpolate.h"
+#include "roundhouse/util/strings.h"
 #include "roundhouse/util/yaml_json.h"
 
 namespace rh::pipeline {
@@ -21,22 +22,8 @@ bool is_ws(char32_t c) {
   return c == 0 || c == ' ' || c == '\t' || c == '\r' || is_break(c);
 }
 
-std::u32string decode(const std::string& s) {
-  std::u32string out;
-  for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-    char32_t cp = len == 1 ? c : c & (0xFFu >> (len + 1));
-    for (size_t k = 1; k < len && i + k < s.size(); ++k)
-      cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3Fu);
-    out.push_back(cp);
-    i += len;
-  }
-  return out;
-}
-
 size_t columns(const std::string& s) {
-  return decode(s).size();
+  return utf8_code_points(s).size();
 }
 
 struct Analysis {
@@ -47,7 +34,7 @@ struct Analysis {
 // single-quoted scalars; the same analysis PyYAML-derived emitters make).
 Analysis analyze(const std::string& text) {
   Analysis a;
-  std::u32string s = decode(text);
+  std::u32string s = utf8_code_points(text);
   if (s.empty()) {
     a.plain = false;
     return a;
@@ -264,7 +251,7 @@ class Writer {
 
   void double_quoted(const std::string& s) {
     std::string q = "\"";
-    for (char32_t c : decode(s)) {
+    for (char32_t c : utf8_code_points(s)) {
       switch (c) {
         case 0:
           q += "\\0";

@@ -6,44 +6,67 @@
 
 namespace rh {
 
+namespace {
+
+// The well-formed UTF-8 sequence at p[i] (no overlongs, no surrogates,
+// <= U+10FFFF): its code point and length; false when there is none.
+bool decode_at(const unsigned char* p, size_t n, size_t i, uint32_t& cp, size_t& len) {
+  unsigned char c = p[i];
+  if (c < 0x80) {
+    cp = c;
+    len = 1;
+    return true;
+  }
+  if ((c & 0xE0) == 0xC0) {
+    len = 2;
+    cp = c & 0x1F;
+  } else if ((c & 0xF0) == 0xE0) {
+    len = 3;
+    cp = c & 0x0F;
+  } else if ((c & 0xF8) == 0xF0) {
+    len = 4;
+    cp = c & 0x07;
+  } else {
+    return false;
+  }
+  if (i + len > n)
+    return false;
+  for (size_t k = 1; k < len; ++k) {
+    if ((p[i + k] & 0xC0) != 0x80)
+      return false;
+    cp = (cp << 6) | (p[i + k] & 0x3F);
+  }
+  return !((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+           cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF));
+}
+
+}  // namespace
+
 size_t first_invalid_utf8(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  size_t n = s.size();
-  size_t i = 0;
-  while (i < n) {
-    unsigned char c = p[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len;
-    uint32_t cp;
-    if ((c & 0xE0) == 0xC0) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
+  uint32_t cp = 0;
+  size_t len = 0;
+  for (size_t i = 0; i < s.size(); i += len) {
+    if (!decode_at(p, s.size(), i, cp, len))
       return i;
-    }
-    if (i + len > n)
-      return i;
-    for (size_t k = 1; k < len; ++k) {
-      if ((p[i + k] & 0xC0) != 0x80)
-        return i;
-      cp = (cp << 6) | (p[i + k] & 0x3F);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return i;
-    }
-    i += len;
   }
   return std::string_view::npos;
+}
+
+std::u32string utf8_code_points(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  std::u32string out;
+  out.reserve(s.size());
+  uint32_t cp = 0;
+  size_t len = 0;
+  for (size_t i = 0; i < s.size(); i += len) {
+    if (!decode_at(p, s.size(), i, cp, len)) {
+      cp = 0xDC00 + p[i];  // as Python's surrogateescape reads the byte
+      len = 1;
+    }
+    out.push_back(char32_t(cp));
+  }
+  return out;
 }
 
 bool is_valid_utf8(std::string_view s) {

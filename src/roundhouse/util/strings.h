@@ -15,6 +15,10 @@ bool is_valid_utf8(std::string_view s);
 // Byte offset of the first invalid UTF-8 sequence, or npos when valid.
 size_t first_invalid_utf8(std::string_view s);
 
+// The code points of s; each byte not part of well-formed UTF-8 becomes
+// U+DC80..U+DCFF, as Python's surrogateescape reads it.
+std::u32string utf8_code_points(std::string_view s);
+
 // Replaces each invalid UTF-8 byte with U+FFFD; used for console text, which
 // programs may write in any encoding and which must never be dropped.
 std::string sanitize_utf8(std::string_view s);
