@@ -13,6 +13,7 @@
 #include "roundhouse/cli/pipeline_here.h"
 #include "roundhouse/pipeline/metrics.h"
 #include "roundhouse/util/strings.h"
+#include "roundhouse/util/table.h"
 
 namespace rh::cli {
 
@@ -23,6 +24,7 @@ Result<pipeline::Project> here_project() {
   return pipeline::open_project(h.root, h.file);
 }
 
+// DVC's plain tables are format_table with headers padded by two.
 // GitHub-flavoured Markdown, as DVC's --md writes it.
 std::string md_table(const std::vector<std::string>& headers,
                      const std::vector<std::vector<std::string>>& rows) {
@@ -93,8 +95,7 @@ Status metrics_show(const ShowFlags& f) {
     rows.push_back(std::move(row));
   }
   if (!rows.empty())
-    std::printf("%s",
-                (f.md ? md_table(headers, rows) : pipeline::plain_table(headers, rows)).c_str());
+    std::printf("%s", (f.md ? md_table(headers, rows) : format_table(headers, rows, 2)).c_str());
   return {};
 }
 
@@ -147,8 +148,7 @@ Status diff_cmd(const DiffFlags& f, bool metrics) {
     table.push_back(std::move(row));
   }
   if (!table.empty())
-    std::printf("%s",
-                (f.md ? md_table(headers, table) : pipeline::plain_table(headers, table)).c_str());
+    std::printf("%s", (f.md ? md_table(headers, table) : format_table(headers, table, 2)).c_str());
   return {};
 }
 

@@ -9,44 +9,13 @@
 #include <ctime>
 
 #include "roundhouse/util/strings.h"
+#include "roundhouse/util/table.h"
 
 namespace rh::cli {
 
-namespace {
-
-size_t display_width(const std::string& s) {
-  size_t w = 0;
-  for (unsigned char c : s) {
-    if ((c & 0xC0) != 0x80)
-      ++w;
-  }
-  return w;
-}
-
-}  // namespace
-
 void print_table(const std::vector<std::string>& header,
                  const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> widths(header.size(), 0);
-  for (size_t i = 0; i < header.size(); ++i)
-    widths[i] = display_width(header[i]);
-  for (const auto& r : rows) {
-    for (size_t i = 0; i < r.size() && i < widths.size(); ++i) {
-      widths[i] = std::max(widths[i], display_width(r[i]));
-    }
-  }
-  auto line = [&](const std::vector<std::string>& cells) {
-    std::string out;
-    for (size_t i = 0; i < cells.size(); ++i) {
-      out += cells[i];
-      if (i + 1 < cells.size())
-        out.append(widths[i] - display_width(cells[i]) + 2, ' ');
-    }
-    std::puts(out.c_str());
-  };
-  line(header);
-  for (const auto& r : rows)
-    line(r);
+  std::fputs(format_table(header, rows).c_str(), stdout);
 }
 
 std::string format_time(double t) {

@@ -166,35 +166,4 @@ std::string shown(const std::optional<Json>& v, int precision) {
   return python_str(*v);
 }
 
-std::string plain_table(const std::vector<std::string>& headers,
-                        const std::vector<std::vector<std::string>>& rows) {
-  auto width = [](const std::string& s) {
-    size_t n = 0;
-    for (unsigned char c : s)
-      n += (c & 0xC0) != 0x80;
-    return n;
-  };
-  std::vector<size_t> w;
-  for (const auto& h : headers)
-    w.push_back(width(h) + 2);
-  for (const auto& r : rows)
-    for (size_t i = 0; i < r.size() && i < w.size(); ++i)
-      w[i] = std::max(w[i], width(r[i]));
-  auto line = [&](const std::vector<std::string>& cells) {
-    std::string out;
-    for (size_t i = 0; i < cells.size(); ++i) {
-      out += cells[i];
-      if (i + 1 < cells.size())
-        out += std::string(w[i] - width(cells[i]) + 2, ' ');
-    }
-    while (!out.empty() && out.back() == ' ')
-      out.pop_back();
-    return out + "\n";
-  };
-  std::string out = line(headers);
-  for (const auto& r : rows)
-    out += line(r);
-  return out;
-}
-
 }  // namespace rh::pipeline

@@ -38,11 +38,6 @@ struct DiffRow {
 // Rows where a and b differ (or all with `all`), sorted by path, then key.
 std::vector<DiffRow> diff(const Values& a, const Values& b, bool all);
 
-// DVC's plain table: each column as wide as its widest cell or its header
-// plus two, columns two spaces apart, trailing blanks dropped.
-std::string plain_table(const std::vector<std::string>& headers,
-                        const std::vector<std::vector<std::string>>& rows);
-
 // A value as DVC prints it in a table (Python's str(); "-" for none).
 std::string shown(const std::optional<Json>& v, int precision = -1);
 
