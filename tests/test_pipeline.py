@@ -251,15 +251,27 @@ def test_parallel_stages_and_two_repros_in_one_workspace(tmp_path):
     assert (repo / "final").read_text() == "".join(f"{i}\n" for i in range(6))
     for f in ["final", "rh.lock", "runs.log"] + [f"o{i}" for i in range(6)]:
         (repo / f).unlink()
-    # Two repros at once wait for each other's stages: each stage runs once.
+    # Two repros at once wait for each other's stages: each stage runs once
+    # (the run cache, which would bring the outs back without running, is off).
     import subprocess
     from conftest import RH
-    a = subprocess.Popen([RH, "repro", "-j", "3"], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    b = subprocess.Popen([RH, "repro", "-j", "3"], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    a = subprocess.Popen([RH, "repro", "-j", "3", "--no-run-cache"], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    b = subprocess.Popen([RH, "repro", "-j", "3", "--no-run-cache"], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     outs = [p.communicate(timeout=60) for p in (a, b)]
     assert a.returncode == 0 and b.returncode == 0, outs
     assert sorted((repo / "runs.log").read_text().split("\n")) == [""] + [f"ran {i}" for i in range(6)]
     assert rh("status", cwd=repo).stdout == "Data and pipelines are up to date.\n"
+    # An rh.yaml project has the run cache too: outs and lock deleted, nothing runs.
+    for f in ["final", "rh.lock"] + [f"o{i}" for i in range(6)]:
+        (repo / f).unlink()
+    out = rh("repro", cwd=repo).stdout
+    assert "Stage 's0' is cached - skipping run" in out and "Running stage" not in out, out
+    assert (repo / "final").read_text() == "".join(f"{i}\n" for i in range(6))
+    assert len((repo / "runs.log").read_text().split("\n")) == 7
+    assert rh("status", cwd=repo).stdout == "Data and pipelines are up to date.\n"
+    # The cache and rh's own files stay out of git; the outs are ignored beside them.
+    assert (repo / ".rh" / ".gitignore").read_text() == "/cache\n/tmp\n/config.local\n"
+    assert "/final\n" in (repo / ".gitignore").read_text()
 
 
 def test_metrics_and_params_reported_as_dvc_reports_them(tmp_path):

@@ -8,7 +8,7 @@ namespace fs = std::filesystem;
 
 namespace rh::cli {
 
-Result<PipelineHere> pipeline_here() {
+Result<PipelineHere> pipeline_here(bool require_file) {
   PipelineHere h;
   fs::path cwd = fs::current_path();
   h.root = cwd.string();
@@ -23,7 +23,11 @@ Result<PipelineHere> pipeline_here() {
     if (p == p.root_path() || p.empty())
       break;
   }
-  RH_TRY_ASSIGN(h.file, pipeline::find_pipeline_file(h.root, h.dir));
+  auto file = pipeline::find_pipeline_file(h.root, h.dir);
+  if (file)
+    h.file = *file;
+  else if (require_file || file.error().code != ErrorCode::not_found)
+    return std::unexpected(file.error());
   return h;
 }
 

@@ -12,9 +12,10 @@ namespace rh::cli {
 struct PipelineHere {
   std::string root;  // the repository's top
   std::string dir;   // the current folder from it ("." at the top)
-  std::string file;  // rh.yaml or dvc.yaml there, from the root
+  std::string file;  // rh.yaml or dvc.yaml there, from the root; empty when none and not required
 };
 
-Result<PipelineHere> pipeline_here();
+// not_found when there is no pipeline file and `require_file`.
+Result<PipelineHere> pipeline_here(bool require_file = true);
 
 }  // namespace rh::cli

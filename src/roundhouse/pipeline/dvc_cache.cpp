@@ -18,11 +18,11 @@ namespace fs = std::filesystem;
 
 namespace rh::pipeline {
 
-namespace {
-
 std::string object_path(const std::string& cache_root, const std::string& md5) {
   return cache_root + "/files/md5/" + md5.substr(0, 2) + "/" + md5.substr(2);
 }
+
+namespace {
 
 // Reads the file once: its digests, and a copy into a temporary file of the
 // cache, moved under its md5 when the cache lacks it.

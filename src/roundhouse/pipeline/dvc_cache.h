@@ -1,4 +1,5 @@
-// DVC's local cache, as DVC 3 lays it out: each file's content under
+// A content cache as DVC 3 lays its local cache out (.dvc/cache, or
+// Roundhouse's .rh/cache: repo_layout.h): each file's content under
 // .dvc/cache/files/md5/<2 hex>/<30 hex>, a folder's listing (dvc_hash.h)
 // under its "<md5>.dir" name; objects read-only, written once (a temporary
 // file, fsynced, renamed). An out goes in while it is hashed: one read.
@@ -11,6 +12,9 @@
 namespace rh::pipeline {
 
 class HashCache;
+
+// Where an object lives: <cache>/files/md5/<2 hex>/<rest>.
+std::string object_path(const std::string& cache_root, const std::string& md5);
 
 // Hashes `path` (a file or folder) as hash_path does and stores what the
 // cache under `cache_root` (.dvc/cache) lacks; the digests go into `hashes`

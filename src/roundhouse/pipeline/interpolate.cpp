@@ -41,24 +41,6 @@ std::string type_name(const Json& v) {
   return v.type_name();
 }
 
-std::string shell_quote(const std::string& s) {
-  if (s.empty())
-    return "''";
-  bool safe = true;
-  for (unsigned char c : s)
-    safe = safe && (std::isalnum(c) || std::strchr("_@%+=:,./-", c));
-  if (safe)
-    return s;
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'')
-      out += "'\"'\"'";
-    else
-      out += c;
-  }
-  return out + "'";
-}
-
 void flatten(const Json& v, const std::string& prefix,
              std::vector<std::pair<std::string, Json>>& out) {
   if (v.is_object() && (!v.empty() || prefix.empty())) {

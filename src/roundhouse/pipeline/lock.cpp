@@ -37,8 +37,17 @@ std::unexpected<Error> bad(const std::string& path, const YAML::Node& n, const s
                     path + ":" + std::to_string(n.Mark().line + 1) + ": " + msg);
 }
 
-Result<std::vector<LockedPath>> read_paths(const std::string& file, const YAML::Node& list,
-                                           const std::string& where) {
+}  // namespace
+
+LockedPath locked_path(const std::string& path, const ContentHash& h) {
+  LockedPath lp{path, h.md5, h.size, std::nullopt, false};
+  if (h.dir)
+    lp.nfiles = h.nfiles;
+  return lp;
+}
+
+Result<std::vector<LockedPath>> read_locked_paths(const std::string& file, const YAML::Node& list,
+                                                  const std::string& where) {
   std::vector<LockedPath> out;
   if (!list)
     return out;
@@ -65,7 +74,7 @@ Result<std::vector<LockedPath>> read_paths(const std::string& file, const YAML::
   return out;
 }
 
-YMap path_entry(const LockedPath& p) {
+YMap locked_path_entry(const LockedPath& p) {
   YMap m{{"path", p.path}};
   if (!p.legacy)
     m.emplace_back("hash", "md5");
@@ -75,8 +84,6 @@ YMap path_entry(const LockedPath& p) {
     m.emplace_back("nfiles", *p.nfiles);
   return m;
 }
-
-}  // namespace
 
 Result<Lock> read_lock(const std::string& path) {
   if (!path_exists(path))
@@ -114,8 +121,8 @@ Result<Lock> parse_lock(const std::string& path, const std::string& text) {
       return bad(path, e, where + ": must be a mapping");
     if (e["cmd"])
       s.cmd = read_yaml_value(e["cmd"]);
-    RH_TRY_ASSIGN(s.deps, read_paths(path, e["deps"], where + ".deps"));
-    RH_TRY_ASSIGN(s.outs, read_paths(path, e["outs"], where + ".outs"));
+    RH_TRY_ASSIGN(s.deps, read_locked_paths(path, e["deps"], where + ".deps"));
+    RH_TRY_ASSIGN(s.outs, read_locked_paths(path, e["outs"], where + ".outs"));
     if (auto p = e["params"]) {
       YValue v = read_yaml_value(p);
       if (auto* m = std::get_if<YMap>(&v.v))
@@ -135,7 +142,7 @@ std::string lock_text(const Lock& lock) {
                        [](const LockedPath& a, const LockedPath& b) { return a.path < b.path; });
       YSeq out;
       for (const auto& p : v)
-        out.push_back(path_entry(p));
+        out.push_back(locked_path_entry(p));
       return out;
     };
     if (!s.deps.empty())

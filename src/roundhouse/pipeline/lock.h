@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "roundhouse/pipeline/dvc_hash.h"
 #include "roundhouse/pipeline/yaml_out.h"
 #include "roundhouse/util/error.h"
 
@@ -24,6 +25,16 @@ struct LockedPath {
   std::optional<uint64_t> nfiles;  // folders
   bool legacy = false;             // no `hash: md5`: DVC 2's text hash
 };
+
+// The entry for a path hashed as `h`.
+LockedPath locked_path(const std::string& path, const ContentHash& h);
+
+// A list of path entries (deps or outs, or a .dvc file's outs); `where`
+// names it in errors ("stages.train.outs"), with `file` and the line.
+Result<std::vector<LockedPath>> read_locked_paths(const std::string& file, const YAML::Node& list,
+                                                  const std::string& where);
+// One entry as a lock writes it: path, hash, md5, size, nfiles.
+YMap locked_path_entry(const LockedPath& p);
 
 struct StageLock {
   std::string name;

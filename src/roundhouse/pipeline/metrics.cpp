@@ -6,6 +6,7 @@
 #include <set>
 
 #include "roundhouse/env/process.h"
+#include "roundhouse/pipeline/dvc_cache.h"
 #include "roundhouse/pipeline/interpolate.h"
 #include "roundhouse/pipeline/params.h"
 #include "roundhouse/util/fs.h"
@@ -19,7 +20,7 @@ bool is_workspace(const std::string& rev) {
   return rev.empty() || rev == "workspace";
 }
 
-// The file's bytes at rev: the workspace, git, or (a cached out) DVC's
+// The file's bytes at rev: the workspace, git, or (a cached out) the
 // cache through that revision's lock.
 Result<std::string> file_at(const Project& p, const std::string& rev, const std::string& rel) {
   if (is_workspace(rev))
@@ -28,7 +29,7 @@ Result<std::string> file_at(const Project& p, const std::string& rev, const std:
   if (git && git->exit_code == 0)
     return git->out;
   auto lock = run_capture({"git", "show", rev + ":" + p.lock_path}, p.root, 30000);
-  if (lock && lock->exit_code == 0 && p.file.dvc) {
+  if (lock && lock->exit_code == 0) {
     auto l = parse_lock(rev + ":" + p.lock_path, lock->out);
     if (l) {
       for (const auto& s : p.dag.stages) {
@@ -40,8 +41,7 @@ Result<std::string> file_at(const Project& p, const std::string& rev, const std:
             continue;
           for (const auto& lo : e->outs) {
             if (lo.path == o.path && lo.md5.size() > 2 && !lo.nfiles)
-              return read_file(p.root + "/.dvc/cache/files/md5/" + lo.md5.substr(0, 2) + "/" +
-                               lo.md5.substr(2));
+              return read_file(object_path(p.layout.cache(), lo.md5));
           }
         }
       }

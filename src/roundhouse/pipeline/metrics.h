@@ -5,7 +5,7 @@
 // flattened with '.' ({"a": {"b": 1}} -> "a.b"). A revision is "workspace"
 // or anything git names; a file is read from git at that revision, or, when
 // git does not hold it (a cached out), through that revision's lock from
-// DVC's cache.
+// the repository's cache.
 #pragma once
 
 #include <map>

@@ -19,6 +19,7 @@
 #include "roundhouse/hash/md5.h"
 #include "roundhouse/pipeline/dvc_cache.h"
 #include "roundhouse/pipeline/dvc_hash.h"
+#include "roundhouse/pipeline/gitignore.h"
 #include "roundhouse/pipeline/hash_cache.h"
 #include "roundhouse/pipeline/params.h"
 #include "roundhouse/pipeline/run_cache.h"
@@ -129,13 +130,6 @@ Result<std::string> legacy_md5(const std::string& path) {
 }
 
 // What the lock records of a hashed path.
-LockedPath locked_path(const std::string& path, const ContentHash& h) {
-  LockedPath lp{path, h.md5, h.size, std::nullopt, false};
-  if (h.dir)
-    lp.nfiles = h.nfiles;
-  return lp;
-}
-
 struct Current {
   StageLock entry;  // what the lock would hold now (outs only where present)
   std::vector<bool> dep_missing;
@@ -246,42 +240,13 @@ Status run_command(const std::string& cmd, const std::string& cwd, const std::st
   return make_error(ErrorCode::conflict, "`" + cmd + "` " + how);
 }
 
-// DVC lists a cached out in the .gitignore beside it ("/name").
-Status ignore_out(const Project& p, const Out& o) {
-  fs::path rel(o.rel);
-  std::string dir = rel.has_parent_path() ? p.root + "/" + rel.parent_path().string() : p.root;
-  std::string line = "/" + rel.filename().string();
-  std::string path = dir + "/.gitignore";
-  std::string text;
-  if (path_exists(path)) {
-    RH_TRY_ASSIGN(text, read_file(path));
-    for (const auto& l : split(text, '\n'))
-      if (l == line)
-        return {};
-  }
-  if (!text.empty() && text.back() != '\n')
-    text += "\n";
-  return write_file_atomic(path, text + line + "\n");
-}
-
-// Where repro's own lock files go: .dvc/tmp/rh for a DVC project, else
-// .rh/tmp (ignored by git).
-Result<std::string> locks_dir(const Project& p) {
-  std::string dir = p.file.dvc ? p.root + "/.dvc/tmp/rh" : p.root + "/.rh/tmp";
-  if (!path_exists(dir)) {
-    RH_TRY(make_dirs(dir));
-    if (!p.file.dvc && !path_exists(p.root + "/.rh/.gitignore"))
-      RH_TRY(write_file_atomic(p.root + "/.rh/.gitignore", "/tmp\n"));
-  }
-  return dir;
-}
-
 }  // namespace
 
 Result<Project> open_project(const std::string& root, const std::string& pipeline_file) {
   Project p;
   p.root = root;
   RH_TRY_ASSIGN(p.file, load_pipeline_file(root, pipeline_file));
+  p.layout = repo_layout(root, p.file.dvc);
   auto dag = build_dag(p.file.stages);
   if (!dag)
     return make_error(dag.error().code, pipeline_file + ": " + dag.error().message);
@@ -289,7 +254,7 @@ Result<Project> open_project(const std::string& root, const std::string& pipelin
   p.lock_path = lock_path_for(pipeline_file);
   RH_TRY_ASSIGN(p.lock, read_lock(root + "/" + p.lock_path));
   // The stat cache lives with repro's lock files (ignored by git).
-  auto tmp = locks_dir(p);
+  auto tmp = make_tmp(p.layout);
   p.hashes = std::make_shared<HashCache>(tmp ? *tmp + "/hashes.bin" : std::string());
   return p;
 }
@@ -417,7 +382,7 @@ class Runner {
       say("Would run stage '" + s.name + "'");
       return Outcome::ran;
     }
-    if (m_p.file.dvc && !m_o.force && !m_o.no_run_cache && run_cacheable(s)) {
+    if (!m_o.force && !m_o.no_run_cache && run_cacheable(s)) {
       RH_TRY_ASSIGN(bool restored, from_run_cache(s));
       if (restored) {
         say("Stage '" + s.name + "' is cached - skipping run, checking out outputs");
@@ -456,7 +421,7 @@ class Runner {
     auto found = find_run(runs_dir(), run_key(in.entry));
     if (!found)
       return false;
-    RH_TRY_ASSIGN(bool ok, restore_outs(m_p.root, m_p.root + "/.dvc/cache", s, *found));
+    RH_TRY_ASSIGN(bool ok, restore_outs(m_p.root, m_p.layout.cache(), s, *found));
     if (!ok)
       return false;
     in.entry.outs = found->outs;
@@ -504,22 +469,22 @@ class Runner {
             "stage '" + s.name + "': the command did not write out '" + out.path + "'");
     }
     RH_TRY_ASSIGN(Current now, current(m_p, s, false));
-    // Each out hashed once; in a DVC project a cached out goes into DVC's
-    // cache in the same read, and into the .gitignore beside it.
+    // Each out hashed once; a cached out goes into the cache in the same
+    // read, and into the .gitignore beside it.
     for (const auto& out : s.outs) {
       std::string abs = m_p.root + "/" + out.rel;
-      bool cache = m_p.file.dvc && out.cache;
-      auto h = cache ? hash_into_cache(abs, m_p.root + "/.dvc/cache", m_p.hashes.get())
+      bool cache = out.cache;
+      auto h = cache ? hash_into_cache(abs, m_p.layout.cache(), m_p.hashes.get())
                      : hash_path(abs, m_p.hashes.get(), /*fresh=*/true);
       if (!h)
         return std::unexpected(h.error());
       now.entry.outs.push_back(locked_path(out.path, *h));
       if (cache) {
         std::lock_guard lk(m_lock_mu);
-        RH_TRY(ignore_out(m_p, out));
+        RH_TRY(ignore_in_git(m_p.root, out.rel));
       }
     }
-    if (m_p.file.dvc && run_cacheable(s)) {
+    if (run_cacheable(s)) {
       StageLock inputs = now.entry;
       inputs.outs.clear();
       RH_TRY(store_run(runs_dir(), run_key(inputs), now.entry));
@@ -554,7 +519,7 @@ class Runner {
 
 Result<ReproResult> repro(Project& p, const ReproOptions& o) {
   RH_TRY_ASSIGN(std::vector<size_t> pick, select_stages(p.dag, o.targets, o.single, o.downstream));
-  RH_TRY_ASSIGN(std::string locks, locks_dir(p));
+  RH_TRY_ASSIGN(std::string locks, make_tmp(p.layout));
   Runner runner(p, o, locks);
   enum class State { waiting, running, ran, up_to_date, failed, not_run };
   std::map<size_t, State> state;

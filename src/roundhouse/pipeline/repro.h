@@ -11,9 +11,10 @@
 // what finished). With jobs > 1 independent stages run at once. Two repros
 // in one workspace do not collide: a stage holds a lock on each of its outs
 // while it decides and runs (the other waits, then finds it up to date),
-// and the lock file is read, updated and written under its own file lock. For a dvc.yaml project
-// the outs with cache also go into DVC's cache (.dvc/cache/files/md5/), so `dvc status` sees them
-// stored.
+// and the lock file is read, updated and written under its own file lock. Outs with `cache`
+// go into the repository's cache (repo_layout.h; DVC's .dvc/cache for a DVC project, so `dvc
+// status` sees them stored) and the .gitignore beside them, and the run cache (run_cache.h)
+// remembers what each stage's inputs produced.
 #pragma once
 
 #include <functional>
@@ -24,6 +25,7 @@
 
 #include "roundhouse/pipeline/dag.h"
 #include "roundhouse/pipeline/lock.h"
+#include "roundhouse/pipeline/repo_layout.h"
 
 namespace rh::pipeline {
 
@@ -42,6 +44,7 @@ class HashCache;
 
 struct Project {
   std::string root;                   // the repository's top
+  RepoLayout layout;                  // its cache and tmp folders
   std::shared_ptr<HashCache> hashes;  // the stat cache (hash_cache.h); saved by save_hashes()
   PipelineFile file;
   Dag dag;

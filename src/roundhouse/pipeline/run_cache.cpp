@@ -2,20 +2,11 @@
 
 #include <sys/stat.h>
 
-#include <nlohmann/json.hpp>
-
 #include "roundhouse/hash/md5.h"
+#include "roundhouse/pipeline/checkout.h"
 #include "roundhouse/util/fs.h"
 
 namespace rh::pipeline {
-
-namespace {
-
-std::string object(const std::string& cache_root, const std::string& md5) {
-  return cache_root + "/files/md5/" + md5.substr(0, 2) + "/" + md5.substr(2);
-}
-
-}  // namespace
 
 bool run_cacheable(const Stage& s) {
   if (s.outs.empty() || s.always_changed)
@@ -53,51 +44,27 @@ std::optional<StageLock> find_run(const std::string& runs_dir, const std::string
 
 Result<bool> restore_outs(const std::string& root, const std::string& cache_root, const Stage& s,
                           const StageLock& entry) {
-  struct Copy {
-    std::string from, to;
-  };
-  std::vector<Copy> copies;
-  std::vector<std::string> replace;
+  std::vector<std::pair<const Out*, const LockedPath*>> todo;
   for (const auto& o : s.outs) {
     const LockedPath* lp = nullptr;
     for (const auto& e : entry.outs)
       if (e.path == o.path)
         lp = &e;
-    if (!lp || lp->md5.size() < 3)
+    if (!lp || lp->md5.size() < 32 || lp->legacy)
       return false;
-    std::string dst = root + "/" + o.rel;
-    std::string obj = object(cache_root, lp->md5);
-    if (!path_exists(obj))
+    auto objects = needed_objects(cache_root, *lp);
+    if (!objects)
       return false;
-    replace.push_back(dst);
-    if (!lp->nfiles) {
-      copies.push_back({obj, dst});
-      continue;
-    }
-    RH_TRY_ASSIGN(std::string listing, read_file(obj));
-    auto files = nlohmann::json::parse(listing, nullptr, false);
-    if (!files.is_array())
+    if (lp->md5.ends_with(".dir") && objects->size() == 1 &&
+        !path_exists(object_path(cache_root, lp->md5)))
       return false;
-    for (const auto& f : files) {
-      if (!f.is_object() || !f.contains("md5") || !f.contains("relpath"))
+    for (const auto& md5 : *objects)
+      if (!path_exists(object_path(cache_root, md5)))
         return false;
-      std::string rel = f["relpath"].get<std::string>();
-      if (rel.empty() || rel[0] == '/' || rel.find("..") != std::string::npos)
-        return false;
-      std::string from = object(cache_root, f["md5"].get<std::string>());
-      if (!path_exists(from))
-        return false;
-      copies.push_back({from, dst + "/" + rel});
-    }
+    todo.emplace_back(&o, lp);
   }
-  for (const auto& r : replace)
-    (void)remove_all(r);
-  for (const auto& c : copies) {
-    RH_TRY(make_dirs(dirname_of(c.to)));
-    RH_TRY_ASSIGN(std::string bytes, read_file(c.from));
-    RH_TRY(write_file_atomic(c.to, bytes));
-    ::chmod(c.to.c_str(), 0644);
-  }
+  for (const auto& [o, lp] : todo)
+    RH_TRY(checkout_entry(cache_root, *lp, root + "/" + o->rel, nullptr, false));
   return true;
 }
 

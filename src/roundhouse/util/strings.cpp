@@ -1,8 +1,10 @@
 #include "roundhouse/util/strings.h"
 
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 namespace rh {
 
@@ -201,6 +203,24 @@ std::string format_bytes(uint64_t n) {
     std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
   }
   return buf;
+}
+
+std::string shell_quote(const std::string& s) {
+  if (s.empty())
+    return "''";
+  bool safe = true;
+  for (unsigned char c : s)
+    safe = safe && (std::isalnum(c) || std::strchr("_@%+=:,./-", c));
+  if (safe)
+    return s;
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'')
+      out += "'\"'\"'";
+    else
+      out += c;
+  }
+  return out + "'";
 }
 
 }  // namespace rh

@@ -28,6 +28,11 @@ std::string to_hex(const unsigned char* data, size_t n);
 void to_hex(const unsigned char* data, size_t n, char* out);
 std::vector<std::string> split(std::string_view s, char sep);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
+
+// A word the shell reads back as s, as Python's shlex.quote writes it: s
+// itself when it holds only letters, digits and _@%+=:,./-, else in single
+// quotes (a ' inside as '"'"').
+std::string shell_quote(const std::string& s);
 std::string_view trim(std::string_view s);
 bool is_hex(std::string_view s);
 // Lowercase hex of exactly 2*n digits into n bytes; false (out unspecified) otherwise.
