@@ -42,8 +42,9 @@ class Api {
   void add_event_routes(Router& r);  // event_routes.cpp: scalars, console, plots
   Result<HttpResponse> post_scalars(HttpRequest& req);
   Result<HttpResponse> get_series(HttpRequest& req);
-  void add_artifact_routes(Router& r);  // artifact_routes.cpp: artifacts, models
-  void add_blob_routes(Router& r);      // blob_routes.cpp
+  void add_artifact_routes(Router& r);    // artifact_routes.cpp: artifacts, models
+  void add_blob_routes(Router& r);        // blob_routes.cpp
+  void add_blob_alias_routes(Router& r);  // blob_alias_routes.cpp
   // Blobs first, then the row that points to them: the size of body.digest's
   // stored object, or an error telling the client to upload it.
   Result<uint64_t> stored_blob_size(const std::string& digest);

@@ -1,6 +1,6 @@
 // The sweeper on a real SQLite store and blob folder: a collected
 // checkpoint's blobs go, unless something else still names them — another
-// artifact's members, or the manifest of a checkpoint recorded before
+// artifact's members, a pipeline's alias, or the manifest of a checkpoint recorded before
 // artifacts listed their members.
 #include "roundhouse/api/blob_sweeper.h"
 
@@ -28,6 +28,9 @@ TEST(BlobSweeper, RemovesWhatNothingNamesAndKeepsWhatOldCheckpointsList) {
   std::string task = store->tasks().create(nt).value().id;
   auto put = [&](const std::string& s) { return blobs->put_bytes(s).value().digest; };
   std::string shared = put("shared weights"), own = put("own weights");
+  std::string pushed = put("a pipeline out");
+  // A pipeline pushed `pushed` under its md5 name: the alias refers to it.
+  ASSERT_TRUE(store->blob_aliases().put({{"0123456789abcdef0123456789abcdef", pushed}}));
   // An old checkpoint: no members recorded, its manifest names `shared`.
   Artifact old_ckpt;
   old_ckpt.name = "checkpoint/old";
@@ -39,7 +42,7 @@ TEST(BlobSweeper, RemovesWhatNothingNamesAndKeepsWhatOldCheckpointsList) {
   ckpt.name = "checkpoint/new";
   ckpt.type = "checkpoint";
   ckpt.digest = put("manifest of new");
-  ckpt.members = {shared, own};
+  ckpt.members = {shared, own, pushed};
   ASSERT_TRUE(store->artifacts().put(task, ckpt));
   ASSERT_TRUE(store->artifacts().remove(task, "checkpoint/new"));
   env.advance(10);
@@ -52,6 +55,7 @@ TEST(BlobSweeper, RemovesWhatNothingNamesAndKeepsWhatOldCheckpointsList) {
   EXPECT_EQ(blobs->stat(own).error().code, ErrorCode::not_found);
   EXPECT_EQ(blobs->stat(ckpt.digest).error().code, ErrorCode::not_found);
   EXPECT_TRUE(blobs->stat(shared));
+  EXPECT_TRUE(blobs->stat(pushed));
   EXPECT_TRUE(blobs->stat(old_ckpt.digest));
   EXPECT_EQ(*now.sweep(), 0);  // nothing left to do
   now.stop();

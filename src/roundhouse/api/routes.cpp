@@ -67,6 +67,7 @@ void Api::add(Router& r) {
   add_event_routes(r);
   add_artifact_routes(r);
   add_blob_routes(r);
+  add_blob_alias_routes(r);
   add_queue_routes(r);
   add_dataset_routes(r);
   add_experiment_routes(r);

@@ -589,6 +589,40 @@ class RemoteBlobOrphans final : public BlobOrphans {
   }
 };
 
+// POST /blobs/aliases records, /blobs/aliases/lookup reads; 10,000 a request.
+class RemoteBlobAliases final : public BlobAliases {
+ public:
+  explicit RemoteBlobAliases(HttpClient& c) : m_c(c) {}
+  Status put(const std::vector<std::pair<std::string, std::string>>& md5_to_digest) override {
+    return in_slices(md5_to_digest, 10000, [&](const auto& part) -> Status {
+      Json aliases = Json::object();
+      for (const auto& [md5, digest] : part)
+        aliases[md5] = digest;
+      return status_of(call_json(m_c, "POST", "/api/v1/blobs/aliases", Json{{"aliases", aliases}}));
+    });
+  }
+  Result<std::vector<std::pair<std::string, std::string>>> lookup(
+      const std::vector<std::string>& md5s) override {
+    std::vector<std::pair<std::string, std::string>> out;
+    RH_TRY(in_slices(md5s, 10000, [&](const std::vector<std::string>& part) -> Status {
+      RH_TRY_ASSIGN(Json j,
+                    call_json(m_c, "POST", "/api/v1/blobs/aliases/lookup", Json{{"md5", part}}));
+      if (!j.contains("aliases") || !j["aliases"].is_object())
+        return make_error(ErrorCode::corrupt, "alias lookup: the answer has no aliases object");
+      for (const auto& [k, v] : j["aliases"].items()) {
+        if (!v.is_string())
+          return make_error(ErrorCode::corrupt, "alias lookup: " + k + " is not a digest");
+        out.emplace_back(k, v.get<std::string>());
+      }
+      return {};
+    }));
+    return out;
+  }
+
+ private:
+  HttpClient& m_c;
+};
+
 class RemoteStore final : public MetadataStore {
  public:
   explicit RemoteStore(std::shared_ptr<HttpClient> c)
@@ -600,7 +634,8 @@ class RemoteStore final : public MetadataStore {
         m_artifacts(*m_c),
         m_plots(*m_c),
         m_queues(*m_c),
-        m_datasets(*m_c) {}
+        m_datasets(*m_c),
+        m_aliases(*m_c) {}
   ProjectStore& projects() override { return m_projects; }
   TaskStore& tasks() override { return m_tasks; }
   ScalarStore& scalars() override { return m_scalars; }
@@ -610,6 +645,7 @@ class RemoteStore final : public MetadataStore {
   QueueStore& queues() override { return m_queues; }
   DatasetStore& datasets() override { return m_datasets; }
   BlobOrphans& blob_orphans() override { return m_orphans; }
+  BlobAliases& blob_aliases() override { return m_aliases; }
   void close() override {}
 
  private:
@@ -623,6 +659,7 @@ class RemoteStore final : public MetadataStore {
   RemoteQueues m_queues;
   RemoteDatasets m_datasets;
   RemoteBlobOrphans m_orphans;
+  RemoteBlobAliases m_aliases;
 };
 
 }  // namespace

@@ -27,6 +27,7 @@ class LossyStore final : public MetadataStore {
   QueueStore& queues() override { return m_real.queues(); }
   DatasetStore& datasets() override { return m_real.datasets(); }
   BlobOrphans& blob_orphans() override { return m_real.blob_orphans(); }
+  BlobAliases& blob_aliases() override { return m_real.blob_aliases(); }
   void close() override {}
   int calls = 0;
 

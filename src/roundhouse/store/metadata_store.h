@@ -178,7 +178,7 @@ class ArtifactStore {
 // Blob collection, the server's own (a client of a server refuses with
 // invalid_argument). A candidate is a blob that lost a reference at some
 // time; it is removable once nothing refers to it (no artifact or artifact
-// member, model, plot or dataset file) and it has stayed a candidate since
+// member, model, plot, dataset file or alias) and it has stayed a candidate since
 // before `before`: the grace covers an upload in flight, and a client that
 // asks which blobs are missing (an upload about to refer to present ones)
 // refreshes those candidates. removable() returns up to `limit` such
@@ -195,6 +195,26 @@ class BlobOrphans {
   // collector must treat what they list as referenced.
   virtual Result<std::vector<std::string>> memberless_manifests() = 0;
 };
+
+// Other names for stored blobs: the md5 names DVC's cache and lock files
+// use (a file's "<md5>", a folder listing's "<md5>.dir"), so a pipeline's
+// cache pushed to a server is found again by the names its lock records.
+// An alias refers to its blob: the blob is not collected while it stands
+// (BlobOrphans). put() records only aliases of blobs the caller checked are
+// stored; a name already recorded keeps its blob (the same content by
+// construction). Names are checked: 32 lowercase hex digits, optionally
+// ".dir"; digests as hash/digest.h spells them.
+class BlobAliases {
+ public:
+  virtual ~BlobAliases() = default;
+  virtual Status put(const std::vector<std::pair<std::string, std::string>>& md5_to_digest) = 0;
+  // The known ones among `md5s` (name -> digest); unknown names are left out.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> lookup(
+      const std::vector<std::string>& md5s) = 0;
+};
+
+// Whether `name` is an md5 name BlobAliases takes.
+bool valid_md5_name(const std::string& name);
 
 struct Queue {
   std::string id;
@@ -375,6 +395,7 @@ class MetadataStore {
   virtual QueueStore& queues() = 0;
   virtual DatasetStore& datasets() = 0;
   virtual BlobOrphans& blob_orphans() = 0;
+  virtual BlobAliases& blob_aliases() = 0;
   // Finishes pending writes and releases the backend; later calls fail.
   virtual void close() = 0;
 };

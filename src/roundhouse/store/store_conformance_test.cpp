@@ -1052,6 +1052,31 @@ TEST_P(StoreConformance, PlotsTablesAndImages) {
             ErrorCode::not_found);
 }
 
+TEST_P(StoreConformance, BlobAliasesNameStoredBlobs) {
+  StringSource src("some pipeline out\n");
+  auto stored = blobs().put(src, "");
+  ASSERT_TRUE(stored) << stored.error().to_string();
+  std::string md5 = "0123456789abcdef0123456789abcdef";
+  std::string dir = "fedcba9876543210fedcba9876543210.dir";
+  auto& aliases = m_store->blob_aliases();
+  ASSERT_TRUE(aliases.put({{md5, stored->digest}, {dir, stored->digest}}));
+  // A name recorded keeps its blob.
+  ASSERT_TRUE(aliases.put({{md5, stored->digest}}));
+  auto found = aliases.lookup({md5, "ffffffffffffffffffffffffffffffff", dir});
+  ASSERT_TRUE(found) << found.error().to_string();
+  ASSERT_EQ(found->size(), 2u);
+  EXPECT_EQ((*found)[0], std::make_pair(md5, stored->digest));
+  EXPECT_EQ((*found)[1], std::make_pair(dir, stored->digest));
+  auto bad = aliases.put({{"not-an-md5", stored->digest}});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::invalid_argument);
+  auto bad_digest = aliases.put({{md5, "sha256:zz"}});
+  ASSERT_FALSE(bad_digest);
+  EXPECT_EQ(bad_digest.error().code, ErrorCode::invalid_argument);
+  EXPECT_TRUE(valid_md5_name(dir));
+  EXPECT_FALSE(valid_md5_name("0123456789ABCDEF0123456789abcdef"));
+}
+
 TEST_P(StoreConformance, DeleteRemovesEverything) {
   Task t = make_task();
   ASSERT_TRUE(m_store->scalars().append(t.id, {ScalarSeries{"a", "b", {1}, {1.0}, {}}}));
@@ -1133,6 +1158,7 @@ class RemoteHarness final : public MetadataStore, public HasBlobs, public HasBac
   QueueStore& queues() override { return m_remote->queues(); }
   DatasetStore& datasets() override { return m_remote->datasets(); }
   BlobOrphans& blob_orphans() override { return m_remote->blob_orphans(); }
+  BlobAliases& blob_aliases() override { return m_remote->blob_aliases(); }
   MetadataStore& backing() override { return m_server.store(); }
   void close() override { m_server.stop(); }
 

@@ -43,7 +43,8 @@ class SqliteBlobOrphans final : public BlobOrphans {
                                        "EXISTS(SELECT 1 FROM models WHERE digest = o.digest) OR "
                                        "EXISTS(SELECT 1 FROM plots WHERE digest = o.digest) OR "
                                        "EXISTS(SELECT 1 FROM dataset_files WHERE digest = "
-                                       "o.digest) FROM blob_orphans o WHERE o.since < ? "
+                                       "o.digest) OR EXISTS(SELECT 1 FROM blob_aliases WHERE "
+                                       "digest = o.digest) FROM blob_orphans o WHERE o.since < ? "
                                        "ORDER BY o.since LIMIT ?"));
       s.bind(1, before).bind(2, int64_t(limit));
       RH_TRY(s.each_row([&] { (s.int64(1) ? live : out).push_back(s.text(0)); }));

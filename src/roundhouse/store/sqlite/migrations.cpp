@@ -244,6 +244,15 @@ CREATE TABLE blob_orphans(
   since REAL NOT NULL
 ) WITHOUT ROWID;
 )sql"},
+    // Other names of blobs: DVC's md5 names, for pipelines pushed to a
+    // server (BlobAliases). An alias refers to its blob.
+    {8, R"sql(
+CREATE TABLE blob_aliases(
+  md5 TEXT PRIMARY KEY,
+  digest TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX blob_aliases_digest ON blob_aliases(digest);
+)sql"},
 };
 
 }  // namespace

@@ -19,6 +19,7 @@ std::unique_ptr<PlotStore> make_plot_part(Shared& s);
 std::unique_ptr<QueueStore> make_queue_part(Shared& s, TaskStore& tasks);
 std::unique_ptr<DatasetStore> make_dataset_part(Shared& s);
 std::unique_ptr<BlobOrphans> make_blob_orphans_part(Shared& s);  // blob_orphans.cpp
+std::unique_ptr<BlobAliases> make_blob_aliases_part(Shared& s);  // blob_aliases.cpp
 
 // Inside a write: the blobs the task refers to (its artifacts and their
 // members, models, plots), or only those of one artifact, become removal

@@ -152,7 +152,8 @@ class SqliteStore final : public MetadataStore {
         m_plots(make_plot_part(*m_shared)),
         m_queues(make_queue_part(*m_shared, *m_tasks)),
         m_datasets(make_dataset_part(*m_shared)),
-        m_blob_orphans(make_blob_orphans_part(*m_shared)) {}
+        m_blob_orphans(make_blob_orphans_part(*m_shared)),
+        m_blob_aliases(make_blob_aliases_part(*m_shared)) {}
   ~SqliteStore() override { close(); }
 
   ProjectStore& projects() override { return *m_projects; }
@@ -164,6 +165,7 @@ class SqliteStore final : public MetadataStore {
   QueueStore& queues() override { return *m_queues; }
   DatasetStore& datasets() override { return *m_datasets; }
   BlobOrphans& blob_orphans() override { return *m_blob_orphans; }
+  BlobAliases& blob_aliases() override { return *m_blob_aliases; }
   Status compact() { return compact_small_chunks(*m_shared); }
 
   void close() override {
@@ -192,6 +194,7 @@ class SqliteStore final : public MetadataStore {
   std::unique_ptr<QueueStore> m_queues;
   std::unique_ptr<DatasetStore> m_datasets;
   std::unique_ptr<BlobOrphans> m_blob_orphans;
+  std::unique_ptr<BlobAliases> m_blob_aliases;
   std::atomic<bool> m_closed{false};
 };
 
