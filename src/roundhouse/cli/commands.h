@@ -25,6 +25,8 @@ void add_experiment_commands(CLI::App& app, Context& ctx);
 void add_pipeline_commands(CLI::App& app, Context& ctx);
 // track_cmd.cpp: `rh add`, `rh checkout`.
 void add_track_commands(CLI::App& app, Context& ctx);
+// sync_cmd.cpp: `rh remote`, `rh push`, `rh pull`, `rh fetch`.
+void add_sync_commands(CLI::App& app, Context& ctx);
 // metrics_cmd.cpp: `rh metrics show|diff`, `rh params diff`.
 void add_metrics_commands(CLI::App& app, Context& ctx);
 // experiments_cmd.cpp: list/show/pause/activate/cancel/kill/delete under

@@ -30,6 +30,7 @@ int run_main(int argc, char** argv) {
   add_experiment_commands(app, ctx);
   add_pipeline_commands(app, ctx);
   add_track_commands(app, ctx);
+  add_sync_commands(app, ctx);
   add_metrics_commands(app, ctx);
   try {
     app.parse(argc, argv);

@@ -13,6 +13,7 @@
 #include "roundhouse/cli/commands.h"
 #include "roundhouse/cli/context.h"
 #include "roundhouse/cli/pipeline_here.h"
+#include "roundhouse/cli/sync_here.h"
 #include "roundhouse/pipeline/dag.h"
 #include "roundhouse/pipeline/repro.h"
 #include "roundhouse/util/parallel.h"
@@ -177,10 +178,13 @@ Result<pipeline::Project> project(Here& here) {
 
 struct StatusFlags {
   std::vector<std::string> targets;
-  bool json = false, quiet = false;
+  bool json = false, quiet = false, cloud = false;
+  std::string remote;
 };
 
-Status status_cmd(const StatusFlags& f) {
+Status status_cmd(Context& ctx, const StatusFlags& f) {
+  if (f.cloud || !f.remote.empty())
+    return cloud_status(ctx, f.targets, f.remote, f.json, f.quiet);
   Here here;
   RH_TRY_ASSIGN(pipeline::Project p, project(here));
   RH_TRY_ASSIGN(std::vector<size_t> pick, pipeline::select_stages(p.dag, f.targets, false, false));
@@ -289,13 +293,15 @@ Status repro_cmd(const ReproFlags& f) {
 
 }  // namespace
 
-void add_pipeline_commands(CLI::App& app, Context&) {
+void add_pipeline_commands(CLI::App& app, Context& ctx) {
   auto sf = std::make_shared<StatusFlags>();
   auto* status = app.add_subcommand("status", "What changed since the lock, per stage");
   status->add_option("targets", sf->targets, "Stages or groups (default: all)");
   status->add_flag("--json", sf->json, "As JSON");
   status->add_flag("-q,--quiet", sf->quiet, "Print nothing; exit 1 when anything changed");
-  status->callback([sf] { guard([&] { return status_cmd(*sf); }); });
+  status->add_flag("-c,--cloud", sf->cloud, "Compare the cache with the remote instead");
+  status->add_option("-r,--remote", sf->remote, "The remote for -c (default: the default)");
+  status->callback([sf, &ctx] { guard([&] { return status_cmd(ctx, *sf); }); });
 
   auto rf = std::make_shared<ReproFlags>();
   auto* repro = app.add_subcommand("repro", "Run the stages whose inputs changed, in order");

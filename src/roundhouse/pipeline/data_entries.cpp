@@ -101,7 +101,7 @@ Result<std::vector<DataEntry>> revision_data(const RepoLayout& l, const std::str
       for (const auto& s : lock.stages)
         for (const auto& lo : s.outs)
           out.push_back(DataEntry{dir.empty() ? lo.path : dir + "/" + lo.path, lo, false, true,
-                                  rev + ": stage '" + s.name + "'"});
+                                  "stage '" + s.name + "'", rev});
     }
   }
   RH_TRY_ASSIGN(std::string listing, git({"ls-tree", "-r", "-z", "--name-only", rev}));
@@ -115,7 +115,10 @@ Result<std::vector<DataEntry>> revision_data(const RepoLayout& l, const std::str
     auto t = parse_tracked_file(f, text);
     if (!t)
       return make_error(t.error().code, "at " + rev + ": " + t.error().message);
+    size_t from = out.size();
     add_tracked(*t, out);
+    for (size_t i = from; i < out.size(); ++i)
+      out[i].rev = rev;
   }
   return out;
 }

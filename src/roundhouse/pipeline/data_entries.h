@@ -20,6 +20,7 @@ struct DataEntry {
   bool persist = false;  // a stage's persist out: checked out as a writable copy
   bool push = true;      // false: the out says `push: false`
   std::string source;    // "stage 'train'" or "data.dvc"
+  std::string rev;       // the git revision it is from; empty: the workspace
 };
 
 // In the workspace. `project` (null when the repository has no pipeline
