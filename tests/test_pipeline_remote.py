@@ -167,3 +167,60 @@ def test_server_remote_push_pull(tmp_path):
         assert rh("status", cwd=clone).stdout == "Data and pipelines are up to date.\n"
     finally:
         assert server.stop() == 0, server.proc.stderr.read()
+
+
+def test_get_any_revision_from_its_remote(tmp_path):
+    repo = make_repo(tmp_path / "repo")
+    store = tmp_path / "store"
+    rh("remote", "add", "-d", "s", str(store), cwd=repo)
+    dvc("remote", "add", "-d", "d", str(store), cwd=repo)
+    rh("push", cwd=repo)
+    old = (repo / "weights.bin").read_bytes()
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "v1")
+    git(repo, "tag", "v1")
+    (repo / "weights.bin").write_bytes(b"v2 weights")
+    rh("add", "weights.bin", cwd=repo)
+    rh("push", cwd=repo)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "v2")
+    shutil.rmtree(repo / ".dvc" / "cache")  # from the remote, not the repository's cache
+    here = tmp_path / "elsewhere"
+    here.mkdir()
+    out = rh("get", str(repo), "weights.bin", "--rev", "v1", "-o", "old.bin", cwd=here).stdout
+    assert out.startswith("old.bin: 1 file ("), out
+    assert (here / "old.bin").read_bytes() == old
+    dvc("get", str(repo), "weights.bin", "--rev", "v1", "-o", "dvc-old.bin", cwd=here)
+    assert (here / "dvc-old.bin").read_bytes() == old
+    rh("get", str(repo), "weights.bin", cwd=here)
+    assert (here / "weights.bin").read_bytes() == b"v2 weights"
+    # A stage's out folder, a file inside a tracked folder, a file git holds.
+    rh("get", str(repo), "out", cwd=here)
+    assert sorted(p.name for p in (here / "out").iterdir()) == ["copy.txt", "flag"]
+    assert os.access(here / "out" / "flag", os.W_OK)  # plain files, not links to a cache
+    rh("get", str(repo), "données brutes/a b.txt", cwd=here)
+    assert (here / "a b.txt").read_text() == "raw one\n"
+    assert "(from git)" in rh("get", str(repo), "dvc.yaml", cwd=here).stdout
+    assert (here / "dvc.yaml").read_text() == (repo / "dvc.yaml").read_text()
+    # The destination is not replaced unless asked; errors name the path.
+    p = rh("get", str(repo), "weights.bin", cwd=here, check=False)
+    assert p.returncode != 0 and "'weights.bin' exists; use --force" in p.stderr
+    rh("get", str(repo), "weights.bin", "--rev", "v1", "--force", cwd=here)
+    assert (here / "weights.bin").read_bytes() == old
+    p = rh("get", str(repo), "no/such/file", cwd=here, check=False)
+    assert p.returncode != 0 and "'no/such/file' is neither in git nor in the data of" in p.stderr
+    p = rh("get", str(repo), "weights.bin", "--rev", "nope", "-o", "x", cwd=here, check=False)
+    assert p.returncode != 0 and not (here / "x").exists()
+    # A URL is cloned; its data comes from an rh server the revision names.
+    server = Server(str(tmp_path / "server-data"))
+    try:
+        rh("remote", "add", "-d", "-f", "s", server.url, cwd=repo)
+        rh("fetch", "-r", "d", cwd=repo)  # the cache back, from the folder (DVC's name for it)
+        rh("push", cwd=repo)
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", "server remote")
+        rh("get", "file://" + str(repo), "weights.bin", "-o", "from-server.bin", cwd=here)
+        assert (here / "from-server.bin").read_bytes() == b"v2 weights"
+    finally:
+        assert server.stop() == 0, server.proc.stderr.read()
+    assert not list(here.glob("*.rh-get-*"))  # nothing half-written left

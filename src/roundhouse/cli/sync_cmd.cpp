@@ -14,6 +14,7 @@
 #include "roundhouse/cli/sync_here.h"
 #include "roundhouse/cli/track_here.h"
 #include "roundhouse/pipeline/checkout.h"
+#include "roundhouse/pipeline/get.h"
 #include "roundhouse/pipeline/remote_config.h"
 #include "roundhouse/pipeline/sync.h"
 #include "roundhouse/util/strings.h"
@@ -131,6 +132,26 @@ Status sync_cmd(Context& ctx, const SyncFlags& f, Op op) {
   return {};
 }
 
+struct GetFlags {
+  pipeline::GetRequest req;
+};
+
+Status get_cmd(Context& ctx, const GetFlags& f) {
+  std::vector<std::shared_ptr<void>> keep;  // the opened servers' stores
+  auto open =
+      [&](const pipeline::RemoteSpec& spec) -> Result<std::unique_ptr<pipeline::ObjectRemote>> {
+    RH_TRY_ASSIGN(SyncHere s, open_remote_spec(ctx, spec));
+    keep.push_back(s.keep);
+    return std::move(s.remote);
+  };
+  RH_TRY_ASSIGN(auto r, pipeline::get_from_repo(f.req, open));
+  std::printf(
+      "%s: %llu %s%s\n", r.out.c_str(), static_cast<unsigned long long>(r.files),
+      r.files == 1 ? "file" : "files",
+      r.from_git ? " (from git)" : (" (" + format_bytes(r.bytes_fetched) + " fetched)").c_str());
+  return {};
+}
+
 }  // namespace
 
 Status cloud_status(Context& ctx, const std::vector<std::string>& targets,
@@ -181,6 +202,18 @@ void add_sync_commands(CLI::App& app, Context& ctx) {
   auto* rm = remote->add_subcommand("remove", "Remove a remote from .rh/config");
   rm->add_option("name", rf->name, "Its name")->required();
   rm->callback([rf] { guard([&] { return remote_remove(*rf); }); });
+
+  auto gf = std::make_shared<GetFlags>();
+  auto* get = app.add_subcommand(
+      "get",
+      "A file or folder of a git repository at a revision, its data from that revision's remote");
+  get->add_option("repo", gf->req.repo, "A local path or a URL git clones")->required();
+  get->add_option("path", gf->req.path, "The path in it, from its top")->required();
+  get->add_option("--rev", gf->req.rev, "Branch, tag or commit (default: HEAD)");
+  get->add_option("-o,--out", gf->req.out, "Where to write it (default: its name, here)");
+  get->add_flag("-f,--force", gf->req.force, "Replace what is at the destination");
+  get->add_option("-r,--remote", gf->req.remote, "That revision's remote of this name");
+  get->callback([gf, &ctx] { guard([&] { return get_cmd(ctx, *gf); }); });
 
   struct Spec {
     const char* name;

@@ -13,8 +13,13 @@ namespace rh::cli {
 
 Result<SyncHere> sync_here(Context& ctx, const TrackHere& h, const std::string& remote_name) {
   RH_TRY_ASSIGN(auto cfg, pipeline::read_remote_config(h.layout.root));
+  RH_TRY_ASSIGN(auto spec, cfg.pick(remote_name));
+  return open_remote_spec(ctx, spec);
+}
+
+Result<SyncHere> open_remote_spec(Context& ctx, const pipeline::RemoteSpec& spec) {
   SyncHere s;
-  RH_TRY_ASSIGN(s.spec, cfg.pick(remote_name));
+  s.spec = spec;
   if (s.spec.kind == pipeline::RemoteSpec::Kind::folder) {
     s.remote = pipeline::folder_remote(s.spec.location);
     return s;

@@ -24,6 +24,8 @@ struct SyncHere {
 };
 
 Result<SyncHere> sync_here(Context& ctx, const TrackHere& h, const std::string& remote_name);
+// The remote a spec names, opened.
+Result<SyncHere> open_remote_spec(Context& ctx, const pipeline::RemoteSpec& spec);
 
 // Entries of the same content from several revisions are kept once.
 Result<std::vector<pipeline::DataEntry>> data_to_sync(const TrackHere& h,

@@ -51,6 +51,7 @@ Status copy_object(const std::string& obj, const std::string& dst) {
   fs::copy_file(obj, dst, fs::copy_options::overwrite_existing, ec);
   if (ec)
     return make_error(ErrorCode::io, "cannot copy to " + dst + ": " + ec.message());
+  ::chmod(dst.c_str(), 0644);  // the copy took the object's read-only mode
   return {};
 }
 

@@ -29,11 +29,8 @@ struct Section {
   std::vector<std::pair<std::string, std::string>> keys;
 };
 
-Result<std::vector<Section>> read_ini(const std::string& path, const std::string& shown) {
+Result<std::vector<Section>> parse_ini(const std::string& text, const std::string& shown) {
   std::vector<Section> out;
-  if (!path_exists(path))
-    return out;
-  RH_TRY_ASSIGN(std::string text, read_file(path));
   int line_no = 0;
   for (const auto& raw : split(text, '\n')) {
     ++line_no;
@@ -55,6 +52,13 @@ Result<std::vector<Section>> read_ini(const std::string& path, const std::string
     out.back().keys.emplace_back(trim(line.substr(0, eq)), unquote(trim(line.substr(eq + 1))));
   }
   return out;
+}
+
+Result<std::vector<Section>> read_ini(const std::string& path, const std::string& shown) {
+  if (!path_exists(path))
+    return std::vector<Section>{};
+  RH_TRY_ASSIGN(std::string text, read_file(path));
+  return parse_ini(text, shown);
 }
 
 std::string write_ini(const std::vector<Section>& sections) {
@@ -97,9 +101,9 @@ RemoteSpec spec(const std::string& root, const std::string& file, const std::str
   return r;
 }
 
-Status add_from(const std::string& root, const std::string& file, RemoteConfig& c,
-                bool take_default) {
-  RH_TRY_ASSIGN(auto sections, read_ini(root + "/" + file, file));
+Status add_from(const std::string& root, const std::string& file, const std::string& text,
+                RemoteConfig& c, bool take_default) {
+  RH_TRY_ASSIGN(auto sections, parse_ini(text, file));
   for (const auto& s : sections) {
     if (s.name == "core") {
       for (const auto& [k, v] : s.keys)
@@ -168,10 +172,21 @@ Result<RemoteSpec> RemoteConfig::pick(const std::string& name) const {
 }
 
 Result<RemoteConfig> read_remote_config(const std::string& root) {
+  return remote_config_from(root, [&](const std::string& file) -> Result<std::string> {
+    if (!path_exists(root + "/" + file))
+      return std::string();
+    return read_file(root + "/" + file);
+  });
+}
+
+Result<RemoteConfig> remote_config_from(
+    const std::string& root,
+    const std::function<Result<std::string>(const std::string&)>& text_of) {
   RemoteConfig c;
-  RH_TRY(add_from(root, k_rh_config, c, true));
-  RH_TRY(add_from(root, ".dvc/config.local", c, false));
-  RH_TRY(add_from(root, ".dvc/config", c, false));
+  for (const char* file : {k_rh_config, ".dvc/config.local", ".dvc/config"}) {
+    RH_TRY_ASSIGN(std::string text, text_of(file));
+    RH_TRY(add_from(root, file, text, c, file == std::string(k_rh_config)));
+  }
   return c;
 }
 

@@ -9,6 +9,7 @@
 // (http:// or https://). Other schemes are named in the error when used.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,11 @@ struct RemoteConfig {
 };
 
 Result<RemoteConfig> read_remote_config(const std::string& root);
+// The same with each file's text from `text_of` (its path from the root;
+// empty text: no such file), e.g. git at a revision; relative urls are
+// resolved against `root` all the same.
+Result<RemoteConfig> remote_config_from(
+    const std::string& root, const std::function<Result<std::string>(const std::string&)>& text_of);
 
 // `rh remote add NAME URL [-d] [-f]`: a folder url given relative to `cwd`
 // is written relative to .rh/. An existing name is refused unless `force`.
