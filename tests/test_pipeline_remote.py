@@ -224,3 +224,21 @@ def test_get_any_revision_from_its_remote(tmp_path):
     finally:
         assert server.stop() == 0, server.proc.stderr.read()
     assert not list(here.glob("*.rh-get-*"))  # nothing half-written left
+
+
+def test_repro_pull_in_a_fresh_clone_runs_nothing(tmp_path):
+    repo = make_repo(tmp_path / "repo")
+    rh("remote", "add", "-d", "s", str(tmp_path / "store"), cwd=repo)
+    rh("push", cwd=repo)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "v1")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)
+    # Without the data, the stage's dep is missing: plain repro fails.
+    assert rh("repro", cwd=clone, check=False).returncode != 0
+    out = rh("repro", "--pull", cwd=clone).stdout
+    assert "Fetched 6 files" in out and "Stage 'build' is cached - skipping run" in out, out
+    assert "Running stage" not in out, out
+    assert (clone / "out" / "copy.txt").read_text() == "raw one\n"
+    assert (clone / "dvc.lock").read_text() == (repo / "dvc.lock").read_text()
+    assert "up to date" in dvc("status", cwd=clone)

@@ -14,8 +14,12 @@
 #include "roundhouse/cli/context.h"
 #include "roundhouse/cli/pipeline_here.h"
 #include "roundhouse/cli/sync_here.h"
+#include "roundhouse/cli/track_here.h"
+#include "roundhouse/pipeline/checkout.h"
 #include "roundhouse/pipeline/dag.h"
 #include "roundhouse/pipeline/repro.h"
+#include "roundhouse/pipeline/sync.h"
+#include "roundhouse/util/fs.h"
 #include "roundhouse/util/parallel.h"
 #include "roundhouse/util/strings.h"
 
@@ -257,11 +261,38 @@ Status status_cmd(Context& ctx, const StatusFlags& f) {
 struct ReproFlags {
   std::vector<std::string> targets;
   bool force = false, single = false, downstream = false, dry = false, keep_going = false;
-  bool no_run_cache = false;
+  bool no_run_cache = false, pull = false;
   int jobs = 1;
 };
 
-Status repro_cmd(const ReproFlags& f) {
+// --pull: what the lock names and the cache lacks, from the default remote
+// first; a stage whose inputs are the locked ones then checks its outs out
+// instead of running.
+Status pull_first(Context& ctx) {
+  RH_TRY_ASSIGN(TrackHere h, track_here());
+  RH_TRY_ASSIGN(SyncHere s, sync_here(ctx, h, ""));
+  RH_TRY_ASSIGN(auto entries, pipeline::workspace_data(h.layout, h.project.get(), {}));
+  RH_TRY_ASSIGN(auto r, pipeline::fetch_entries(entries, h.layout.cache(), *s.remote, {}));
+  if (r.sent)
+    std::printf("Fetched %llu files (%s) from '%s'\n", static_cast<unsigned long long>(r.sent),
+                format_bytes(r.bytes).c_str(), s.spec.name.c_str());
+  // Tracked data missing from the workspace is checked out (stage outs are
+  // repro's to restore, in order).
+  for (const auto& e : entries) {
+    if (e.stage_out || path_exists(h.layout.root + "/" + e.rel))
+      continue;
+    auto c = pipeline::checkout_entry(h.layout.cache(), e.lp, h.layout.root + "/" + e.rel,
+                                      h.hashes.get(), false);
+    if (c)
+      std::printf("A       %s\n", h.shown(e.rel).c_str());
+  }
+  h.save();
+  return {};
+}
+
+Status repro_cmd(Context& ctx, const ReproFlags& f) {
+  if (f.pull)
+    RH_TRY(pull_first(ctx));
   Here here;
   RH_TRY_ASSIGN(pipeline::Project p, project(here));
   pipeline::ReproOptions o;
@@ -316,7 +347,10 @@ void add_pipeline_commands(CLI::App& app, Context& ctx) {
                   "Run stages even when the run cache has their outs for these inputs");
   repro->add_flag("-k,--keep-going", rf->keep_going,
                   "After a failure, run what does not depend on it");
-  repro->callback([rf] { guard([&] { return repro_cmd(*rf); }); });
+  repro->add_flag("--pull", rf->pull,
+                  "Fetch what the lock names from the default remote first, so stages whose "
+                  "inputs are unchanged check their outs out instead of running");
+  repro->callback([rf, &ctx] { guard([&] { return repro_cmd(ctx, *rf); }); });
 
   auto* stage =
       app.add_subcommand("stage", "The stages of the pipeline here (rh.yaml or dvc.yaml)");

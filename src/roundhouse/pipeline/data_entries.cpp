@@ -69,7 +69,8 @@ Result<std::vector<DataEntry>> workspace_data(const RepoLayout& l, const Project
           continue;
         for (const auto& lo : e->outs)
           if (lo.path == o.path)
-            out.push_back(DataEntry{o.rel, lo, o.persist, o.push, "stage '" + s.name + "'"});
+            out.push_back(
+                DataEntry{o.rel, lo, o.persist, o.push, "stage '" + s.name + "'", "", true});
       }
     }
   }
@@ -101,7 +102,7 @@ Result<std::vector<DataEntry>> revision_data(const RepoLayout& l, const std::str
       for (const auto& s : lock.stages)
         for (const auto& lo : s.outs)
           out.push_back(DataEntry{dir.empty() ? lo.path : dir + "/" + lo.path, lo, false, true,
-                                  "stage '" + s.name + "'", rev});
+                                  "stage '" + s.name + "'", rev, true});
     }
   }
   RH_TRY_ASSIGN(std::string listing, git({"ls-tree", "-r", "-z", "--name-only", rev}));

@@ -15,12 +15,13 @@ namespace rh::pipeline {
 struct Project;
 
 struct DataEntry {
-  std::string rel;       // from the repository root
-  LockedPath lp;         // as the lock or tracked file records it
-  bool persist = false;  // a stage's persist out: checked out as a writable copy
-  bool push = true;      // false: the out says `push: false`
-  std::string source;    // "stage 'train'" or "data.dvc"
-  std::string rev;       // the git revision it is from; empty: the workspace
+  std::string rel;         // from the repository root
+  LockedPath lp;           // as the lock or tracked file records it
+  bool persist = false;    // a stage's persist out: checked out as a writable copy
+  bool push = true;        // false: the out says `push: false`
+  std::string source;      // "stage 'train'" or "data.dvc"
+  std::string rev;         // the git revision it is from; empty: the workspace
+  bool stage_out = false;  // a stage's out (else tracked data)
 };
 
 // In the workspace. `project` (null when the repository has no pipeline

@@ -383,7 +383,7 @@ class Runner {
       return Outcome::ran;
     }
     if (!m_o.force && !m_o.no_run_cache && run_cacheable(s)) {
-      RH_TRY_ASSIGN(bool restored, from_run_cache(s));
+      RH_TRY_ASSIGN(bool restored, from_run_cache(s, locked));
       if (restored) {
         say("Stage '" + s.name + "' is cached - skipping run, checking out outputs");
         return Outcome::ran;
@@ -416,9 +416,15 @@ class Runner {
   std::string runs_dir() const { return m_locks + "/runs"; }
 
   // The outs for these inputs from the run cache, and the lock entry.
-  Result<bool> from_run_cache(const Stage& s) {
+  // The lock's own entry counts too: when the inputs are the locked ones
+  // and only outs are missing (a fresh clone after a fetch), they come back
+  // from the cache.
+  Result<bool> from_run_cache(const Stage& s, const std::optional<StageLock>& locked) {
     RH_TRY_ASSIGN(Current in, current(m_p, s, false));
-    auto found = find_run(runs_dir(), run_key(in.entry));
+    std::string key = run_key(in.entry);
+    auto found = find_run(runs_dir(), key);
+    if (!found && locked && !locked->outs.empty() && run_key(*locked) == key)
+      found = locked;
     if (!found)
       return false;
     RH_TRY_ASSIGN(bool ok, restore_outs(m_p.root, m_p.layout.cache(), s, *found));
