@@ -11,7 +11,13 @@ same run on the same repositories (not a test: prints figures).
    in all: the first stage's param changes, every stage reruns; seconds
    until up to date again (outs written, hashed, cached, lock written).
 
-Usage: python3 bench/pipeline_bench.py [BUILD_DIR]   (make bench-pipeline)
+4. data transfer: TRANSFER_FILES (default 10,000) files of 4 KiB random bytes
+   in one folder: `add`, `push` to a local-folder remote, a no-op `push`,
+   then (cache and folder deleted) `pull`; each tool in its own repository
+   and remote, seconds.
+
+Usage: python3 bench/pipeline_bench.py [BUILD_DIR] [PART...]   (make bench-pipeline)
+PART: noop, parallel, changed_param, transfer (default: all).
 """
 import json
 import os
@@ -27,6 +33,7 @@ BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE,
 RH = os.path.join(BUILD, "rh")
 DVC = os.path.join(HERE, "..", "tests", ".venv-dvc", "bin", "dvc")
 OUT_MIB = int(os.environ.get("OUT_MIB", "1024"))
+TRANSFER_FILES = int(os.environ.get("TRANSFER_FILES", "10000"))
 ENV = dict(os.environ, DVC_NO_ANALYTICS="1")
 
 
@@ -102,12 +109,41 @@ def changed_param(root):
     return out
 
 
+def transfer(root):
+    out = {"files": TRANSFER_FILES}
+    for tool, cmd in (("dvc", [DVC]), ("rh", [RH])):
+        d = repo(root, "xfer-" + tool)
+        folder = os.path.join(d, "data")
+        os.makedirs(folder)
+        for i in range(TRANSFER_FILES):
+            with open(os.path.join(folder, f"f{i:05d}.bin"), "wb") as f:
+                f.write(os.urandom(4096))
+        remote = os.path.join(root, "remote-" + tool)
+        run(cmd + ["remote", "add", "-d", "r", remote], d)
+        out[f"{tool}_add_s"] = round(run(cmd + ["add", "data"], d), 2)
+        out[f"{tool}_push_s"] = round(run(cmd + ["push"], d), 2)
+        out[f"{tool}_noop_push_s"] = round(run(cmd + ["push"], d), 2)
+        shutil.rmtree(os.path.join(d, ".dvc", "cache"))
+        shutil.rmtree(folder)
+        out[f"{tool}_pull_s"] = round(run(cmd + ["pull"], d), 2)
+        assert len(os.listdir(folder)) == TRANSFER_FILES
+        shutil.rmtree(d)
+    return out
+
+
+PARTS = {"noop": ("noop_20_stages_50000_files", noop),
+         "parallel": ("parallel_8_sleep_1", parallel),
+         "changed_param": ("changed_param_4_stage_chain", changed_param),
+         "transfer": ("transfer_local_remote", transfer)}
+
+
 def main():
     root = tempfile.mkdtemp(prefix="rh-pipe-bench-")
+    picked = sys.argv[2:] or list(PARTS)
     try:
-        print(json.dumps({"noop_20_stages_50000_files": noop(root)}), flush=True)
-        print(json.dumps({"parallel_8_sleep_1": parallel(root)}), flush=True)
-        print(json.dumps({"changed_param_4_stage_chain": changed_param(root)}), flush=True)
+        for part in picked:
+            name, fn = PARTS[part]
+            print(json.dumps({name: fn(root)}), flush=True)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

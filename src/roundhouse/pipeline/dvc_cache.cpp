@@ -26,7 +26,8 @@ namespace {
 
 // Reads the file once: its digests, and a copy into a temporary file of the
 // cache, moved under its md5 when the cache lacks it.
-Result<FileDigests> hash_and_copy(const std::string& src, const std::string& cache_root) {
+Result<FileDigests> hash_and_copy(const std::string& src, const std::string& cache_root,
+                                  bool sync) {
   std::string tmp_dir = cache_root + "/files/md5";
   RH_TRY(make_dirs(tmp_dir));
   RH_TRY_ASSIGN(AtomicFile out, AtomicFile::create(tmp_dir + "/.incoming", tmp_dir));
@@ -35,7 +36,7 @@ Result<FileDigests> hash_and_copy(const std::string& src, const std::string& cac
                 }));
   std::string target = object_path(cache_root, d.md5);
   RH_TRY(make_dirs(dirname_of(target)));
-  RH_TRY(out.commit_to(target, /*keep_existing=*/true));
+  RH_TRY(out.commit_to(target, /*keep_existing=*/true, sync));
   ::chmod(target.c_str(), 0444);
   return d;
 }
@@ -44,16 +45,21 @@ Result<FileDigests> hash_and_copy(const std::string& src, const std::string& cac
 
 Result<ContentHash> hash_into_cache(const std::string& path, const std::string& cache_root,
                                     HashCache* hashes) {
+  std::error_code ec;
+  bool many = fs::is_directory(path, ec);
   RH_TRY_ASSIGN(
       ContentHash h,
       hash_with(path, [&](const std::string& p, const struct stat& st) -> Result<FileDigests> {
-        RH_TRY_ASSIGN(FileDigests d, hash_and_copy(p, cache_root));
+        RH_TRY_ASSIGN(FileDigests d, hash_and_copy(p, cache_root, !many));
         if (hashes)
           hashes->remember_fresh(st, d);
         return d;
       }));
+  // A folder's objects are made durable at once (an fsync each would
+  // dominate); a lone file's fsync costs less than flushing the file system.
   if (!h.dir)
     return h;
+  RH_TRY(sync_file_system(cache_root));
   std::string listing = dir_listing(h.files);
   std::string target = object_path(cache_root, h.md5);
   if (!path_exists(target)) {

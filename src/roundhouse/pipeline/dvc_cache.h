@@ -2,7 +2,8 @@
 // Roundhouse's .rh/cache: repo_layout.h): each file's content under
 // .dvc/cache/files/md5/<2 hex>/<30 hex>, a folder's listing (dvc_hash.h)
 // under its "<md5>.dir" name; objects read-only, written once (a temporary
-// file, fsynced, renamed). An out goes in while it is hashed: one read.
+// file renamed; the file system synced once when a path is in). An out goes in while it is hashed:
+// one read.
 #pragma once
 
 #include <string>

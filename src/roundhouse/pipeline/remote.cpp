@@ -43,7 +43,7 @@ Status copy_in(const std::string& from, const std::string& target) {
       break;
     RH_TRY(out.write(buf, n));
   }
-  return out.commit(/*keep_existing=*/true);
+  return out.commit_to(target, /*keep_existing=*/true, /*sync=*/false);
 }
 
 uint64_t size_of(const std::string& path) {
@@ -73,11 +73,15 @@ class FolderRemote final : public ObjectRemote {
                         const TransferProgress& progress) override {
     if (!path_exists(m_folder))
       RH_TRY(make_dirs(m_folder));
-    return each(md5s, progress, [&](const std::string& md5) -> Result<uint64_t> {
-      std::string from = object_path(cache_root, md5);
-      RH_TRY(copy_in(from, object_path(m_folder, md5)));
-      return size_of(from);
-    });
+    RH_TRY_ASSIGN(uint64_t bytes,
+                  each(md5s, progress, [&](const std::string& md5) -> Result<uint64_t> {
+                    std::string from = object_path(cache_root, md5);
+                    RH_TRY(copy_in(from, object_path(m_folder, md5)));
+                    return size_of(from);
+                  }));
+    if (!md5s.empty())
+      RH_TRY(sync_file_system(m_folder));
+    return bytes;
   }
 
   Result<uint64_t> fetch(const std::vector<std::string>& md5s, const std::string& cache_root,
@@ -138,7 +142,7 @@ Result<uint64_t> receive_object(const std::string& cache_root, const std::string
   if (d.md5 != want)
     return make_error(ErrorCode::corrupt, "object " + md5 + " arrived with md5 " + d.md5 +
                                               ": damaged on the remote or on the way; not stored");
-  RH_TRY(out.commit(/*keep_existing=*/true));
+  RH_TRY(out.commit_to(target, /*keep_existing=*/true, /*sync=*/false));
   ::chmod(target.c_str(), 0444);
   return sink.bytes();
 }

@@ -6,7 +6,9 @@
 // aliases). Every object arrives in the local cache through
 // receive_object(): written to a temporary file, its md5 checked against its
 // name, then renamed (read-only); a transfer cut short leaves whole objects
-// only, so running it again sends just the rest.
+// only, so running it again sends just the rest. Objects are not fsynced one
+// by one: the receiving side's file system is synced once when a push or a
+// fetch (sync.h) ends, before anything that names them is written.
 #pragma once
 
 #include <cstdint>

@@ -106,6 +106,8 @@ Result<SyncReport> fetch_entries(const std::vector<DataEntry>& entries,
     r.sent += get.size();
     r.bytes += b;
   }
+  if (r.sent)
+    RH_TRY(sync_file_system(cache_root));
   // The final word per entry: everything it needs is in the cache now.
   RH_TRY_ASSIGN(auto lists, objects_of(entries, cache_root));
   for (size_t i = 0; i < entries.size(); ++i) {

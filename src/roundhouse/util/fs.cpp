@@ -146,6 +146,17 @@ Status fsync_dir(const std::string& dir) {
   return {};
 }
 
+Status sync_file_system(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return std::unexpected(os_error("cannot open", path));
+  int rc = ::syncfs(fd);
+  ::close(fd);
+  if (rc != 0)
+    return std::unexpected(os_error("cannot sync the file system of", path));
+  return {};
+}
+
 Status make_dirs(const std::string& path) {
   if (path.empty())
     return {};

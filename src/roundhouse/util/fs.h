@@ -45,6 +45,9 @@ class AtomicFile {
 
 Status make_dirs(const std::string& path);
 Status fsync_dir(const std::string& dir);
+// Flushes the whole file system holding `path` (syncfs): one call after
+// writing many files with commit_to(..., sync = false).
+Status sync_file_system(const std::string& path);
 Result<std::string> read_file(const std::string& path);
 Status write_file_atomic(const std::string& path, std::string_view data);
 bool path_exists(const std::string& path);
