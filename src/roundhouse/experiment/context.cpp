@@ -2,7 +2,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,18 +26,10 @@ Error os_error(const std::string& what, const std::string& path) {
 Status walk(const std::string& root, const std::string& rel, const IgnoreRules& rules,
             std::vector<ContextFile>& out) {
   std::string dir = rel.empty() ? root : root + "/" + rel;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d)
-    return std::unexpected(os_error("cannot read the context folder", dir));
-  std::vector<std::string> names;
-  while (struct dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..")
-      names.push_back(std::move(n));
-  }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
-  for (const auto& n : names) {
+  auto names = sorted_names(dir);
+  if (!names)
+    return make_error(names.error().code, "the context: " + names.error().message);
+  for (const auto& n : *names) {
     std::string path = rel.empty() ? n : rel + "/" + n;
     std::string full = root + "/" + path;
     struct stat st;

@@ -29,10 +29,8 @@ class AtomicSink final : public ByteSink {
   uint64_t m_bytes = 0;
 };
 
-// Copies a file into `target` atomically (a temporary file beside it).
-Status copy_in(const std::string& from, const std::string& target) {
-  RH_TRY(make_dirs(dirname_of(target)));
-  RH_TRY_ASSIGN(AtomicFile out, AtomicFile::create(target));
+// Streams a file's bytes into sink.
+Status stream_file(const std::string& from, ByteSink& sink) {
   FileSource src(from);
   if (src.open_error())
     return std::unexpected(*src.open_error());
@@ -40,9 +38,17 @@ Status copy_in(const std::string& from, const std::string& target) {
   for (;;) {
     RH_TRY_ASSIGN(size_t n, src.read(buf, sizeof buf));
     if (n == 0)
-      break;
-    RH_TRY(out.write(buf, n));
+      return {};
+    RH_TRY(sink.write(buf, n));
   }
+}
+
+// Copies a file into `target` atomically (a temporary file beside it).
+Status copy_in(const std::string& from, const std::string& target) {
+  RH_TRY(make_dirs(dirname_of(target)));
+  RH_TRY_ASSIGN(AtomicFile out, AtomicFile::create(target));
+  AtomicSink sink(out);
+  RH_TRY(stream_file(from, sink));
   return out.commit_to(target, /*keep_existing=*/true, /*sync=*/false);
 }
 
@@ -73,12 +79,13 @@ class FolderRemote final : public ObjectRemote {
                         const TransferProgress& progress) override {
     if (!path_exists(m_folder))
       RH_TRY(make_dirs(m_folder));
-    RH_TRY_ASSIGN(uint64_t bytes,
-                  each(md5s, progress, [&](const std::string& md5) -> Result<uint64_t> {
-                    std::string from = object_path(cache_root, md5);
-                    RH_TRY(copy_in(from, object_path(m_folder, md5)));
-                    return size_of(from);
-                  }));
+    RH_TRY_ASSIGN(
+        uint64_t bytes,
+        for_each_object(md5s, progress, 0, [&](const std::string& md5) -> Result<uint64_t> {
+          std::string from = object_path(cache_root, md5);
+          RH_TRY(copy_in(from, object_path(m_folder, md5)));
+          return size_of(from);
+        }));
     if (!md5s.empty())
       RH_TRY(sync_file_system(m_folder));
     return bytes;
@@ -86,45 +93,39 @@ class FolderRemote final : public ObjectRemote {
 
   Result<uint64_t> fetch(const std::vector<std::string>& md5s, const std::string& cache_root,
                          const TransferProgress& progress) override {
-    return each(md5s, progress, [&](const std::string& md5) -> Result<uint64_t> {
+    return for_each_object(md5s, progress, 0, [&](const std::string& md5) -> Result<uint64_t> {
       std::string from = object_path(m_folder, md5);
-      return receive_object(cache_root, md5, [&](ByteSink& sink) -> Status {
-        FileSource src(from);
-        if (src.open_error())
-          return std::unexpected(*src.open_error());
-        char buf[1 << 16];
-        for (;;) {
-          RH_TRY_ASSIGN(size_t n, src.read(buf, sizeof buf));
-          if (n == 0)
-            return {};
-          RH_TRY(sink.write(buf, n));
-        }
-      });
+      return receive_object(cache_root, md5,
+                            [&](ByteSink& sink) { return stream_file(from, sink); });
     });
   }
 
  private:
-  Result<uint64_t> each(const std::vector<std::string>& md5s, const TransferProgress& progress,
-                        const std::function<Result<uint64_t>(const std::string&)>& one) {
-    std::atomic<uint64_t> bytes{0}, done{0};
-    std::mutex mu;
-    RH_TRY(parallel_for(md5s.size(), [&](size_t i) -> Status {
-      RH_TRY_ASSIGN(uint64_t n, one(md5s[i]));
-      bytes += n;
-      uint64_t d = ++done;
-      if (progress) {
-        std::lock_guard lk(mu);
-        progress(d, md5s.size(), bytes);
-      }
-      return {};
-    }));
-    return bytes.load();
-  }
-
   std::string m_folder;
 };
 
 }  // namespace
+
+Result<uint64_t> for_each_object(const std::vector<std::string>& md5s,
+                                 const TransferProgress& progress, unsigned workers,
+                                 const std::function<Result<uint64_t>(const std::string&)>& one) {
+  std::atomic<uint64_t> bytes{0}, done{0};
+  std::mutex mu;
+  RH_TRY(parallel_for(
+      md5s.size(),
+      [&](size_t i) -> Status {
+        RH_TRY_ASSIGN(uint64_t n, one(md5s[i]));
+        bytes += n;
+        uint64_t d = ++done;
+        if (progress) {
+          std::lock_guard lk(mu);
+          progress(d, md5s.size(), bytes);
+        }
+        return {};
+      },
+      {}, workers));
+  return bytes.load();
+}
 
 std::unique_ptr<ObjectRemote> folder_remote(const std::string& folder) {
   return std::make_unique<FolderRemote>(folder);

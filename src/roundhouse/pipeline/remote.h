@@ -45,6 +45,13 @@ class ObjectRemote {
 
 std::unique_ptr<ObjectRemote> folder_remote(const std::string& folder);
 
+// Runs `one` for each object on `workers` threads (0: parallel_for's
+// default), summing the bytes it returns and reporting progress (from one
+// thread at a time): what every backend's transfers share.
+Result<uint64_t> for_each_object(const std::vector<std::string>& md5s,
+                                 const TransferProgress& progress, unsigned workers,
+                                 const std::function<Result<uint64_t>(const std::string&)>& one);
+
 // Writes one object into the cache: `fill` writes its bytes into the sink;
 // corrupt (nothing stored) when their md5 is not the name's.
 Result<uint64_t> receive_object(const std::string& cache_root, const std::string& md5,

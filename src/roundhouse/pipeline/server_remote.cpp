@@ -1,9 +1,7 @@
 #include "roundhouse/pipeline/server_remote.h"
 
 #include <algorithm>
-#include <atomic>
 #include <map>
-#include <mutex>
 
 #include "roundhouse/blob/blob_store.h"
 #include "roundhouse/hash/md5.h"
@@ -82,25 +80,10 @@ class ServerRemote final : public ObjectRemote {
     for (const auto& m : md5s)
       if (!digest.count(m))
         return make_error(ErrorCode::not_found, "the server " + m_url + " lacks " + m);
-    std::atomic<uint64_t> bytes{0}, done{0};
-    std::mutex mu;
-    RH_TRY(parallel_for(
-        md5s.size(),
-        [&](size_t i) -> Status {
-          RH_TRY_ASSIGN(uint64_t n,
-                        receive_object(cache_root, md5s[i], [&](ByteSink& sink) -> Status {
-                          return m_blobs.get(digest.at(md5s[i]), sink);
-                        }));
-          bytes += n;
-          uint64_t d = ++done;
-          if (progress) {
-            std::lock_guard lk(mu);
-            progress(d, md5s.size(), bytes);
-          }
-          return {};
-        },
-        {}, 8));
-    return bytes.load();
+    return for_each_object(md5s, progress, 8, [&](const std::string& md5) {
+      return receive_object(cache_root, md5,
+                            [&](ByteSink& sink) { return m_blobs.get(digest.at(md5), sink); });
+    });
   }
 
  private:

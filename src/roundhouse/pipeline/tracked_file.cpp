@@ -1,6 +1,5 @@
 #include "roundhouse/pipeline/tracked_file.h"
 
-#include <dirent.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -25,17 +24,10 @@ bool ends_tracked(const std::string& name) {
 
 Status walk(const std::string& root, const std::string& rel, std::vector<std::string>& out) {
   std::string dir = rel.empty() ? root : root + "/" + rel;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d)
+  auto listed = sorted_names(dir);
+  if (!listed)
     return {};  // unreadable folders are not the user's data files
-  std::vector<std::string> names;
-  while (auto* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..")
-      names.push_back(std::move(n));
-  }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
+  const std::vector<std::string>& names = *listed;
   for (const auto& n : names) {
     std::string child = rel.empty() ? n : rel + "/" + n;
     std::error_code ec;

@@ -1,10 +1,12 @@
 #include "roundhouse/util/fs.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -155,6 +157,21 @@ Status sync_file_system(const std::string& path) {
   if (rc != 0)
     return std::unexpected(os_error("cannot sync the file system of", path));
   return {};
+}
+
+Result<std::vector<std::string>> sorted_names(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d)
+    return std::unexpected(os_error("cannot read the folder", dir));
+  std::vector<std::string> names;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..")
+      names.push_back(std::move(n));
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 Status make_dirs(const std::string& path) {

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "roundhouse/util/error.h"
 
@@ -44,6 +45,9 @@ class AtomicFile {
 };
 
 Status make_dirs(const std::string& path);
+// The names in a folder (without . and ..), sorted bytewise; an error
+// naming the folder when it cannot be read.
+Result<std::vector<std::string>> sorted_names(const std::string& dir);
 Status fsync_dir(const std::string& dir);
 // Flushes the whole file system holding `path` (syncfs): one call after
 // writing many files with commit_to(..., sync = false).
