@@ -228,9 +228,11 @@ def test_pause_and_activate_continue_the_trial_from_its_checkpoint(tmp_path, clu
     t = experiment(server, eid)["trials"][0]
     assert t["latest_checkpoint"], t
     assert experiment(server, eid)["state"] == "paused"
-    # The agent is free.
-    workers = server.request("GET", "/api/v1/workers")[1]["workers"]
-    assert all(not w.get("task_id") for w in workers), workers
+    # The agent is free: it records the trial's end, clears its workspace, then
+    # says so in its next heartbeat.
+    wait_for(lambda: all(not w.get("task_id")
+                         for w in server.request("GET", "/api/v1/workers")[1]["workers"]),
+             timeout=15, what="the agent free again")
     paused_at = series(server, tid, "training", "loss")["steps"][-1]
     assert paused_at < 60
     rh("experiment", "activate", eid[:20], env=env)

@@ -309,16 +309,33 @@ def test_metrics_and_params_reported_as_dvc_reports_them(tmp_path):
         # run to run); rh sorts them. The header, the rows and their cells agree.
         lines = text.splitlines()
         return lines[:1] + sorted(lines[1:])
+    # Two tags on the first commit (one annotated), a branch: -T and -a list
+    # them as DVC does (one row per commit, names joined by ',').
+    git("tag", "v1")
+    git("-c", "user.email=t@t", "-c", "user.name=t", "tag", "-a", "-m", "release", "v1.0")
+    git("branch", "side")
     for args in (["metrics", "show"], ["metrics", "diff"], ["metrics", "diff", "--all"], ["params", "diff"],
-                 ["params", "diff", "--all"], ["metrics", "diff", "--precision", "2"]):
+                 ["params", "diff", "--all"], ["metrics", "diff", "--precision", "2"],
+                 ["metrics", "show", "-T"], ["metrics", "show", "-a", "--md"], ["metrics", "show", "--md"],
+                 ["metrics", "diff", "--md"], ["params", "diff", "--md"],
+                 ["metrics", "show", "-a", "-T", "--precision", "2"]):
         ours = rh(*args, cwd=repo).stdout
         assert rows(ours) == rows(dvc(*args, cwd=repo)), args
-        assert rows(ours) == ours.splitlines(), "rh's rows come sorted"
+        if "-T" in args or "-a" in args:
+            # Revisions in DVC's order: the workspace, then the refs'.
+            revs = lambda t: [l.replace("|", " ").split()[0] for l in t.splitlines()[1:]  # noqa: E731
+                              if l.strip() and not l.startswith("|-")]
+            assert revs(ours) == revs(dvc(*args, cwd=repo)), args
+        elif "--md" not in args:
+            assert rows(ours) == ours.splitlines(), "rh's rows come sorted"
     import json
-    for args in (["metrics", "show", "--json"], ["metrics", "diff", "--json"], ["params", "diff", "--json"]):
+    for args in (["metrics", "show", "--json"], ["metrics", "diff", "--json"], ["params", "diff", "--json"],
+                 ["metrics", "show", "-T", "--json"]):
         assert json.loads(rh(*args, cwd=repo).stdout) == json.loads(dvc(*args, cwd=repo)), args
     # The cached metric at HEAD came from DVC's cache through HEAD's lock.
     assert "scores.json" in rh("metrics", "diff", cwd=repo).stdout
+    shown = rh("metrics", "show", "-T", cwd=repo).stdout
+    assert "v1,v1.0" in shown and "workspace" in shown, shown
 
 
 def test_the_run_cache_brings_outs_back_without_running(tmp_path):

@@ -1,6 +1,7 @@
-// rh metrics show [--json|--md]; rh metrics diff [A_REV [B_REV]] [--all] [--json|--md]
-// [--precision N]; rh params diff [A_REV [B_REV]] [--all] [--json|--md]: as DVC's
-// commands, on the pipeline of the current folder (pipeline/metrics.h).
+// rh metrics show [-a] [-T] [--json|--md] [--precision N]; rh metrics diff
+// [A_REV [B_REV]] [--all] [--json|--md] [--precision N]; rh params diff
+// [A_REV [B_REV]] [--all] [--json|--md]: as DVC's commands, on the pipeline
+// of the current folder (pipeline/metrics.h).
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -12,6 +13,7 @@
 #include "roundhouse/cli/context.h"
 #include "roundhouse/cli/pipeline_here.h"
 #include "roundhouse/pipeline/metrics.h"
+#include "roundhouse/pipeline/named_revisions.h"
 #include "roundhouse/util/strings.h"
 #include "roundhouse/util/table.h"
 
@@ -25,12 +27,13 @@ Result<pipeline::Project> here_project() {
 }
 
 // DVC's plain tables are format_table with headers padded by two.
-// GitHub-flavoured Markdown, as DVC's --md writes it.
+// GitHub-flavoured Markdown, as DVC's --md writes it: headers padded by
+// two as well, and an empty line after the table.
 std::string md_table(const std::vector<std::string>& headers,
                      const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> w;
   for (const auto& h : headers)
-    w.push_back(h.size());
+    w.push_back(h.size() + 2);
   for (const auto& r : rows)
     for (size_t i = 0; i < r.size(); ++i)
       w[i] = std::max(w[i], r[i].size());
@@ -46,7 +49,7 @@ std::string md_table(const std::vector<std::string>& headers,
   out += "\n";
   for (const auto& r : rows)
     out += line(r);
-  return out;
+  return out + "\n";
 }
 
 nlohmann::json unflatten(const std::map<std::string, Json>& kv) {
@@ -62,37 +65,72 @@ nlohmann::json unflatten(const std::map<std::string, Json>& kv) {
 }
 
 struct ShowFlags {
-  bool json = false, md = false;
+  bool json = false, md = false, all_branches = false, all_tags = false;
+  int precision = 5;
 };
 
+// DVC's `metrics show`: one row per (revision, file), a column per key
+// (sorted); the Revision column only with -a or -T; a file a revision lacks
+// is a row of "-".
 Status metrics_show(const ShowFlags& f) {
   RH_TRY_ASSIGN(pipeline::Project p, here_project());
-  std::vector<std::string> missing;
-  RH_TRY_ASSIGN(pipeline::Values v, pipeline::metrics_at(p, "workspace", &missing));
-  for (const auto& m : missing)
-    std::fprintf(stderr, "rh: cannot read the metrics file %s\n", m.c_str());
+  bool by_rev = f.all_branches || f.all_tags;
+  RH_TRY_ASSIGN(auto revs, pipeline::named_revisions(p.root, f.all_branches, f.all_tags));
+  std::vector<std::pair<std::string, pipeline::Values>> per_rev;
+  std::vector<std::vector<std::string>> missing_per_rev;
+  for (const auto& r : revs) {
+    std::vector<std::string> missing;
+    RH_TRY_ASSIGN(pipeline::Values v, pipeline::metrics_at(p, r.rev, &missing));
+    for (const auto& m : missing)
+      std::fprintf(stderr, "rh: cannot read the metrics file %s%s\n", m.c_str(),
+                   by_rev ? (" at " + r.shown).c_str() : "");
+    per_rev.emplace_back(by_rev ? r.shown : "", std::move(v));
+    missing_per_rev.push_back(std::move(missing));
+  }
   if (f.json) {
-    nlohmann::json data = nlohmann::json::object();
-    for (const auto& [path, kv] : v)
-      data[path] = {{"data", unflatten(kv)}};
-    std::printf("%s\n", nlohmann::json{{"", {{"data", data}}}}.dump().c_str());
+    nlohmann::json out = nlohmann::json::object();
+    for (size_t i = 0; i < per_rev.size(); ++i) {
+      nlohmann::json data = nlohmann::json::object();
+      for (const auto& [path, kv] : per_rev[i].second)
+        data[path] = {{"data", unflatten(kv)}};
+      for (const auto& m : missing_per_rev[i])
+        data[m] = {{"error", {{"type", "FileNotFoundError"}, {"msg", m + " cannot be read"}}}};
+      out[per_rev[i].first] = {{"data", data}};
+    }
+    std::printf("%s\n", out.dump().c_str());
     return {};
   }
   std::set<std::string> keys;
-  for (const auto& [path, kv] : v)
-    for (const auto& [k, x] : kv)
-      keys.insert(k);
-  std::vector<std::string> headers{"Path"};
+  for (const auto& [rev, v] : per_rev)
+    for (const auto& [path, kv] : v)
+      for (const auto& [k, x] : kv)
+        keys.insert(k);
+  std::vector<std::string> headers;
+  if (by_rev)
+    headers.push_back("Revision");
+  headers.push_back("Path");
   headers.insert(headers.end(), keys.begin(), keys.end());
   std::vector<std::vector<std::string>> rows;
-  for (const auto& [path, kv] : v) {
-    std::vector<std::string> row{path};
-    for (const auto& k : keys) {
-      auto it = kv.find(k);
-      row.push_back(
-          pipeline::shown(it == kv.end() ? std::nullopt : std::optional<Json>(it->second), 5));
+  for (size_t i = 0; i < per_rev.size(); ++i) {
+    std::map<std::string, const std::map<std::string, Json>*> files;
+    for (const auto& [path, kv] : per_rev[i].second)
+      files[path] = &kv;
+    for (const auto& m : missing_per_rev[i])
+      files.emplace(m, nullptr);
+    for (const auto& [path, kv] : files) {
+      std::vector<std::string> row;
+      if (by_rev)
+        row.push_back(per_rev[i].first);
+      row.push_back(path);
+      for (const auto& k : keys) {
+        std::optional<Json> v;
+        if (kv)
+          if (auto it = kv->find(k); it != kv->end())
+            v = it->second;
+        row.push_back(pipeline::shown(v, f.precision));
+      }
+      rows.push_back(std::move(row));
     }
-    rows.push_back(std::move(row));
   }
   if (!rows.empty())
     std::printf("%s", (f.md ? md_table(headers, rows) : format_table(headers, rows, 2)).c_str());
@@ -158,9 +196,12 @@ void add_metrics_commands(CLI::App& app, Context&) {
   auto* metrics = app.add_subcommand("metrics", "The pipeline's metrics, as `dvc metrics`");
   metrics->require_subcommand(1);
   auto sf = std::make_shared<ShowFlags>();
-  auto* show = metrics->add_subcommand("show", "The metrics in the workspace");
+  auto* show = metrics->add_subcommand("show", "The metrics in the workspace (and revisions)");
   show->add_flag("--json", sf->json, "As JSON (DVC's shape)");
   show->add_flag("--md", sf->md, "As a Markdown table");
+  show->add_flag("-a,--all-branches", sf->all_branches, "Also every branch's");
+  show->add_flag("-T,--all-tags", sf->all_tags, "Also every tag's");
+  show->add_option("--precision", sf->precision, "Digits after the point (default 5)");
   show->callback([sf] { guard([&] { return metrics_show(*sf); }); });
   for (bool is_metrics : {true, false}) {
     auto df = std::make_shared<DiffFlags>();

@@ -282,7 +282,7 @@ Status pull_first(Context& ctx) {
     if (e.stage_out || path_exists(h.layout.root + "/" + e.rel))
       continue;
     auto c = pipeline::checkout_entry(h.layout.cache(), e.lp, h.layout.root + "/" + e.rel,
-                                      h.hashes.get(), false);
+                                      h.hashes.get(), e.persist);
     if (c)
       std::printf("A       %s\n", h.shown(e.rel).c_str());
   }

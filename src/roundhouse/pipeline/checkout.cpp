@@ -116,6 +116,18 @@ Result<std::vector<std::string>> needed_objects(const std::string& cache_root,
   return out;
 }
 
+bool in_cache(const std::string& cache_root, const LockedPath& lp) {
+  if (lp.legacy || lp.md5.size() < 32)
+    return false;
+  auto objects = needed_objects(cache_root, lp);
+  if (!objects)
+    return false;
+  for (const auto& md5 : *objects)
+    if (!path_exists(object_path(cache_root, md5)))
+      return false;
+  return true;
+}
+
 Result<CheckoutChange> checkout_entry(const std::string& cache_root, const LockedPath& lp,
                                       const std::string& dst, HashCache* hashes, bool copy) {
   if (lp.legacy)

@@ -33,6 +33,11 @@ Result<std::vector<ListedFile>> read_listing(const std::string& cache_root,
 Result<std::vector<std::string>> needed_objects(const std::string& cache_root,
                                                 const LockedPath& lp);
 
+// Whether the cache holds every object the entry needs (its listing and,
+// for a folder, every file the listing names). False for an entry without
+// a content hash or of DVC 2.
+bool in_cache(const std::string& cache_root, const LockedPath& lp);
+
 enum class CheckoutChange { unchanged, added, modified };
 
 // Puts lp's content at `dst` (absolute). not_found, naming lp.path, when the

@@ -44,13 +44,6 @@ Result<std::string> git(const std::string& gitdir, const std::vector<std::string
   return r.out;
 }
 
-std::string trim_newline(const std::string& s) {
-  std::string t = s;
-  while (!t.empty() && (t.back() == '\n' || t.back() == '\r'))
-    t.pop_back();
-  return t;
-}
-
 // Writes what git holds at rev:path (a blob or a tree) under dst.
 Status from_git(const std::string& gitdir, const std::string& rev, const std::string& path,
                 const std::string& dst, uint64_t& files) {
@@ -69,7 +62,7 @@ Status from_git(const std::string& gitdir, const std::string& rev, const std::st
     ::chmod(to.c_str(), mode == "100755" ? 0755 : 0644);
     return {};
   };
-  if (trim_newline(type) == "blob") {
+  if (chomp(type) == "blob") {
     RH_TRY_ASSIGN(std::string entry, git(gitdir, {"ls-tree", "-z", rev, "--", path}));
     std::string mode = entry.substr(0, entry.find(' '));
     return write_blob(rev + ":" + path, mode, dst);
@@ -88,19 +81,6 @@ Status from_git(const std::string& gitdir, const std::string& rev, const std::st
     RH_TRY(write_blob(parts[2], parts[0], dst + "/" + rel));
   }
   return {};
-}
-
-// Whether the cache holds everything the entry needs.
-bool complete_in(const std::string& cache, const DataEntry& e) {
-  if (e.lp.md5.ends_with(".dir") && !path_exists(object_path(cache, e.lp.md5)))
-    return false;
-  auto objs = needed_objects(cache, e.lp);
-  if (!objs)
-    return false;
-  for (const auto& m : *objs)
-    if (!path_exists(object_path(cache, m)))
-      return false;
-  return true;
 }
 
 }  // namespace
@@ -137,7 +117,7 @@ Result<GetResult> get_from_repo(const GetRequest& r, const OpenRemote& open_remo
   std::string top = gitdir;  // where relative remote folders are resolved
   if (local) {
     if (auto t = git(gitdir, {"rev-parse", "--show-toplevel"}, false))
-      top = trim_newline(*t);
+      top = std::string(chomp(*t));
   }
   RepoLayout layout{gitdir, false};
   std::string lock_rel;
@@ -174,7 +154,7 @@ Result<GetResult> get_from_repo(const GetRequest& r, const OpenRemote& open_remo
           res.bytes_fetched += got.bytes;
         }
     }
-    if (!complete_in(cache, *hit)) {
+    if (!in_cache(cache, hit->lp)) {
       RH_TRY_ASSIGN(RemoteConfig cfg,
                     remote_config_from(top, [&](const std::string& file) -> Result<std::string> {
                       auto text = git(gitdir, {"show", rev + ":" + file}, false);

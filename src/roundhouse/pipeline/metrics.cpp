@@ -6,7 +6,7 @@
 #include <set>
 
 #include "roundhouse/env/process.h"
-#include "roundhouse/pipeline/dvc_cache.h"
+#include "roundhouse/pipeline/file_at.h"
 #include "roundhouse/pipeline/interpolate.h"
 #include "roundhouse/pipeline/params.h"
 #include "roundhouse/util/fs.h"
@@ -15,40 +15,6 @@
 namespace rh::pipeline {
 
 namespace {
-
-bool is_workspace(const std::string& rev) {
-  return rev.empty() || rev == "workspace";
-}
-
-// The file's bytes at rev: the workspace, git, or (a cached out) the
-// cache through that revision's lock.
-Result<std::string> file_at(const Project& p, const std::string& rev, const std::string& rel) {
-  if (is_workspace(rev))
-    return read_file(p.root + "/" + rel);
-  auto git = run_capture({"git", "show", rev + ":" + rel}, p.root, 30000);
-  if (git && git->exit_code == 0)
-    return git->out;
-  auto lock = run_capture({"git", "show", rev + ":" + p.lock_path}, p.root, 30000);
-  if (lock && lock->exit_code == 0) {
-    auto l = parse_lock(rev + ":" + p.lock_path, lock->out);
-    if (l) {
-      for (const auto& s : p.dag.stages) {
-        const StageLock* e = l->find(s.name);
-        if (!e)
-          continue;
-        for (const auto& o : s.outs) {
-          if (o.rel != rel)
-            continue;
-          for (const auto& lo : e->outs) {
-            if (lo.path == o.path && lo.md5.size() > 2 && !lo.nfiles)
-              return read_file(object_path(p.layout.cache(), lo.md5));
-          }
-        }
-      }
-    }
-  }
-  return make_error(ErrorCode::not_found, rel + " is not at " + rev);
-}
 
 void flatten(const Json& v, const std::string& prefix, std::map<std::string, Json>& out) {
   if (v.is_object() && !v.empty()) {

@@ -89,6 +89,8 @@ Result<Json> parse_params(const std::string& path, const std::string& text) {
 namespace {
 
 void order_of(const YAML::Node& n, const std::string& at, KeyOrder& out) {
+  if (n.IsSequence() && n.size() > 0)
+    order_of(n[0], at + "[0]", out);
   if (!n.IsMap())
     return;
   auto& keys = out[at];
@@ -100,6 +102,8 @@ void order_of(const YAML::Node& n, const std::string& at, KeyOrder& out) {
 }
 
 void order_of(const nlohmann::ordered_json& j, const std::string& at, KeyOrder& out) {
+  if (j.is_array() && !j.empty())
+    order_of(j[0], at + "[0]", out);
   if (!j.is_object())
     return;
   auto& keys = out[at];
@@ -113,6 +117,10 @@ void order_of(const nlohmann::ordered_json& j, const std::string& at, KeyOrder& 
 
 Result<KeyOrder> read_key_order(const std::string& path) {
   RH_TRY_ASSIGN(std::string text, read_file(path));
+  return key_order_of(path, text);
+}
+
+KeyOrder key_order_of(const std::string& path, const std::string& text) {
   KeyOrder out;
   if (path.ends_with(".json")) {
     auto j = nlohmann::ordered_json::parse(text, nullptr, false);

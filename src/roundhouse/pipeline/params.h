@@ -20,10 +20,13 @@ Result<Json> read_params(const std::string& path);
 Result<Json> parse_params(const std::string& path, const std::string& text);
 
 // The order the file lists each mapping's keys in (JSON objects here are
-// sorted), by the mapping's dotted path ("" for the top): what DVC iterates
-// a `foreach` over. YAML and JSON; TOML tables come sorted.
+// sorted), by the mapping's dotted path ("" for the top; "a[0]" for the
+// first item of the list at a): what DVC iterates a `foreach` over, and a
+// plot's fields in order. YAML and JSON; TOML tables come sorted.
 using KeyOrder = std::map<std::string, std::vector<std::string>>;
 Result<KeyOrder> read_key_order(const std::string& path);
+// The same for text read elsewhere; what does not parse gives no order.
+KeyOrder key_order_of(const std::string& path, const std::string& text);
 
 // The value at a dotted key, or nullopt.
 const Json* find_key(const Json& params, const std::string& dotted);

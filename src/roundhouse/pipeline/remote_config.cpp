@@ -11,16 +11,12 @@ namespace rh::pipeline {
 
 namespace {
 
-std::string trim(std::string s) {
-  size_t a = s.find_first_not_of(" \t\r");
-  size_t b = s.find_last_not_of(" \t\r");
-  return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
-}
-
-std::string unquote(std::string s) {
+// s trimmed, without the quotes around it where it has them.
+std::string unquote(std::string_view s) {
+  s = trim(s);
   if (s.size() >= 2 && (s.front() == '\'' || s.front() == '"') && s.back() == s.front())
-    return s.substr(1, s.size() - 2);
-  return s;
+    s = s.substr(1, s.size() - 2);
+  return std::string(s);
 }
 
 // One INI file: sections in order, each with its keys in order.
@@ -34,14 +30,14 @@ Result<std::vector<Section>> parse_ini(const std::string& text, const std::strin
   int line_no = 0;
   for (const auto& raw : split(text, '\n')) {
     ++line_no;
-    std::string line = trim(raw);
+    std::string line(trim(raw));
     if (line.empty() || line[0] == '#' || line[0] == ';')
       continue;
     if (line.front() == '[') {
       if (line.back() != ']')
         return make_error(ErrorCode::invalid_argument,
                           shown + ":" + std::to_string(line_no) + ": a section ends with ]");
-      out.push_back(Section{unquote(trim(line.substr(1, line.size() - 2))), {}});
+      out.push_back(Section{unquote(line.substr(1, line.size() - 2)), {}});
       continue;
     }
     auto eq = line.find('=');
@@ -49,7 +45,8 @@ Result<std::vector<Section>> parse_ini(const std::string& text, const std::strin
       return make_error(
           ErrorCode::invalid_argument,
           shown + ":" + std::to_string(line_no) + ": expected `key = value` inside a [section]");
-    out.back().keys.emplace_back(trim(line.substr(0, eq)), unquote(trim(line.substr(eq + 1))));
+    out.back().keys.emplace_back(std::string(trim(line.substr(0, eq))),
+                                 unquote(line.substr(eq + 1)));
   }
   return out;
 }
@@ -76,7 +73,7 @@ std::string write_ini(const std::vector<Section>& sections) {
 std::string remote_name(const std::string& section) {
   if (!section.starts_with("remote ") || section.size() < 9)
     return {};
-  return unquote(trim(section.substr(7)));
+  return unquote(section.substr(7));
 }
 
 RemoteSpec spec(const std::string& root, const std::string& file, const std::string& name,

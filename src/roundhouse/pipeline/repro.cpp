@@ -129,7 +129,6 @@ Result<std::string> legacy_md5(const std::string& path) {
   return md5_hex(lf);
 }
 
-// What the lock records of a hashed path.
 struct Current {
   StageLock entry;  // what the lock would hold now (outs only where present)
   std::vector<bool> dep_missing;

@@ -50,17 +50,8 @@ Result<bool> restore_outs(const std::string& root, const std::string& cache_root
     for (const auto& e : entry.outs)
       if (e.path == o.path)
         lp = &e;
-    if (!lp || lp->md5.size() < 32 || lp->legacy)
+    if (!lp || !in_cache(cache_root, *lp))
       return false;
-    auto objects = needed_objects(cache_root, *lp);
-    if (!objects)
-      return false;
-    if (lp->md5.ends_with(".dir") && objects->size() == 1 &&
-        !path_exists(object_path(cache_root, lp->md5)))
-      return false;
-    for (const auto& md5 : *objects)
-      if (!path_exists(object_path(cache_root, md5)))
-        return false;
     todo.emplace_back(&o, lp);
   }
   for (const auto& [o, lp] : todo)

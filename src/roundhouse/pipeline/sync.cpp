@@ -109,14 +109,9 @@ Result<SyncReport> fetch_entries(const std::vector<DataEntry>& entries,
   if (r.sent)
     RH_TRY(sync_file_system(cache_root));
   // The final word per entry: everything it needs is in the cache now.
-  RH_TRY_ASSIGN(auto lists, objects_of(entries, cache_root));
-  for (size_t i = 0; i < entries.size(); ++i) {
-    bool all = !lists[i].empty();
-    for (const auto& m : lists[i])
-      all = all && cached(cache_root, m);
-    if (!all)
-      r.unavailable.push_back(entries[i].rel);
-  }
+  for (const auto& e : entries)
+    if (!in_cache(cache_root, e.lp))
+      r.unavailable.push_back(e.rel);
   return r;
 }
 

@@ -142,6 +142,12 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+std::string_view chomp(std::string_view s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
 bool is_hex(std::string_view s) {
   for (char c : s) {
     bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');

@@ -34,6 +34,8 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep);
 // quotes (a ' inside as '"'"').
 std::string shell_quote(const std::string& s);
 std::string_view trim(std::string_view s);
+// s without the line ends (\n, \r) it ends with: a command's output line.
+std::string_view chomp(std::string_view s);
 bool is_hex(std::string_view s);
 // Lowercase hex of exactly 2*n digits into n bytes; false (out unspecified) otherwise.
 bool from_hex(std::string_view hex, unsigned char* out, size_t n);
