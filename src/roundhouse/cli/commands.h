@@ -29,6 +29,8 @@ void add_track_commands(CLI::App& app, Context& ctx);
 void add_sync_commands(CLI::App& app, Context& ctx);
 // metrics_cmd.cpp: `rh metrics show|diff`, `rh params diff`.
 void add_metrics_commands(CLI::App& app, Context& ctx);
+// plots_cmd.cpp: `rh plots show|diff`.
+void add_plots_commands(CLI::App& app, Context& ctx);
 // experiments_cmd.cpp: list/show/pause/activate/cancel/kill/delete under
 // `rh experiment`, plus `rh trials` and `rh checkpoints`.
 void add_experiment_manage_commands(CLI::App& experiment, CLI::App& app, Context& ctx);

@@ -1,8 +1,9 @@
 // rh stage list [TARGET...] [--name-only]; rh dag [TARGET] [--dot|--mermaid|--md];
 // rh status [TARGET...] [--json] [-q]; rh repro [TARGET...] [-j N] [-f] [-s]
-// [--downstream] [--dry] [--keep-going]: the pipeline of the current folder (rh.yaml, else
-// dvc.yaml), paths from the repository's top (the folder holding .git, or .dvc, else the current
-// one).
+// [--downstream] [--dry] [--keep-going] [--pull] [--project P]: the pipeline of the current
+// folder (rh.yaml, else dvc.yaml), paths from the repository's top (the folder holding .git, or
+// .dvc, else the current one). With RH_SERVER set, repro records its run and each stage it ran as
+// tasks (stage_tasks.h).
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -13,6 +14,7 @@
 #include "roundhouse/cli/commands.h"
 #include "roundhouse/cli/context.h"
 #include "roundhouse/cli/pipeline_here.h"
+#include "roundhouse/cli/stage_tasks.h"
 #include "roundhouse/cli/sync_here.h"
 #include "roundhouse/cli/track_here.h"
 #include "roundhouse/pipeline/checkout.h"
@@ -263,6 +265,7 @@ struct ReproFlags {
   bool force = false, single = false, downstream = false, dry = false, keep_going = false;
   bool no_run_cache = false, pull = false;
   int jobs = 1;
+  std::string project;  // of the tasks recorded with RH_SERVER
 };
 
 // --pull: what the lock names and the cache lacks, from the default remote
@@ -308,8 +311,28 @@ Status repro_cmd(Context& ctx, const ReproFlags& f) {
     std::printf("%s\n", line.c_str());
     std::fflush(stdout);
   };
+  // With a server, each stage that runs is recorded as a task (stage_tasks.h).
+  std::unique_ptr<StageTasks> tasks;
+  RH_TRY_ASSIGN(Config * config, ctx.config());
+  if (!config->server.empty() && !f.dry) {
+    auto store = ctx.store();
+    if (store) {
+      tasks = std::make_unique<StageTasks>(**store, ctx.env, p,
+                                           f.project.empty() ? basename_of(p.root) : f.project);
+      o.observer = tasks.get();
+    } else {
+      std::fprintf(stderr, "rh: cannot record the pipeline's run as tasks: %s\n",
+                   store.error().message.c_str());
+    }
+  }
   auto result = pipeline::repro(p, o);
   pipeline::save_hashes(p);
+  if (tasks) {
+    bool ok = result && result->failed.empty();
+    tasks->close(ok, !result                  ? result.error().message
+                     : result->failed.empty() ? ""
+                                              : "failed: " + join(result->failed, ", "));
+  }
   RH_TRY_ASSIGN(pipeline::ReproResult r, std::move(result));
   if (!f.dry && r.failed.empty())
     std::printf(r.ran.empty() ? "Data and pipelines are up to date.\n" : "Updated %s.\n",
@@ -347,6 +370,9 @@ void add_pipeline_commands(CLI::App& app, Context& ctx) {
                   "Run stages even when the run cache has their outs for these inputs");
   repro->add_flag("-k,--keep-going", rf->keep_going,
                   "After a failure, run what does not depend on it");
+  repro->add_option("--project", rf->project,
+                    "With RH_SERVER: the project of the run's tasks (default: the repository "
+                    "folder's name)");
   repro->add_flag("--pull", rf->pull,
                   "Fetch what the lock names from the default remote first, so stages whose "
                   "inputs are unchanged check their outs out instead of running");

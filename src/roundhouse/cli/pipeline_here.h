@@ -1,6 +1,7 @@
 // Where the pipeline commands work: the repository's top (the nearest folder
 // at or above the current one holding .git or .dvc, else the current one),
-// the current folder from it, and the pipeline file found there.
+// the current folder from it, and the pipeline file found there (or in the
+// nearest folder above it, up to the top).
 #pragma once
 
 #include <string>

@@ -3,7 +3,10 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
 
+#include "roundhouse/env/process.h"
 #include "roundhouse/pipeline/file_at.h"
 #include "roundhouse/pipeline/plot_data.h"
 #include "roundhouse/util/base64.h"
@@ -113,13 +116,25 @@ Result<std::vector<Definition>> definitions(const Project& p) {
   return out;
 }
 
-bool matches(const std::vector<std::string>& targets, const std::string& path) {
+// DVC's rule: a definition is wanted when a target, read as a regular
+// expression, matches at the start of its id or of "<pipeline file>::<id>"
+// (Python's re.match); a target that is no valid expression matches as a
+// plain prefix.
+bool matches(const std::vector<std::string>& targets, const std::string& config,
+             const std::string& id) {
   if (targets.empty())
     return true;
+  std::string full = config + "::" + id;
   for (const auto& t : targets) {
-    std::string n = normal_path(t);
-    if (path == n || path.starts_with(n + "/"))
-      return true;
+    try {
+      std::regex re(t);
+      auto flags = std::regex_constants::match_continuous;
+      if (std::regex_search(id, re, flags) || std::regex_search(full, re, flags))
+        return true;
+    } catch (const std::regex_error&) {
+      if (id.starts_with(t) || full.starts_with(t))
+        return true;
+    }
   }
   return false;
 }
@@ -205,46 +220,90 @@ Result<Json> plots_report(const Project& p, const std::vector<std::string>& revs
                               {"x", std::move(xs)},
                               {"y", std::move(ys)}});
   };
-  for (const auto& rev : revs) {
-    for (const auto& d : defs) {
-      if (!d.is_path) {
-        bool wanted = matches(targets, d.id);
-        for (const auto& s : d.sources)
-          wanted = wanted || matches(targets, s.file);
-        if (!wanted)
+  // A path plot: the file itself, or each file of the folder.
+  // `drawn`: the files drawn at this revision, each drawn once.
+  auto add_path = [&](const std::string& rev, const std::string& path, const Json& props,
+                      std::set<std::string>& drawn) -> Status {
+    RH_TRY_ASSIGN(auto inside, files_under_at(p, rev, path));
+    std::vector<std::string> files = inside.empty() ? std::vector<std::string>{path} : inside;
+    for (const auto& file : files) {
+      if (!drawn.insert(file).second)
+        continue;
+      if (is_plot_image(file)) {
+        auto bytes = file_at(p, rev, file);
+        if (!bytes)
           continue;
+        Json& plot = plot_for(file, props);
+        plot["images"].push_back(
+            {{"rev", rev},
+             {"file", file},
+             {"src", "data:" + mime_of(file) + ";base64," + base64_encode(*bytes)}});
+        continue;
+      }
+      Json& plot = plot_for(file, props);
+      for (const auto& s : path_sources(file, props))
+        add_series(plot, rev, s);
+    }
+    return {};
+  };
+  for (const auto& rev : revs) {
+    std::set<std::string> drawn;
+    for (const auto& d : defs) {
+      if (!matches(targets, p.file.path, d.id))
+        continue;
+      if (!d.is_path) {
         Json& plot = plot_for(d.id, d.props);
         for (const auto& s : d.sources)
           add_series(plot, rev, s);
         continue;
       }
-      // A path plot: the file itself, or each file of the folder.
-      RH_TRY_ASSIGN(auto inside, files_under_at(p, rev, d.id));
-      std::vector<std::string> files = inside.empty() ? std::vector<std::string>{d.id} : inside;
-      for (const auto& file : files) {
-        if (!matches(targets, file) && !matches(targets, d.id))
-          continue;
-        if (is_plot_image(file)) {
-          auto bytes = file_at(p, rev, file);
-          if (!bytes)
-            continue;
-          Json& plot = plot_for(file, d.props);
-          plot["images"].push_back(
-              {{"rev", rev},
-               {"file", file},
-               {"src", "data:" + mime_of(file) + ";base64," + base64_encode(*bytes)}});
-          continue;
-        }
-        Json& plot = plot_for(file, d.props);
-        for (const auto& s : path_sources(file, d.props))
-          add_series(plot, rev, s);
-      }
+      RH_TRY(add_path(rev, d.id, d.props, drawn));
+    }
+    // A target that is a file or folder at the revision is drawn as it is
+    // (what no definition drew already).
+    for (const auto& t : targets) {
+      std::string path = normal_path(t);
+      RH_TRY_ASSIGN(auto inside, files_under_at(p, rev, path));
+      if (inside.empty() && !file_at(p, rev, path))
+        continue;
+      RH_TRY(add_path(rev, path, Json::object(), drawn));
     }
   }
   Json out{{"revisions", revs}, {"plots", Json::array()}};
   for (const auto& id : order)
-    out["plots"].push_back(std::move(plots[id]));
+    if (!plots[id]["series"].empty() || !plots[id]["images"].empty())
+      out["plots"].push_back(std::move(plots[id]));
   return out;
+}
+
+Result<std::vector<std::string>> plots_diff_revisions(const std::string& root,
+                                                      std::vector<std::string> revs) {
+  for (const auto& r : revs) {
+    if (is_workspace(r))
+      continue;
+    RH_TRY_ASSIGN(ProcessOutput c,
+                  run_capture({"git", "rev-parse", "--verify", "-q", r + "^{commit}"}, root));
+    if (c.exit_code != 0)
+      return make_error(ErrorCode::not_found, "no git revision '" + r + "' in " + root);
+  }
+  if (revs.size() > 1)
+    return revs;
+  if (revs.empty()) {
+    RH_TRY_ASSIGN(ProcessOutput head,
+                  run_capture({"git", "rev-parse", "--verify", "-q", "HEAD"}, root));
+    if (head.exit_code == 0) {
+      RH_TRY_ASSIGN(
+          ProcessOutput st,
+          run_capture({"git", "status", "--porcelain", "--untracked-files=no"}, root, 60000));
+      if (st.exit_code != 0)
+        return make_error(ErrorCode::invalid_argument, "git status failed in " + root);
+      if (!st.out.empty())
+        revs.push_back("HEAD");
+    }
+  }
+  if (revs.empty() || !is_workspace(revs.back()))
+    revs.push_back("workspace");
+  return revs;
 }
 
 }  // namespace rh::pipeline

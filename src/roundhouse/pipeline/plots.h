@@ -18,11 +18,22 @@ namespace rh::pipeline {
 // {"revisions": [...], "plots": [{"id", "title", "template", "x_label",
 //  "y_label", "series": [{"rev", "file", "x_field", "y_field", "x": [...],
 //  "y": [...]}], "images": [{"rev", "file", "src"}]}]}: `src` a data: URL.
-// A plot whose data a revision lacks has no series for it; what could not be
+// A plot whose data a revision lacks has no series for it (one with no data
+// at any revision is left out); what could not be
 // read at all (a missing field, a bad file) is named in `errors` ("rev: why").
-// `targets` keep plots whose id or data file equals one or lies under one.
+// With `targets`, as DVC: the definitions a target matches (a regular
+// expression matched at the start of the id, or of "<pipeline file>::<id>"),
+// and each target that is a file or folder at the revision, drawn as it is.
 Result<Json> plots_report(const Project& p, const std::vector<std::string>& revs,
                           const std::vector<std::string>& targets,
                           std::vector<std::string>& errors);
+
+// The revisions `rh plots diff REV...` draws, as DVC chooses them: the
+// given ones, and with at most one given the workspace after it; with none
+// given, HEAD first when tracked files differ from it (untracked files do
+// not count). A repository with no commits has the workspace alone; a
+// revision git does not know is not_found.
+Result<std::vector<std::string>> plots_diff_revisions(const std::string& root,
+                                                      std::vector<std::string> revs);
 
 }  // namespace rh::pipeline

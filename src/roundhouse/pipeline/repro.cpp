@@ -188,12 +188,12 @@ Result<std::string> md5_as_locked(const std::string& abs, const LockedPath& lock
   return legacy_md5(abs);
 }
 
-// Runs cmd with /bin/sh in cwd. With `prefix`, its output (both streams)
-// goes through `say` line by line, each line after the prefix.
-Status run_command(const std::string& cmd, const std::string& cwd, const std::string& prefix,
-                   const std::function<void(const std::string&)>& say) {
+// Runs cmd with /bin/sh in cwd. With `piped`, its output (both streams)
+// goes to `line` line by line; else it stays on rh's own stdout and stderr.
+Status run_command(const std::string& cmd, const std::string& cwd, bool piped,
+                   const std::function<void(const std::string&)>& line) {
   int pipe_fd[2] = {-1, -1};
-  if (!prefix.empty() && ::pipe2(pipe_fd, O_CLOEXEC) != 0)
+  if (piped && ::pipe2(pipe_fd, O_CLOEXEC) != 0)
     return make_error(ErrorCode::io, std::string("pipe: ") + std::strerror(errno));
   pid_t pid = ::fork();
   if (pid < 0)
@@ -221,12 +221,12 @@ Status run_command(const std::string& cmd, const std::string& cwd, const std::st
       buf.append(chunk, size_t(n));
       size_t nl;
       while ((nl = buf.find('\n')) != std::string::npos) {
-        say(prefix + buf.substr(0, nl));
+        line(buf.substr(0, nl));
         buf.erase(0, nl + 1);
       }
     }
     if (!buf.empty())
-      say(prefix + buf);
+      line(buf);
     ::close(pipe_fd[0]);
   }
   int status = 0;
@@ -389,7 +389,13 @@ class Runner {
       }
     }
     say("Running stage '" + s.name + "':");
+    if (m_o.observer)
+      m_o.observer->started(s, st);
     Status ok = run(s);
+    if (m_o.observer) {
+      std::optional<StageLock> entry = ok ? entry_of(s.name) : std::nullopt;
+      m_o.observer->finished(s, ok, entry ? &*entry : nullptr);
+    }
     if (!ok) {
       say("error: " + ok.error().message);
       std::lock_guard lk(m_lock_mu);
@@ -462,9 +468,17 @@ class Runner {
     }
     std::string cwd = m_p.root + (s.wdir == "." ? "" : "/" + s.wdir);
     std::string prefix = m_o.jobs > 1 ? "[" + s.name + "] " : "";
+    auto line = [&](const std::string& l) {
+      say(prefix + l);
+      if (m_o.observer)
+        m_o.observer->output(s, l);
+    };
     for (const auto& cmd : s.cmd) {
       say(prefix + "> " + cmd);
-      if (auto r = run_command(cmd, cwd, prefix, [&](const std::string& l) { say(l); }); !r)
+      if (m_o.observer)
+        m_o.observer->output(s, "> " + cmd);
+      bool piped = !prefix.empty() || m_o.observer;
+      if (auto r = run_command(cmd, cwd, piped, line); !r)
         return make_error(ErrorCode::conflict, "stage '" + s.name + "': " + r.error().message);
     }
     for (const auto& out : s.outs) {

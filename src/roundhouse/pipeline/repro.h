@@ -61,6 +61,21 @@ Result<StageStatus> stage_status(const Project& p, const Stage& s);
 // The same against this lock entry (none: never run); p.lock is not read.
 Result<StageStatus> stage_status(const Project& p, const Stage& s, const StageLock* locked);
 
+// What repro tells whoever records its runs (cli/stage_tasks.h records each
+// run stage as a task on the server). Only stages whose commands run are
+// told of (not those restored from the run cache). Calls for one stage come
+// from the thread running it, in order; with -j, stages' calls interleave.
+class StageObserver {
+ public:
+  virtual ~StageObserver() = default;
+  // The stage's commands are about to run; `why` is what differed.
+  virtual void started(const Stage& s, const StageStatus& why) = 0;
+  // A line the commands wrote (stdout and stderr), without its newline.
+  virtual void output(const Stage& s, const std::string& line) = 0;
+  // The stage ended: ok, or why not; `entry` is its new lock entry when ok.
+  virtual void finished(const Stage& s, const Status& result, const StageLock* entry) = 0;
+};
+
 struct ReproOptions {
   std::vector<std::string> targets;
   bool force = false, single = false, downstream = false, dry = false, keep_going = false;
@@ -69,6 +84,9 @@ struct ReproOptions {
   // Progress lines, and (with jobs > 1) each command's output prefixed by
   // its stage; called from one thread at a time.
   std::function<void(const std::string&)> say;
+  // With an observer, the commands' output is read line by line (and still
+  // shown through `say`) rather than left on the terminal.
+  StageObserver* observer = nullptr;
 };
 
 struct ReproResult {
