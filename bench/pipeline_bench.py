@@ -16,8 +16,14 @@ same run on the same repositories (not a test: prints figures).
    then (cache and folder deleted) `pull`; each tool in its own repository
    and remote, seconds.
 
+5. queue: `rh repro --queue` on a real server and two real agents (no peer
+   does this without a CI system): QUEUE_MIB (default 256) MiB of tracked
+   raw data, split -> left, right -> total; the first run and, after a
+   change to left's own small dep, the second: seconds, and the bytes the
+   submitter pushed and the agents fetched and pushed (task runtime).
+
 Usage: python3 bench/pipeline_bench.py [BUILD_DIR] [PART...]   (make bench-pipeline)
-PART: noop, parallel, changed_param, transfer (default: all).
+PART: noop, parallel, changed_param, transfer, queue (default: all).
 """
 import json
 import os
@@ -34,6 +40,7 @@ RH = os.path.join(BUILD, "rh")
 DVC = os.path.join(HERE, "..", "tests", ".venv-dvc", "bin", "dvc")
 OUT_MIB = int(os.environ.get("OUT_MIB", "1024"))
 TRANSFER_FILES = int(os.environ.get("TRANSFER_FILES", "10000"))
+QUEUE_MIB = int(os.environ.get("QUEUE_MIB", "256"))
 ENV = dict(os.environ, DVC_NO_ANALYTICS="1")
 
 
@@ -131,10 +138,93 @@ def transfer(root):
     return out
 
 
+QUEUE_YAML = """\
+stages:
+  split:
+    cmd: mkdir -p part && head -c {half} raw/data.bin > part/a.bin
+    deps: [raw]
+    outs: [part]
+  left:
+    cmd: cat left.txt part/a.bin | md5sum > left.out
+    deps: [part, left.txt]
+    outs: [left.out]
+  right:
+    cmd: cat right.txt part/a.bin | md5sum > right.out
+    deps: [part, right.txt]
+    outs: [right.out]
+  total:
+    cmd: cat left.out right.out > total.out
+    deps: [left.out, right.out]
+    outs: [total.out]
+"""
+
+
+def queue(root):
+    sys.path.insert(0, HERE)
+    from run import RhServer  # noqa: E402
+    work = os.path.join(root, "queue")
+    os.makedirs(work)
+    server = RhServer(os.path.join(work, "data"))
+    env = dict(ENV, RH_SERVER=server.url)
+    agents = []
+    try:
+        subprocess.run([RH, "queues", "create", "q"], env=env, check=True, capture_output=True)
+        for i in (1, 2):
+            agents.append(subprocess.Popen([RH, "agent", "--queue", "q", "--name", f"a{i}", "--workdir",
+                                            os.path.join(work, f"agent{i}"), "--python", sys.executable,
+                                            "--no-tee"], env=env, stdout=subprocess.DEVNULL,
+                                           stderr=subprocess.DEVNULL))
+        d = os.path.join(work, "repo")
+        os.makedirs(os.path.join(d, "raw"))
+        subprocess.run(["git", "init", "-q"], cwd=d, check=True)
+        with open(os.path.join(d, "raw", "data.bin"), "wb") as f:
+            for _ in range(QUEUE_MIB):
+                f.write(os.urandom(1 << 20))
+        open(os.path.join(d, "left.txt"), "w").write("l\n")
+        open(os.path.join(d, "right.txt"), "w").write("rr\n")
+        open(os.path.join(d, "rh.yaml"), "w").write(QUEUE_YAML.format(half=QUEUE_MIB << 19))
+        subprocess.run([RH, "add", "raw"], cwd=d, check=True, capture_output=True)
+        git = ["git", "-c", "user.email=b@b", "-c", "user.name=b"]
+        subprocess.run(git + ["add", "-A"], cwd=d, check=True)
+        subprocess.run(git + ["commit", "-qm", "1"], cwd=d, check=True)
+        time.sleep(1)  # the agents are polling
+        out = {"raw_mib": QUEUE_MIB}
+
+        def once(label):
+            t = time.perf_counter()
+            p = subprocess.run([RH, "repro", "--queue", "q"], cwd=d, env=env, capture_output=True, text=True)
+            took = time.perf_counter() - t
+            if p.returncode != 0:
+                raise SystemExit(p.stdout + p.stderr)
+            pushed = [line for line in p.stdout.splitlines() if line.startswith("Pushed ")]
+            req = f"{server.url}/api/v1/tasks?limit=20"
+            import urllib.request
+            tasks = json.load(urllib.request.urlopen(req))["tasks"]
+            run_id = next(t["id"] for t in tasks if t["type"] == "controller")
+            steps = json.load(urllib.request.urlopen(f"{server.url}/api/v1/tasks?parent={run_id}"))["tasks"]
+            fetched = sum(int(x["runtime"].get("fetched_bytes", 0)) for x in steps)
+            sent = sum(int(x["runtime"].get("pushed_bytes", 0)) for x in steps)
+            out[label] = {"s": round(took, 2), "stages": sorted(x["name"] for x in steps),
+                          "submitter_pushed": pushed[0][len("Pushed "):] if pushed else "",
+                          "agents_fetched_bytes": fetched, "agents_pushed_bytes": sent}
+
+        once("first_run")
+        open(os.path.join(d, "left.txt"), "w").write("left changed\n")
+        subprocess.run(git + ["commit", "-qam", "2"], cwd=d, check=True)
+        once("second_run")
+        return out
+    finally:
+        for a in agents:
+            a.terminate()
+            a.wait()
+        server.stop()
+
+
 PARTS = {"noop": ("noop_20_stages_50000_files", noop),
          "parallel": ("parallel_8_sleep_1", parallel),
          "changed_param": ("changed_param_4_stage_chain", changed_param),
-         "transfer": ("transfer_local_remote", transfer)}
+         "transfer": ("transfer_local_remote", transfer),
+         "queue": ("repro_queue_two_agents", queue)}
 
 
 def main():

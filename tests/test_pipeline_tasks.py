@@ -4,6 +4,7 @@ stage's command and wdir), params as hyperparameters, the deps' hashes, the
 console, the metric files' numbers as scalars, the end status; a failed
 stage ends failed with the reason; stages restored from the run cache or up
 to date record nothing; a server that goes away never fails the pipeline."""
+import json
 import subprocess
 import sys
 import textwrap
@@ -71,6 +72,9 @@ def test_stages_recorded_as_tasks(tmp_path, server):
     run = server.request("GET", f"/api/v1/tasks/{runs[0]['id']}")[1]
     assert run["status"] == "failed" and "broken" in run["status_message"]
     assert run["script"]["commit"] and run["script"]["entry_point"] == "rh repro"
+    dag = json.loads(run["configurations"]["dag"]["value"])["stages"]
+    assert dag == [{"name": "prepare", "after": []}, {"name": "train", "after": ["prepare"]},
+                   {"name": "broken", "after": []}]
     stages = {t["name"]: t for t in tasks(server, parent=run["id"])}
     assert set(stages) == {"prepare", "train", "broken"}
 

@@ -259,12 +259,18 @@ class Agent {
 
     SuperviseOptions sup;
     sup.argv = trial ? setup->argv : task_command(task, venv->python);
+    // A pipeline stage (`rh stage exec`, submitted by `rh repro --queue`)
+    // runs this binary, with a cache of pipeline data kept between tasks.
+    bool rh_task = !trial && !sup.argv.empty() && sup.argv[0] == "rh";
+    if (rh_task)
+      sup.argv[0] = self_exe();
     sup.cwd = ws->run_dir;
     sup.tee = m_opt.tee;
     sup.own_process_group = true;
     sup.kill_grace_s = m_opt.kill_grace_s;
     sup.env = current_environment({"RH_TASK_ID", "RH_SERVER", "RH_API_TOKEN", "RH_OFFLINE",
-                                   "VIRTUAL_ENV", "PYTHONHOME", "RH_SUPERVISED", "RH_TRIAL_DIR"});
+                                   "RH_PIPELINE_CACHE", "VIRTUAL_ENV", "PYTHONHOME",
+                                   "RH_SUPERVISED", "RH_TRIAL_DIR"});
     std::string path = "PATH=" + venv->dir + "/bin";
     std::string pythonpath = m_opt.sdk_path;
     for (auto& kv : sup.env) {
@@ -286,6 +292,8 @@ class Agent {
     if (!m_opt.token.empty())
       sup.env.push_back("RH_API_TOKEN=" + m_opt.token);
     sup.env.push_back("PYTHONUNBUFFERED=1");
+    if (rh_task)
+      sup.env.push_back("RH_PIPELINE_CACHE=" + m_opt.workdir + "/pipeline-cache");
     if (trial) {
       sup.env.push_back("RH_TRIAL_DIR=" + setup->trial_dir);
       for (const auto& kv : setup->env) {

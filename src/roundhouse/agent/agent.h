@@ -5,7 +5,9 @@
 // injected (RH_TASK_ID: the SDK attaches and reads its parameters), streams
 // console and metrics back, and records how it ended. An abort of the task
 // (from anywhere) kills the process: SIGTERM to its process group at once,
-// SIGKILL after the grace period.
+// SIGKILL after the grace period. A task whose command is `rh ...` (a
+// pipeline stage) runs this binary, with RH_PIPELINE_CACHE naming a cache of
+// pipeline data kept in the workdir between tasks.
 #pragma once
 
 #include <string>

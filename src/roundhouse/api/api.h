@@ -1,7 +1,7 @@
 // The Api object behind add_api_routes(): the state every route shares (the
 // stores, the change hub that wakes long-polls, the agents' take thread, the
-// worker reaper) and one add_*_routes() per resource, each defined in its
-// own file (api/<resource>_routes.cpp). Internal to api/.
+// worker reaper, the experiment and DAG runners) and one add_*_routes() per resource, each defined
+// in its own file (api/<resource>_routes.cpp). Internal to api/.
 #pragma once
 
 #include <chrono>
@@ -12,6 +12,7 @@
 
 #include "roundhouse/api/blob_sweeper.h"
 #include "roundhouse/api/change_hub.h"
+#include "roundhouse/api/dag_runner.h"
 #include "roundhouse/api/experiment_runner.h"
 #include "roundhouse/api/http.h"
 #include "roundhouse/api/routes.h"
@@ -75,6 +76,7 @@ class Api {
   Serial m_takes;                  // after m_hub: stops first
   WorkerReaper m_reaper;           // after m_hub: stops first
   ExperimentRunner m_experiments;  // after m_hub: stops first
+  DagRunner m_dags;                // after m_hub: stops first
   BlobSweeper m_sweeper;           // after m_refs
 };
 

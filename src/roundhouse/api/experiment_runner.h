@@ -1,22 +1,19 @@
 // ExperimentRunner: the server's thread that moves experiments on
 // (experiment/driver.h). It steps every running or paused experiment when
-// any task changes (woken through the change hub's "tasks" key) and at
-// least once a second, lets higher-priority work preempt trials
-// (experiment/preempt.h), and tells the hub what it wrote so pages and agents
-// waiting on those tasks wake up. User actions on an experiment (pause,
-// activate, cancel, kill) run through exclusive() so they never interleave
-// with a step.
+// any task changes and at least once a second (task_watch.h), lets higher-priority work preempt
+// trials (experiment/preempt.h), and tells the hub what it wrote so pages and agents waiting on
+// those tasks wake up. User actions on an experiment (pause, activate, cancel, kill) run through
+// exclusive() so they never interleave with a step.
 #pragma once
 
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include "roundhouse/api/change_hub.h"
+#include "roundhouse/api/task_watch.h"
 #include "roundhouse/experiment/driver.h"
 #include "roundhouse/store/metadata_store.h"
 
@@ -36,23 +33,13 @@ class ExperimentRunner {
   void poke();
 
  private:
-  void loop();
   void step_all();
   MetadataStore& m_store;
   ChangeHub& m_hub;
   experiment::Notify m_notify;
-  std::mutex m_step_mu;  // held during a step and an exclusive()
-  // Shared with the hub's waiters, which may answer after this object is gone.
-  struct Wake {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool stop = false;
-    bool poked = true;
-    void poke();
-  };
-  std::shared_ptr<Wake> m_wake = std::make_shared<Wake>();
+  std::mutex m_step_mu;                             // held during a step and an exclusive()
   std::map<std::string, std::string> m_last_error;  // experiment -> message, said once
-  std::thread m_thread;
+  TaskWatch m_watch;  // last: its thread starts when everything above exists
 };
 
 }  // namespace rh::api

@@ -19,6 +19,7 @@ Api::Api(ApiContext& ctx)
                    m_hub.bump("queues");
                }),
       m_experiments(ctx.store, m_hub),
+      m_dags(ctx.store, m_hub),
       m_sweeper(ctx.store, ctx.blobs, m_refs, ctx.blob_grace_s, 2.0, ctx.store_now) {}
 
 Result<std::string> Api::task_id(const std::string& p) {
@@ -58,6 +59,7 @@ void Api::add(Router& r) {
   r.on_shutdown([this] {
     m_reaper.stop();
     m_experiments.stop();
+    m_dags.stop();
     m_sweeper.stop();
     m_hub.shutdown();
   });

@@ -1,6 +1,7 @@
 // rh stage list [TARGET...] [--name-only]; rh dag [TARGET] [--dot|--mermaid|--md];
 // rh status [TARGET...] [--json] [-q]; rh repro [TARGET...] [-j N] [-f] [-s]
-// [--downstream] [--dry] [--keep-going] [--pull] [--project P]: the pipeline of the current
+// [--downstream] [--dry] [--keep-going] [--pull] [--project P] [--queue Q [--no-wait] [-r R]]
+// [--collect [RUN]] (on agents: queued_stages.h); rh stage exec NAME: the pipeline of the current
 // folder (rh.yaml, else dvc.yaml), paths from the repository's top (the folder holding .git, or
 // .dvc, else the current one). With RH_SERVER set, repro records its run and each stage it ran as
 // tasks (stage_tasks.h).
@@ -14,6 +15,7 @@
 #include "roundhouse/cli/commands.h"
 #include "roundhouse/cli/context.h"
 #include "roundhouse/cli/pipeline_here.h"
+#include "roundhouse/cli/queued_stages.h"
 #include "roundhouse/cli/stage_tasks.h"
 #include "roundhouse/cli/sync_here.h"
 #include "roundhouse/cli/track_here.h"
@@ -266,6 +268,8 @@ struct ReproFlags {
   bool no_run_cache = false, pull = false;
   int jobs = 1;
   std::string project;  // of the tasks recorded with RH_SERVER
+  std::string queue, remote, collect_run;
+  bool no_wait = false, collect = false, jobs_given = false;
 };
 
 // --pull: what the lock names and the cache lacks, from the default remote
@@ -294,6 +298,26 @@ Status pull_first(Context& ctx) {
 }
 
 Status repro_cmd(Context& ctx, const ReproFlags& f) {
+  if (f.collect)
+    return collect_run(ctx, f.collect_run);
+  if (!f.queue.empty()) {
+    if (f.dry || f.pull || f.keep_going || f.no_run_cache)
+      return make_error(ErrorCode::invalid_argument,
+                        "--queue does not take --dry, --pull, --keep-going or --no-run-cache");
+    QueueFlags q;
+    q.queue = f.queue;
+    q.targets = f.targets;
+    q.force = f.force;
+    q.single = f.single;
+    q.downstream = f.downstream;
+    q.jobs = f.jobs_given ? f.jobs : 0;
+    q.wait = !f.no_wait;
+    q.remote = f.remote;
+    q.project = f.project;
+    return repro_on_agents(ctx, q);
+  }
+  if (f.no_wait || !f.remote.empty())
+    return make_error(ErrorCode::invalid_argument, "--no-wait and -r go with --queue");
   if (f.pull)
     RH_TRY(pull_first(ctx));
   Here here;
@@ -376,11 +400,29 @@ void add_pipeline_commands(CLI::App& app, Context& ctx) {
   repro->add_flag("--pull", rf->pull,
                   "Fetch what the lock names from the default remote first, so stages whose "
                   "inputs are unchanged check their outs out instead of running");
-  repro->callback([rf, &ctx] { guard([&] { return repro_cmd(ctx, *rf); }); });
+  repro->add_option("--queue", rf->queue,
+                    "Run the stages that must run as tasks on the agents of this queue "
+                    "(needs RH_SERVER); -j N: at most N at once (default: as many as agents)");
+  repro->add_flag("--no-wait", rf->no_wait,
+                  "With --queue: return once submitted; `rh repro --collect` brings the results");
+  repro->add_option("-r,--remote", rf->remote,
+                    "With --queue: the remote the data moves through (default: the default "
+                    "remote, else the server)");
+  auto* collect = repro
+                      ->add_option("--collect", rf->collect_run,
+                                   "Bring the results of a --queue run's completed stages "
+                                   "(default: the last run submitted here)")
+                      ->expected(0, 1);
+  repro->callback([rf, repro, collect, &ctx] {
+    rf->collect = collect->count() > 0;
+    rf->jobs_given = repro->count("-j") > 0;
+    guard([&] { return repro_cmd(ctx, *rf); });
+  });
 
   auto* stage =
       app.add_subcommand("stage", "The stages of the pipeline here (rh.yaml or dvc.yaml)");
   stage->require_subcommand(1);
+  add_stage_exec_command(*stage, ctx);
   auto lf = std::make_shared<ListFlags>();
   auto* list = stage->add_subcommand("list", "List the stages, as `dvc stage list`");
   list->add_option("targets", lf->targets, "Stages or groups (default: all)");

@@ -95,6 +95,7 @@ struct StageTasks::Impl {
   Env& env;
   const pipeline::Project& p;
   std::string project;
+  std::string adopt;  // the task the one stage's record goes to; empty: new tasks
   std::mutex mu;
   std::string run_id;
   Script code;  // captured with the run's task
@@ -106,8 +107,9 @@ struct StageTasks::Impl {
   };
   std::map<std::string, Running> stages;  // by stage name
 
-  Impl(MetadataStore& s, Env& e, const pipeline::Project& proj, std::string name)
-      : store(s), env(e), p(proj), project(std::move(name)) {}
+  Impl(MetadataStore& s, Env& e, const pipeline::Project& proj, std::string name,
+       std::string adopted)
+      : store(s), env(e), p(proj), project(std::move(name)), adopt(std::move(adopted)) {}
 
   void warn(const Error& e) {
     if (warned)
@@ -129,6 +131,16 @@ struct StageTasks::Impl {
     t.script = code;
     t.script.entry_point = "rh repro";
     t.script.working_dir = ".";
+    // The whole graph, for the UI's Pipeline tab (stages that do not run
+    // have no task).
+    Json dag = Json::array();
+    for (size_t i = 0; i < p.dag.stages.size(); ++i) {
+      Json after = Json::array();
+      for (size_t a : p.dag.after[i])
+        after.push_back(p.dag.stages[a].name);
+      dag.push_back({{"name", p.dag.stages[i].name}, {"after", after}});
+    }
+    t.configurations.push_back({"dag", Json{{"stages", dag}}.dump(), "the stages and their order"});
     RH_TRY_ASSIGN(Task task, store.tasks().create(t));
     RH_TRY(done(store.tasks().set_status(task.id, TaskStatus::running, "")));
     run_id = task.id;
@@ -139,6 +151,14 @@ struct StageTasks::Impl {
 
   Status start(const pipeline::Stage& s, const pipeline::StageStatus& why) {
     std::lock_guard lk(mu);
+    if (!adopt.empty()) {
+      Running r;
+      r.id = adopt;
+      r.rec = std::make_unique<Recorder>(store, env, adopt);
+      r.start = now_s();
+      stages[s.name] = std::move(r);
+      return {};
+    }
     RH_TRY(ensure_run());
     NewTask t;
     t.project = project;
@@ -227,15 +247,16 @@ struct StageTasks::Impl {
         {"pipeline", p.file.path},
         {"wall_time_s", Json(std::round((now_s() - r.start) * 1000) / 1000).dump()}};
     keep(done(store.tasks().update(r.id, patch)));
-    keep(done(store.tasks().set_status(r.id, result ? TaskStatus::completed : TaskStatus::failed,
-                                       result ? "" : result.error().message)));
+    if (adopt.empty())
+      keep(done(store.tasks().set_status(r.id, result ? TaskStatus::completed : TaskStatus::failed,
+                                         result ? "" : result.error().message)));
     return first;
   }
 };
 
 StageTasks::StageTasks(MetadataStore& store, Env& env, const pipeline::Project& p,
-                       std::string project)
-    : m(std::make_unique<Impl>(store, env, p, std::move(project))) {}
+                       std::string project, std::string adopt_task)
+    : m(std::make_unique<Impl>(store, env, p, std::move(project), std::move(adopt_task))) {}
 
 StageTasks::~StageTasks() = default;
 
@@ -254,8 +275,9 @@ void StageTasks::output(const pipeline::Stage& s, const std::string& line) {
     if (it != m->stages.end())
       rec = it->second.rec.get();
   }
-  // The Recorder is thread-safe and lives until this stage's finished().
-  if (rec)
+  // The Recorder is thread-safe and lives until this stage's finished(). An
+  // adopted task's console is the agent's to record.
+  if (rec && m->adopt.empty())
     rec->console(ConsoleStream::stdout_stream, line + "\n");
 }
 

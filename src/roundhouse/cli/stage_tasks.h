@@ -1,5 +1,6 @@
 // Pipeline runs recorded as tasks (`rh repro` with RH_SERVER set): the run
-// is a task of type controller named after the pipeline file, and each stage
+// is a task of type controller named after the pipeline file (configuration
+// "dag": every stage and the stages it comes after), and each stage
 // whose commands ran is a child task (`parent` = the run) named after the
 // stage, of type data_processing, holding
 // - the code: the repository's commit and uncommitted diff (captured once
@@ -13,6 +14,10 @@
 // - runtime: stage, pipeline, wall_time_s; and its end as completed/failed.
 // The project is the repository folder's name unless given. Recording never
 // fails the pipeline: the first problem is printed once, the stages go on.
+//
+// Adopting a task (`rh stage exec` on an agent, whose task the submitter
+// made and whose console and end the agent records): the one stage that
+// runs adds its params, deps and metrics to that task; no task is created.
 #pragma once
 
 #include <memory>
@@ -29,7 +34,8 @@ namespace rh::cli {
 
 class StageTasks : public pipeline::StageObserver {
  public:
-  StageTasks(MetadataStore& store, Env& env, const pipeline::Project& p, std::string project);
+  StageTasks(MetadataStore& store, Env& env, const pipeline::Project& p, std::string project,
+             std::string adopt_task = "");
   ~StageTasks() override;
 
   void started(const pipeline::Stage& s, const pipeline::StageStatus& why) override;

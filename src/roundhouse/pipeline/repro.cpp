@@ -342,6 +342,20 @@ Result<StageStatus> stage_status(const Project& p, const Stage& s, const StageLo
 
 namespace {
 
+// The lock file with `entry` put in, under its file lock in `locks`.
+Status write_lock_entry(Project& p, const std::string& locks, StageLock entry) {
+  FileLock file(locks + "/lockfile.lock");
+  RH_TRY_ASSIGN(Lock disk, read_lock(p.root + "/" + p.lock_path));
+  for (auto& e : p.lock.stages) {
+    if (!disk.find(e.name))
+      disk.put(e);
+  }
+  disk.put(std::move(entry));
+  RH_TRY(write_file_atomic(p.root + "/" + p.lock_path, lock_text(disk)));
+  p.lock = std::move(disk);
+  return {};
+}
+
 enum class Outcome { ran, up_to_date, failed };
 
 class Runner {
@@ -444,16 +458,7 @@ class Runner {
   // repro in this workspace may have written its stages meanwhile.
   Status write_entry(StageLock entry) {
     std::lock_guard lk(m_lock_mu);
-    FileLock file(m_locks + "/lockfile.lock");
-    RH_TRY_ASSIGN(Lock disk, read_lock(m_p.root + "/" + m_p.lock_path));
-    for (auto& e : m_p.lock.stages) {
-      if (!disk.find(e.name))
-        disk.put(e);
-    }
-    disk.put(std::move(entry));
-    RH_TRY(write_file_atomic(m_p.root + "/" + m_p.lock_path, lock_text(disk)));
-    m_p.lock = std::move(disk);
-    return {};
+    return write_lock_entry(m_p, m_locks, std::move(entry));
   }
 
   Status run(const Stage& s) {
@@ -687,6 +692,11 @@ Result<ReproResult> repro(Project& p, const ReproOptions& o) {
       return std::unexpected(e.error());
   }
   return res;
+}
+
+Status put_lock_entry(Project& p, StageLock entry) {
+  RH_TRY_ASSIGN(std::string locks, make_tmp(p.layout));
+  return write_lock_entry(p, locks, std::move(entry));
 }
 
 }  // namespace rh::pipeline

@@ -95,4 +95,9 @@ struct ReproResult {
 
 Result<ReproResult> repro(Project& p, const ReproOptions& o);
 
+// Writes one stage's entry into the lock file (under the file lock repro
+// holds, re-reading it first: another repro may have written its stages)
+// and into p.lock.
+Status put_lock_entry(Project& p, StageLock entry);
+
 }  // namespace rh::pipeline

@@ -1,5 +1,6 @@
-// One task: a tab per part of the record (each in views/task/). Tabs reload
-// when the task changes while it runs (long-poll, see live.ts).
+// One task: a tab per part of the record (each in views/task/), and for a
+// pipeline run the graph of its stages first. Tabs reload when the task
+// changes while it runs (long-poll, see live.ts).
 import { useEffect, useState } from "preact/hooks";
 import { get, Task } from "../api";
 import { ErrorBox, Loading, StatusBadge, useLoad } from "../common";
@@ -15,6 +16,7 @@ import { Console } from "./task/console";
 import { Artifacts } from "./task/artifacts";
 import { Code } from "./task/code";
 import { Environment } from "./task/environment";
+import { Pipeline, dagOf } from "./task/pipeline";
 
 const TABS: [string, string][] = [
   ["overview", "Overview"],
@@ -59,13 +61,14 @@ export function TaskPage({ id, tab }: { id: string; tab: string }) {
         <TaskActions task={task} changed={changed} />
       </div>
       <nav class="tabs">
-        {TABS.map(([key, label]) => (
+        {(dagOf(task) ? [["pipeline", "Pipeline"] as [string, string], ...TABS] : TABS).map(([key, label]) => (
           <Link key={key} href={`/tasks/${task.id}/${key}`} class={tab === key ? "active" : ""}>
             {label}
           </Link>
         ))}
       </nav>
       <div class="tab-body" data-tab={tab}>
+        {tab === "pipeline" && <Pipeline task={task} live={liveOn && isLive(task.status)} />}
         {tab === "overview" && <Overview task={task} live={live} />}
         {tab === "hyperparameters" && <Hyperparameters task={task} changed={changed} />}
         {tab === "configurations" && <Configurations task={task} changed={changed} />}
