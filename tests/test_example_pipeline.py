@@ -1,7 +1,8 @@
-"""examples/pipeline as a user runs it: run.sh in a fresh repository (every
-stage, then nothing, then only what a changed param reaches, the diffs and
-the plots page); and the same stages as a dvc.yaml, run by real DVC (PyPI),
-which rh then finds up to date."""
+"""examples/pipeline as a user runs it: run.sh --on-agent in a fresh
+repository (every stage, then nothing, then only what a changed param
+reaches, the diffs and the plots page, then a change run on a real agent
+through a real server); and the same stages as a dvc.yaml, run by real DVC
+(PyPI), which rh then finds up to date."""
 import os
 import shutil
 import subprocess
@@ -22,7 +23,7 @@ def env():
 
 def test_the_tour_runs_what_changed(tmp_path):
     repo = tmp_path / "digits pipeline"
-    p = subprocess.run([os.path.join(EXAMPLE, "run.sh"), str(repo)], env=env(), capture_output=True,
+    p = subprocess.run([os.path.join(EXAMPLE, "run.sh"), "--on-agent", str(repo)], env=env(), capture_output=True,
                        text=True, timeout=600)
     assert p.returncode == 0, p.stdout + p.stderr
     parts = p.stdout.split("\n== ")
@@ -36,6 +37,14 @@ def test_the_tour_runs_what_changed(tmp_path):
     assert "metrics.json  accuracy" in p.stdout
     page = repo / "rh_plots" / "index.html"
     assert f"file://{page}" in p.stdout and page.stat().st_size > 50_000
+    # On the agent: featurize, train and evaluate (prepare is unchanged), the
+    # lock and metrics back here.
+    agent = parts[-1]
+    assert "Submitted 3 stages to queue 'pipeline'" in agent, agent
+    for stage in ("featurize", "train", "evaluate"):
+        assert f"Stage '{stage}' completed on example-agent" in agent
+    assert "Updated rh.lock." in agent and "metrics.json  accuracy" in agent, agent
+    assert "up to date" in rh("status", cwd=repo, env={"PATH": env()["PATH"]}).stdout
     # The commit holds the code and the lock, not the data: the cached outs
     # are in .gitignore files.
     tracked = subprocess.run(["git", "ls-files"], cwd=repo, capture_output=True, text=True).stdout.split()

@@ -4,7 +4,8 @@ in parallel where the graph allows; each agent fetches only the deps its
 kept cache lacks, runs the stage, pushes its outs; the submitter writes
 each stage's lock entry and checks its outs out as it completes, so the
 workspace ends up as a local repro would leave it. A second run moves only
-what changed; --no-wait and --collect; a failed stage aborts what needs it."""
+what changed; outs without cache come back too; --no-wait and --collect;
+a failed stage aborts what needs it."""
 import json
 import os
 import subprocess
@@ -37,7 +38,9 @@ stages:
   total:
     cmd: 'echo "{\\"bytes\\": $(( $(cat left.out) + $(cat right.out) ))}" > metrics.json'
     deps: [left.out, right.out]
-    metrics: [metrics.json]
+    metrics:
+      - metrics.json:
+          cache: false
 """
 
 

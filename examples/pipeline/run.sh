@@ -6,16 +6,23 @@
 # are recorded as tasks on that server.
 #
 #   make && examples/pipeline/run.sh [FOLDER]      # FOLDER: where the repository goes (default: a temp folder)
+#   examples/pipeline/run.sh --on-agent [FOLDER]    # then once more on an agent (a temp server and agent)
 #
 # The stages run `python3`, which needs numpy and scikit-learn (put a
-# virtualenv's bin/ first on PATH).
+# virtualenv's bin/ first on PATH); on the agent, its venv installs them
+# from requirements.txt.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 rh=${RH_BIN:-$root/build/rh}
+on_agent=0
+if [[ "${1:-}" == "--on-agent" ]]; then
+  on_agent=1
+  shift
+fi
 repo=${1:-$(mktemp -d /tmp/rh-pipeline-XXXXXX)}
 mkdir -p "$repo"
-cp -r "$here/rh.yaml" "$here/params.yaml" "$here/src" "$repo/"
+cp -r "$here/rh.yaml" "$here/params.yaml" "$here/requirements.txt" "$here/src" "$repo/"
 cd "$repo"
 git init -q
 git() { command git -c user.email=example@roundhouse -c user.name=example "$@"; }
@@ -43,5 +50,35 @@ step "rh plots diff"
 
 step "rh dag"
 "$rh" dag
+
+if [[ $on_agent == 1 ]]; then
+  step "on an agent: featurize.pca_components 32 -> 16, rh repro --queue"
+  git commit -qam "C 1.0"
+  data=$(mktemp -d /tmp/rh-pipeline-server-XXXXXX)
+  pids=()
+  cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$data"
+  }
+  trap cleanup EXIT
+  "$rh" --data-dir "$data" server --port 0 > "$data/server.out" 2> "$data/server.log" &
+  pids+=($!)
+  for _ in $(seq 100); do
+    url=$(grep -o 'http://[0-9.]*:[0-9]*' "$data/server.out" 2>/dev/null | head -1 || true)
+    [[ -n "$url" ]] && break
+    sleep 0.1
+  done
+  [[ -n "$url" ]] || { echo "rh server did not start: $(cat "$data/server.log")" >&2; exit 1; }
+  export RH_SERVER=$url
+  "$rh" queues create pipeline > /dev/null
+  "$rh" agent --queue pipeline --name example-agent --workdir "$data/agent" --python "$(command -v python3)" \
+    --no-tee 2> "$data/agent.log" &
+  pids+=($!)
+  sed -i 's/  pca_components: 32/  pca_components: 16/' params.yaml
+  "$rh" repro --queue pipeline
+  "$rh" metrics diff
+  echo "the run's tasks: $url (stopped when this script ends)"
+fi
 echo
 echo "the repository: $repo"

@@ -6,7 +6,8 @@
 // task DAG (flow/task_dag.h) that the server drives: a run task (type
 // controller, named after the pipeline file, configuration "dag") and a
 // child task per stage (type data_processing, `rh stage exec NAME` on the
-// commit and uncommitted changes, configurations "lock" — the lock as the
+// commit and uncommitted changes, with the repository's requirements.txt
+// as the requirements the agent installs, configurations "lock" — the lock as the
 // submitter had it — and "remote" — the URL or folder the data moves
 // through), each enqueued once the stages it needs completed. Then it waits,
 // and as each stage completes it writes the stage's lock entry and checks

@@ -63,6 +63,14 @@ Status collect_stage(Context& ctx, pipeline::Project& p, const Task& t) {
                                            : pipeline::RemoteSpec::Kind::folder;
   RH_TRY_ASSIGN(SyncHere remote, open_remote_spec(ctx, spec));
   RH_TRY_ASSIGN(auto outs, pipeline::workspace_data(p.layout, &p, {t.name}));
+  // Outs without `cache` came through the remote too; they land as plain
+  // files (copies), as the stage would have written them here.
+  for (const auto& s : p.dag.stages)
+    if (s.name == t.name)
+      for (auto& e : pipeline::uncached_outs(s, *p.lock.find(t.name))) {
+        e.persist = true;  // checked out as a writable copy
+        outs.push_back(std::move(e));
+      }
   RH_TRY_ASSIGN(auto got, pipeline::fetch_entries(outs, p.layout.cache(), *remote.remote, {}));
   if (!got.unavailable.empty())
     return make_error(
@@ -160,6 +168,11 @@ Status repro_on_agents(Context& ctx, const QueueFlags& f) {
               format_bytes(pushed.bytes).c_str(), spec.name.c_str());
 
   Script code = capture_script({"sh", "-c", "rh repro"}, p.root);
+  // What the agents install into the stages' environment, as for any task:
+  // the repository's requirements.txt, when it has one.
+  Environment environment;
+  if (auto req = read_file(p.root + "/requirements.txt"))
+    environment.requirements = *req;
   std::string project = f.project.empty() ? basename_of(p.root) : f.project;
   std::map<std::string, size_t> index;
   for (size_t i = 0; i < p.dag.stages.size(); ++i)
@@ -203,6 +216,7 @@ Status repro_on_agents(Context& ctx, const QueueFlags& f) {
     t.script.entry_point = "rh stage exec " + name;
     t.script.working_dir = ".";
     t.script.argv = {"rh", "stage", "exec", name};
+    t.environment = environment;
     t.configurations.push_back({"lock", lock, "the lock when the run was submitted"});
     t.configurations.push_back({"remote", spec.location, "where the stage's data moves"});
     RH_TRY_ASSIGN(Task task, store->tasks().create(t));

@@ -12,6 +12,7 @@
 #include "roundhouse/cli/stage_tasks.h"
 #include "roundhouse/cli/sync_here.h"
 #include "roundhouse/pipeline/checkout.h"
+#include "roundhouse/pipeline/dvc_cache.h"
 #include "roundhouse/pipeline/sync.h"
 #include "roundhouse/util/fs.h"
 #include "roundhouse/util/strings.h"
@@ -140,6 +141,12 @@ Status stage_exec(Context& ctx, const std::string& name) {
 
   RH_TRY_ASSIGN(auto outs, pipeline::workspace_data(p.layout, &p, {name}));
   std::erase_if(outs, [](const pipeline::DataEntry& e) { return !e.push; });
+  // Outs without `cache` (metrics, plots) go back through the remote too:
+  // into this cache first, as any object.
+  for (auto& e : pipeline::uncached_outs(*stage, *entry)) {
+    RH_TRY(pipeline::hash_into_cache(p.root + "/" + e.rel, p.layout.cache(), p.hashes.get()));
+    outs.push_back(std::move(e));
+  }
   RH_TRY_ASSIGN(auto sent, pipeline::push_entries(outs, p.layout.cache(), *remote.remote, {}));
   std::printf("rh: pushed %llu objects (%s) of stage '%s'\n",
               static_cast<unsigned long long>(sent.sent), format_bytes(sent.bytes).c_str(),

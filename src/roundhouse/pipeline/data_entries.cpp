@@ -31,6 +31,18 @@ std::string strip_tracked_suffix(const std::string& f) {
 
 }  // namespace
 
+std::vector<DataEntry> uncached_outs(const Stage& s, const StageLock& e) {
+  std::vector<DataEntry> out;
+  for (const auto& o : s.outs) {
+    if (o.cache)
+      continue;
+    for (const auto& lo : e.outs)
+      if (lo.path == o.path)
+        out.push_back(DataEntry{o.rel, lo, false, true, "stage '" + s.name + "'", "", true});
+  }
+  return out;
+}
+
 Result<std::vector<DataEntry>> workspace_data(const RepoLayout& l, const Project* project,
                                               const std::vector<std::string>& targets) {
   std::vector<DataEntry> out;

@@ -31,6 +31,12 @@ struct DataEntry {
 Result<std::vector<DataEntry>> workspace_data(const RepoLayout& l, const Project* project,
                                               const std::vector<std::string>& targets);
 
+// The stage's outs without `cache` (metrics and plots kept in git), as
+// entries of `e` (its lock entry): what stages run elsewhere carry through
+// a remote as well (queued stages, cli/queued_stages.h).
+struct Stage;
+std::vector<DataEntry> uncached_outs(const Stage& s, const StageLock& e);
+
 // At a git revision: every out of the lock file `lock_rel` as git holds it
 // there (without the pipeline file, whose outs' flags need that revision's
 // params: all of the lock's outs count, and an out that was never cached is
