@@ -125,3 +125,33 @@ def test_add_in_a_plain_repository_and_what_it_refuses(tmp_path):
     p = rh("checkout", cwd=repo, check=False)
     assert p.returncode != 0 and "jeu de données: the cache lacks its content" in p.stderr, p.stderr
     assert "checkout failed for: jeu de données" in p.stderr
+
+
+def test_dvc_cache_dir_is_where_both_tools_keep_the_data(tmp_path):
+    """`dvc cache dir` moves DVC's cache (a path relative to .dvc/ in
+    .dvc/config, or an absolute one in config.local); rh reads and writes
+    the same place, so each tool finds what the other stored."""
+    repo = git_repo(tmp_path / "repo", with_dvc=True)
+    shared = tmp_path / "shared cache"
+    dvc("cache", "dir", str(shared), cwd=repo)  # DVC writes it relative to .dvc/
+    assert "dir" in (repo / ".dvc" / "config").read_text()
+    dvc("add", "model.pt", cwd=repo)
+    assert (shared / "files" / "md5").is_dir() and not (repo / ".dvc" / "cache").exists()
+    os.remove(repo / "model.pt")
+    rh("checkout", cwd=repo)
+    assert (repo / "model.pt").read_bytes() == b"\x00\xffweights" * 1000
+    # A stage rh runs caches its out there too, and DVC sees it stored.
+    (repo / "dvc.yaml").write_text("stages:\n  copy:\n    cmd: cp model.pt out.bin\n    deps: [model.pt]\n"
+                                   "    outs: [out.bin]\n")
+    rh("repro", cwd=repo)
+    assert not (repo / ".dvc" / "cache").exists()
+    assert "up to date" in dvc("status", cwd=repo).lower() or dvc("status", cwd=repo).strip() == ""
+    os.remove(repo / "out.bin")
+    dvc("checkout", cwd=repo)
+    assert (repo / "out.bin").read_bytes() == b"\x00\xffweights" * 1000
+    # config.local wins, an absolute path as it is.
+    other = tmp_path / "local cache"
+    (repo / ".dvc" / "config.local").write_text(f"[cache]\n    dir = {other}\n")
+    (repo / "extra.bin").write_bytes(b"x" * 100)
+    rh("add", "extra.bin", cwd=repo)
+    assert (other / "files" / "md5").is_dir()

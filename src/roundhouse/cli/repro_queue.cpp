@@ -161,8 +161,15 @@ Status repro_on_agents(Context& ctx, const QueueFlags& f) {
     return std::unexpected(picked.error());
   }
   RH_TRY_ASSIGN(SyncHere remote, open_remote_spec(ctx, spec));
+  // What the stages will read: tracked data and the outs of the stages that
+  // stay as they are (the outs of those about to run would be replaced).
+  std::set<std::string> rerun;
+  for (const auto& name : would.ran)
+    rerun.insert("stage '" + name + "'");
   RH_TRY_ASSIGN(auto data, pipeline::workspace_data(p.layout, &p, {}));
-  std::erase_if(data, [](const pipeline::DataEntry& e) { return !e.push; });
+  std::erase_if(data, [&](const pipeline::DataEntry& e) {
+    return !e.push || (e.stage_out && rerun.count(e.source));
+  });
   RH_TRY_ASSIGN(auto pushed, pipeline::push_entries(data, p.layout.cache(), *remote.remote, {}));
   std::printf("Pushed %llu objects (%s) to '%s'\n", static_cast<unsigned long long>(pushed.sent),
               format_bytes(pushed.bytes).c_str(), spec.name.c_str());

@@ -147,9 +147,9 @@ Result<GetResult> get_from_repo(const GetRequest& r, const OpenRemote& open_remo
     std::vector<DataEntry> want{*hit};
     // The repository's own cache first, when it is here and has one.
     if (local) {
-      for (const char* c : {"/.dvc/cache", "/.rh/cache"})
-        if (path_exists(top + c)) {
-          auto own = folder_remote(top + c);
+      for (const std::string& c : {repo_layout(top).cache(), top + "/.rh/cache"})
+        if (path_exists(c)) {
+          auto own = folder_remote(c);
           RH_TRY_ASSIGN(auto got, fetch_entries(want, cache, *own, {}));
           res.bytes_fetched += got.bytes;
         }

@@ -1,14 +1,33 @@
 #include "roundhouse/pipeline/repo_layout.h"
 
 #include <algorithm>
+#include <filesystem>
 
+#include "roundhouse/pipeline/ini_file.h"
 #include "roundhouse/util/fs.h"
 #include "roundhouse/util/strings.h"
 
 namespace rh::pipeline {
 
+namespace fs = std::filesystem;
+
 RepoLayout repo_layout(const std::string& root, bool dvc_file) {
-  return RepoLayout{root, dvc_file || path_exists(root + "/.dvc")};
+  RepoLayout l{root, dvc_file || path_exists(root + "/.dvc"), ""};
+  if (!l.dvc)
+    return l;
+  for (const char* name : {"/.dvc/config", "/.dvc/config.local"}) {
+    auto sections = read_ini(root + name, name + 1);
+    if (!sections)
+      continue;
+    std::string dir = ini_value(*sections, "cache", "dir");
+    if (dir.empty())
+      continue;
+    fs::path p(dir);
+    l.cache_dir = (p.is_absolute() ? p : fs::path(root) / ".dvc" / p).lexically_normal().string();
+    while (l.cache_dir.size() > 1 && l.cache_dir.back() == '/')
+      l.cache_dir.pop_back();
+  }
+  return l;
 }
 
 Result<std::string> make_tmp(const RepoLayout& l) {

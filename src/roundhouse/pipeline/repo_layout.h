@@ -17,13 +17,20 @@ namespace rh::pipeline {
 struct RepoLayout {
   std::string root;  // the repository's top
   bool dvc = false;
-  std::string cache() const { return root + (dvc ? "/.dvc/cache" : "/.rh/cache"); }
+  std::string cache_dir;  // DVC's `cache.dir` setting, absolute; empty: the default
+  std::string cache() const {
+    return !cache_dir.empty() ? cache_dir : root + (dvc ? "/.dvc/cache" : "/.rh/cache");
+  }
   std::string tmp() const { return root + (dvc ? "/.dvc/tmp/rh" : "/.rh/tmp"); }
   // What a tracked data file's name ends with: ".dvc" or ".rh".
   std::string tracked_suffix() const { return dvc ? ".dvc" : ".rh"; }
 };
 
-// `dvc_file`: the repository's pipeline file is a dvc.yaml.
+// `dvc_file`: the repository's pipeline file is a dvc.yaml. A DVC project's
+// `[cache] dir` (in .dvc/config, overridden by .dvc/config.local; a
+// relative one from .dvc/, as DVC resolves it) moves its cache; a config
+// that does not parse is left to the commands that read its remotes to
+// report.
 RepoLayout repo_layout(const std::string& root, bool dvc_file = false);
 
 // Makes tmp() (and, for Roundhouse's layout, the .rh/.gitignore) and returns it.

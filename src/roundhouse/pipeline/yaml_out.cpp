@@ -194,7 +194,7 @@ class Writer {
       return plain(s, indent, !key);
     if (a.single && s.find('\'') == std::string::npos && s.find('\n') == std::string::npos)
       return single(s, indent, !key);
-    double_quoted(s);
+    double_quoted(s, indent, !key);
   }
 
   // Words are written whole; a run of one space is a line break instead
@@ -249,79 +249,133 @@ class Writer {
     write("'");
   }
 
-  void double_quoted(const std::string& s) {
-    std::string q = "\"";
-    for (char32_t c : utf8_code_points(s)) {
-      switch (c) {
-        case 0:
-          q += "\\0";
-          break;
-        case 7:
-          q += "\\a";
-          break;
-        case 8:
-          q += "\\b";
-          break;
-        case 9:
-          q += "\\t";
-          break;
-        case 10:
-          q += "\\n";
-          break;
-        case 11:
-          q += "\\v";
-          break;
-        case 12:
-          q += "\\f";
-          break;
-        case 13:
-          q += "\\r";
-          break;
-        case 27:
-          q += "\\e";
-          break;
-        case '"':
-          q += "\\\"";
-          break;
-        case '\\':
-          q += "\\\\";
-          break;
-        case 0x85:
-          q += "\\N";
-          break;
-        case 0xA0:
-          q += "\\_";
-          break;
-        case 0x2028:
-          q += "\\L";
-          break;
-        case 0x2029:
-          q += "\\P";
-          break;
-        default:
-          if (c < 0x20 || c == 0x7F || (c >= 0x80 && c < 0xA0) || c == 0xFEFF ||
-              (c >= 0xD800 && c < 0xE000)) {
-            char buf[16];
-            std::snprintf(buf, sizeof buf, c < 0x100 ? "\\x%02X" : "\\u%04X", unsigned(c));
-            q += buf;
-          } else {
-            std::string utf8;
-            if (c < 0x80) {
-              utf8 = char(c);
-            } else if (c < 0x800) {
-              utf8 = {char(0xC0 | (c >> 6)), char(0x80 | (c & 0x3F))};
-            } else if (c < 0x10000) {
-              utf8 = {char(0xE0 | (c >> 12)), char(0x80 | ((c >> 6) & 0x3F)),
-                      char(0x80 | (c & 0x3F))};
-            } else {
-              utf8 = {char(0xF0 | (c >> 18)), char(0x80 | ((c >> 12) & 0x3F)),
-                      char(0x80 | ((c >> 6) & 0x3F)), char(0x80 | (c & 0x3F))};
-            }
-            q += utf8;
-          }
-      }
+  static std::string utf8_of(char32_t c) {
+    if (c < 0x80)
+      return std::string(1, char(c));
+    if (c < 0x800)
+      return {char(0xC0 | (c >> 6)), char(0x80 | (c & 0x3F))};
+    if (c < 0x10000)
+      return {char(0xE0 | (c >> 12)), char(0x80 | ((c >> 6) & 0x3F)), char(0x80 | (c & 0x3F))};
+    return {char(0xF0 | (c >> 18)), char(0x80 | ((c >> 12) & 0x3F)), char(0x80 | ((c >> 6) & 0x3F)),
+            char(0x80 | (c & 0x3F))};
+  }
+
+  // What stands for c inside double quotes; empty: c itself.
+  static std::string escape_of(char32_t c) {
+    switch (c) {
+      case 0:
+        return "\\0";
+      case 7:
+        return "\\a";
+      case 8:
+        return "\\b";
+      case 9:
+        return "\\t";
+      case 10:
+        return "\\n";
+      case 11:
+        return "\\v";
+      case 12:
+        return "\\f";
+      case 13:
+        return "\\r";
+      case 27:
+        return "\\e";
+      case '"':
+        return "\\\"";
+      case '\\':
+        return "\\\\";
+      case 0x85:
+        return "\\N";
+      case 0x2028:
+        return "\\L";
+      case 0x2029:
+        return "\\P";
+      default:
+        break;
     }
-    write(q + "\"");
+    // Printable as ruamel.yaml counts it with allow_unicode.
+    bool printable = (c >= 0x20 && c <= 0x7E) || (c >= 0xA0 && c <= 0xD7FF) ||
+                     (c >= 0xE000 && c <= 0xFFFD && c != 0xFEFF) || (c >= 0x10000 && c <= 0x10FFFF);
+    if (printable)
+      return "";
+    char buf[16];
+    std::snprintf(buf, sizeof buf,
+                  c <= 0xFF     ? "\\x%02X"
+                  : c <= 0xFFFF ? "\\u%04X"
+                                : "\\U%08X",
+                  unsigned(c));
+    return buf;
+  }
+
+  // ruamel.yaml's write_double_quoted: escapes as above, and a line that
+  // would pass the width breaks at a space (the space then folds away) or,
+  // where folding would change the text, with a backslash at the end of the
+  // line (and before a leading space on the next).
+  void double_quoted(const std::string& s, size_t indent, bool split) {
+    std::u32string t = utf8_code_points(s);
+    size_t n = t.size();
+    auto text = [&](size_t from, size_t to) {
+      std::string piece;
+      for (size_t i = from; i < to; ++i)
+        piece += utf8_of(t[i]);
+      return piece;
+    };
+    write("\"");
+    size_t start = 0, end = 0;
+    while (end <= n) {
+      bool none = end == n;
+      char32_t ch = none ? 0 : t[end];
+      std::string esc = none ? "" : escape_of(ch);
+      bool special = none || ch == 0xFEFF || !esc.empty();
+      if (special) {
+        if (start < end) {
+          write(text(start, end));
+          start = end;
+        }
+        if (!none) {
+          write(esc.empty() ? "\\uFEFF" : esc);
+          start = end + 1;
+        }
+      }
+      if (end > 0 && end + 1 < n && (ch == ' ' || start >= end) &&
+          long(m_column) + long(end) - long(start) > long(k_width) && split) {
+        bool backslash = true;
+        size_t space = end;
+        while (space < n && t[space] != ' ')
+          ++space;
+        if (space < n) {
+          for (size_t i = end; i < space; ++i)
+            if (t[i] == '\n') {
+              space = i;
+              break;
+            }
+          if (space + 1 < n) {
+            bool quotes = false;
+            for (size_t i = end; i < space; ++i)
+              quotes = quotes || t[i] == '"' || t[i] == '\'';
+            if (t[space] == '\n' && t[space + 1] != ' ') {
+            } else if (!quotes && t[space + 1] != ' ' && t[space + 1] != '\n' &&
+                       !(t[end - 1] == ' ' && t[end] == ' ') && start != end) {
+              backslash = false;
+            }
+          }
+        }
+        std::string data = (start < end ? text(start, end) : "") + (backslash ? "\\" : "");
+        if (start < end)
+          start = end;
+        write(data);
+        start_line(indent);
+        if (start < n && t[start] == ' ') {
+          if (!backslash)
+            ++start;
+          else
+            write("\\");
+        }
+      }
+      ++end;
+    }
+    write("\"");
   }
 };
 
