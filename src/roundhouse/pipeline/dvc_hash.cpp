@@ -1,10 +1,17 @@
 #include "roundhouse/pipeline/dvc_hash.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <functional>
+#include <memory>
 
 #include "roundhouse/hash/md5.h"
 #include "roundhouse/pipeline/hash_cache.h"
@@ -51,6 +58,46 @@ std::string py_json_string(const std::string& s) {
   return out + "\"";
 }
 
+// Calls fn(rel, st) for every regular file below the folder open as `fd`
+// (`rel`: its path below the top, '/'-separated; `st` of the file a link
+// points to: links to files are followed, links to folders not entered).
+// Names are looked up relative to their folder's descriptor, not resolved
+// from the top again for every file.
+Status walk_files(int fd, const std::string& prefix, const std::string& shown,
+                  const std::function<Status(const std::string&, const struct stat&)>& fn) {
+  DIR* d = ::fdopendir(fd);
+  if (!d) {
+    ::close(fd);
+    return make_error(ErrorCode::io, "cannot read " + shown + ": " + std::strerror(errno));
+  }
+  std::unique_ptr<DIR, int (*)(DIR*)> closer(d, ::closedir);
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..")
+      continue;
+    bool dir = e->d_type == DT_DIR;
+    if (e->d_type == DT_UNKNOWN) {
+      struct stat lst {};
+      if (::fstatat(::dirfd(d), e->d_name, &lst, AT_SYMLINK_NOFOLLOW) != 0)
+        continue;
+      dir = S_ISDIR(lst.st_mode);
+    }
+    if (dir) {
+      int sub = ::openat(::dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub < 0)
+        return make_error(ErrorCode::io,
+                          "cannot read " + shown + "/" + name + ": " + std::strerror(errno));
+      RH_TRY(walk_files(sub, prefix + name + "/", shown + "/" + name, fn));
+      continue;
+    }
+    struct stat st {};
+    if (::fstatat(::dirfd(d), e->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode))
+      continue;
+    RH_TRY(fn(prefix + name, st));
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string dir_listing(const std::vector<HashedFile>& files) {
@@ -78,22 +125,15 @@ Result<ContentHash> hash_with(const std::string& path_in, const DigestFile& dige
     return h;
   }
   h.dir = true;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::end(it);
-       it.increment(ec)) {
-    struct stat fst {};
-    // Follows links to files; a link to a folder is not entered.
-    if (::stat(it->path().c_str(), &fst) != 0 || !S_ISREG(fst.st_mode))
-      continue;
-    std::string p = it->path().string();
-    RH_TRY_ASSIGN(FileDigests d, digest_file(p, fst));
-    // The name below the folder (std::filesystem::relative resolves every
-    // component on disk: far slower over many files).
-    h.files.push_back(HashedFile{p.substr(path.size() + 1), d.md5, d.sha256, d.size});
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return make_error(ErrorCode::io, "cannot read " + path + ": " + std::strerror(errno));
+  RH_TRY(walk_files(fd, "", path, [&](const std::string& rel, const struct stat& fst) -> Status {
+    RH_TRY_ASSIGN(FileDigests d, digest_file(path + "/" + rel, fst));
     h.size += d.size;
-  }
-  if (ec)
-    return make_error(ErrorCode::io, "cannot read " + path + ": " + ec.message());
+    h.files.push_back(HashedFile{rel, std::move(d.md5), std::move(d.sha256), d.size});
+    return {};
+  }));
   std::sort(h.files.begin(), h.files.end(),
             [](const HashedFile& a, const HashedFile& b) { return a.relpath < b.relpath; });
   h.nfiles = h.files.size();

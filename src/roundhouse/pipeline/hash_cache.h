@@ -2,8 +2,9 @@
 // so `rh status` and a no-op `rh repro` cost a stat per unchanged file, not
 // a read. One file (.dvc/tmp/rh/hashes.bin, or .rh/tmp/hashes.bin):
 // "RHMD5C1\n", then 96-byte records — dev, ino (u64), size, mtime ns (i64),
-// md5 (16 bytes), SHA-256 (32 bytes), 16 bytes zero — loaded whole, written
-// back (temporary file + rename) when something new was learnt. A file
+// md5 (16 bytes), SHA-256 (32 bytes), 16 bytes zero — loaded whole into one
+// flat table, written back (temporary file + rename) when something new
+// was learnt. Lookups from many threads run side by side. A file
 // modified less than 2 s before it was hashed is not remembered (its mtime
 // may not show a change made in the same tick). A file that is not one is
 // ignored: it is a cache.
@@ -11,10 +12,11 @@
 
 #include <sys/stat.h>
 
-#include <mutex>
+#include <cstdint>
 #include <optional>
+#include <shared_mutex>
 #include <string>
-#include <unordered_map>
+#include <vector>
 
 #include "roundhouse/hash/md5.h"
 
@@ -31,22 +33,20 @@ class HashCache {
   void save();  // when anything was remembered; errors ignored
 
  private:
-  struct Key {
-    uint64_t dev, ino;
-    bool operator==(const Key&) const = default;
+  // One record as the file holds it; a free slot has ino == 0 and dev == 0.
+  struct Slot {
+    uint64_t dev = 0, ino = 0;
+    int64_t size = 0, mtime_ns = 0;
+    unsigned char md5[16] = {}, sha256[32] = {};
   };
-  struct KeyHash {
-    size_t operator()(const Key& k) const {
-      return std::hash<uint64_t>()(k.dev * 1000003u ^ k.ino);
-    }
-  };
-  struct Entry {
-    int64_t size, mtime_ns;
-    FileDigests d;
-  };
+  // Open addressing, linear probing, a power-of-two size at most half full:
+  // one allocation, loaded by copying records, nothing to free one by one.
+  Slot* find(uint64_t dev, uint64_t ino);  // its slot, or the free one it would go in
+  void put(const Slot& s);                 // under the unique lock
   std::string m_path;
-  std::mutex m_mu;
-  std::unordered_map<Key, Entry, KeyHash> m_map;
+  std::shared_mutex m_mu;
+  std::vector<Slot> m_slots;
+  size_t m_used = 0;
   bool m_dirty = false;
 };
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <ctime>
 #include <fstream>
 
@@ -62,6 +63,55 @@ TEST(HashCache, AFileChangedJustNowIsNotRemembered) {
   ASSERT_TRUE(write_file_atomic(dir.path() + "/bad.bin", "RHMD5C1\nshort"));
   HashCache bad(dir.path() + "/bad.bin");
   EXPECT_FALSE(bad.lookup(stat_of(f)));
+}
+
+TEST(HashCache, ManyEntriesSurviveGrowthAndASaveAndEachAnswersForItsOwnStat) {
+  testing::TempDir dir;
+  std::string cache = dir.path() + "/hashes.bin";
+  // Synthetic stats: far more entries than the first table holds, inodes
+  // that collide under a naive hash (same low bits), two devices.
+  auto fake = [](uint64_t dev, uint64_t ino) {
+    struct stat st {};
+    st.st_dev = dev;
+    st.st_ino = ino;
+    st.st_size = int64_t(ino % 1000);
+    st.st_mtim.tv_sec = 1000;
+    return st;
+  };
+  auto digests = [](uint64_t dev, uint64_t ino) {
+    char md5[33];
+    std::snprintf(md5, sizeof md5, "%016llx%016llx", (unsigned long long)dev,
+                  (unsigned long long)ino);
+    FileDigests d;
+    d.md5 = md5;
+    d.sha256 = "sha256:" + std::string(md5) + std::string(md5);
+    d.size = ino % 1000;
+    return d;
+  };
+  {
+    HashCache c(cache);
+    for (uint64_t dev : {1u, 2u})
+      for (uint64_t i = 1; i <= 5000; ++i)
+        c.remember_fresh(fake(dev, i << 20), digests(dev, i << 20));
+    c.save();
+  }
+  HashCache again(cache);
+  for (uint64_t dev : {1u, 2u})
+    for (uint64_t i = 1; i <= 5000; i += 7) {
+      auto hit = again.lookup(fake(dev, i << 20));
+      ASSERT_TRUE(hit) << dev << " " << i;
+      EXPECT_EQ(hit->md5, digests(dev, i << 20).md5);
+      EXPECT_EQ(hit->sha256, digests(dev, i << 20).sha256);
+    }
+  EXPECT_FALSE(again.lookup(fake(3, 1 << 20)));
+  EXPECT_FALSE(again.lookup(fake(1, 5001ull << 20)));
+  // A changed size is a miss for that file only.
+  auto changed = fake(1, 7ull << 20);
+  changed.st_size += 1;
+  EXPECT_FALSE(again.lookup(changed));
+  EXPECT_TRUE(again.lookup(fake(1, 8ull << 20)));
+  EXPECT_EQ(path_exists(cache), true);
+  EXPECT_EQ(read_file(cache)->size(), 8 + 10000 * 96u);
 }
 
 }  // namespace
