@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "roundhouse/hash/md5.h"
 #include "roundhouse/pipeline/hash_cache.h"
@@ -25,6 +26,12 @@ namespace {
 
 // Python's json.dumps of a string (ensure_ascii): \uXXXX beyond ASCII.
 std::string py_json_string(const std::string& s) {
+  // Most names are printable ASCII with nothing to escape: as they are.
+  bool plain = true;
+  for (unsigned char c : s)
+    plain = plain && c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+  if (plain)
+    return "\"" + s + "\"";
   std::string out = "\"";
   // A byte that is not UTF-8 comes as a lone surrogate (Python reads file
   // names with surrogateescape), so json.dumps writes it as \udcXX.
@@ -102,6 +109,7 @@ Status walk_files(int fd, const std::string& prefix, const std::string& shown,
 
 std::string dir_listing(const std::vector<HashedFile>& files) {
   std::string out = "[";
+  out.reserve(files.size() * 80);
   for (size_t i = 0; i < files.size(); ++i) {
     out += (i ? ", " : "") + std::string("{\"md5\": \"") + files[i].md5 +
            "\", \"relpath\": " + py_json_string(files[i].relpath) + "}";
@@ -109,7 +117,8 @@ std::string dir_listing(const std::vector<HashedFile>& files) {
   return out + "]";
 }
 
-Result<ContentHash> hash_with(const std::string& path_in, const DigestFile& digest_file) {
+Result<ContentHash> hash_with(const std::string& path_in, const DigestFile& digest_file,
+                              HashCache* known) {
   std::string path = path_in;
   while (path.size() > 1 && path.back() == '/')
     path.pop_back();
@@ -129,7 +138,11 @@ Result<ContentHash> hash_with(const std::string& path_in, const DigestFile& dige
   if (fd < 0)
     return make_error(ErrorCode::io, "cannot read " + path + ": " + std::strerror(errno));
   RH_TRY(walk_files(fd, "", path, [&](const std::string& rel, const struct stat& fst) -> Status {
-    RH_TRY_ASSIGN(FileDigests d, digest_file(path + "/" + rel, fst));
+    std::optional<FileDigests> hit = known ? known->lookup(fst) : std::nullopt;
+    if (!hit) {
+      RH_TRY_ASSIGN(hit, digest_file(path + "/" + rel, fst));
+    }
+    FileDigests& d = *hit;
     h.size += d.size;
     h.files.push_back(HashedFile{rel, std::move(d.md5), std::move(d.sha256), d.size});
     return {};
@@ -142,9 +155,10 @@ Result<ContentHash> hash_with(const std::string& path_in, const DigestFile& dige
 }
 
 Result<ContentHash> hash_path(const std::string& path, HashCache* cache, bool fresh) {
-  return hash_with(path, [&](const std::string& p, const struct stat& st) {
-    return digests_of(p, st, cache, fresh);
-  });
+  return hash_with(
+      path,
+      [&](const std::string& p, const struct stat& st) { return digests_of(p, st, cache, fresh); },
+      cache);
 }
 
 }  // namespace rh::pipeline

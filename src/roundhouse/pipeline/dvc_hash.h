@@ -42,9 +42,11 @@ Result<ContentHash> hash_path(const std::string& path, HashCache* cache = nullpt
                               bool fresh = false);
 
 // The same walk with each regular file's digests from `digest_file` (its
-// path and stat): what hash_path and the cache's hashing share.
+// path and stat): what hash_path and the cache's hashing share. With
+// `known`, a file it answers for by its stat is not given to digest_file.
 using DigestFile = std::function<Result<FileDigests>(const std::string&, const struct stat&)>;
-Result<ContentHash> hash_with(const std::string& path, const DigestFile& digest_file);
+Result<ContentHash> hash_with(const std::string& path, const DigestFile& digest_file,
+                              HashCache* known = nullptr);
 
 // The listing a folder's md5 is taken of (exposed for tests).
 std::string dir_listing(const std::vector<HashedFile>& sorted_files);
