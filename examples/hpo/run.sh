@@ -23,15 +23,9 @@ cleanup() {
   rm -rf "$data" "$work"
 }
 trap cleanup EXIT
-"$rh" --data-dir "$data" server --port 0 > "$data/server.out" 2> "$data/server.log" &
-pids+=($!)
-for _ in $(seq 100); do
-  url=$(grep -o 'http://[0-9.]*:[0-9]*' "$data/server.out" 2>/dev/null | head -1 || true)
-  [[ -n "$url" ]] && break
-  sleep 0.1
-done
-[[ -n "$url" ]] || { echo "rh server did not start: $(cat "$data/server.log")" >&2; exit 1; }
-export RH_SERVER=$url RH_SDK_PATH=$root/python
+source "$here/../server.sh"
+start_server "$data"
+export RH_SDK_PATH=$root/python
 "$rh" queues create hpo > /dev/null
 for i in 1 2; do
   "$rh" agent --queue hpo --name "hpo-agent-$i" --workdir "$work" --python "$python" --no-tee \

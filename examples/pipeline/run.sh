@@ -62,15 +62,8 @@ if [[ $on_agent == 1 ]]; then
     rm -rf "$data"
   }
   trap cleanup EXIT
-  "$rh" --data-dir "$data" server --port 0 > "$data/server.out" 2> "$data/server.log" &
-  pids+=($!)
-  for _ in $(seq 100); do
-    url=$(grep -o 'http://[0-9.]*:[0-9]*' "$data/server.out" 2>/dev/null | head -1 || true)
-    [[ -n "$url" ]] && break
-    sleep 0.1
-  done
-  [[ -n "$url" ]] || { echo "rh server did not start: $(cat "$data/server.log")" >&2; exit 1; }
-  export RH_SERVER=$url
+  source "$here/../server.sh"
+  start_server "$data"
   "$rh" queues create pipeline > /dev/null
   "$rh" agent --queue pipeline --name example-agent --workdir "$data/agent" --python "$(command -v python3)" \
     --no-tee 2> "$data/agent.log" &

@@ -9,7 +9,7 @@ import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { RH, PYTHON, root, startServer, api as makeApi, launch, shot as saveShot } from "./harness.mjs";
+import { RH, PYTHON, root, startServer, api as makeApi, launch, shot as saveShot, until } from "./harness.mjs";
 
 let server, url, dataDir, work, agent, ctx, page, pageErrors, done;
 const api = (p, m, b) => makeApi(url)(p, m, b);
@@ -58,16 +58,6 @@ function rh(args) {
   const r = spawnSync(RH, args, { env: { ...process.env, RH_SERVER: url }, encoding: "utf8", timeout: 180000 });
   assert.equal(r.status, 0, `rh ${args.join(" ")}:\n${r.stdout}\n${r.stderr}`);
   return r.stdout.trim();
-}
-
-async function until(cond, what, ms = 30000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await cond();
-    if (v) return v;
-    if (Date.now() > end) throw new Error("timed out waiting for " + what);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 before(async () => {

@@ -8,7 +8,7 @@ import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { RH, PYTHON, root, startServer, api, launch, shot } from "./harness.mjs";
+import { RH, PYTHON, root, startServer, api, launch, shot, until } from "./harness.mjs";
 
 let server, url, dataDir, work, repo, agent, ctx, page, errors;
 
@@ -34,16 +34,6 @@ function run(cmd, args, env = {}) {
   const r = spawnSync(cmd, args, { cwd: repo, env: { ...process.env, ...env }, encoding: "utf8", timeout: 120000 });
   assert.equal(r.status, 0, `${cmd} ${args.join(" ")}:\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
-}
-
-async function until(cond, what, ms = 60000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await cond();
-    if (v) return v;
-    if (Date.now() > end) throw new Error("timed out waiting for " + what);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 before(async () => {
@@ -87,9 +77,9 @@ test("a queued pipeline run: its graph, each stage's status live, links both way
   // Live: the slow stage is seen running, then everything completes, with
   // no reload of the page.
   const status = (name) => dag.locator(`.dag-node[data-stage="${name}"]`).getAttribute("data-status");
-  await until(async () => (await status("slow branch")) === "running", "the slow stage running");
+  await until(async () => (await status("slow branch")) === "running", "the slow stage running", 60000);
   await shot(page, "61-pipeline-running");
-  await until(async () => (await status("join")) === "completed", "the run to end").catch(async (e) => {
+  await until(async () => (await status("join")) === "completed", "the run to end", 60000).catch(async (e) => {
     const steps = await api(url)(`/tasks?parent=${runId}&limit=100`);
     const shown = await dag.locator(".dag-node").evaluateAll((ns) => ns.map((n) => [n.dataset.stage, n.dataset.status]));
     await shot(page, "63-pipeline-stuck");

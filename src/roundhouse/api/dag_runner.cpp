@@ -5,15 +5,7 @@
 namespace rh::api {
 
 DagRunner::DagRunner(MetadataStore& store, ChangeHub& hub)
-    : m_store(store),
-      m_hub(hub),
-      m_notify([this](const std::string& task_id, bool enqueued) {
-        m_hub.bump("task:" + task_id);
-        m_hub.bump("tasks");
-        if (enqueued)
-          m_hub.bump("queues");
-      }),
-      m_watch(hub, [this] { step_all(); }) {}
+    : m_store(store), m_notify(task_notifier(hub)), m_watch(hub, [this] { step_all(); }) {}
 
 DagRunner::~DagRunner() {
   stop();

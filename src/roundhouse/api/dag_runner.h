@@ -26,7 +26,6 @@ class DagRunner {
  private:
   void step_all();
   MetadataStore& m_store;
-  ChangeHub& m_hub;
   flow::Notify m_notify;
   std::map<std::string, std::string> m_last_error;  // run -> message, said once
   TaskWatch m_watch;  // last: its thread starts when everything above exists

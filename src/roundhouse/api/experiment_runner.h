@@ -35,7 +35,6 @@ class ExperimentRunner {
  private:
   void step_all();
   MetadataStore& m_store;
-  ChangeHub& m_hub;
   experiment::Notify m_notify;
   std::mutex m_step_mu;                             // held during a step and an exclusive()
   std::map<std::string, std::string> m_last_error;  // experiment -> message, said once

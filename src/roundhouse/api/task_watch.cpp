@@ -2,6 +2,15 @@
 
 namespace rh::api {
 
+std::function<void(const std::string&, bool)> task_notifier(ChangeHub& hub) {
+  return [&hub](const std::string& task_id, bool enqueued) {
+    hub.bump("task:" + task_id);
+    hub.bump("tasks");
+    if (enqueued)
+      hub.bump("queues");
+  };
+}
+
 TaskWatch::TaskWatch(ChangeHub& hub, std::function<void()> step)
     : m_hub(hub), m_step(std::move(step)) {
   m_thread = std::thread([this] { loop(); });

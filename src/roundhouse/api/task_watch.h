@@ -8,11 +8,17 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "roundhouse/api/change_hub.h"
 
 namespace rh::api {
+
+// What the runners tell the hub after writing a task: its own key and
+// "tasks" (and "queues" when it was enqueued), so pages, long-polls and
+// agents waiting on them wake up.
+std::function<void(const std::string& task_id, bool enqueued)> task_notifier(ChangeHub& hub);
 
 class TaskWatch {
  public:

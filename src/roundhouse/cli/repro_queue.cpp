@@ -198,7 +198,7 @@ Status repro_on_agents(Context& ctx, const QueueFlags& f) {
   rt.project = project;
   rt.name = p.file.path;
   rt.type = TaskType::controller;
-  rt.tags = {"pipeline"};
+  rt.tags = {flow::k_dag_tag};
   rt.script = code;
   rt.script.entry_point = "rh repro --queue " + f.queue;
   rt.script.working_dir = ".";

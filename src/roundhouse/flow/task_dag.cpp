@@ -42,6 +42,7 @@ int64_t number_or(const std::string& s, int64_t fallback) {
 Result<std::vector<Task>> running_dag_runs(MetadataStore& store) {
   TaskQuery q;
   q.statuses = {TaskStatus::running};
+  q.tags = {k_dag_tag};
   RH_TRY_ASSIGN(auto all, list_every(store, q));
   std::vector<Task> out;
   for (auto& t : all)

@@ -3,8 +3,8 @@
 // have completed, then enqueued. `rh repro --queue` submits a pipeline as
 // one; no process but the server drives it, so the submitter may go away.
 //
-// Kept in the tasks' runtime (no schema of its own):
-//   the run:  dag_run = "1" once every step exists (a run still being
+// Kept in the tasks' tags and runtime (no schema of its own):
+//   the run:  the tag "pipeline"; dag_run = "1" once every step exists (a run still being
 //             submitted is left alone); dag_jobs = N, at most N steps queued
 //             or running at once (absent or 0: no limit)
 //   a step:   dag_queue = the queue it goes to; dag_after = the IDs of the
@@ -26,13 +26,14 @@ namespace rh::flow {
 // Told of each task written (enqueued: it went into a queue).
 using Notify = std::function<void(const std::string& task_id, bool enqueued)>;
 
+inline constexpr const char* k_dag_tag = "pipeline";
 inline constexpr const char* k_dag_run = "dag_run";
 inline constexpr const char* k_dag_jobs = "dag_jobs";
 inline constexpr const char* k_dag_queue = "dag_queue";
 inline constexpr const char* k_dag_after = "dag_after";
 inline constexpr const char* k_dag_priority = "dag_priority";
 
-// The runs to step: running tasks with dag_run = "1".
+// The runs to step: running tasks tagged k_dag_tag with dag_run = "1".
 Result<std::vector<Task>> running_dag_runs(MetadataStore& store);
 
 // Every child of a task, oldest first.

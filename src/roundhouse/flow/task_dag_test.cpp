@@ -33,6 +33,7 @@ class TaskDagTest : public ::testing::Test {
     r.project = "p";
     r.name = "run";
     r.type = TaskType::controller;
+    r.tags = {k_dag_tag};
     auto run = m_store->tasks().create(r);
     EXPECT_TRUE(run);
     EXPECT_TRUE(m_store->tasks().set_status(run->id, TaskStatus::running, ""));
