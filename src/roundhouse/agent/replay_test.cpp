@@ -232,5 +232,17 @@ TEST(Replay, AWorkingFolderOrIdThatLeavesTheWorkdirIsRefused) {
   EXPECT_FALSE(path_exists(dirname_of(work.path()) + "/outside"));
 }
 
+TEST(Replay, AScriptRecordedOutsideGitRunsInTheWorkspaceWhereverItRanBefore) {
+  testing::TempDir work;
+  Script s;
+  s.entry_point = "job.py";
+  s.content = "print('hi')\n";
+  s.working_dir = "/home/someone/project";  // as the SDK records it outside git
+  auto ws = build_workspace(task_with(s, "cc05"), work.path());
+  ASSERT_TRUE(ws.has_value()) << ws.error().message;
+  EXPECT_EQ(ws->run_dir, ws->root);
+  EXPECT_EQ(*read_file(ws->root + "/job.py"), "print('hi')\n");
+}
+
 }  // namespace
 }  // namespace rh::agent

@@ -80,7 +80,10 @@ Result<Workspace> build_workspace(const Task& t, const std::string& workdir) {
   // under workdir, so neither may leave it.
   if (t.id.empty() || !is_hex(t.id))
     return make_error(ErrorCode::invalid_argument, "task ID \"" + t.id + "\" is not hexadecimal");
-  if (!s.working_dir.empty() && s.working_dir != ".")
+  // In a repository the working folder is a path inside it; a script
+  // recorded outside git names the folder it ran in on its own machine,
+  // which says nothing here (the script runs in the workspace).
+  if (!s.repository.empty() && !s.working_dir.empty() && s.working_dir != ".")
     RH_TRY(validate_relative_path("working folder", s.working_dir));
   Workspace ws;
   ws.root = workdir + "/tasks/" + t.id;

@@ -62,6 +62,7 @@ class Api {
   void add_dataset_routes(Router& r);  // dataset_routes.cpp
   Result<std::string> dataset_id(const std::string& p);
   void add_experiment_routes(Router& r);  // experiment_routes.cpp
+  void add_pipeline_routes(Router& r);    // pipeline_routes.cpp
   // A warning when agents serve the experiment's queue and none offers the
   // slots a trial asks (model/slots.h); nothing when none serve it yet.
   std::optional<std::string> slots_warning(const Task& exp, int64_t slots);

@@ -73,6 +73,7 @@ void Api::add(Router& r) {
   add_queue_routes(r);
   add_dataset_routes(r);
   add_experiment_routes(r);
+  add_pipeline_routes(r);
 }
 
 void Api::add_service_routes(Router& r) {

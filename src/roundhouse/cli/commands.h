@@ -29,6 +29,8 @@ void add_track_commands(CLI::App& app, Context& ctx);
 void add_sync_commands(CLI::App& app, Context& ctx);
 // metrics_cmd.cpp: `rh metrics show|diff`, `rh params diff`.
 void add_metrics_commands(CLI::App& app, Context& ctx);
+// pipelines_cmd.cpp: `rh pipelines run|list|show` (task pipelines).
+void add_pipelines_commands(CLI::App& app, Context& ctx);
 // plots_cmd.cpp: `rh plots show|diff`.
 void add_plots_commands(CLI::App& app, Context& ctx);
 // experiments_cmd.cpp: list/show/pause/activate/cancel/kill/delete under

@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "roundhouse/flow/task_pipeline.h"
 #include "roundhouse/util/strings.h"
 
 namespace rh::flow {
@@ -96,6 +97,21 @@ Status step_dag_run(MetadataStore& store, const Task& run, const Notify& notify)
     }
     if (!ready || (jobs > 0 && busy >= jobs))
       continue;
+    // A task pipeline's step: its overrides, resolved now (task_pipeline.h).
+    if (!runtime_of(s, "dag_overrides").empty()) {
+      RH_TRY_ASSIGN(Task full_run, store.tasks().get(run.id));
+      RH_TRY_ASSIGN(Task full_step, store.tasks().get(s.id));
+      auto hp = resolved_overrides(store, full_run, full_step);
+      if (!hp) {
+        RH_TRY(
+            store.tasks().set_status(s.id, TaskStatus::aborted, "not run: " + hp.error().message));
+        notify(s.id, false);
+        RH_TRY_ASSIGN(Task again, store.tasks().get(run.id));
+        return step_dag_run(store, again, notify);
+      }
+      if (!hp->empty())
+        RH_TRY(store.tasks().set_hyperparameters(s.id, *hp, false));
+    }
     RH_TRY(store.queues().enqueue(s.id, runtime_of(s, k_dag_queue),
                                   number_or(runtime_of(s, k_dag_priority), 0)));
     ++busy;

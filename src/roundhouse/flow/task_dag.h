@@ -8,7 +8,10 @@
 //             submitted is left alone); dag_jobs = N, at most N steps queued
 //             or running at once (absent or 0: no limit)
 //   a step:   dag_queue = the queue it goes to; dag_after = the IDs of the
-//             steps it waits for, comma-separated; dag_priority (default 0)
+//             steps it waits for, comma-separated; dag_priority (default 0);
+//             dag_overrides (task pipelines): parameters set just before it
+//             is enqueued, their references resolved (task_pipeline.h); one
+//             that cannot be resolved aborts the step, saying why
 // One step of the executor (step_dag_run) enqueues each waiting step whose
 // steps before it all completed, aborts one whose step before it failed or
 // was aborted (saying which), and ends the run when every step has ended:

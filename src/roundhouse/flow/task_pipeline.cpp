@@ -1,0 +1,338 @@
+#include "roundhouse/flow/task_pipeline.h"
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "roundhouse/flow/task_dag.h"
+#include "roundhouse/util/json.h"
+#include "roundhouse/util/strings.h"
+
+namespace rh::flow {
+
+namespace {
+
+Status done(const Result<Task>& r) {
+  if (!r)
+    return std::unexpected(r.error());
+  return {};
+}
+
+std::string runtime_of(const Task& t, const std::string& key) {
+  auto it = t.runtime.find(key);
+  return it == t.runtime.end() ? "" : it->second;
+}
+
+// The latest task named `name` in `project` (not one of a pipeline's steps).
+Result<Task> latest_named(MetadataStore& store, const std::string& project,
+                          const std::string& name) {
+  TaskQuery q{};
+  q.project = project;
+  q.name_contains = name;
+  q.limit = 100;
+  RH_TRY_ASSIGN(TaskPage page, store.tasks().list(q));
+  for (auto& t : page.tasks)
+    if (t.name == name && runtime_of(t, k_dag_queue).empty())
+      return store.tasks().get(t.id);
+  return make_error(ErrorCode::not_found,
+                    "no task named '" + name + "' in project '" + project + "'");
+}
+
+std::string parameter_of(const Task& t, const std::string& section_name) {
+  auto slash = section_name.find('/');
+  std::string section = section_name.substr(0, slash), name = section_name.substr(slash + 1);
+  for (const auto& h : t.hyperparameters)
+    if (h.section == section && h.name == name)
+      return h.value;
+  return "";
+}
+
+bool has_parameter(const Task& t, const std::string& section_name) {
+  auto slash = section_name.find('/');
+  for (const auto& h : t.hyperparameters)
+    if (h.section == section_name.substr(0, slash) && h.name == section_name.substr(slash + 1))
+      return true;
+  return false;
+}
+
+}  // namespace
+
+Result<std::vector<Reference>> references_in(const std::string& value, const std::string& where) {
+  std::vector<Reference> out;
+  for (size_t at = value.find("${"); at != std::string::npos; at = value.find("${", at)) {
+    size_t close = value.find('}', at);
+    if (close == std::string::npos)
+      return make_error(ErrorCode::invalid_argument, where + ": '${' without '}'");
+    std::string inside = value.substr(at + 2, close - at - 2);
+    Reference r;
+    r.begin = at;
+    r.end = close + 1;
+    auto bad = [&] {
+      return make_error(ErrorCode::invalid_argument,
+                        where + ": '${" + inside +
+                            "}' is none of ${pipeline.NAME}, ${STEP.id}, "
+                            "${STEP.parameters.SECTION/NAME}, ${STEP.artifacts.NAME.url}, "
+                            "${STEP.models.output.N.id}");
+    };
+    size_t dot = inside.find('.');
+    if (dot == std::string::npos || dot == 0)
+      return bad();
+    r.step = inside.substr(0, dot);
+    std::string rest = inside.substr(dot + 1);
+    if (r.step == "pipeline") {
+      if (rest.empty())
+        return bad();
+      r.key = rest;
+    } else if (rest == "id") {
+      r.kind = "id";
+    } else if (rest.starts_with("parameters.") && rest.find('/') != std::string::npos &&
+               rest.size() > 11) {
+      r.kind = "parameters";
+      r.key = rest.substr(11);
+    } else if (rest.starts_with("artifacts.") && rest.ends_with(".url") && rest.size() > 14) {
+      r.kind = "artifacts";
+      r.key = rest.substr(10, rest.size() - 14);
+    } else if (rest.starts_with("models.output.") && rest.ends_with(".id") && rest.size() > 17) {
+      r.kind = "models";
+      r.key = rest.substr(14, rest.size() - 17);
+      try {
+        size_t used = 0;
+        (void)std::stoi(r.key, &used);
+        if (used != r.key.size())
+          return bad();
+      } catch (const std::exception&) {
+        return bad();
+      }
+    } else {
+      return bad();
+    }
+    out.push_back(std::move(r));
+    at = close + 1;
+  }
+  return out;
+}
+
+Result<Task> create_task_pipeline(MetadataStore& store, const PipelineSpec& spec) {
+  if (spec.name.empty() || spec.project.empty())
+    return make_error(ErrorCode::invalid_argument, "a pipeline needs a name and a project");
+  if (spec.steps.empty())
+    return make_error(ErrorCode::invalid_argument, "pipeline '" + spec.name + "' has no steps");
+  std::map<std::string, size_t> index;
+  std::set<std::string> params;
+  for (const auto& [k, v] : spec.parameters)
+    params.insert(k);
+  for (size_t i = 0; i < spec.steps.size(); ++i) {
+    const auto& s = spec.steps[i];
+    if (s.name.empty() || s.name == "pipeline" || s.name.find('.') != std::string::npos)
+      return make_error(ErrorCode::invalid_argument,
+                        "step " + std::to_string(i + 1) + ": a name without '.', not 'pipeline'");
+    if (!index.emplace(s.name, i).second)
+      return make_error(ErrorCode::invalid_argument, "step '" + s.name + "' is defined twice");
+    if (s.queue.empty() && spec.queue.empty())
+      return make_error(ErrorCode::invalid_argument,
+                        "step '" + s.name + "' has no queue and the pipeline no default queue");
+  }
+  // Parents: those named, and every step a value refers to.
+  std::vector<std::set<std::string>> parents(spec.steps.size());
+  std::vector<Task> bases;
+  for (size_t i = 0; i < spec.steps.size(); ++i) {
+    const auto& s = spec.steps[i];
+    std::string where = "step '" + s.name + "'";
+    for (const auto& p : s.parents) {
+      if (!index.count(p))
+        return make_error(ErrorCode::invalid_argument, where + ": no step '" + p + "' to follow");
+      parents[i].insert(p);
+    }
+    Result<Task> base = s.base_task_id.empty() ? latest_named(store, s.base_project, s.base_name)
+                                               : store.tasks().get(s.base_task_id);
+    if (!base)
+      return make_error(base.error().code, where + ": base task: " + base.error().message);
+    for (const auto& [key, value] : s.overrides) {
+      if (key.find('/') == std::string::npos)
+        return make_error(ErrorCode::invalid_argument,
+                          where + ": override '" + key + "' is not SECTION/NAME");
+      RH_TRY_ASSIGN(auto refs, references_in(value, where + ", override " + key));
+      for (const auto& r : refs) {
+        if (r.step == "pipeline") {
+          if (!params.count(r.key))
+            return make_error(ErrorCode::invalid_argument,
+                              where + ": no pipeline parameter '" + r.key + "'");
+          continue;
+        }
+        if (!index.count(r.step) || r.step == s.name)
+          return make_error(ErrorCode::invalid_argument,
+                            where + ": '${" + value.substr(r.begin + 2, r.end - r.begin - 3) +
+                                "}' names no other step");
+        parents[i].insert(r.step);
+      }
+    }
+    bases.push_back(std::move(*base));
+  }
+  // No cycles: every step reachable in an order where parents come first.
+  std::vector<int> state(spec.steps.size(), 0);  // 0 new, 1 visiting, 2 done
+  std::function<Status(size_t)> visit = [&](size_t i) -> Status {
+    if (state[i] == 2)
+      return {};
+    if (state[i] == 1)
+      return make_error(
+          ErrorCode::invalid_argument,
+          "pipeline '" + spec.name + "': a cycle through step '" + spec.steps[i].name + "'");
+    state[i] = 1;
+    for (const auto& p : parents[i])
+      RH_TRY(visit(index[p]));
+    state[i] = 2;
+    return {};
+  };
+  for (size_t i = 0; i < spec.steps.size(); ++i)
+    RH_TRY(visit(i));
+
+  Json dag = Json::array();
+  for (size_t i = 0; i < spec.steps.size(); ++i)
+    dag.push_back({{"name", spec.steps[i].name},
+                   {"after", std::vector<std::string>(parents[i].begin(), parents[i].end())}});
+  NewTask rt;
+  rt.project = spec.project;
+  rt.name = spec.name;
+  rt.type = TaskType::controller;
+  rt.tags = {k_dag_tag};
+  for (const auto& [k, v] : spec.parameters)
+    rt.hyperparameters.push_back({"Pipeline", k, v, "str", ""});
+  rt.configurations.push_back({"dag", Json{{"stages", dag}}.dump(), "the steps and their order"});
+  RH_TRY_ASSIGN(Task run, store.tasks().create(rt));
+  RH_TRY(done(store.tasks().set_status(run.id, TaskStatus::running, "")));
+  std::map<std::string, std::string> task_of;
+  // Created parents first, so each step can name its parents' task IDs.
+  std::vector<size_t> order;
+  std::vector<char> placed(spec.steps.size(), 0);
+  while (order.size() < spec.steps.size())
+    for (size_t i = 0; i < spec.steps.size(); ++i) {
+      if (placed[i])
+        continue;
+      bool ready = true;
+      for (const auto& p : parents[i])
+        ready = ready && placed[index[p]];
+      if (ready) {
+        placed[i] = 1;
+        order.push_back(i);
+      }
+    }
+  for (size_t i : order) {
+    const auto& s = spec.steps[i];
+    const Task& base = bases[i];
+    NewTask t;
+    t.project = spec.project;
+    t.name = s.name;
+    t.type = base.type;
+    t.comment = "step '" + s.name + "' of pipeline '" + spec.name + "' (from " + base.id + ")";
+    t.tags = base.tags;
+    t.parent = run.id;
+    t.script = base.script;
+    t.environment = base.environment;
+    t.hyperparameters = base.hyperparameters;
+    t.configurations = base.configurations;
+    RH_TRY_ASSIGN(Task step, store.tasks().create(t));
+    std::vector<std::string> after;
+    for (const auto& p : parents[i])
+      after.push_back(task_of[p]);
+    Json overrides = Json::object();
+    for (const auto& [k, v] : s.overrides)
+      overrides[k] = v;
+    TaskPatch patch;
+    patch.runtime =
+        std::map<std::string, std::string>{{k_dag_queue, s.queue.empty() ? spec.queue : s.queue},
+                                           {k_dag_after, join(after, ",")},
+                                           {"dag_overrides", overrides.dump()},
+                                           {"dag_base_task", base.id}};
+    RH_TRY(done(store.tasks().update(step.id, patch)));
+    task_of[s.name] = step.id;
+  }
+  TaskPatch start;
+  start.runtime =
+      std::map<std::string, std::string>{{k_dag_run, "1"}, {k_dag_jobs, std::to_string(spec.jobs)}};
+  RH_TRY(done(store.tasks().update(run.id, start)));
+  return store.tasks().get(run.id);
+}
+
+Result<std::vector<Hyperparameter>> resolved_overrides(MetadataStore& store, const Task& run,
+                                                       const Task& step) {
+  std::string text = runtime_of(step, "dag_overrides");
+  std::vector<Hyperparameter> out;
+  if (text.empty())
+    return out;
+  RH_TRY_ASSIGN(Json overrides, parse_json(text, "runtime dag_overrides of " + step.id));
+  // The steps of this run by name (fully read: parameters, artifacts, models).
+  std::map<std::string, Task> steps;
+  auto step_named = [&](const std::string& name) -> Result<const Task*> {
+    if (auto it = steps.find(name); it != steps.end())
+      return &it->second;
+    TaskQuery q{};
+    q.parent = run.id;
+    q.name_contains = name;
+    q.limit = 1000;
+    RH_TRY_ASSIGN(TaskPage page, store.tasks().list(q));
+    for (const auto& t : page.tasks)
+      if (t.name == name) {
+        RH_TRY_ASSIGN(Task full, store.tasks().get(t.id));
+        return &steps.emplace(name, std::move(full)).first->second;
+      }
+    return make_error(ErrorCode::not_found, "no step '" + name + "' in run " + run.id);
+  };
+  for (const auto& [key, v] : overrides.items()) {
+    std::string value = v.is_string() ? v.get<std::string>() : v.dump();
+    std::string where = "step '" + step.name + "', override " + key;
+    RH_TRY_ASSIGN(auto refs, references_in(value, where));
+    std::string resolved;
+    size_t at = 0;
+    for (const auto& r : refs) {
+      resolved += value.substr(at, r.begin - at);
+      at = r.end;
+      if (r.step == "pipeline") {
+        resolved += parameter_of(run, "Pipeline/" + r.key);
+        continue;
+      }
+      RH_TRY_ASSIGN(const Task* t, step_named(r.step));
+      if (r.kind == "id") {
+        resolved += t->id;
+      } else if (r.kind == "parameters") {
+        if (!has_parameter(*t, r.key))
+          return make_error(ErrorCode::not_found,
+                            where + ": step '" + r.step + "' has no parameter " + r.key);
+        resolved += parameter_of(*t, r.key);
+      } else if (r.kind == "artifacts") {
+        auto a = store.artifacts().get(t->id, r.key);
+        if (!a)
+          return make_error(ErrorCode::not_found,
+                            where + ": step '" + r.step + "' has no artifact '" + r.key + "'");
+        resolved += "/api/v1/blobs/" + a->digest;
+      } else {
+        RH_TRY_ASSIGN(auto models, store.artifacts().models(t->id));
+        std::vector<const Model*> outputs;
+        for (const auto& m : models)
+          if (m.direction == ModelDirection::output)
+            outputs.push_back(&m);
+        int n = std::stoi(r.key);
+        int i = n < 0 ? int(outputs.size()) + n : n;
+        if (i < 0 || i >= int(outputs.size()))
+          return make_error(ErrorCode::not_found,
+                            where + ": step '" + r.step + "' has no output model " + r.key);
+        resolved += outputs[size_t(i)]->id;
+      }
+    }
+    resolved += value.substr(at);
+    auto slash = key.find('/');
+    Hyperparameter h;
+    h.section = key.substr(0, slash);
+    h.name = key.substr(slash + 1);
+    h.value = resolved;
+    h.type = "str";
+    for (const auto& old : step.hyperparameters)
+      if (old.section == h.section && old.name == h.name) {
+        h.type = old.type;
+        h.description = old.description;
+      }
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+}  // namespace rh::flow

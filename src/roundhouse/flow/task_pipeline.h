@@ -1,0 +1,68 @@
+// Task pipelines (ClearML's PipelineController), run by the server on the
+// DAG runner (task_dag.h): each step clones an existing task (by ID, or the
+// latest task of a name in a project) and overrides its parameters with
+// values that may reference the pipeline's parameters and the steps before
+// it, resolved when the step is enqueued:
+//   ${pipeline.NAME}                 a pipeline parameter
+//   ${STEP.id}                       the step's task ID
+//   ${STEP.parameters.SECTION/NAME}  one of its parameters (after its overrides)
+//   ${STEP.artifacts.NAME.url}       an artifact's blob, as /api/v1/blobs/<digest>
+//   ${STEP.models.output.N.id}       its Nth output model's ID (N < 0 from the end)
+// A reference to a step makes it a parent by itself; a reference to an
+// unknown step, parameter or kind is refused when the pipeline is created.
+//
+// The run is a task of type controller (tag k_dag_tag) with its parameters
+// in section `Pipeline` and the graph in configuration "dag"; each step a
+// child task named after the step, waiting in `created` (runtime
+// dag_overrides: the overrides as JSON, dag_base_task: what it cloned).
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "roundhouse/store/metadata_store.h"
+
+namespace rh::flow {
+
+struct PipelineStep {
+  std::string name;
+  std::string base_task_id;  // or, when empty, the latest task named base_name in base_project
+  std::string base_project, base_name;
+  std::string queue;                             // empty: the pipeline's
+  std::vector<std::string> parents;              // step names (references add their own)
+  std::map<std::string, std::string> overrides;  // "Section/name" -> value, ${...} inside
+};
+
+struct PipelineSpec {
+  std::string name, project, queue;
+  std::vector<std::pair<std::string, std::string>> parameters;  // name -> default value
+  std::vector<PipelineStep> steps;
+  int jobs = 0;  // at most this many steps at once; 0: no limit
+};
+
+// A ${...} reference inside a value.
+struct Reference {
+  size_t begin = 0, end = 0;  // the whole ${...} in the value
+  std::string step;           // "pipeline" for a pipeline parameter
+  std::string kind;           // "id", "parameters", "artifacts", "models", or "" (pipeline)
+  std::string key;            // parameter "Section/name", artifact name, model index, pipeline name
+};
+
+// The references in `value`; invalid_argument naming `where` for a ${...}
+// that is none of the forms above.
+Result<std::vector<Reference>> references_in(const std::string& value, const std::string& where);
+
+// Checks the spec (unknown step or pipeline parameter, a step twice, a
+// cycle, no queue), then creates the run and its steps and hands the run to
+// the DAG runner. Returns the run's task.
+Result<Task> create_task_pipeline(MetadataStore& store, const PipelineSpec& spec);
+
+// The step's parameters with its overrides resolved against the run and
+// the steps before it (all completed); called just before it is enqueued.
+// A reference to something a completed step does not have fails the step.
+Result<std::vector<Hyperparameter>> resolved_overrides(MetadataStore& store, const Task& run,
+                                                       const Task& step);
+
+}  // namespace rh::flow
