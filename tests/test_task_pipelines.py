@@ -45,16 +45,17 @@ PIPELINE = textwrap.dedent("""\
     pipe = PipelineController(name="pipeline demo", project="examples", version="0.0.1")
     pipe.add_parameter(name="url", description="the data", default="https://example.com/iris.pkl")
     pipe.set_default_execution_queue("q")
+    cache = len(sys.argv) > 2 and sys.argv[2] == "cache"
     pipe.add_step(name="stage_data", base_task_project="examples", base_task_name="step 1 dataset",
-                  parameter_override={"General/dataset_url": "${pipeline.url}"})
+                  parameter_override={"General/dataset_url": "${pipeline.url}"}, cache_executed_step=cache)
     pipe.add_step(name="stage_process", parents=["stage_data"], base_task_project="examples",
                   base_task_name="step 2 process",
                   parameter_override={"General/dataset_url": "${stage_data.artifacts.dataset.url}",
-                                      "General/test_size": 0.25})
+                                      "General/test_size": 0.25}, cache_executed_step=cache)
     pipe.add_step(name="stage_train", base_task_project="examples", base_task_name="step 3 train",
                   parameter_override={"General/dataset_task_id": "${stage_process.id}",
                                       "General/test_size": "${stage_process.parameters.General/test_size}",
-                                      "General/fail": sys.argv[1]})
+                                      "General/fail": sys.argv[1]}, cache_executed_step=cache)
     pipe.start_locally()
     print("RUN", pipe.id)
     """)
@@ -120,6 +121,25 @@ def test_a_three_step_pipeline_resolves_references_on_the_server(tmp_path, serve
     assert {s["name"]: s["after"] for s in dag["stages"]} == {
         "stage_data": [], "stage_process": ["stage_data"], "stage_train": ["stage_process"]}
 
+    # Run again with the step cache: stage_data's and stage_process's inputs
+    # are those of the first run's, so they do not run; each ends at once as
+    # a copy of the earlier one (its artifact recorded on it, so references
+    # to it resolve). stage_train's inputs name the new stage_process's ID,
+    # so it runs.
+    out = py(server, tmp_path, PIPELINE, "no", "cache").stdout
+    cached_run = out.split("RUN ")[1].split()[0]
+    state = server.request("GET", f"/api/v1/pipelines/{cached_run}")[1]
+    assert state["status"] == "completed", state["status_message"]
+    again = {s["name"]: server.request("GET", f"/api/v1/tasks/{s['id']}")[1] for s in state["steps"]}
+    for name in ("stage_data", "stage_process"):
+        t = again[name]
+        assert t["runtime"]["cached_from"] == steps[name]["id"], name
+        assert t["status_message"] == "cached: the same as task " + steps[name]["id"]
+        assert "worker" not in t["runtime"], "a cached step runs nowhere"
+    assert "cached_from" not in again["stage_train"]["runtime"] and again["stage_train"]["runtime"]["worker"]
+    reused = server.request("GET", f"/api/v1/tasks/{again['stage_data']['id']}/artifacts")[1]["artifacts"]
+    assert [a["digest"] for a in reused] == [artifact["digest"]]
+    assert again["stage_train"]["hyperparameters"]["General"]["dataset_task_id"]["value"] == again["stage_process"]["id"]
     # The same from the command line: a YAML file, a parameter given.
     (tmp_path / "pipeline.yaml").write_text(textwrap.dedent("""\
         name: from the cli

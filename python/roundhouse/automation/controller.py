@@ -55,7 +55,6 @@ class PipelineController:
         ignored = [k for k, v in (("configuration_overrides", configuration_overrides),
                                   ("task_overrides", task_overrides), ("time_limit", time_limit),
                                   ("continue_on_fail", continue_on_fail or None),
-                                  ("cache_executed_step", cache_executed_step or None),
                                   ("retry_on_failure", retry_on_failure)) if v]
         ignored += sorted(kwargs)
         if ignored:
@@ -70,6 +69,8 @@ class PipelineController:
             step["base_task_name"] = base_task_name
         if execution_queue:
             step["execution_queue"] = execution_queue
+        if cache_executed_step:
+            step["cache_executed_step"] = True
         self._steps.append(step)
         return True
 

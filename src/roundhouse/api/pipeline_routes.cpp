@@ -47,6 +47,7 @@ Result<flow::PipelineSpec> spec_from(const Json& j) {
                         where + ": base_task_id, or base_task_project and base_task_name");
     RH_TRY(read_string(s, "execution_queue", where, step.queue));
     RH_TRY(read_string_list(s, "parents", where, step.parents));
+    RH_TRY(read_bool(s, "cache_executed_step", where, step.cache));
     if (s.contains("parameter_override")) {
       if (!s["parameter_override"].is_object())
         return make_error(ErrorCode::invalid_argument,

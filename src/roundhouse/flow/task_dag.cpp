@@ -111,9 +111,35 @@ Status step_dag_run(MetadataStore& store, const Task& run, const Notify& notify)
       }
       if (!hp->empty())
         RH_TRY(store.tasks().set_hyperparameters(s.id, *hp, false));
+      // The step cache: the same inputs as a completed earlier step.
+      RH_TRY_ASSIGN(Task ready_step, store.tasks().get(s.id));
+      std::string key = step_cache_key(ready_step);
+      TaskPatch keyed;
+      keyed.runtime = std::map<std::string, std::string>{{"dag_cache_key", key}};
+      RH_TRY(store.tasks().update(s.id, keyed));
+      if (runtime_of(s, "dag_cache") == "1") {
+        RH_TRY_ASSIGN(auto earlier, cached_step(store, ready_step, key));
+        if (earlier) {
+          RH_TRY(reuse_step(store, ready_step, *earlier));
+          notify(s.id, false);
+          RH_TRY_ASSIGN(Task again, store.tasks().get(run.id));
+          return step_dag_run(store, again, notify);
+        }
+      }
     }
-    RH_TRY(store.queues().enqueue(s.id, runtime_of(s, k_dag_queue),
-                                  number_or(runtime_of(s, k_dag_priority), 0)));
+    auto queued = store.queues().enqueue(s.id, runtime_of(s, k_dag_queue),
+                                         number_or(runtime_of(s, k_dag_priority), 0));
+    if (!queued && (queued.error().code == ErrorCode::not_found ||
+                    queued.error().code == ErrorCode::invalid_argument)) {
+      // No such queue (or the step cannot go into one): it will never run.
+      RH_TRY(store.tasks().set_status(s.id, TaskStatus::aborted,
+                                      "not run: " + queued.error().message));
+      notify(s.id, false);
+      RH_TRY_ASSIGN(Task again, store.tasks().get(run.id));
+      return step_dag_run(store, again, notify);
+    }
+    if (!queued)
+      return std::unexpected(queued.error());
     ++busy;
     notify(s.id, true);
   }

@@ -157,5 +157,18 @@ TEST_F(TaskDagTest, ARunStillBeingSubmittedIsLeftAlone) {
   EXPECT_EQ(status(run), TaskStatus::running);
 }
 
+TEST_F(TaskDagTest, AStepForAQueueThatDoesNotExistIsAbortedNotRetriedForever) {
+  std::string run = make_run({{"a", {}}, {"b", {"a"}}});
+  TaskPatch patch;
+  patch.runtime = std::map<std::string, std::string>{{k_dag_queue, "nowhere"}};
+  ASSERT_TRUE(m_store->tasks().update(m_ids["a"], patch));
+  step_all();
+  auto a = m_store->tasks().get(m_ids["a"]);
+  EXPECT_EQ(a->status, TaskStatus::aborted);
+  EXPECT_NE(a->status_message.find("nowhere"), std::string::npos) << a->status_message;
+  EXPECT_EQ(status(m_ids["b"]), TaskStatus::aborted);
+  EXPECT_EQ(status(run), TaskStatus::failed);
+}
+
 }  // namespace
 }  // namespace rh::flow

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "roundhouse/flow/task_dag.h"
+#include "roundhouse/hash/sha256.h"
 #include "roundhouse/util/json.h"
 #include "roundhouse/util/strings.h"
 
@@ -242,7 +243,8 @@ Result<Task> create_task_pipeline(MetadataStore& store, const PipelineSpec& spec
         std::map<std::string, std::string>{{k_dag_queue, s.queue.empty() ? spec.queue : s.queue},
                                            {k_dag_after, join(after, ",")},
                                            {"dag_overrides", overrides.dump()},
-                                           {"dag_base_task", base.id}};
+                                           {"dag_base_task", base.id},
+                                           {"dag_cache", s.cache ? "1" : "0"}};
     RH_TRY(done(store.tasks().update(step.id, patch)));
     task_of[s.name] = step.id;
   }
@@ -333,6 +335,65 @@ Result<std::vector<Hyperparameter>> resolved_overrides(MetadataStore& store, con
     out.push_back(std::move(h));
   }
   return out;
+}
+
+std::string step_cache_key(const Task& step) {
+  const Script& c = step.script;
+  Json key{{"repository", c.repository},
+           {"commit", c.commit},
+           {"diff", c.diff},
+           {"entry_point", c.entry_point},
+           {"working_dir", c.working_dir},
+           {"content", c.content},
+           {"argv", c.argv}};
+  Json params = Json::array();
+  for (const auto& h : step.hyperparameters)  // sorted by section, name
+    params.push_back({h.section, h.name, h.value});
+  Json configs = Json::array();
+  for (const auto& x : step.configurations)
+    configs.push_back({x.name, x.value});
+  key["hyperparameters"] = params;
+  key["configurations"] = configs;
+  return sha256_digest(key.dump());
+}
+
+Result<std::optional<Task>> cached_step(MetadataStore& store, const Task& step,
+                                        const std::string& key) {
+  TaskQuery q{};
+  q.project = step.project;
+  q.name_contains = step.name;
+  q.statuses = {TaskStatus::completed};
+  q.limit = 1000;
+  RH_TRY_ASSIGN(TaskPage page, store.tasks().list(q));
+  for (const auto& t : page.tasks)
+    if (t.id != step.id && t.name == step.name && runtime_of(t, "dag_cache_key") == key)
+      return std::optional<Task>(t);
+  return std::optional<Task>();
+}
+
+Status reuse_step(MetadataStore& store, const Task& step, const Task& earlier) {
+  RH_TRY_ASSIGN(auto artifacts, store.artifacts().list(earlier.id));
+  for (const auto& a : artifacts) {
+    auto put = store.artifacts().put(step.id, a);
+    if (!put)
+      return std::unexpected(put.error());
+  }
+  RH_TRY_ASSIGN(auto models, store.artifacts().models(earlier.id));
+  for (auto m : models) {
+    if (m.direction != ModelDirection::output)
+      continue;
+    m.id.clear();
+    m.task_id = step.id;
+    auto added = store.artifacts().add_model(m);
+    if (!added)
+      return std::unexpected(added.error());
+  }
+  TaskPatch patch;
+  patch.runtime = std::map<std::string, std::string>{{"cached_from", earlier.id}};
+  RH_TRY(done(store.tasks().update(step.id, patch)));
+  RH_TRY(done(store.tasks().set_status(step.id, TaskStatus::running, "")));
+  return done(store.tasks().set_status(step.id, TaskStatus::completed,
+                                       "cached: the same as task " + earlier.id));
 }
 
 }  // namespace rh::flow

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +34,7 @@ struct PipelineStep {
   std::string queue;                             // empty: the pipeline's
   std::vector<std::string> parents;              // step names (references add their own)
   std::map<std::string, std::string> overrides;  // "Section/name" -> value, ${...} inside
+  bool cache = false;  // reuse an earlier completed step with the same inputs
 };
 
 struct PipelineSpec {
@@ -53,6 +55,20 @@ struct Reference {
 // The references in `value`; invalid_argument naming `where` for a ${...}
 // that is none of the forms above.
 Result<std::vector<Reference>> references_in(const std::string& value, const std::string& where);
+
+// The step cache: a step with `cache` whose inputs — its code (repository,
+// commit, diff, entry point, script content, command line), its parameters
+// after overrides (referenced artifacts appear there by digest) and its
+// configurations — hash to the key of a completed earlier task of the same
+// name in the project is not run: it ends completed at once ("cached:
+// task X"), with X's artifacts and output models recorded on it and
+// runtime cached_from = X. Steps without `cache` always run.
+std::string step_cache_key(const Task& step);
+// The earlier task to reuse, if any (runtime dag_cache_key matches).
+Result<std::optional<Task>> cached_step(MetadataStore& store, const Task& step,
+                                        const std::string& key);
+// Ends `step` as a copy of `earlier` (artifacts, output models, the key).
+Status reuse_step(MetadataStore& store, const Task& step, const Task& earlier);
 
 // Checks the spec (unknown step or pipeline parameter, a step twice, a
 // cycle, no queue), then creates the run and its steps and hands the run to

@@ -1,8 +1,9 @@
 // The Pipeline tab of a pipeline run (configuration "dag": `rh repro
 // --queue`, or `rh repro` recording to a server): the stages as a graph, a
 // column per depth, each node the stage's task with its status, worker and
-// duration, linking to it (a stage with no task did not run: up to date, or
-// after a failure); it follows every task change while the run is live.
+// duration (or "cached", linking to the task it reused), linking to it (a
+// stage with no task did not run: up to date, or after a failure); it
+// follows every task change while the run is live.
 import { get, Task } from "../../api";
 import { StatusBadge, useLoad } from "../../common";
 import { taskDuration } from "../../format";
@@ -88,7 +89,7 @@ export function Pipeline({ task, live }: { task: Task; live: boolean }) {
                 {t ? <StatusBadge status={t.status} /> : <span class="muted">{isFinal(task.status) ? "did not run" : "waiting"}</span>}{" "}
                 <span class="muted">{t?.runtime.worker ?? ""}</span>
               </div>
-              <div class="muted">{t && t.started ? taskDuration(t) : t?.status_message || ""}</div>
+              <div class="muted">{t?.runtime.cached_from ? <Link href={`/tasks/${t.runtime.cached_from}`}>cached</Link> : t && t.started ? taskDuration(t) : t?.status_message || ""}</div>
             </div>
           );
         })}
