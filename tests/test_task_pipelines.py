@@ -5,7 +5,8 @@ parameter and the steps before them (`${pipeline.x}`, `${step.artifacts.N.url}`,
 `${step.id}`, `${step.parameters.S/N}`); the server enqueues each step once
 its parents completed and resolves the references then; the scripts read the
 resolved values under the agent. References to unknown steps or parameters
-are refused when the pipeline is defined; a failed step aborts what needs it."""
+are refused when the pipeline is defined; the step cache reuses a completed
+step with the same inputs; a failed step is retried, then fails the run."""
 import json
 import os
 import subprocess
@@ -55,7 +56,8 @@ PIPELINE = textwrap.dedent("""\
     pipe.add_step(name="stage_train", base_task_project="examples", base_task_name="step 3 train",
                   parameter_override={"General/dataset_task_id": "${stage_process.id}",
                                       "General/test_size": "${stage_process.parameters.General/test_size}",
-                                      "General/fail": sys.argv[1]}, cache_executed_step=cache)
+                                      "General/fail": sys.argv[1]}, cache_executed_step=cache,
+                  retry_on_failure=1)
     pipe.start_locally()
     print("RUN", pipe.id)
     """)
@@ -170,7 +172,12 @@ def test_a_three_step_pipeline_resolves_references_on_the_server(tmp_path, serve
     out = py(server, tmp_path, PIPELINE, "yes").stdout
     failed = out.split("RUN ")[1].split()[0]
     state = server.request("GET", f"/api/v1/pipelines/{failed}")[1]
-    assert state["status"] == "failed" and "stage_train" in state["status_message"]
+    assert state["status"] == "failed" and state["status_message"] == "not completed: stage_train"
+    # It failed twice: retried once (retry_on_failure=1), the first kept as it ended.
+    trains = [server.request("GET", f"/api/v1/tasks/{s['id']}")[1] for s in state["steps"] if s["name"] == "stage_train"]
+    assert len(trains) == 2 and all(t["status"] == "failed" for t in trains)
+    first, second = sorted(trains, key=lambda t: t["created"])
+    assert first["runtime"]["dag_retried"] == second["id"] and second["runtime"]["retry_of"] == first["id"]
 
 
 def test_bad_pipelines_are_refused_when_defined(server):

@@ -26,9 +26,11 @@ class PipelineController:
         self._steps = []
         self._queue = None
         self._run_id = None
+        self._abort_on_failure = bool(abort_on_failure)
+        self._retry_on_failure = retry_on_failure if isinstance(retry_on_failure, int) else 0
         ignored = [k for k, v in (("target_project", target_project), ("auto_version_bump", auto_version_bump),
-                                  ("abort_on_failure", abort_on_failure or None),
-                                  ("retry_on_failure", retry_on_failure)) if v]
+                                  ("retry_on_failure", retry_on_failure if callable(retry_on_failure) else None))
+                   if v]
         ignored += sorted(kwargs)
         if ignored:
             warnings.warn(f"PipelineController: arguments without effect here: {', '.join(ignored)}")
@@ -53,9 +55,10 @@ class PipelineController:
         if not base_task_id and not (base_task_project and base_task_name):
             raise ValueError(f"step {name!r}: give base_task_id, or base_task_project and base_task_name")
         ignored = [k for k, v in (("configuration_overrides", configuration_overrides),
-                                  ("task_overrides", task_overrides), ("time_limit", time_limit),
+                                  ("task_overrides", task_overrides),
                                   ("continue_on_fail", continue_on_fail or None),
-                                  ("retry_on_failure", retry_on_failure)) if v]
+                                  ("retry_on_failure", retry_on_failure if callable(retry_on_failure) else None))
+                   if v]
         ignored += sorted(kwargs)
         if ignored:
             warnings.warn(f"add_step({name!r}): arguments without effect here: {', '.join(ignored)}")
@@ -71,6 +74,11 @@ class PipelineController:
             step["execution_queue"] = execution_queue
         if cache_executed_step:
             step["cache_executed_step"] = True
+        retries = retry_on_failure if isinstance(retry_on_failure, int) else self._retry_on_failure
+        if retries:
+            step["retry_on_failure"] = int(retries)
+        if time_limit:
+            step["time_limit"] = int(time_limit)
         self._steps.append(step)
         return True
 
@@ -79,7 +87,8 @@ class PipelineController:
         the controller's own queue) is the steps' default queue when none
         was set."""
         body = {"name": self._name, "project": self._project, "queue": self._queue or queue or "",
-                "parameters": self._parameters, "steps": self._steps}
+                "parameters": self._parameters, "steps": self._steps,
+                "abort_on_failure": self._abort_on_failure}
         run = self._client.request("POST", "/api/v1/pipelines", body)
         self._run_id = run["id"]
         if wait:

@@ -1,5 +1,6 @@
 #include "roundhouse/api/dag_runner.h"
 
+#include <chrono>
 #include <cstdio>
 
 namespace rh::api {
@@ -22,7 +23,10 @@ void DagRunner::step_all() {
   for (const auto& run : *runs) {
     std::string msg;
     try {
-      auto r = flow::step_dag_run(m_store, run, m_notify);
+      double now =
+          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+              .count();
+      auto r = flow::step_dag_run(m_store, run, m_notify, now);
       msg = r ? "" : r.error().message;
     } catch (const std::exception& ex) {  // a bug must not take the server down
       msg = std::string("step failed: ") + ex.what();

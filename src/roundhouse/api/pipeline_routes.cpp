@@ -25,6 +25,7 @@ Result<flow::PipelineSpec> spec_from(const Json& j) {
   int64_t jobs = 0;
   RH_TRY(read_int(j, "jobs", "body", jobs));
   spec.jobs = int(jobs);
+  RH_TRY(read_bool(j, "abort_on_failure", "body", spec.abort_on_failure));
   if (j.contains("parameters")) {
     if (!j["parameters"].is_object())
       return make_error(ErrorCode::invalid_argument, "body.parameters must be an object");
@@ -48,6 +49,14 @@ Result<flow::PipelineSpec> spec_from(const Json& j) {
     RH_TRY(read_string(s, "execution_queue", where, step.queue));
     RH_TRY(read_string_list(s, "parents", where, step.parents));
     RH_TRY(read_bool(s, "cache_executed_step", where, step.cache));
+    int64_t retries = 0, limit = 0;
+    RH_TRY(read_int(s, "retry_on_failure", where, retries));
+    RH_TRY(read_int(s, "time_limit", where, limit));
+    if (retries < 0 || limit < 0)
+      return make_error(ErrorCode::invalid_argument,
+                        where + ": retry_on_failure and time_limit are not negative");
+    step.retries = int(retries);
+    step.time_limit = int(limit);
     if (s.contains("parameter_override")) {
       if (!s["parameter_override"].is_object())
         return make_error(ErrorCode::invalid_argument,

@@ -59,8 +59,103 @@ Result<std::vector<Task>> children_of(MetadataStore& store, const std::string& p
   return list_every(store, q);
 }
 
-Status step_dag_run(MetadataStore& store, const Task& run, const Notify& notify) {
+namespace {
+
+bool retried(const Task& t) {
+  return !runtime_of(t, "dag_retried").empty();
+}
+
+// A failed step with retries left: a fresh copy takes its place (the steps
+// after it wait for the copy), the failed one stays as it ended.
+Status retry_step(MetadataStore& store, const Task& failed, const std::vector<Task>& steps) {
+  RH_TRY_ASSIGN(Task full, store.tasks().get(failed.id));
+  NewTask t;
+  t.project = full.project;
+  t.name = full.name;
+  t.type = full.type;
+  t.comment = full.comment;
+  t.tags = full.tags;
+  t.parent = full.parent;
+  t.script = full.script;
+  t.environment = full.environment;
+  t.hyperparameters = full.hyperparameters;  // overrides resolved already
+  t.configurations = full.configurations;
+  RH_TRY_ASSIGN(Task copy, store.tasks().create(t));
+  std::map<std::string, std::string> rt;
+  for (const char* k : {k_dag_queue, k_dag_after, k_dag_priority, "dag_time_limit", "dag_cache_key",
+                        "dag_base_task"})
+    if (!runtime_of(full, k).empty())
+      rt[k] = runtime_of(full, k);
+  rt["dag_retries"] = std::to_string(number_or(runtime_of(full, "dag_retries"), 0) - 1);
+  rt["retry_of"] = full.id;
+  TaskPatch p;
+  p.runtime = rt;
+  RH_TRY(store.tasks().update(copy.id, p));
+  for (const auto& s : steps) {
+    auto after = split(runtime_of(s, k_dag_after), ',');
+    bool changed = false;
+    for (auto& a : after)
+      if (a == full.id) {
+        a = copy.id;
+        changed = true;
+      }
+    if (!changed)
+      continue;
+    TaskPatch q;
+    q.runtime = std::map<std::string, std::string>{{k_dag_after, join(after, ",")}};
+    RH_TRY(store.tasks().update(s.id, q));
+  }
+  TaskPatch mark;
+  mark.runtime = std::map<std::string, std::string>{{"dag_retried", copy.id}};
+  RH_TRY(store.tasks().update(full.id, mark));
+  return {};
+}
+
+}  // namespace
+
+Status step_dag_run(MetadataStore& store, const Task& run, const Notify& notify, double now) {
   RH_TRY_ASSIGN(auto steps, children_of(store, run.id));
+  std::erase_if(steps, retried);  // replaced by their retries
+  auto again = [&]() -> Status {
+    RH_TRY_ASSIGN(Task fresh, store.tasks().get(run.id));
+    return step_dag_run(store, fresh, notify, now);
+  };
+  for (const auto& s : steps) {
+    // A failed step with retries left runs again.
+    if (s.status == TaskStatus::failed && number_or(runtime_of(s, "dag_retries"), 0) > 0) {
+      RH_TRY(retry_step(store, s, steps));
+      notify(s.id, false);
+      return again();
+    }
+    // A step running past its time limit is aborted (its agent stops it).
+    int64_t limit = number_or(runtime_of(s, "dag_time_limit"), 0);
+    if (s.status == TaskStatus::running && limit > 0 && s.started > 0 && now - s.started > limit) {
+      RH_TRY(store.tasks().set_status(s.id, TaskStatus::aborted,
+                                      "time limit of " + std::to_string(limit) + " s passed"));
+      notify(s.id, false);
+      return again();
+    }
+  }
+  // abort_on_failure: the first failure ends every step not ended yet.
+  if (runtime_of(run, "dag_abort_on_failure") == "1") {
+    const Task* bad = nullptr;
+    for (const auto& s : steps)
+      if (!bad && (s.status == TaskStatus::failed || s.status == TaskStatus::aborted))
+        bad = &s;
+    if (bad) {
+      bool any = false;
+      for (const auto& s : steps)
+        if (!is_final(s.status)) {
+          RH_TRY(store.tasks().set_status(s.id, TaskStatus::aborted,
+                                          "the pipeline was aborted: step '" + bad->name + "' " +
+                                              std::string(to_string(bad->status))));
+          notify(s.id, false);
+          any = true;
+        }
+      if (any)
+        return again();
+    }
+  }
   std::map<std::string, const Task*> by_id;
   for (const auto& s : steps)
     by_id[s.id] = &s;
@@ -92,8 +187,7 @@ Status step_dag_run(MetadataStore& store, const Task& run, const Notify& notify)
       RH_TRY(store.tasks().set_status(s.id, TaskStatus::aborted,
                                       "not run: the step before it, " + blocked_by));
       notify(s.id, false);
-      RH_TRY_ASSIGN(Task again, store.tasks().get(run.id));
-      return step_dag_run(store, again, notify);  // its own dependants end too
+      return again();  // its own dependants end too
     }
     if (!ready || (jobs > 0 && busy >= jobs))
       continue;
@@ -106,8 +200,7 @@ Status step_dag_run(MetadataStore& store, const Task& run, const Notify& notify)
         RH_TRY(
             store.tasks().set_status(s.id, TaskStatus::aborted, "not run: " + hp.error().message));
         notify(s.id, false);
-        RH_TRY_ASSIGN(Task again, store.tasks().get(run.id));
-        return step_dag_run(store, again, notify);
+        return again();
       }
       if (!hp->empty())
         RH_TRY(store.tasks().set_hyperparameters(s.id, *hp, false));
@@ -122,8 +215,7 @@ Status step_dag_run(MetadataStore& store, const Task& run, const Notify& notify)
         if (earlier) {
           RH_TRY(reuse_step(store, ready_step, *earlier));
           notify(s.id, false);
-          RH_TRY_ASSIGN(Task again, store.tasks().get(run.id));
-          return step_dag_run(store, again, notify);
+          return again();
         }
       }
     }
@@ -135,8 +227,7 @@ Status step_dag_run(MetadataStore& store, const Task& run, const Notify& notify)
       RH_TRY(store.tasks().set_status(s.id, TaskStatus::aborted,
                                       "not run: " + queued.error().message));
       notify(s.id, false);
-      RH_TRY_ASSIGN(Task again, store.tasks().get(run.id));
-      return step_dag_run(store, again, notify);
+      return again();
     }
     if (!queued)
       return std::unexpected(queued.error());

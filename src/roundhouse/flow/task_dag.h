@@ -11,7 +11,13 @@
 //             steps it waits for, comma-separated; dag_priority (default 0);
 //             dag_overrides (task pipelines): parameters set just before it
 //             is enqueued, their references resolved (task_pipeline.h); one
-//             that cannot be resolved aborts the step, saying why
+//             that cannot be resolved aborts the step, saying why;
+//             dag_retries = N: a failed step runs again (a fresh copy in its
+//             place, runtime retry_of; the failed one gets dag_retried) up to
+//             N times; dag_time_limit = S: a step running longer than S
+//             seconds is aborted
+//   and on the run: dag_abort_on_failure = "1": the first failed or aborted
+//             step aborts every step not ended yet
 // One step of the executor (step_dag_run) enqueues each waiting step whose
 // steps before it all completed, aborts one whose step before it failed or
 // was aborted (saying which), and ends the run when every step has ended:
@@ -42,6 +48,7 @@ Result<std::vector<Task>> running_dag_runs(MetadataStore& store);
 // Every child of a task, oldest first.
 Result<std::vector<Task>> children_of(MetadataStore& store, const std::string& parent);
 
-Status step_dag_run(MetadataStore& store, const Task& run, const Notify& notify);
+// `now`: seconds since the epoch, as the tasks' times count (time limits).
+Status step_dag_run(MetadataStore& store, const Task& run, const Notify& notify, double now);
 
 }  // namespace rh::flow

@@ -64,7 +64,8 @@ class TaskDagTest : public ::testing::Test {
     auto runs = running_dag_runs(*m_store);
     ASSERT_TRUE(runs);
     for (const auto& r : *runs) {
-      auto st = step_dag_run(*m_store, r, [&](const std::string&, bool q) { m_enqueued += q; });
+      auto st = step_dag_run(
+          *m_store, r, [&](const std::string&, bool q) { m_enqueued += q; }, m_now);
       ASSERT_TRUE(st) << st.error().message;
     }
   }
@@ -92,6 +93,7 @@ class TaskDagTest : public ::testing::Test {
   std::unique_ptr<MetadataStore> m_store;
   std::map<std::string, std::string> m_ids;
   int m_enqueued = 0;
+  double m_now = 0;  // the DAG runner's clock (time limits)
 };
 
 TEST_F(TaskDagTest, StepsGoInOrderAndTheRunEndsWithThem) {
@@ -167,6 +169,65 @@ TEST_F(TaskDagTest, AStepForAQueueThatDoesNotExistIsAbortedNotRetriedForever) {
   EXPECT_EQ(a->status, TaskStatus::aborted);
   EXPECT_NE(a->status_message.find("nowhere"), std::string::npos) << a->status_message;
   EXPECT_EQ(status(m_ids["b"]), TaskStatus::aborted);
+  EXPECT_EQ(status(run), TaskStatus::failed);
+}
+
+TEST_F(TaskDagTest, AFailedStepWithRetriesRunsAgainAndTheStepsAfterItWaitForTheRetry) {
+  std::string run = make_run({{"a", {}}, {"b", {"a"}}});
+  TaskPatch patch;
+  patch.runtime = std::map<std::string, std::string>{{"dag_retries", "1"}};
+  ASSERT_TRUE(m_store->tasks().update(m_ids["a"], patch));
+  step_all();
+  EXPECT_EQ(take_all(), std::vector<std::string>{"a"});
+  end("a", TaskStatus::failed);
+  step_all();
+  EXPECT_EQ(take_all(), std::vector<std::string>{"a"});  // the retry
+  auto first = m_store->tasks().get(m_ids["a"]);
+  std::string retry = first->runtime["dag_retried"];
+  ASSERT_FALSE(retry.empty());
+  EXPECT_EQ(m_store->tasks().get(retry)->runtime["retry_of"], m_ids["a"]);
+  EXPECT_EQ(m_store->tasks().get(m_ids["b"])->runtime[k_dag_after], retry);
+  EXPECT_EQ(status(m_ids["b"]), TaskStatus::created);
+  // The retry fails too: no retries left, b is aborted, the run fails.
+  ASSERT_TRUE(m_store->tasks().set_status(retry, TaskStatus::failed, ""));
+  step_all();
+  EXPECT_EQ(take_all(), std::vector<std::string>{});
+  EXPECT_EQ(status(m_ids["b"]), TaskStatus::aborted);
+  auto r = m_store->tasks().get(run);
+  EXPECT_EQ(r->status, TaskStatus::failed);
+  EXPECT_EQ(r->status_message, "not completed: b, a");  // in creation order; the retried one once
+}
+
+TEST_F(TaskDagTest, AStepPastItsTimeLimitIsAborted) {
+  make_run({{"a", {}}});
+  TaskPatch patch;
+  patch.runtime = std::map<std::string, std::string>{{"dag_time_limit", "60"}};
+  ASSERT_TRUE(m_store->tasks().update(m_ids["a"], patch));
+  step_all();
+  EXPECT_EQ(take_all(), std::vector<std::string>{"a"});  // running, started now
+  m_now = m_env.now() + 30;
+  step_all();
+  EXPECT_EQ(status(m_ids["a"]), TaskStatus::running);
+  m_now = m_env.now() + 61;
+  step_all();
+  auto a = m_store->tasks().get(m_ids["a"]);
+  EXPECT_EQ(a->status, TaskStatus::aborted);
+  EXPECT_EQ(a->status_message, "time limit of 60 s passed");
+}
+
+TEST_F(TaskDagTest, AbortOnFailureEndsEveryStepNotEndedYet) {
+  std::string run = make_run({{"a", {}}, {"side", {}}, {"after_side", {"side"}}});
+  TaskPatch patch;
+  patch.runtime = std::map<std::string, std::string>{{"dag_abort_on_failure", "1"}};
+  ASSERT_TRUE(m_store->tasks().update(run, patch));
+  step_all();
+  EXPECT_EQ(take_all(), (std::vector<std::string>{"a", "side"}));
+  end("a", TaskStatus::failed);
+  step_all();
+  auto side = m_store->tasks().get(m_ids["side"]);
+  EXPECT_EQ(side->status, TaskStatus::aborted);  // it was running
+  EXPECT_EQ(side->status_message, "the pipeline was aborted: step 'a' failed");
+  EXPECT_EQ(status(m_ids["after_side"]), TaskStatus::aborted);
   EXPECT_EQ(status(run), TaskStatus::failed);
 }
 

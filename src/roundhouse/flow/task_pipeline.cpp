@@ -244,13 +244,17 @@ Result<Task> create_task_pipeline(MetadataStore& store, const PipelineSpec& spec
                                            {k_dag_after, join(after, ",")},
                                            {"dag_overrides", overrides.dump()},
                                            {"dag_base_task", base.id},
-                                           {"dag_cache", s.cache ? "1" : "0"}};
+                                           {"dag_cache", s.cache ? "1" : "0"},
+                                           {"dag_retries", std::to_string(s.retries)},
+                                           {"dag_time_limit", std::to_string(s.time_limit)}};
     RH_TRY(done(store.tasks().update(step.id, patch)));
     task_of[s.name] = step.id;
   }
   TaskPatch start;
-  start.runtime =
-      std::map<std::string, std::string>{{k_dag_run, "1"}, {k_dag_jobs, std::to_string(spec.jobs)}};
+  start.runtime = std::map<std::string, std::string>{
+      {k_dag_run, "1"},
+      {k_dag_jobs, std::to_string(spec.jobs)},
+      {"dag_abort_on_failure", spec.abort_on_failure ? "1" : "0"}};
   RH_TRY(done(store.tasks().update(run.id, start)));
   return store.tasks().get(run.id);
 }

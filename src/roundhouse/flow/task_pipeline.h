@@ -35,13 +35,16 @@ struct PipelineStep {
   std::vector<std::string> parents;              // step names (references add their own)
   std::map<std::string, std::string> overrides;  // "Section/name" -> value, ${...} inside
   bool cache = false;  // reuse an earlier completed step with the same inputs
+  int retries = 0;     // a failed step runs again up to this many times
+  int time_limit = 0;  // seconds; a step running longer is aborted (0: none)
 };
 
 struct PipelineSpec {
   std::string name, project, queue;
   std::vector<std::pair<std::string, std::string>> parameters;  // name -> default value
   std::vector<PipelineStep> steps;
-  int jobs = 0;  // at most this many steps at once; 0: no limit
+  int jobs = 0;                   // at most this many steps at once; 0: no limit
+  bool abort_on_failure = false;  // the first failure aborts every step not ended yet
 };
 
 // A ${...} reference inside a value.
