@@ -15,7 +15,7 @@ import textwrap
 
 import pytest
 
-from conftest import rh
+from conftest import rh, wait_for
 from test_agent import PYTHON_DIR, Agent
 
 STEP1 = textwrap.dedent("""\
@@ -142,6 +142,26 @@ def test_a_three_step_pipeline_resolves_references_on_the_server(tmp_path, serve
     reused = server.request("GET", f"/api/v1/tasks/{again['stage_data']['id']}/artifacts")[1]["artifacts"]
     assert [a["digest"] for a in reused] == [artifact["digest"]]
     assert again["stage_train"]["hyperparameters"]["General"]["dataset_task_id"]["value"] == again["stage_process"]["id"]
+    # A run is a task like any: cloned, its Pipeline parameter edited and
+    # enqueued, it runs the same pipeline again (the server drives it).
+    s_, clone, _ = server.request("POST", f"/api/v1/tasks/{run_id}/clone", {"name": "demo again"})
+    assert s_ == 201 and clone["type"] == "controller"
+    s_, _, _ = server.request("PUT", f"/api/v1/tasks/{clone['id']}/hyperparameters",
+                              {"hyperparameters": {"Pipeline": {"url": "https://example.com/other.pkl"}}})
+    assert s_ == 200
+    s_, started, _ = server.request("POST", f"/api/v1/tasks/{clone['id']}/enqueue", {"queue": "q"})
+    assert s_ == 200 and started["status"] == "running", started
+    wait_for(lambda: server.request("GET", f"/api/v1/tasks/{clone['id']}")[1]["status"] in
+             ("completed", "failed", "aborted"), timeout=120)
+    state = server.request("GET", f"/api/v1/pipelines/{clone['id']}")[1]
+    assert state["status"] == "completed" and state["name"] == "demo again"
+    data = next(s_ for s_ in state["steps"] if s_["name"] == "stage_data")
+    assert server.request("GET", f"/api/v1/tasks/{data['id']}")[1]["hyperparameters"]["General"]["dataset_url"][
+        "value"] == "https://example.com/other.pkl"
+    # An ended run cannot be enqueued itself.
+    s_, r_, _ = server.request("POST", f"/api/v1/tasks/{run_id}/enqueue", {"queue": "q"})
+    assert s_ == 409 and "clone" in r_["error"]["message"]
+
     # The same from the command line: a YAML file, a parameter given.
     (tmp_path / "pipeline.yaml").write_text(textwrap.dedent("""\
         name: from the cli

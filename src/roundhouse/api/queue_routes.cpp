@@ -1,6 +1,7 @@
 // Queues and agents: queues, enqueue/dequeue/clone, take (long-polled), worker heartbeats.
 #include "roundhouse/api/api.h"
 #include "roundhouse/api/handlers.h"
+#include "roundhouse/flow/task_pipeline.h"
 #include "roundhouse/model/validate.h"
 #include "roundhouse/store/store_json.h"
 
@@ -50,6 +51,13 @@ void Api::add_queue_routes(Router& r) {
           int64_t priority = 0;
           RH_TRY(read_string(j, "queue", "body", queue, true));
           RH_TRY(read_int(j, "priority", "body", priority));
+          // A clone of a pipeline run is run by the server, not by an agent
+          // (flow/task_pipeline.h): its steps go to their own queues.
+          RH_TRY_ASSIGN(auto pipeline, flow::start_cloned_pipeline(m_ctx.store, id));
+          if (pipeline) {
+            m_hub.bump("tasks");
+            return ok_json(to_json(*pipeline));
+          }
           RH_TRY_ASSIGN(Task t, qs.enqueue(id, queue, priority));
           m_hub.bump("queues");
           return ok_json(to_json(t));

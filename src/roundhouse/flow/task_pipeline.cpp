@@ -113,7 +113,8 @@ Result<std::vector<Reference>> references_in(const std::string& value, const std
   return out;
 }
 
-Result<Task> create_task_pipeline(MetadataStore& store, const PipelineSpec& spec) {
+Result<Task> create_task_pipeline(MetadataStore& store, const PipelineSpec& spec,
+                                  const std::string& run_id) {
   if (spec.name.empty() || spec.project.empty())
     return make_error(ErrorCode::invalid_argument, "a pipeline needs a name and a project");
   if (spec.steps.empty())
@@ -191,15 +192,24 @@ Result<Task> create_task_pipeline(MetadataStore& store, const PipelineSpec& spec
   for (size_t i = 0; i < spec.steps.size(); ++i)
     dag.push_back({{"name", spec.steps[i].name},
                    {"after", std::vector<std::string>(parents[i].begin(), parents[i].end())}});
-  NewTask rt;
-  rt.project = spec.project;
-  rt.name = spec.name;
-  rt.type = TaskType::controller;
-  rt.tags = {k_dag_tag};
-  for (const auto& [k, v] : spec.parameters)
-    rt.hyperparameters.push_back({"Pipeline", k, v, "str", ""});
-  rt.configurations.push_back({"dag", Json{{"stages", dag}}.dump(), "the steps and their order"});
-  RH_TRY_ASSIGN(Task run, store.tasks().create(rt));
+  Configuration dag_conf{"dag", Json{{"stages", dag}}.dump(), "the steps and their order"};
+  Configuration source{"pipeline", spec.source,
+                       "the pipeline's definition (a clone runs it again)"};
+  Task run;
+  if (run_id.empty()) {
+    NewTask rt;
+    rt.project = spec.project;
+    rt.name = spec.name;
+    rt.type = TaskType::controller;
+    rt.tags = {k_dag_tag};
+    for (const auto& [k, v] : spec.parameters)
+      rt.hyperparameters.push_back({"Pipeline", k, v, "str", ""});
+    rt.configurations = {dag_conf, source};
+    RH_TRY_ASSIGN(run, store.tasks().create(rt));
+  } else {
+    RH_TRY_ASSIGN(run, store.tasks().get(run_id));
+    RH_TRY(store.tasks().set_configuration(run.id, dag_conf));
+  }
   RH_TRY(done(store.tasks().set_status(run.id, TaskStatus::running, "")));
   std::map<std::string, std::string> task_of;
   // Created parents first, so each step can name its parents' task IDs.
@@ -257,6 +267,30 @@ Result<Task> create_task_pipeline(MetadataStore& store, const PipelineSpec& spec
       {"dag_abort_on_failure", spec.abort_on_failure ? "1" : "0"}};
   RH_TRY(done(store.tasks().update(run.id, start)));
   return store.tasks().get(run.id);
+}
+
+Result<std::optional<Task>> start_cloned_pipeline(MetadataStore& store,
+                                                  const std::string& task_id) {
+  RH_TRY_ASSIGN(Task t, store.tasks().get(task_id));
+  std::string source;
+  for (const auto& c : t.configurations)
+    if (c.name == "pipeline")
+      source = c.value;
+  if (t.type != TaskType::controller || source.empty())
+    return std::optional<Task>();
+  if (t.status != TaskStatus::created)
+    return make_error(ErrorCode::conflict, "task " + t.id + " is " +
+                                               std::string(to_string(t.status)) +
+                                               "; clone the pipeline run to run it again");
+  RH_TRY_ASSIGN(Json j, parse_json(source, "configuration 'pipeline' of task " + t.id));
+  RH_TRY_ASSIGN(PipelineSpec spec, pipeline_spec_from_json(j));
+  // The clone's own parameters win; it keeps its name and project.
+  for (auto& [k, v] : spec.parameters)
+    v = has_parameter(t, "Pipeline/" + k) ? parameter_of(t, "Pipeline/" + k) : v;
+  spec.name = t.name;
+  spec.project = t.project;
+  RH_TRY_ASSIGN(Task run, create_task_pipeline(store, spec, t.id));
+  return std::optional<Task>(std::move(run));
 }
 
 Result<std::vector<Hyperparameter>> resolved_overrides(MetadataStore& store, const Task& run,
@@ -398,6 +432,64 @@ Status reuse_step(MetadataStore& store, const Task& step, const Task& earlier) {
   RH_TRY(done(store.tasks().set_status(step.id, TaskStatus::running, "")));
   return done(store.tasks().set_status(step.id, TaskStatus::completed,
                                        "cached: the same as task " + earlier.id));
+}
+
+// A JSON value as a parameter's text: strings as they are, others as JSON.
+static std::string text_of(const Json& v) {
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+Result<PipelineSpec> pipeline_spec_from_json(const Json& j) {
+  PipelineSpec spec;
+  RH_TRY(read_string(j, "name", "body", spec.name, true));
+  RH_TRY(read_string(j, "project", "body", spec.project, true));
+  RH_TRY(read_string(j, "queue", "body", spec.queue));
+  int64_t jobs = 0;
+  RH_TRY(read_int(j, "jobs", "body", jobs));
+  spec.jobs = int(jobs);
+  RH_TRY(read_bool(j, "abort_on_failure", "body", spec.abort_on_failure));
+  if (j.contains("parameters")) {
+    if (!j["parameters"].is_object())
+      return make_error(ErrorCode::invalid_argument, "body.parameters must be an object");
+    for (const auto& [k, v] : j["parameters"].items())
+      spec.parameters.emplace_back(k, text_of(v));
+  }
+  if (!j.contains("steps") || !j["steps"].is_array())
+    return make_error(ErrorCode::invalid_argument, "body.steps must be a list");
+  for (size_t i = 0; i < j["steps"].size(); ++i) {
+    const Json& s = j["steps"][i];
+    std::string where = "body.steps[" + std::to_string(i) + "]";
+    RH_TRY(expect_object(s, where));
+    PipelineStep step;
+    RH_TRY(read_string(s, "name", where, step.name, true));
+    RH_TRY(read_string(s, "base_task_id", where, step.base_task_id));
+    RH_TRY(read_string(s, "base_task_project", where, step.base_project));
+    RH_TRY(read_string(s, "base_task_name", where, step.base_name));
+    if (step.base_task_id.empty() && (step.base_project.empty() || step.base_name.empty()))
+      return make_error(ErrorCode::invalid_argument,
+                        where + ": base_task_id, or base_task_project and base_task_name");
+    RH_TRY(read_string(s, "execution_queue", where, step.queue));
+    RH_TRY(read_string_list(s, "parents", where, step.parents));
+    RH_TRY(read_bool(s, "cache_executed_step", where, step.cache));
+    int64_t retries = 0, limit = 0;
+    RH_TRY(read_int(s, "retry_on_failure", where, retries));
+    RH_TRY(read_int(s, "time_limit", where, limit));
+    if (retries < 0 || limit < 0)
+      return make_error(ErrorCode::invalid_argument,
+                        where + ": retry_on_failure and time_limit are not negative");
+    step.retries = int(retries);
+    step.time_limit = int(limit);
+    if (s.contains("parameter_override")) {
+      if (!s["parameter_override"].is_object())
+        return make_error(ErrorCode::invalid_argument,
+                          where + ".parameter_override must be an object");
+      for (const auto& [k, v] : s["parameter_override"].items())
+        step.overrides[k] = text_of(v);
+    }
+    spec.steps.push_back(std::move(step));
+  }
+  spec.source = j.dump();
+  return spec;
 }
 
 }  // namespace rh::flow

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "roundhouse/store/metadata_store.h"
+#include "roundhouse/util/json.h"
 
 namespace rh::flow {
 
@@ -45,7 +46,12 @@ struct PipelineSpec {
   std::vector<PipelineStep> steps;
   int jobs = 0;                   // at most this many steps at once; 0: no limit
   bool abort_on_failure = false;  // the first failure aborts every step not ended yet
+  std::string source;             // the definition as JSON (kept on the run)
 };
+
+// The REST body of POST /api/v1/pipelines (docs/api.md) as a spec; errors
+// name the field ("body.steps[1].name").
+Result<PipelineSpec> pipeline_spec_from_json(const Json& j);
 
 // A ${...} reference inside a value.
 struct Reference {
@@ -75,8 +81,17 @@ Status reuse_step(MetadataStore& store, const Task& step, const Task& earlier);
 
 // Checks the spec (unknown step or pipeline parameter, a step twice, a
 // cycle, no queue), then creates the run and its steps and hands the run to
-// the DAG runner. Returns the run's task.
-Result<Task> create_task_pipeline(MetadataStore& store, const PipelineSpec& spec);
+// the DAG runner. Returns the run's task. With `run_id`, that task (a draft
+// controller: a clone of an earlier run, its `Pipeline` parameters perhaps
+// edited) becomes the run instead of a new one; the definition comes from
+// its configuration "pipeline" (the source of the run it was cloned from).
+Result<Task> create_task_pipeline(MetadataStore& store, const PipelineSpec& spec,
+                                  const std::string& run_id = "");
+
+// A draft controller task holding a pipeline's definition (configuration
+// "pipeline"), run with its own `Pipeline` parameters: what enqueueing a
+// clone of a run does. nullopt when the task is no such draft.
+Result<std::optional<Task>> start_cloned_pipeline(MetadataStore& store, const std::string& task_id);
 
 // The step's parameters with its overrides resolved against the run and
 // the steps before it (all completed); called just before it is enqueued.
