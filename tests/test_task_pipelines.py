@@ -66,7 +66,10 @@ PIPELINE = textwrap.dedent("""\
 def py(server, cwd, code, *args, check=True):
     env = dict(os.environ, RH_SERVER=server.url, PYTHONPATH=PYTHON_DIR)
     env.pop("RH_TASK_ID", None)
-    p = subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=env, capture_output=True, text=True,
+    # From a file, as users run them (a function step reads its function's source).
+    script = cwd / "pipeline_script.py"
+    script.write_text(code)
+    p = subprocess.run([sys.executable, str(script), *args], cwd=cwd, env=env, capture_output=True, text=True,
                        timeout=300)
     if check:
         assert p.returncode == 0, p.stdout + p.stderr
@@ -228,3 +231,45 @@ def test_bad_pipelines_are_refused_when_defined(server):
         [{"name": "a", "base_task_id": base, "parameter_override": {"x": "1"}}])
     # Nothing was half made: no run exists.
     assert server.request("GET", "/api/v1/pipelines")[1]["pipelines"] == []
+
+
+FUNCTIONS = textwrap.dedent("""\
+    from roundhouse.automation import PipelineController
+
+    def scale(values, factor):
+        return [v * factor for v in values]
+
+    def step_one(count, factor):
+        data = scale(list(range(int(count))), float(factor))
+        return data, len(data)
+
+    def step_two(data, offset):
+        return sum(data) + int(offset)
+
+    pipe = PipelineController(name="functions", project="fn")
+    pipe.set_default_execution_queue("q")
+    pipe.add_function_step(name="step_one", function=step_one, function_kwargs={"count": 4, "factor": 2.5},
+                           function_return=["data", "n"], helper_functions=[scale])
+    pipe.add_function_step(name="step_two", function=step_two,
+                           function_kwargs={"data": "${step_one.data}", "offset": 100},
+                           function_return=["total"])
+    ok = pipe.wait() if pipe.start() else False
+    print("RUN", pipe.id, ok)
+    """)
+
+
+def test_function_steps_pass_return_values_to_the_next(tmp_path, server, agent):
+    import pickle
+    out = py(server, tmp_path, FUNCTIONS).stdout
+    run_id, ok = out.split("RUN ")[1].split()[:2]
+    state = server.request("GET", f"/api/v1/pipelines/{run_id}")[1]
+    assert ok == "True" and state["status"] == "completed", [(s["name"], s["status_message"]) for s in state["steps"]]
+    steps = {s["name"]: s for s in state["steps"]}
+    arts = {a["name"]: a for a in server.request("GET", f"/api/v1/tasks/{steps['step_two']['id']}/artifacts")[1]["artifacts"]}
+    _, blob, _ = server.request("GET", "/api/v1/blobs/" + arts["total"]["digest"])
+    assert pickle.loads(blob) == 0 + 2.5 + 5.0 + 7.5 + 100
+    one = {a["name"]: a for a in server.request("GET", f"/api/v1/tasks/{steps['step_one']['id']}/artifacts")[1]["artifacts"]}
+    assert set(one) == {"data", "n"}
+    # step_two waited for step_one: the reference made it a parent.
+    t1, t2 = (server.request("GET", f"/api/v1/tasks/{steps[n]['id']}")[1] for n in ("step_one", "step_two"))
+    assert t2["started"] >= t1["completed"]

@@ -6,6 +6,8 @@ task (`base_task_id`, or the latest task named `base_task_name` in
 `${pipeline.NAME}`, `${STEP.id}`, `${STEP.parameters.Section/name}`,
 `${STEP.artifacts.NAME.url}` and `${STEP.models.output.-1.id}`; a reference
 adds the parent by itself, an unknown one is refused by `start()`."""
+import inspect
+import textwrap
 import time
 import warnings
 
@@ -13,6 +15,30 @@ from .. import _backend
 from .._http import RoundhouseError, quote
 
 _FINAL = ("completed", "failed", "aborted")
+
+# The script a function step runs: the function's source (and its helpers'),
+# its arguments from the step's parameters (section "kwargs"; those in
+# "kwargs_artifacts" are blob paths of earlier steps' pickled return values),
+# its return values uploaded as pickled artifacts named by function_return.
+_FUNCTION_RUNNER = """
+import pickle as _pickle
+import roundhouse as _rh
+from roundhouse import _backend as _rh_backend
+
+_task = _rh.Task.init(project={project!r}, name={name!r}, task_type={task_type!r})
+_kwargs = _task.connect({kwargs!r}, name="kwargs")
+_refs = _task.connect({refs!r}, name="kwargs_artifacts")
+_client = _rh_backend.connect(start=False)
+for _k, _url in _refs.items():
+    _kwargs[_k] = _pickle.loads(_client.request("GET", _url, raw=True))
+_result = {function}(**_kwargs)
+_names = {returns!r}
+_values = (_result,) if len(_names) == 1 else tuple(_result or ())
+for _n, _v in zip(_names, _values):
+    with open(_n + ".pkl", "wb") as _f:
+        _pickle.dump(_v, _f)
+    _task.upload_artifact(_n, _n + ".pkl")
+"""
 
 
 class PipelineController:
@@ -81,6 +107,44 @@ class PipelineController:
             step["time_limit"] = int(time_limit)
         self._steps.append(step)
         return True
+
+    def add_function_step(self, name, function, function_kwargs=None, function_return=None, project_name=None,
+                          task_name=None, task_type=None, packages=None, helper_functions=None, parents=None,
+                          execution_queue=None, time_limit=None, cache_executed_step=False, retry_on_failure=None,
+                          **kwargs):
+        """A step that runs `function`: its source (and `helper_functions`')
+        becomes a script task in `project_name` (default: the pipeline's);
+        `function_kwargs` values are its arguments, where "${step.name}"
+        passes the return value `name` of an earlier function step;
+        `function_return` names its return values, stored as artifacts."""
+        ignored = sorted(k for k, v in kwargs.items() if v)
+        if ignored:
+            warnings.warn(f"add_function_step({name!r}): arguments without effect here: {', '.join(ignored)}")
+        plain, refs, overrides = {}, {}, {}
+        for k, v in (function_kwargs or {}).items():
+            if isinstance(v, str) and v.startswith("${") and v.endswith("}") and v.count(".") == 1 \
+                    and not v.endswith(".id}"):
+                step, ret = v[2:-1].split(".")
+                refs[k] = ""
+                overrides[f"kwargs_artifacts/{k}"] = "${" + f"{step}.artifacts.{ret}.url" + "}"
+            else:
+                plain[k] = v
+        sources = [textwrap.dedent(inspect.getsource(f)) for f in (helper_functions or [])]
+        sources.append(textwrap.dedent(inspect.getsource(function)))
+        project = project_name or self._project
+        script = "\n\n".join(sources) + _FUNCTION_RUNNER.format(
+            project=project, name=task_name or name, task_type=task_type or "data_processing", kwargs=plain,
+            refs=refs, function=function.__name__, returns=list(function_return or []))
+        body = {"project": project, "name": task_name or name, "type": task_type or "data_processing",
+                "script": {"entry_point": f"{name}.py", "argv": ["python", f"{name}.py"], "content": script},
+                "hyperparameters": {"kwargs": {k: str(v) for k, v in plain.items()},
+                                    "kwargs_artifacts": {k: "" for k in refs}}}
+        if packages:
+            body["environment"] = {"requirements": "\n".join(packages) + "\n"}
+        base = self._client.request("POST", "/api/v1/tasks", body)
+        return self.add_step(name, base_task_id=base["id"], parents=parents, parameter_override=overrides,
+                             execution_queue=execution_queue, time_limit=time_limit,
+                             cache_executed_step=cache_executed_step, retry_on_failure=retry_on_failure)
 
     def start(self, queue=None, step_task_created_callback=None, step_task_completed_callback=None, wait=False):
         """Defines the pipeline on the server, which runs it; `queue` (ClearML:
