@@ -8,7 +8,7 @@ build_pkgs=(
   build-essential cmake ninja-build pkg-config ccache git python3
   libsqlite3-dev libssl-dev libcurl4-openssl-dev zlib1g-dev
   nlohmann-json3-dev libsimdjson-dev libcli11-dev libfmt-dev
-  libzstd-dev libboost-dev libyaml-cpp-dev libarchive-dev libtomlplusplus-dev
+  libzstd-dev libboost-dev libyaml-cpp-dev libarchive-dev libtomlplusplus-dev libhowardhinnant-date-dev tzdata
 )
 test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev python3-venv procps clang-format chromium python3-torch)
 

@@ -31,6 +31,8 @@ void add_sync_commands(CLI::App& app, Context& ctx);
 void add_metrics_commands(CLI::App& app, Context& ctx);
 // pipelines_cmd.cpp: `rh pipelines run|list|show` (task pipelines).
 void add_pipelines_commands(CLI::App& app, Context& ctx);
+// schedules_cmd.cpp: `rh schedules next`.
+void add_schedules_commands(CLI::App& app, Context& ctx);
 // plots_cmd.cpp: `rh plots show|diff`.
 void add_plots_commands(CLI::App& app, Context& ctx);
 // experiments_cmd.cpp: list/show/pause/activate/cancel/kill/delete under

@@ -34,6 +34,7 @@ int run_main(int argc, char** argv) {
   add_metrics_commands(app, ctx);
   add_plots_commands(app, ctx);
   add_pipelines_commands(app, ctx);
+  add_schedules_commands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {
