@@ -173,6 +173,11 @@ Status repro_on_agents(Context& ctx, const QueueFlags& f) {
   RH_TRY_ASSIGN(auto pushed, pipeline::push_entries(data, p.layout.cache(), *remote.remote, {}));
   std::printf("Pushed %llu objects (%s) to '%s'\n", static_cast<unsigned long long>(pushed.sent),
               format_bytes(pushed.bytes).c_str(), spec.name.c_str());
+  if (!pushed.unavailable.empty())
+    std::fprintf(stderr,
+                 "rh: warning: the cache here lacks the data of %s (run `rh pull` first?); the "
+                 "stages that read it will fail on the agents unless '%s' has it\n",
+                 join(pushed.unavailable, ", ").c_str(), spec.name.c_str());
 
   Script code = capture_script({"sh", "-c", "rh repro"}, p.root);
   // What the agents install into the stages' environment, as for any task:
