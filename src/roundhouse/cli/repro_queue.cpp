@@ -22,24 +22,6 @@ namespace rh::cli {
 
 namespace {
 
-Status done(const Result<Task>& r) {
-  if (!r)
-    return std::unexpected(r.error());
-  return {};
-}
-
-std::string configuration(const Task& t, const std::string& name) {
-  for (const auto& c : t.configurations)
-    if (c.name == name)
-      return c.value;
-  return "";
-}
-
-std::string runtime_of(const Task& t, const std::string& key) {
-  auto it = t.runtime.find(key);
-  return it == t.runtime.end() ? "" : it->second;
-}
-
 // Where the last run submitted from this repository is remembered.
 std::string last_run_file(const pipeline::Project& p) {
   return p.layout.tmp() + "/queued-run";
@@ -49,7 +31,7 @@ std::string last_run_file(const pipeline::Project& p) {
 // outs from the remote the run used.
 Status collect_stage(Context& ctx, pipeline::Project& p, const Task& t) {
   RH_TRY_ASSIGN(pipeline::Lock theirs,
-                pipeline::parse_lock("task " + t.id, configuration(t, "lock_entry")));
+                pipeline::parse_lock("task " + t.id, configuration_value(t, "lock_entry")));
   const pipeline::StageLock* entry = theirs.find(t.name);
   if (!entry)
     return make_error(
@@ -58,7 +40,7 @@ Status collect_stage(Context& ctx, pipeline::Project& p, const Task& t) {
   RH_TRY(pipeline::put_lock_entry(p, *entry));
   pipeline::RemoteSpec spec;
   spec.name = "run";
-  spec.url = spec.location = configuration(t, "remote");
+  spec.url = spec.location = configuration_value(t, "remote");
   spec.kind = spec.url.starts_with("http") ? pipeline::RemoteSpec::Kind::server
                                            : pipeline::RemoteSpec::Kind::folder;
   RH_TRY_ASSIGN(SyncHere remote, open_remote_spec(ctx, spec));
@@ -94,7 +76,7 @@ Result<Task> follow(Context& ctx, MetadataStore& store, pipeline::Project& p,
     auto it = seen.find(s.id);
     if (it == seen.end() || it->second != s.status) {
       seen[s.id] = s.status;
-      std::string where = runtime_of(s, "worker");
+      std::string where = runtime_value(s, "worker");
       if (s.status == TaskStatus::running)
         std::printf("Stage '%s' running on %s (task %s)\n", s.name.c_str(),
                     where.empty() ? "an agent" : where.c_str(), s.id.c_str());
@@ -109,9 +91,9 @@ Result<Task> follow(Context& ctx, MetadataStore& store, pipeline::Project& p,
     RH_TRY(collect_stage(ctx, p, full));
     collected.insert(s.id);
     std::printf("Stage '%s' completed on %s (fetched %s, pushed %s there)\n", s.name.c_str(),
-                runtime_of(full, "worker").c_str(),
-                format_bytes(std::stoull("0" + runtime_of(full, "fetched_bytes"))).c_str(),
-                format_bytes(std::stoull("0" + runtime_of(full, "pushed_bytes"))).c_str());
+                runtime_value(full, "worker").c_str(),
+                format_bytes(std::stoull("0" + runtime_value(full, "fetched_bytes"))).c_str(),
+                format_bytes(std::stoull("0" + runtime_value(full, "pushed_bytes"))).c_str());
     std::fflush(stdout);
   }
   return run;
@@ -209,7 +191,7 @@ Status repro_on_agents(Context& ctx, const QueueFlags& f) {
   rt.script.working_dir = ".";
   rt.configurations.push_back({"dag", Json{{"stages", dag}}.dump(), "the stages and their order"});
   RH_TRY_ASSIGN(Task run, store->tasks().create(rt));
-  RH_TRY(done(store->tasks().set_status(run.id, TaskStatus::running, "")));
+  RH_TRY(store->tasks().set_status(run.id, TaskStatus::running, ""));
   std::string lock = pipeline::lock_text(p.lock);
   std::map<std::string, std::string> task_of;
   for (const auto& step : dag) {
@@ -237,14 +219,14 @@ Status repro_on_agents(Context& ctx, const QueueFlags& f) {
                                                        {flow::k_dag_after, join(after, ",")},
                                                        {"stage", name},
                                                        {"pipeline", p.file.path}};
-    RH_TRY(done(store->tasks().update(task.id, patch)));
+    RH_TRY(store->tasks().update(task.id, patch));
     task_of[name] = task.id;
   }
   // Every step exists: the server may start it.
   TaskPatch start;
   start.runtime = std::map<std::string, std::string>{
       {flow::k_dag_run, "1"}, {flow::k_dag_jobs, std::to_string(std::max(0, f.jobs))}};
-  RH_TRY(done(store->tasks().update(run.id, start)));
+  RH_TRY(store->tasks().update(run.id, start));
   RH_TRY(make_dirs(p.layout.tmp()));
   RH_TRY(write_file_atomic(last_run_file(p), run.id + "\n"));
   std::printf("Submitted %zu stages to queue '%s' as run %s\n", would.ran.size(), f.queue.c_str(),

@@ -23,13 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string configuration(const Task& t, const std::string& name) {
-  for (const auto& c : t.configurations)
-    if (c.name == name)
-      return c.value;
-  return "";
-}
-
 // The remote a stage task names: an rh server's URL, or a folder.
 pipeline::RemoteSpec remote_spec(const std::string& where) {
   pipeline::RemoteSpec spec;
@@ -57,8 +50,8 @@ Status stage_exec(Context& ctx, const std::string& name) {
   std::string task_id = task_env;
   RH_TRY_ASSIGN(MetadataStore * store, ctx.store());
   RH_TRY_ASSIGN(Task task, store->tasks().get(task_id));
-  std::string lock = configuration(task, "lock");
-  std::string where = configuration(task, "remote");
+  std::string lock = configuration_value(task, "lock");
+  std::string where = configuration_value(task, "remote");
   if (where.empty())
     return make_error(ErrorCode::invalid_argument,
                       "task " + task_id + " names no remote (configuration 'remote')");
@@ -67,13 +60,12 @@ Status stage_exec(Context& ctx, const std::string& name) {
   // The submitter's lock, with what the stages before this one wrote.
   std::string lock_path = here.root + "/" + pipeline::lock_path_for(here.file);
   RH_TRY_ASSIGN(pipeline::Lock merged, pipeline::parse_lock("the run's lock", lock));
-  auto after = task.runtime.find("dag_after");
-  for (const auto& id : split(after == task.runtime.end() ? "" : after->second, ',')) {
+  for (const auto& id : split(runtime_value(task, "dag_after"), ',')) {
     if (id.empty())
       continue;
     RH_TRY_ASSIGN(Task before, store->tasks().get(id));
     RH_TRY_ASSIGN(pipeline::Lock theirs,
-                  pipeline::parse_lock("task " + id, configuration(before, "lock_entry")));
+                  pipeline::parse_lock("task " + id, configuration_value(before, "lock_entry")));
     for (const auto& e : theirs.stages)
       merged.put(e);
   }

@@ -39,12 +39,6 @@ Json json_of(const pipeline::YValue& v) {
       v.v);
 }
 
-Status done(const Result<Task>& r) {
-  if (!r)
-    return std::unexpected(r.error());
-  return {};
-}
-
 // A locked param value as hyperparameters: a mapping flattened with '.',
 // a list as its JSON text.
 void add_param(std::vector<Hyperparameter>& out, const std::string& section,
@@ -142,7 +136,7 @@ struct StageTasks::Impl {
     }
     t.configurations.push_back({"dag", Json{{"stages", dag}}.dump(), "the stages and their order"});
     RH_TRY_ASSIGN(Task task, store.tasks().create(t));
-    RH_TRY(done(store.tasks().set_status(task.id, TaskStatus::running, "")));
+    RH_TRY(store.tasks().set_status(task.id, TaskStatus::running, ""));
     run_id = task.id;
     std::fprintf(stderr, "rh: recording the pipeline run as task %s (%s/%s)\n", run_id.c_str(),
                  project.c_str(), t.name.c_str());
@@ -188,7 +182,7 @@ struct StageTasks::Impl {
       t.configurations.push_back(
           {"why", what.substr(0, what.size() - 2), "What differed from the lock"});
     RH_TRY_ASSIGN(Task task, store.tasks().create(t));
-    RH_TRY(done(store.tasks().set_status(task.id, TaskStatus::running, "")));
+    RH_TRY(store.tasks().set_status(task.id, TaskStatus::running, ""));
     Running r;
     r.id = task.id;
     r.rec = std::make_unique<Recorder>(store, env, task.id);
@@ -246,10 +240,11 @@ struct StageTasks::Impl {
         {"stage", s.name},
         {"pipeline", p.file.path},
         {"wall_time_s", Json(std::round((now_s() - r.start) * 1000) / 1000).dump()}};
-    keep(done(store.tasks().update(r.id, patch)));
+    keep(status_of(store.tasks().update(r.id, patch)));
     if (adopt.empty())
-      keep(done(store.tasks().set_status(r.id, result ? TaskStatus::completed : TaskStatus::failed,
-                                         result ? "" : result.error().message)));
+      keep(status_of(store.tasks().set_status(r.id,
+                                              result ? TaskStatus::completed : TaskStatus::failed,
+                                              result ? "" : result.error().message)));
     return first;
   }
 };

@@ -103,8 +103,7 @@ Status set_runtime(MetadataStore& store, const std::string& task_id,
 }
 
 std::string runtime_text(const Task& t, const std::string& key) {
-  const std::string* v = runtime_of(t, key);
-  return v ? *v : std::string();
+  return runtime_value(t, key);
 }
 
 int64_t runtime_int(const Task& t, const std::string& key) {

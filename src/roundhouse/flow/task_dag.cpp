@@ -9,11 +9,6 @@ namespace rh::flow {
 
 namespace {
 
-std::string runtime_of(const Task& t, const char* key) {
-  auto it = t.runtime.find(key);
-  return it == t.runtime.end() ? "" : it->second;
-}
-
 // Every page of q (which it moves along).
 Result<std::vector<Task>> list_every(MetadataStore& store, TaskQuery& q) {
   std::vector<Task> out;
@@ -47,7 +42,7 @@ Result<std::vector<Task>> running_dag_runs(MetadataStore& store) {
   RH_TRY_ASSIGN(auto all, list_every(store, q));
   std::vector<Task> out;
   for (auto& t : all)
-    if (runtime_of(t, k_dag_run) == "1")
+    if (runtime_value(t, k_dag_run) == "1")
       out.push_back(std::move(t));
   return out;
 }
@@ -62,37 +57,27 @@ Result<std::vector<Task>> children_of(MetadataStore& store, const std::string& p
 namespace {
 
 bool retried(const Task& t) {
-  return !runtime_of(t, "dag_retried").empty();
+  return !runtime_value(t, "dag_retried").empty();
 }
 
 // A failed step with retries left: a fresh copy takes its place (the steps
 // after it wait for the copy), the failed one stays as it ended.
 Status retry_step(MetadataStore& store, const Task& failed, const std::vector<Task>& steps) {
   RH_TRY_ASSIGN(Task full, store.tasks().get(failed.id));
-  NewTask t;
-  t.project = full.project;
-  t.name = full.name;
-  t.type = full.type;
-  t.comment = full.comment;
-  t.tags = full.tags;
-  t.parent = full.parent;
-  t.script = full.script;
-  t.environment = full.environment;
-  t.hyperparameters = full.hyperparameters;  // overrides resolved already
-  t.configurations = full.configurations;
-  RH_TRY_ASSIGN(Task copy, store.tasks().create(t));
+  // Its parameters as they ran: the overrides are resolved already.
+  RH_TRY_ASSIGN(Task copy, store.tasks().create(as_new_task(full)));
   std::map<std::string, std::string> rt;
   for (const char* k : {k_dag_queue, k_dag_after, k_dag_priority, "dag_time_limit", "dag_cache_key",
                         "dag_base_task"})
-    if (!runtime_of(full, k).empty())
-      rt[k] = runtime_of(full, k);
-  rt["dag_retries"] = std::to_string(number_or(runtime_of(full, "dag_retries"), 0) - 1);
+    if (!runtime_value(full, k).empty())
+      rt[k] = runtime_value(full, k);
+  rt["dag_retries"] = std::to_string(number_or(runtime_value(full, "dag_retries"), 0) - 1);
   rt["retry_of"] = full.id;
   TaskPatch p;
   p.runtime = rt;
   RH_TRY(store.tasks().update(copy.id, p));
   for (const auto& s : steps) {
-    auto after = split(runtime_of(s, k_dag_after), ',');
+    auto after = split(runtime_value(s, k_dag_after), ',');
     bool changed = false;
     for (auto& a : after)
       if (a == full.id) {
@@ -122,13 +107,13 @@ Status step_dag_run(MetadataStore& store, const Task& run, const Notify& notify,
   };
   for (const auto& s : steps) {
     // A failed step with retries left runs again.
-    if (s.status == TaskStatus::failed && number_or(runtime_of(s, "dag_retries"), 0) > 0) {
+    if (s.status == TaskStatus::failed && number_or(runtime_value(s, "dag_retries"), 0) > 0) {
       RH_TRY(retry_step(store, s, steps));
       notify(s.id, false);
       return again();
     }
     // A step running past its time limit is aborted (its agent stops it).
-    int64_t limit = number_or(runtime_of(s, "dag_time_limit"), 0);
+    int64_t limit = number_or(runtime_value(s, "dag_time_limit"), 0);
     if (s.status == TaskStatus::running && limit > 0 && s.started > 0 && now - s.started > limit) {
       RH_TRY(store.tasks().set_status(s.id, TaskStatus::aborted,
                                       "time limit of " + std::to_string(limit) + " s passed"));
@@ -137,7 +122,7 @@ Status step_dag_run(MetadataStore& store, const Task& run, const Notify& notify,
     }
   }
   // abort_on_failure: the first failure ends every step not ended yet.
-  if (runtime_of(run, "dag_abort_on_failure") == "1") {
+  if (runtime_value(run, "dag_abort_on_failure") == "1") {
     const Task* bad = nullptr;
     for (const auto& s : steps)
       if (!bad && (s.status == TaskStatus::failed || s.status == TaskStatus::aborted))
@@ -159,16 +144,16 @@ Status step_dag_run(MetadataStore& store, const Task& run, const Notify& notify,
   std::map<std::string, const Task*> by_id;
   for (const auto& s : steps)
     by_id[s.id] = &s;
-  int64_t jobs = number_or(runtime_of(run, k_dag_jobs), 0);
+  int64_t jobs = number_or(runtime_value(run, k_dag_jobs), 0);
   int64_t busy = 0;
   for (const auto& s : steps)
     busy += s.status == TaskStatus::queued || s.status == TaskStatus::running;
   for (const auto& s : steps) {
-    if (s.status != TaskStatus::created || runtime_of(s, k_dag_queue).empty())
+    if (s.status != TaskStatus::created || runtime_value(s, k_dag_queue).empty())
       continue;
     bool ready = true;
     std::string blocked_by;
-    for (const auto& a : split(runtime_of(s, k_dag_after), ',')) {
+    for (const auto& a : split(runtime_value(s, k_dag_after), ',')) {
       if (a.empty())
         continue;
       auto it = by_id.find(a);
@@ -192,7 +177,7 @@ Status step_dag_run(MetadataStore& store, const Task& run, const Notify& notify,
     if (!ready || (jobs > 0 && busy >= jobs))
       continue;
     // A task pipeline's step: its overrides, resolved now (task_pipeline.h).
-    if (!runtime_of(s, "dag_overrides").empty()) {
+    if (!runtime_value(s, "dag_overrides").empty()) {
       RH_TRY_ASSIGN(Task full_run, store.tasks().get(run.id));
       RH_TRY_ASSIGN(Task full_step, store.tasks().get(s.id));
       auto hp = resolved_overrides(store, full_run, full_step);
@@ -210,7 +195,7 @@ Status step_dag_run(MetadataStore& store, const Task& run, const Notify& notify,
       TaskPatch keyed;
       keyed.runtime = std::map<std::string, std::string>{{"dag_cache_key", key}};
       RH_TRY(store.tasks().update(s.id, keyed));
-      if (runtime_of(s, "dag_cache") == "1") {
+      if (runtime_value(s, "dag_cache") == "1") {
         RH_TRY_ASSIGN(auto earlier, cached_step(store, ready_step, key));
         if (earlier) {
           RH_TRY(reuse_step(store, ready_step, *earlier));
@@ -219,8 +204,8 @@ Status step_dag_run(MetadataStore& store, const Task& run, const Notify& notify,
         }
       }
     }
-    auto queued = store.queues().enqueue(s.id, runtime_of(s, k_dag_queue),
-                                         number_or(runtime_of(s, k_dag_priority), 0));
+    auto queued = store.queues().enqueue(s.id, runtime_value(s, k_dag_queue),
+                                         number_or(runtime_value(s, k_dag_priority), 0));
     if (!queued && (queued.error().code == ErrorCode::not_found ||
                     queued.error().code == ErrorCode::invalid_argument)) {
       // No such queue (or the step cannot go into one): it will never run.

@@ -13,17 +13,6 @@ namespace rh::flow {
 
 namespace {
 
-Status done(const Result<Task>& r) {
-  if (!r)
-    return std::unexpected(r.error());
-  return {};
-}
-
-std::string runtime_of(const Task& t, const std::string& key) {
-  auto it = t.runtime.find(key);
-  return it == t.runtime.end() ? "" : it->second;
-}
-
 // The latest task named `name` in `project` (not one of a pipeline's steps).
 Result<Task> latest_named(MetadataStore& store, const std::string& project,
                           const std::string& name) {
@@ -33,7 +22,7 @@ Result<Task> latest_named(MetadataStore& store, const std::string& project,
   q.limit = 100;
   RH_TRY_ASSIGN(TaskPage page, store.tasks().list(q));
   for (auto& t : page.tasks)
-    if (t.name == name && runtime_of(t, k_dag_queue).empty())
+    if (t.name == name && runtime_value(t, k_dag_queue).empty())
       return store.tasks().get(t.id);
   return make_error(ErrorCode::not_found,
                     "no task named '" + name + "' in project '" + project + "'");
@@ -210,7 +199,7 @@ Result<Task> create_task_pipeline(MetadataStore& store, const PipelineSpec& spec
     RH_TRY_ASSIGN(run, store.tasks().get(run_id));
     RH_TRY(store.tasks().set_configuration(run.id, dag_conf));
   }
-  RH_TRY(done(store.tasks().set_status(run.id, TaskStatus::running, "")));
+  RH_TRY(store.tasks().set_status(run.id, TaskStatus::running, ""));
   std::map<std::string, std::string> task_of;
   // Created parents first, so each step can name its parents' task IDs.
   std::vector<size_t> order;
@@ -230,17 +219,11 @@ Result<Task> create_task_pipeline(MetadataStore& store, const PipelineSpec& spec
   for (size_t i : order) {
     const auto& s = spec.steps[i];
     const Task& base = bases[i];
-    NewTask t;
+    NewTask t = as_new_task(base);
     t.project = spec.project;
     t.name = s.name;
-    t.type = base.type;
     t.comment = "step '" + s.name + "' of pipeline '" + spec.name + "' (from " + base.id + ")";
-    t.tags = base.tags;
     t.parent = run.id;
-    t.script = base.script;
-    t.environment = base.environment;
-    t.hyperparameters = base.hyperparameters;
-    t.configurations = base.configurations;
     RH_TRY_ASSIGN(Task step, store.tasks().create(t));
     std::vector<std::string> after;
     for (const auto& p : parents[i])
@@ -257,7 +240,7 @@ Result<Task> create_task_pipeline(MetadataStore& store, const PipelineSpec& spec
                                            {"dag_cache", s.cache ? "1" : "0"},
                                            {"dag_retries", std::to_string(s.retries)},
                                            {"dag_time_limit", std::to_string(s.time_limit)}};
-    RH_TRY(done(store.tasks().update(step.id, patch)));
+    RH_TRY(store.tasks().update(step.id, patch));
     task_of[s.name] = step.id;
   }
   TaskPatch start;
@@ -265,17 +248,14 @@ Result<Task> create_task_pipeline(MetadataStore& store, const PipelineSpec& spec
       {k_dag_run, "1"},
       {k_dag_jobs, std::to_string(spec.jobs)},
       {"dag_abort_on_failure", spec.abort_on_failure ? "1" : "0"}};
-  RH_TRY(done(store.tasks().update(run.id, start)));
+  RH_TRY(store.tasks().update(run.id, start));
   return store.tasks().get(run.id);
 }
 
 Result<std::optional<Task>> start_cloned_pipeline(MetadataStore& store,
                                                   const std::string& task_id) {
   RH_TRY_ASSIGN(Task t, store.tasks().get(task_id));
-  std::string source;
-  for (const auto& c : t.configurations)
-    if (c.name == "pipeline")
-      source = c.value;
+  std::string source = configuration_value(t, "pipeline");
   if (t.type != TaskType::controller || source.empty())
     return std::optional<Task>();
   if (t.status != TaskStatus::created)
@@ -295,7 +275,7 @@ Result<std::optional<Task>> start_cloned_pipeline(MetadataStore& store,
 
 Result<std::vector<Hyperparameter>> resolved_overrides(MetadataStore& store, const Task& run,
                                                        const Task& step) {
-  std::string text = runtime_of(step, "dag_overrides");
+  std::string text = runtime_value(step, "dag_overrides");
   std::vector<Hyperparameter> out;
   if (text.empty())
     return out;
@@ -404,7 +384,7 @@ Result<std::optional<Task>> cached_step(MetadataStore& store, const Task& step,
   q.limit = 1000;
   RH_TRY_ASSIGN(TaskPage page, store.tasks().list(q));
   for (const auto& t : page.tasks)
-    if (t.id != step.id && t.name == step.name && runtime_of(t, "dag_cache_key") == key)
+    if (t.id != step.id && t.name == step.name && runtime_value(t, "dag_cache_key") == key)
       return std::optional<Task>(t);
   return std::optional<Task>();
 }
@@ -428,10 +408,10 @@ Status reuse_step(MetadataStore& store, const Task& step, const Task& earlier) {
   }
   TaskPatch patch;
   patch.runtime = std::map<std::string, std::string>{{"cached_from", earlier.id}};
-  RH_TRY(done(store.tasks().update(step.id, patch)));
-  RH_TRY(done(store.tasks().set_status(step.id, TaskStatus::running, "")));
-  return done(store.tasks().set_status(step.id, TaskStatus::completed,
-                                       "cached: the same as task " + earlier.id));
+  RH_TRY(store.tasks().update(step.id, patch));
+  RH_TRY(store.tasks().set_status(step.id, TaskStatus::running, ""));
+  return status_of(store.tasks().set_status(step.id, TaskStatus::completed,
+                                            "cached: the same as task " + earlier.id));
 }
 
 // A JSON value as a parameter's text: strings as they are, others as JSON.

@@ -118,4 +118,31 @@ bool is_editable(TaskStatus s) {
   return s == TaskStatus::created || s == TaskStatus::running;
 }
 
+NewTask as_new_task(const Task& t) {
+  NewTask n;
+  n.project = t.project;
+  n.name = t.name;
+  n.type = t.type;
+  n.comment = t.comment;
+  n.tags = t.tags;
+  n.parent = t.parent;
+  n.script = t.script;
+  n.environment = t.environment;
+  n.hyperparameters = t.hyperparameters;
+  n.configurations = t.configurations;
+  return n;
+}
+
+std::string runtime_value(const Task& t, const std::string& key) {
+  auto it = t.runtime.find(key);
+  return it == t.runtime.end() ? std::string() : it->second;
+}
+
+std::string configuration_value(const Task& t, const std::string& name) {
+  for (const auto& c : t.configurations)
+    if (c.name == name)
+      return c.value;
+  return "";
+}
+
 }  // namespace rh

@@ -136,6 +136,16 @@ struct NewTask {
   std::vector<Configuration> configurations;
 };
 
+// A draft with t's code, environment, parameters, configurations, tags,
+// type, project, name, comment and parent: what a clone or a retry starts
+// from before it changes what differs.
+NewTask as_new_task(const Task& t);
+
+// The task's runtime value for `key`, "" when it has none.
+std::string runtime_value(const Task& t, const std::string& key);
+// The text of the task's configuration `name`, "" when it has none.
+std::string configuration_value(const Task& t, const std::string& name);
+
 // A partial update: only the set fields change. Code fields need an editable task.
 struct TaskPatch {
   std::optional<std::string> name;

@@ -139,17 +139,11 @@ Status from_json(const Json& j, const std::string& w, DatasetVersion& v) {
 Result<Task> clone_task(TaskStore& tasks, const std::string& id, const std::string& name,
                         const std::string& comment) {
   RH_TRY_ASSIGN(Task src, tasks.get(id));
-  NewTask t;
-  t.project = src.project;
-  t.name = name.empty() ? src.name : name;
-  t.type = src.type;
+  NewTask t = as_new_task(src);
+  if (!name.empty())
+    t.name = name;
   t.comment = comment.empty() ? "clone of " + src.id : comment;
-  t.tags = src.tags;
   t.parent = src.id;
-  t.script = src.script;
-  t.environment = src.environment;
-  t.hyperparameters = src.hyperparameters;
-  t.configurations = src.configurations;
   return tasks.create(t);
 }
 

@@ -53,6 +53,14 @@ inline std::unexpected<Error> make_error(Error e) {
   return std::unexpected<Error>(std::move(e));
 }
 
+// The outcome of r without its value: for a Result whose value is not needed.
+template <class T>
+Status status_of(const Result<T>& r) {
+  if (!r)
+    return std::unexpected(r.error());
+  return {};
+}
+
 }  // namespace rh
 
 // Propagates the error of a Result-returning expression; yields its value otherwise.
