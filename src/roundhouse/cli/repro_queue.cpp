@@ -38,12 +38,9 @@ Status collect_stage(Context& ctx, pipeline::Project& p, const Task& t) {
         ErrorCode::corrupt,
         "task " + t.id + " completed without the lock entry of stage '" + t.name + "'");
   RH_TRY(pipeline::put_lock_entry(p, *entry));
-  pipeline::RemoteSpec spec;
-  spec.name = "run";
-  spec.url = spec.location = configuration_value(t, "remote");
-  spec.kind = spec.url.starts_with("http") ? pipeline::RemoteSpec::Kind::server
-                                           : pipeline::RemoteSpec::Kind::folder;
-  RH_TRY_ASSIGN(SyncHere remote, open_remote_spec(ctx, spec));
+  RH_TRY_ASSIGN(
+      SyncHere remote,
+      open_remote_spec(ctx, pipeline::remote_spec("run", configuration_value(t, "remote"))));
   RH_TRY_ASSIGN(auto outs, pipeline::workspace_data(p.layout, &p, {t.name}));
   // Outs without `cache` came through the remote too; they land as plain
   // files (copies), as the stage would have written them here.
@@ -136,9 +133,7 @@ Status repro_on_agents(Context& ctx, const QueueFlags& f) {
   if (auto picked = remotes.pick(f.remote)) {
     spec = *picked;
   } else if (f.remote.empty() && picked.error().code == ErrorCode::not_found) {
-    spec.name = "server";
-    spec.url = spec.location = config->server;
-    spec.kind = pipeline::RemoteSpec::Kind::server;
+    spec = pipeline::remote_spec("server", config->server);
   } else {
     return std::unexpected(picked.error());
   }

@@ -23,18 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The remote a stage task names: an rh server's URL, or a folder.
-pipeline::RemoteSpec remote_spec(const std::string& where) {
-  pipeline::RemoteSpec spec;
-  spec.name = "run";
-  spec.url = where;
-  spec.location = where;
-  spec.kind = where.starts_with("http://") || where.starts_with("https://")
-                  ? pipeline::RemoteSpec::Kind::server
-                  : pipeline::RemoteSpec::Kind::folder;
-  return spec;
-}
-
 // Whether the data at `rel` is what dep `dep` reads: the same path, inside
 // it, or a folder around it.
 bool feeds(const std::string& rel, const std::string& dep) {
@@ -92,7 +80,7 @@ Status stage_exec(Context& ctx, const std::string& name) {
     return make_error(ErrorCode::not_found, "no stage '" + name + "' in " + here.file);
 
   // Only the objects of this stage's deps that the cache lacks.
-  RH_TRY_ASSIGN(SyncHere remote, open_remote_spec(ctx, remote_spec(where)));
+  RH_TRY_ASSIGN(SyncHere remote, open_remote_spec(ctx, pipeline::remote_spec("run", where)));
   RH_TRY_ASSIGN(auto all, pipeline::workspace_data(p.layout, &p, {}));
   std::vector<pipeline::DataEntry> needed;
   for (const auto& e : all)

@@ -19,28 +19,6 @@ std::string remote_name(const std::string& section) {
   return unquote(section.substr(7));
 }
 
-RemoteSpec spec(const std::string& root, const std::string& file, const std::string& name,
-                const std::string& url) {
-  RemoteSpec r{name, url, file, RemoteSpec::Kind::folder, {}};
-  if (url.starts_with("http://") || url.starts_with("https://")) {
-    r.kind = RemoteSpec::Kind::server;
-    r.location = url;
-    while (r.location.size() > 8 && r.location.back() == '/')
-      r.location.pop_back();
-  } else if (url.find("://") != std::string::npos) {
-    r.kind = url.starts_with("file://") ? RemoteSpec::Kind::folder : RemoteSpec::Kind::other;
-    r.location = url.starts_with("file://") ? url.substr(7) : url;
-  } else {
-    fs::path p(url);
-    if (p.is_relative())
-      p = fs::path(root) / fs::path(file).parent_path() / p;
-    r.location = p.lexically_normal().string();
-    while (r.location.size() > 1 && r.location.back() == '/')
-      r.location.pop_back();
-  }
-  return r;
-}
-
 Status add_from(const std::string& root, const std::string& file, const std::string& text,
                 RemoteConfig& c, bool take_default) {
   RH_TRY_ASSIGN(auto sections, parse_ini(text, file));
@@ -61,7 +39,7 @@ Status add_from(const std::string& root, const std::string& file, const std::str
       continue;
     for (const auto& [k, v] : s.keys)
       if (k == "url")
-        c.remotes.push_back(spec(root, file, name, v));
+        c.remotes.push_back(remote_spec(name, v, root, file));
   }
   return {};
 }
@@ -85,6 +63,28 @@ void set_default_in(std::vector<Section>& sections, const std::string& name) {
 }
 
 }  // namespace
+
+RemoteSpec remote_spec(const std::string& name, const std::string& url, const std::string& root,
+                       const std::string& file) {
+  RemoteSpec r{name, url, file, RemoteSpec::Kind::folder, {}};
+  if (url.starts_with("http://") || url.starts_with("https://")) {
+    r.kind = RemoteSpec::Kind::server;
+    r.location = url;
+    while (r.location.size() > 8 && r.location.back() == '/')
+      r.location.pop_back();
+  } else if (url.find("://") != std::string::npos) {
+    r.kind = url.starts_with("file://") ? RemoteSpec::Kind::folder : RemoteSpec::Kind::other;
+    r.location = url.starts_with("file://") ? url.substr(7) : url;
+  } else {
+    fs::path p(url);
+    if (p.is_relative())
+      p = fs::path(root) / fs::path(file).parent_path() / p;
+    r.location = p.lexically_normal().string();
+    while (r.location.size() > 1 && r.location.back() == '/')
+      r.location.pop_back();
+  }
+  return r;
+}
 
 Result<RemoteSpec> RemoteConfig::pick(const std::string& name) const {
   std::string want = name.empty() ? default_name : name;

@@ -33,6 +33,12 @@ struct RemoteConfig {
 };
 
 Result<RemoteConfig> read_remote_config(const std::string& root);
+
+// The remote a url names: http(s):// an rh server, file:// or a path a
+// folder (a relative one from the folder of `file`, itself from `root`),
+// any other scheme `other`.
+RemoteSpec remote_spec(const std::string& name, const std::string& url,
+                       const std::string& root = "", const std::string& file = "");
 // The same with each file's text from `text_of` (its path from the root;
 // empty text: no such file), e.g. git at a revision; relative urls are
 // resolved against `root` all the same.
